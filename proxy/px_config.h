@@ -1,0 +1,41 @@
+/* px_config.h - daemon configuration: customs.yaml, then command-line flags.
+ *
+ * Errors: px_config_load returns 0, PX_ERR_IO (file unreadable) or
+ * PX_ERR_INVALID (YAML error or unknown key; `err` gets "file:line:col: msg"). */
+#ifndef CUSTOMS_PX_CONFIG_H
+#define CUSTOMS_PX_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define PX_PATH_MAX 1024
+
+typedef struct px_config {
+  char listen[256];          /* ADDR:PORT */
+  char upstream[PX_PATH_MAX];/* http[s]://host[:port] */
+  char upstream_ca[PX_PATH_MAX]; /* CA file for the upstream; empty = system CAs */
+  int upstream_insecure;     /* skip upstream certificate verification (testing only) */
+  char db[PX_PATH_MAX];
+  char policy[PX_PATH_MAX];
+  char tls_cert[PX_PATH_MAX];
+  char tls_key[PX_PATH_MAX];
+  int connect_timeout_ms;    /* upstream connect */
+  int upstream_timeout_ms;   /* upstream idle read/write while a request is in flight */
+  int client_timeout_ms;     /* client idle */
+  int drain_timeout_ms;      /* SIGTERM: longest wait for in-flight requests */
+  size_t watermark;          /* bytes buffered per direction before reads pause */
+  uint32_t h2_window;        /* per-stream HTTP/2 receive window */
+  int max_idle_upstream;     /* pooled keep-alive connections */
+  int max_clients;           /* concurrent client connections */
+  int log_level;
+  /* scanning */
+  char spool_dir[PX_PATH_MAX];
+  uint64_t spool_max_bytes;  /* per upload, before the scan gives up and fetches later */
+  int scan_workers;          /* 0 = number of cores */
+  int scan_wait_ms;          /* how long a final PUT / manifest PUT waits for scans */
+} px_config;
+
+void px_config_defaults(px_config *c);
+int px_config_load(px_config *c, const char *path, char *err, size_t errlen);
+/* Parses "host:port" or "[v6]:port" into host (cap hostlen) and port. */
+int px_split_hostport(const char *s, char *host, size_t hostlen, int *port);
+#endif

@@ -1,0 +1,368 @@
+/* px_h1.c - HTTP/1.1 front: one exchange at a time per connection (the
+ * parser is paused after each request until its response is complete, which
+ * also serialises pipelined requests). */
+#include "px_h1.h"
+#include "px_log.h"
+#include "px_xchg.h"
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <http_parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define H1_MAX_URL 8192
+
+typedef struct h1_conn {
+  px_ctx *ctx;
+  struct bufferevent *bev;
+  http_parser parser;
+  int tls;
+  char peer[64];
+  px_xchg *x;
+  struct event *resume_ev;
+  char url[H1_MAX_URL];
+  size_t urllen;
+  int url_too_long;
+  int hdr_last_value;
+  int hdr_error;
+  int body_paused;        /* parser paused because upstream is full */
+  int between;            /* parser paused after a message, waiting for the response */
+  int resp_chunked;
+  int resp_final_written;
+  int close_after;        /* close once the current response is written */
+  int closing;            /* waiting for output to flush, then free */
+  int http10;
+  int in_parse;           /* inside http_parser_execute: exchanges complete afterwards */
+} h1_conn;
+
+static void h1_read(struct bufferevent *bev, void *arg);
+static void h1_write(struct bufferevent *bev, void *arg);
+static void h1_event(struct bufferevent *bev, short what, void *arg);
+static void h1_pump(h1_conn *c);
+
+static void h1_free(h1_conn *c) {
+  px_ctx *ctx = c->ctx;
+  if (c->x) {
+    c->x->aborted = !c->x->resp_done || !c->x->req_done;
+    px_xchg_free(c->x);
+  }
+  if (c->resume_ev) event_free(c->resume_ev);
+  if (c->bev) bufferevent_free(c->bev);
+  free(c);
+  px_server_client_closed(ctx);
+}
+
+/* Closes after what is queued has been written. */
+static void h1_close_soon(h1_conn *c) {
+  c->closing = 1;
+  bufferevent_disable(c->bev, EV_READ);
+  if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) event_active(c->resume_ev, 0, 0);
+}
+
+/* ---- front ops ---- */
+
+static void op_on_response(px_xchg *x) {
+  h1_conn *c = x->front;
+  struct evbuffer *out = bufferevent_get_output(c->bev);
+  int st = x->resp_status;
+  evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", st, px_status_reason(st));
+  for (size_t i = 0; i < x->resp.n; i++) {
+    const px_header *f = &x->resp.f[i];
+    if (!strcmp(f->name, "content-length") && x->resp_has_body && x->resp_cl < 0) continue;
+    evbuffer_add_printf(out, "%s: %s\r\n", f->name, f->value);
+  }
+  c->resp_chunked = 0;
+  c->resp_final_written = 0;
+  if (x->resp_has_body && x->resp_cl < 0) {
+    if (c->http10) c->close_after = 1; /* close-delimited */
+    else {
+      c->resp_chunked = 1;
+      evbuffer_add_printf(out, "transfer-encoding: chunked\r\n");
+    }
+  }
+  if (!x->req_done) c->close_after = 1; /* answered before the body ended: don't resync */
+  if (c->ctx->draining) c->close_after = 1;
+  if (c->close_after) evbuffer_add_printf(out, "connection: close\r\n");
+  evbuffer_add(out, "\r\n", 2);
+}
+
+static void op_on_resp_data(px_xchg *x) { h1_pump(x->front); }
+
+static void op_on_req_drained(px_xchg *x) {
+  h1_conn *c = x->front;
+  if (c->body_paused && px_xchg_req_pending(x) < c->ctx->cfg->watermark) {
+    c->body_paused = 0;
+    http_parser_pause(&c->parser, 0);
+    bufferevent_enable(c->bev, EV_READ);
+    event_active(c->resume_ev, 0, 0);
+  }
+}
+
+static void op_on_abort(px_xchg *x) {
+  h1_conn *c = x->front;
+  /* The head is out: the only honest signal left is closing the connection. */
+  c->close_after = 1;
+  c->resp_final_written = 1;
+  h1_close_soon(c);
+}
+
+static const px_front_ops h1_ops = {op_on_response, op_on_resp_data, op_on_req_drained, op_on_abort};
+
+/* Moves response bytes to the client while its output is below the watermark. */
+static void h1_pump(h1_conn *c) {
+  px_xchg *x = c->x;
+  struct evbuffer *out = bufferevent_get_output(c->bev);
+  size_t wm = c->ctx->cfg->watermark;
+  if (!x || !x->resp_head_given || c->resp_final_written) return;
+  while (evbuffer_get_length(x->resp_body) > 0 && evbuffer_get_length(out) < wm) {
+    size_t n = evbuffer_get_length(x->resp_body);
+    if (n > wm) n = wm;
+    if (c->resp_chunked) evbuffer_add_printf(out, "%zx\r\n", n);
+    evbuffer_remove_buffer(x->resp_body, out, n);
+    if (c->resp_chunked) evbuffer_add(out, "\r\n", 2);
+  }
+  px_xchg_resp_consumed(x);
+  if (!x->resp_done || evbuffer_get_length(x->resp_body) > 0 || c->in_parse) return;
+  if (c->resp_chunked) evbuffer_add(out, "0\r\n\r\n", 5);
+  c->resp_final_written = 1;
+  if (!x->req_done) c->close_after = 1;
+  c->x = NULL;
+  px_xchg_free(x);
+  if (c->close_after) {
+    h1_close_soon(c);
+    return;
+  }
+  /* next request on this connection */
+  c->between = 0;
+  http_parser_pause(&c->parser, 0);
+  event_active(c->resume_ev, 0, 0);
+}
+
+/* ---- http-parser callbacks (request) ---- */
+
+static int on_message_begin(http_parser *p) {
+  h1_conn *c = p->data;
+  c->urllen = 0;
+  c->url_too_long = 0;
+  c->hdr_last_value = 0;
+  c->hdr_error = 0;
+  c->x = px_xchg_new(c->ctx, &h1_ops, c);
+  if (!c->x) return -1;
+  c->x->proto = "h1";
+  c->x->tls = c->tls;
+  snprintf(c->x->peer, sizeof(c->x->peer), "%s", c->peer);
+  return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len) {
+  h1_conn *c = p->data;
+  if (c->urllen + len >= H1_MAX_URL) {
+    c->url_too_long = 1;
+    return 0;
+  }
+  memcpy(c->url + c->urllen, at, len);
+  c->urllen += len;
+  return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len) {
+  h1_conn *c = p->data;
+  int rc;
+  if (c->hdr_last_value || c->x->req.n == 0) rc = px_headers_add(&c->x->req, at, len, "", 0);
+  else rc = px_headers_append_last(&c->x->req, 1, at, len);
+  c->hdr_last_value = 0;
+  if (rc) c->hdr_error = rc;
+  return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len) {
+  h1_conn *c = p->data;
+  c->hdr_last_value = 1;
+  if (!c->hdr_error && px_headers_append_last(&c->x->req, 0, at, len)) c->hdr_error = PX_ERR_LIMIT;
+  return 0;
+}
+
+static int on_headers_complete(http_parser *p) {
+  h1_conn *c = p->data;
+  px_xchg *x = c->x;
+  const char *te, *cl, *host, *expect;
+
+  c->http10 = p->http_major == 1 && p->http_minor == 0;
+  if (!http_should_keep_alive(p)) c->close_after = 1;
+  snprintf(x->method, sizeof(x->method), "%s", http_method_str(p->method));
+  c->url[c->urllen] = 0;
+  x->path = strdup(c->url);
+  host = px_headers_get(&x->req, "host");
+  x->authority = host ? strdup(host) : NULL;
+  te = px_headers_get(&x->req, "transfer-encoding");
+  cl = px_headers_get(&x->req, "content-length");
+  expect = px_headers_get(&x->req, "expect");
+  x->req_has_body = (p->flags & F_CHUNKED) || (cl && p->content_length > 0);
+  x->req_cl = (p->flags & F_CHUNKED) ? -1 : (cl ? (int64_t)p->content_length : 0);
+  if (!x->req_has_body) x->req_cl = -1;
+  if (c->url_too_long) px_xchg_respond_error(x, 414, "UNSUPPORTED", "request target too long");
+  else if (c->hdr_error) px_xchg_respond_error(x, 431, "UNSUPPORTED", "request header fields too large");
+  else if (te && cl) px_xchg_respond_error(x, 400, "UNSUPPORTED", "both Transfer-Encoding and Content-Length");
+  else if (te && !(p->flags & F_CHUNKED)) px_xchg_respond_error(x, 501, "UNSUPPORTED", "unsupported transfer-coding");
+  else if (!x->path || (!host && !c->http10)) px_xchg_respond_error(x, 400, "UNSUPPORTED", "missing Host");
+  else {
+    if (expect && !strcasecmp(expect, "100-continue") && x->req_has_body)
+      evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+    px_xchg_start(x);
+  }
+  if (x->resp_done && x->req_has_body) c->close_after = 1; /* refused: don't read the body */
+  return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len) {
+  h1_conn *c = p->data;
+  px_xchg *x = c->x;
+  if (!x) return 0;
+  if (px_xchg_req_body(x, at, len) < 0) return -1;
+  if (px_xchg_req_pending(x) >= c->ctx->cfg->watermark) {
+    c->body_paused = 1;
+    http_parser_pause(p, 1);
+  }
+  return 0;
+}
+
+static int on_message_complete(http_parser *p) {
+  h1_conn *c = p->data;
+  px_xchg *x = c->x;
+  c->between = 1;
+  http_parser_pause(p, 1);
+  if (x && px_xchg_req_end(x) < 0) return -1;
+  return 0;
+}
+
+static const http_parser_settings h1_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- bufferevent ---- */
+
+static void bad_request(h1_conn *c, const char *why) {
+  struct evbuffer *out = bufferevent_get_output(c->bev);
+  char body[512];
+  int n = snprintf(body, sizeof(body), "{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"malformed HTTP/1.1 request: %s\",\"detail\":null}]}\n", why);
+  px_warn("client=%s malformed request: %s", c->peer, why);
+  if (c->x && c->x->resp_head_given) {
+    /* response already under way: just drop the connection */
+  } else {
+    evbuffer_add_printf(out, "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s", n, body);
+  }
+  if (c->x) {
+    c->x->resp_status = c->x->resp_status ? c->x->resp_status : 400;
+    c->x->aborted = 1;
+    px_xchg_free(c->x);
+    c->x = NULL;
+  }
+  c->resp_final_written = 1;
+  h1_close_soon(c);
+}
+
+static void h1_read(struct bufferevent *bev, void *arg) {
+  h1_conn *c = arg;
+  struct evbuffer *in = bufferevent_get_input(bev);
+  if (c->closing) {
+    evbuffer_drain(in, evbuffer_get_length(in));
+    return;
+  }
+  while (evbuffer_get_length(in) > 0 && !c->body_paused && !c->between && !c->closing) {
+    struct evbuffer_iovec v;
+    if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;
+    c->in_parse = 1;
+    size_t n = http_parser_execute(&c->parser, &h1_settings, v.iov_base, v.iov_len);
+    c->in_parse = 0;
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    evbuffer_drain(in, n);
+    if (e == HPE_PAUSED) {
+      if (c->body_paused) bufferevent_disable(bev, EV_READ);
+      break;
+    }
+    if (e != HPE_OK) {
+      bad_request(c, http_errno_description(e));
+      return;
+    }
+  }
+  /* an answer produced while parsing (local errors) completes now */
+  if (c->x && c->x->resp_done) {
+    h1_pump(c);
+    if (c->closing || !c->x) return;
+  }
+  /* While a response is pending, stop reading (pipelined requests wait in the kernel). */
+  if (c->between && c->x) bufferevent_disable(bev, EV_READ);
+  else if (!c->body_paused && !c->closing) bufferevent_enable(bev, EV_READ);
+}
+
+static void h1_write(struct bufferevent *bev, void *arg) {
+  h1_conn *c = arg;
+  if (c->closing) {
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) h1_free(c);
+    return;
+  }
+  h1_pump(c);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg) {
+  h1_conn *c = arg;
+  (void)fd;
+  (void)what;
+  if (c->closing) {
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) h1_free(c);
+    return;
+  }
+  h1_read(c->bev, c);
+}
+
+static void h1_event(struct bufferevent *bev, short what, void *arg) {
+  h1_conn *c = arg;
+  (void)bev;
+  if (what & BEV_EVENT_EOF && !c->closing && c->x == NULL) {
+    h1_free(c); /* clean close between requests */
+    return;
+  }
+  if (c->x && !(c->x->resp_done && c->x->req_done))
+    px_info("client=%s closed the connection during %s %s", c->peer, c->x->method, c->x->path ? c->x->path : "");
+  h1_free(c);
+}
+
+int px_h1_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer) {
+  h1_conn *c = calloc(1, sizeof(*c));
+  struct timeval tv;
+  if (!c) {
+    bufferevent_free(bev);
+    return PX_ERR_NOMEM;
+  }
+  c->ctx = ctx;
+  c->bev = bev;
+  c->tls = tls;
+  snprintf(c->peer, sizeof(c->peer), "%s", peer);
+  c->resume_ev = event_new(ctx->base, -1, 0, resume_cb, c);
+  if (!c->resume_ev) {
+    bufferevent_free(bev);
+    free(c);
+    return PX_ERR_NOMEM;
+  }
+  http_parser_init(&c->parser, HTTP_REQUEST);
+  c->parser.data = c;
+  tv.tv_sec = ctx->cfg->client_timeout_ms / 1000;
+  tv.tv_usec = (ctx->cfg->client_timeout_ms % 1000) * 1000;
+  bufferevent_set_timeouts(bev, &tv, &tv);
+  bufferevent_setwatermark(bev, EV_READ, 0, ctx->cfg->watermark);
+  bufferevent_setwatermark(bev, EV_WRITE, ctx->cfg->watermark / 2, 0);
+  bufferevent_setcb(bev, h1_read, h1_write, h1_event, c);
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
+  /* bytes already read while sniffing the protocol */
+  if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) event_active(c->resume_ev, 0, 0);
+  return 0;
+}

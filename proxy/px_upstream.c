@@ -1,0 +1,382 @@
+/* px_upstream.c - upstream HTTP/1.1 connections (see px_upstream.h). */
+#include "px_upstream.h"
+#include "px_log.h"
+#include "px_xchg.h"
+#include <assert.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <http_parser.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct px_upconn {
+  px_ctx *ctx;
+  struct bufferevent *bev;
+  http_parser parser;
+  struct px_xchg *x;         /* NULL while idle */
+  struct px_upconn *next;    /* idle list */
+  struct event *resume_ev;
+  int connected;
+  int reused;
+  int idle;
+  int paused;                /* parser paused by backpressure */
+  int in_read;               /* inside up_read: defer release */
+  int release_pending;       /* 1 = reusable, 2 = close */
+  int hdr_last_value;
+  int interim;               /* current message is a 1xx */
+  int head_request;
+  int req_done;
+  int msg_done;
+};
+
+static void up_read(struct bufferevent *bev, void *arg);
+static void up_write(struct bufferevent *bev, void *arg);
+static void up_event(struct bufferevent *bev, short what, void *arg);
+static void up_destroy(px_upconn *up);
+
+static void set_timeouts(px_upconn *up, int connect_phase) {
+  px_config *c = up->ctx->cfg;
+  struct timeval wt, rt;
+  int wms = connect_phase ? c->connect_timeout_ms : c->upstream_timeout_ms;
+  wt.tv_sec = wms / 1000;
+  wt.tv_usec = (wms % 1000) * 1000;
+  rt.tv_sec = c->upstream_timeout_ms / 1000;
+  rt.tv_usec = (c->upstream_timeout_ms % 1000) * 1000;
+  /* No read timeout until the request is complete: a slow upload is not an
+   * unresponsive registry. */
+  bufferevent_set_timeouts(up->bev, up->req_done ? &rt : NULL, &wt);
+}
+
+/* ---- http-parser callbacks (response) ---- */
+
+static int on_message_begin(http_parser *p) {
+  px_upconn *up = p->data;
+  up->hdr_last_value = 0;
+  up->interim = 0;
+  if (up->x) px_headers_free(&up->x->resp);
+  return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len) {
+  px_upconn *up = p->data;
+  int rc;
+  if (!up->x) return -1;
+  if (up->hdr_last_value || up->x->resp.n == 0) rc = px_headers_add(&up->x->resp, at, len, "", 0);
+  else rc = px_headers_append_last(&up->x->resp, 1, at, len);
+  up->hdr_last_value = 0;
+  return rc ? -1 : 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len) {
+  px_upconn *up = p->data;
+  if (!up->x || up->x->resp.n == 0) return -1;
+  up->hdr_last_value = 1;
+  return px_headers_append_last(&up->x->resp, 0, at, len) ? -1 : 0;
+}
+
+static int on_headers_complete(http_parser *p) {
+  px_upconn *up = p->data;
+  if (!up->x) return -1;
+  if (p->status_code >= 100 && p->status_code < 200) {
+    up->interim = 1; /* 100 Continue & co: swallowed, the final response follows */
+    return 0;
+  }
+  px_xchg_upstream_head(up->x, p->status_code, up->head_request);
+  /* Returning 1 tells http-parser that this response has no body. */
+  return up->head_request ? 1 : 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len) {
+  px_upconn *up = p->data;
+  if (!up->x) return -1;
+  if (evbuffer_add(up->x->resp_body, at, len) < 0) return -1;
+  up->x->resp_bytes += len;
+  px_xchg_upstream_body(up->x);
+  if (up->x && evbuffer_get_length(up->x->resp_body) >= up->ctx->cfg->watermark) {
+    up->paused = 1;
+    http_parser_pause(p, 1);
+  }
+  return 0;
+}
+
+static int on_message_complete(http_parser *p) {
+  px_upconn *up = p->data;
+  if (up->interim) {
+    up->interim = 0;
+    return 0;
+  }
+  up->msg_done = 1;
+  http_parser_pause(p, 1); /* nothing after this response belongs to us */
+  if (up->x) px_xchg_upstream_done(up->x);
+  return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- connection life ---- */
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg) {
+  (void)fd;
+  (void)what;
+  up_read(((px_upconn *)arg)->bev, arg);
+}
+
+static px_upconn *up_new(px_ctx *ctx) {
+  px_upconn *up = calloc(1, sizeof(*up));
+  int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+  if (!up) return NULL;
+  up->ctx = ctx;
+  if (ctx->up_tls) {
+    SSL *ssl = SSL_new(ctx->client_ssl);
+    if (!ssl) goto fail;
+    SSL_set_tlsext_host_name(ssl, ctx->up_host);
+    if (!ctx->cfg->upstream_insecure) SSL_set1_host(ssl, ctx->up_host);
+    up->bev = bufferevent_openssl_socket_new(ctx->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, opts);
+    if (!up->bev) {
+      SSL_free(ssl);
+      goto fail;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(up->bev, 1);
+  } else {
+    up->bev = bufferevent_socket_new(ctx->base, -1, opts);
+    if (!up->bev) goto fail;
+  }
+  up->resume_ev = event_new(ctx->base, -1, 0, resume_cb, up);
+  if (!up->resume_ev) goto fail;
+  bufferevent_setcb(up->bev, up_read, up_write, up_event, up);
+  bufferevent_setwatermark(up->bev, EV_READ, 0, ctx->cfg->watermark);
+  bufferevent_setwatermark(up->bev, EV_WRITE, ctx->cfg->watermark / 2, 0);
+  set_timeouts(up, 1);
+  bufferevent_enable(up->bev, EV_READ | EV_WRITE);
+  if (bufferevent_socket_connect_hostname(up->bev, ctx->dns, AF_UNSPEC, ctx->up_host, ctx->up_port) < 0) goto fail;
+  return up;
+fail:
+  up_destroy(up);
+  return NULL;
+}
+
+static void up_destroy(px_upconn *up) {
+  if (!up) return;
+  if (up->resume_ev) event_free(up->resume_ev);
+  if (up->bev) bufferevent_free(up->bev);
+  free(up);
+}
+
+static void idle_remove(px_upconn *up) {
+  px_upconn **pp = &up->ctx->idle;
+  while (*pp && *pp != up) pp = &(*pp)->next;
+  if (*pp) {
+    *pp = up->next;
+    up->ctx->nidle--;
+  }
+  up->idle = 0;
+  up->next = NULL;
+}
+
+int px_upconn_acquire(px_ctx *ctx, struct px_xchg *x) {
+  px_upconn *up = ctx->idle;
+  if (up) {
+    idle_remove(up);
+    up->reused = 1;
+  } else {
+    up = up_new(ctx);
+    if (!up) return PX_ERR_IO;
+  }
+  up->x = x;
+  x->up = up;
+  up->head_request = strcmp(x->method, "HEAD") == 0;
+  up->req_done = 0;
+  up->msg_done = 0;
+  up->paused = 0;
+  up->release_pending = 0;
+  http_parser_init(&up->parser, HTTP_RESPONSE);
+  up->parser.data = up;
+  if (up->connected) set_timeouts(up, 0);
+  bufferevent_enable(up->bev, EV_READ | EV_WRITE);
+  return 0;
+}
+
+int px_upconn_write(px_upconn *up, const void *data, size_t len) {
+  return bufferevent_write(up->bev, data, len) < 0 ? PX_ERR_NOMEM : 0;
+}
+
+int px_upconn_write_chunk(px_upconn *up, const void *data, size_t len) {
+  struct evbuffer *out = bufferevent_get_output(up->bev);
+  if (len == 0) return 0; /* a zero chunk would end the body */
+  if (evbuffer_add_printf(out, "%zx\r\n", len) < 0 || evbuffer_add(out, data, len) < 0 ||
+      evbuffer_add(out, "\r\n", 2) < 0)
+    return PX_ERR_NOMEM;
+  return 0;
+}
+
+void px_upconn_request_done(px_upconn *up) {
+  up->req_done = 1;
+  if (up->connected) set_timeouts(up, 0);
+}
+
+size_t px_upconn_pending(const px_upconn *up) { return evbuffer_get_length(bufferevent_get_output(up->bev)); }
+
+int px_upconn_reused(const px_upconn *up) { return up->reused; }
+
+void px_upconn_resume(px_upconn *up) {
+  if (!up->paused || !up->x) return;
+  if (evbuffer_get_length(up->x->resp_body) >= up->ctx->cfg->watermark / 2) return;
+  up->paused = 0;
+  http_parser_pause(&up->parser, 0);
+  bufferevent_enable(up->bev, EV_READ);
+  event_active(up->resume_ev, 0, 0); /* parse what is already buffered, outside the caller's stack */
+}
+
+static void go_idle(px_upconn *up) {
+  px_ctx *ctx = up->ctx;
+  struct timeval idle_tv = {30, 0};
+  if (ctx->draining || ctx->nidle >= ctx->cfg->max_idle_upstream ||
+      evbuffer_get_length(bufferevent_get_input(up->bev)) > 0) {
+    up_destroy(up);
+    return;
+  }
+  up->idle = 1;
+  up->x = NULL;
+  up->next = ctx->idle;
+  ctx->idle = up;
+  ctx->nidle++;
+  /* Read stays enabled so that a close by the registry is noticed. */
+  bufferevent_set_timeouts(up->bev, &idle_tv, NULL);
+  bufferevent_enable(up->bev, EV_READ);
+}
+
+void px_upconn_release(px_upconn *up, int reusable) {
+  if (up->x) up->x->up = NULL;
+  up->x = NULL;
+  reusable = reusable && up->msg_done && up->req_done && http_should_keep_alive(&up->parser) &&
+             px_upconn_pending(up) == 0;
+  if (up->in_read) {
+    up->release_pending = reusable ? 1 : 2;
+    return;
+  }
+  if (reusable) go_idle(up);
+  else up_destroy(up);
+}
+
+/* ---- bufferevent callbacks ---- */
+
+static void up_read(struct bufferevent *bev, void *arg) {
+  px_upconn *up = arg;
+  struct evbuffer *in = bufferevent_get_input(bev);
+
+  if (up->idle) { /* unsolicited bytes or close on an idle connection */
+    idle_remove(up);
+    up_destroy(up);
+    return;
+  }
+  up->in_read = 1;
+  while (up->x && !up->paused && !up->msg_done && evbuffer_get_length(in) > 0) {
+    struct evbuffer_iovec v;
+    if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;
+    size_t n = http_parser_execute(&up->parser, &parser_settings, v.iov_base, v.iov_len);
+    enum http_errno e = HTTP_PARSER_ERRNO(&up->parser);
+    evbuffer_drain(in, n);
+    if (e == HPE_PAUSED) {
+      if (up->paused) bufferevent_disable(bev, EV_READ);
+      break;
+    }
+    if (e != HPE_OK) {
+      up->in_read = 0;
+      px_xchg *x = up->x;
+      if (x) {
+        x->up = NULL;
+        up->x = NULL;
+        up_destroy(up);
+        px_xchg_upstream_failed(x, 0, http_errno_description(e));
+      } else {
+        up_destroy(up);
+      }
+      return;
+    }
+  }
+  up->in_read = 0;
+  if (up->release_pending) {
+    int reusable = up->release_pending == 1;
+    up->release_pending = 0;
+    if (reusable) go_idle(up);
+    else up_destroy(up);
+  }
+}
+
+static void up_write(struct bufferevent *bev, void *arg) {
+  px_upconn *up = arg;
+  (void)bev;
+  if (up->x) px_xchg_upstream_drained(up->x);
+}
+
+static void up_event(struct bufferevent *bev, short what, void *arg) {
+  px_upconn *up = arg;
+  px_xchg *x = up->x;
+  char why[256];
+
+  if (what & BEV_EVENT_CONNECTED) {
+    up->connected = 1;
+    set_timeouts(up, 0);
+    return;
+  }
+  if (up->idle) {
+    idle_remove(up);
+    up_destroy(up);
+    return;
+  }
+  if ((what & BEV_EVENT_EOF) && x && !up->msg_done) {
+    /* A close-delimited body ends here: let the parser say whether the
+     * message was complete. */
+    up->in_read = 1;
+    http_parser_pause(&up->parser, 0);
+    http_parser_execute(&up->parser, &parser_settings, NULL, 0);
+    up->in_read = 0;
+    if (up->msg_done) {
+      x = up->x;
+      if (x) x->up = NULL;
+      up_destroy(up);
+      return;
+    }
+    x = up->x;
+  }
+  if (what & BEV_EVENT_TIMEOUT) snprintf(why, sizeof(why), "upstream timed out");
+  else if (what & BEV_EVENT_EOF) snprintf(why, sizeof(why), "upstream closed the connection");
+  else {
+    unsigned long e = bufferevent_get_openssl_error(bev);
+    int err = EVUTIL_SOCKET_ERROR();
+    if (e) snprintf(why, sizeof(why), "upstream TLS error: %s", ERR_reason_error_string(e));
+    else if (!up->connected && bufferevent_socket_get_dns_error(bev))
+      snprintf(why, sizeof(why), "upstream DNS error: %s", evutil_gai_strerror(bufferevent_socket_get_dns_error(bev)));
+    else snprintf(why, sizeof(why), "upstream %s: %s", up->connected ? "error" : "connect failed",
+                  evutil_socket_error_to_string(err));
+  }
+  if (x) x->up = NULL;
+  up->x = NULL;
+  if (up->in_read) {
+    up->release_pending = 2;
+  } else {
+    up_destroy(up);
+  }
+  if (x) px_xchg_upstream_failed(x, (what & BEV_EVENT_TIMEOUT) != 0, why);
+}
+
+void px_upstream_close_idle(px_ctx *ctx) {
+  while (ctx->idle) {
+    px_upconn *up = ctx->idle;
+    idle_remove(up);
+    up_destroy(up);
+  }
+}

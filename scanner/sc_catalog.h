@@ -1,0 +1,65 @@
+/* sc_catalog.h - the cataloger interface.
+ *
+ * The layer walker (sc_layer.c) offers every regular file of a layer to each
+ * cataloger's `match`; catalogers that want it get a bounded reader over the
+ * entry's bytes.  Catalogers never see the whole layer and never hold more
+ * than their own cap of one entry: memory stays bounded whatever the layer. */
+#ifndef CUSTOMS_SC_CATALOG_H
+#define CUSTOMS_SC_CATALOG_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "sc_inventory.h"
+
+typedef struct sc_limits {
+  uint64_t max_entries;        /* tar entries per layer */
+  uint64_t max_total_bytes;    /* uncompressed bytes per layer */
+  uint64_t max_ratio;          /* uncompressed / compressed (bomb guard) */
+  size_t max_file_read;        /* bytes a cataloger may buffer from one file */
+  size_t max_secret_file;      /* text files bigger than this are not searched for secrets */
+  size_t max_name;             /* longest accepted entry path */
+  int max_nesting;             /* nested archives (jar in war in ear) */
+} sc_limits;
+
+void sc_limits_default(sc_limits *lim);
+
+/* Pulls up to len bytes of the current entry into buf.
+ * Returns bytes read, 0 at end of entry, or a negative SC_ERR_*. */
+typedef struct sc_reader {
+  ssize_t (*read)(void *ctx, void *buf, size_t len);
+  void *ctx;
+} sc_reader;
+
+static inline ssize_t sc_read(sc_reader *r, void *buf, size_t len) {
+  return r->read(r->ctx, buf, len);
+}
+
+/* Reads the whole entry into a malloc'd NUL-terminated buffer of at most cap
+ * bytes.  Returns 0, SC_ERR_LIMIT when the entry is longer than cap (nothing
+ * returned), SC_ERR_NOMEM or the reader's error. */
+int sc_read_all(sc_reader *r, size_t cap, char **out, size_t *outlen);
+
+typedef struct sc_cataloger {
+  const char *name;
+  /* path is cleaned (no leading "/" or "./"); size is the entry size; mode
+   * the file mode.  Returns nonzero when this cataloger wants the bytes. */
+  int (*match)(const char *path, int64_t size, mode_t mode);
+  /* Reads what it needs from r and adds to inv.  Returns 0 or SC_ERR_*;
+   * an error is recorded as a note, it never aborts the layer scan. */
+  int (*scan)(sc_inventory *inv, const char *path, sc_reader *r, const sc_limits *lim);
+} sc_cataloger;
+
+/* The built-in catalogers, NULL-terminated, in the order they run. */
+extern const sc_cataloger *const sc_catalogers[];
+
+/* Individual catalogers (each in its own sc_cat_*.c). */
+extern const sc_cataloger sc_cat_os;       /* os-release, alpine-release, debian_version */
+extern const sc_cataloger sc_cat_dpkg;     /* var/lib/dpkg/status, status.d/ */
+extern const sc_cataloger sc_cat_apk;      /* lib/apk/db/installed */
+extern const sc_cataloger sc_cat_rpm;      /* rpmdb.sqlite (BDB/NDB: note) */
+extern const sc_cataloger sc_cat_python;   /* *.dist-info/METADATA, *.egg-info */
+extern const sc_cataloger sc_cat_npm;      /* package.json files inside node_modules */
+extern const sc_cataloger sc_cat_go;       /* Go binaries' build info */
+extern const sc_cataloger sc_cat_java;     /* jar/war/ear */
+extern const sc_cataloger sc_cat_secrets;  /* keys and tokens in text files */
+#endif

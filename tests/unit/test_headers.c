@@ -1,0 +1,42 @@
+/* test_headers.c - header lists: caps, validation, hop-by-hop rules. */
+#include "px_headers.h"
+#include "../unit/tap.h"
+
+int main(void) {
+  px_headers h;
+  px_headers_init(&h);
+  CHECK_INT(px_headers_add(&h, "Content-Type", 12, "text/plain", 10), 0, "add");
+  CHECK_STR(px_headers_get(&h, "content-type"), "text/plain", "names are lower-cased");
+  CHECK_INT(px_headers_append_last(&h, 0, "; x=1", 5), 0, "append to value");
+  CHECK_STR(px_headers_get(&h, "content-type"), "text/plain; x=1", "appended value");
+  px_headers_set(&h, "content-type", "a/b");
+  CHECK_STR(px_headers_get(&h, "content-type"), "a/b", "set replaces");
+  CHECK_INT(h.n, 1, "set keeps one field");
+  px_headers_del(&h, "content-type");
+  CHECK(px_headers_get(&h, "content-type") == NULL, "del");
+  int rc = 0;
+  for (int i = 0; i < PX_HDR_MAX_FIELDS + 5 && rc == 0; i++) rc = px_headers_add(&h, "x-a", 3, "v", 1);
+  CHECK_INT(rc, PX_ERR_LIMIT, "field count is capped");
+  px_headers_free(&h);
+  char big[PX_HDR_MAX_BYTES + 10];
+  memset(big, 'a', sizeof(big));
+  CHECK_INT(px_headers_add(&h, "x-big", 5, big, sizeof(big)), PX_ERR_LIMIT, "byte size is capped");
+
+  static const struct { const char *n, *v; int ok; } fields[] = {
+      {"authorization", "Bearer abc", 1},  {"x-a", "line\r\nInjected: 1", 0}, {"x-a", "nul\0", 1},
+      {"bad name", "v", 0},                {"x-a", "tab\tok", 1},            {"", "v", 0},
+      {"x-a", "lf\nonly", 0},              {"x(a)", "v", 0},
+  };
+  for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+    int r = px_header_check(fields[i].n, strlen(fields[i].n), fields[i].v, strlen(fields[i].v));
+    CHECK_INT(r == 0, fields[i].ok, "header check '%s'", fields[i].n);
+  }
+  CHECK_INT(px_header_check("x-a", 3, "a\0b", 3), PX_ERR_INVALID, "NUL inside a value refused");
+  CHECK(px_header_is_hop("transfer-encoding", NULL), "transfer-encoding is hop-by-hop");
+  CHECK(px_header_is_hop("keep-alive", NULL), "keep-alive is hop-by-hop");
+  CHECK(!px_header_is_hop("authorization", NULL), "authorization passes");
+  CHECK(px_header_is_hop("x-secret-hop", "close, X-Secret-Hop"), "fields named by Connection are hop-by-hop");
+  CHECK(px_list_has_token("a, b ,c", "b"), "token list");
+  CHECK(!px_list_has_token("ab, c", "b"), "token list exact");
+  return tap_done();
+}
