@@ -1,0 +1,26 @@
+# Customs, built from this repository (Debian 12, the distribution it targets).
+FROM debian:12 AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      build-essential autoconf automake libtool pkg-config \
+      libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
+      libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN ./autogen.sh && ./configure && make -j"$(nproc)" customs
+
+FROM debian:12
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      libnghttp2-14 libevent-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libssl3 \
+      libarchive13 libsqlite3-0 libjansson4 libyaml-0-2 libisal2 libzstd1 zlib1g libhttp-parser2.9 \
+      ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /var/lib/customs customs \
+    && mkdir -p /var/lib/customs /etc/customs && chown customs /var/lib/customs
+COPY --from=build /src/customs /usr/local/bin/customs
+COPY conf/customs.yaml conf/policy.yaml /etc/customs/
+USER customs
+VOLUME /var/lib/customs
+EXPOSE 5000
+ENTRYPOINT ["/usr/local/bin/customs", "serve", "-c", "/etc/customs/customs.yaml"]
+CMD ["--listen", "0.0.0.0:5000", "--upstream", "http://registry:5000", "--db", "/var/lib/customs/customs.db", "--policy", "/etc/customs/policy.yaml"]

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Installs what customs needs to build, run and be tested (Debian 12, as root).
+set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  build-essential autoconf automake libtool pkg-config \
+  libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
+  libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev \
+  docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
+  sqlite3 jq zstd procps netcat-openbsd python3 >/dev/null
