@@ -1,4 +1,5 @@
 /* main.c - the `customs` command: serve, scan, db, policy, report. */
+#include "px_cmd.h"
 #include "px_config.h"
 #include "px_log.h"
 #include "px_server.h"
@@ -89,8 +90,9 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  if (!strcmp(argv[1], "scan") || !strcmp(argv[1], "db") || !strcmp(argv[1], "policy") ||
-      !strcmp(argv[1], "report")) {
+  if (!strcmp(argv[1], "scan")) return px_cmd_scan(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "report")) return px_cmd_report(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "db") || !strcmp(argv[1], "policy")) {
     fprintf(stderr, "customs %s: not available in this build yet\n", argv[1]);
     return 1;
   }

@@ -52,18 +52,37 @@ int px_valid_digest(const char *s) {
   return 1;
 }
 
-/* Copies the value of query parameter `name` (not decoded: the registry's
- * own values never need it, and a %-escaped digest is refused later). */
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Copies the value of query parameter `name`, percent-decoded (clients send
+ * digest=sha256%3A...); a value that decodes to a control byte is dropped. */
 static void query_param(const char *q, const char *name, char *out, size_t cap) {
   size_t nl = strlen(name);
   out[0] = 0;
   while (q && *q) {
     if (strncmp(q, name, nl) == 0 && q[nl] == '=') {
       const char *v = q + nl + 1, *e = strchr(v, '&');
-      size_t len = e ? (size_t)(e - v) : strlen(v);
-      if (len >= cap) len = cap - 1;
-      memcpy(out, v, len);
-      out[len] = 0;
+      size_t len = e ? (size_t)(e - v) : strlen(v), o = 0;
+      for (size_t i = 0; i < len && o + 1 < cap; i++) {
+        int c = (unsigned char)v[i];
+        if (c == '%' && i + 2 < len + 0 + 1 && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) {
+          c = hexval(v[i + 1]) * 16 + hexval(v[i + 2]);
+          i += 2;
+        } else if (c == '+') {
+          c = ' ';
+        }
+        if (c < 0x20 || c == 0x7f) {
+          out[0] = 0;
+          return;
+        }
+        out[o++] = (char)c;
+      }
+      out[o] = 0;
       return;
     }
     q = strchr(q, '&');

@@ -5,6 +5,9 @@
 #include "px_h1.h"
 #include "px_h2.h"
 #include "px_log.h"
+#include "px_scan.h"
+#include "sc_store.h"
+#include <event2/thread.h>
 #include "px_upstream.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -278,6 +281,14 @@ int px_server_run(px_config *cfg) {
     return PX_ERR_INVALID;
   }
   if ((rc = setup_tls(&ctx)) < 0) goto out;
+  /* the database is created and migrated before anything listens */
+  if (sc_store_open(cfg->db, &ctx.store) != 0) {
+    px_error("cannot open the database %s%s%s", cfg->db, ctx.store ? ": " : "",
+             ctx.store ? sc_store_errmsg(ctx.store) : "");
+    rc = PX_ERR_IO;
+    goto out;
+  }
+  evthread_use_pthreads(); /* scanner threads wake the loop with event_active */
   ctx.base = event_base_new();
   if (!ctx.base) { rc = PX_ERR_NOMEM; goto out; }
   ctx.dns = evdns_base_new(ctx.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
@@ -289,6 +300,11 @@ int px_server_run(px_config *cfg) {
     rc = PX_ERR_IO;
     goto out;
   }
+  if (px_scan_start(&ctx) < 0) {
+    px_error("cannot start the scanner threads");
+    rc = PX_ERR_NOMEM;
+    goto out;
+  }
   ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, on_term, &ctx);
   ctx.sigint_ev = evsignal_new(ctx.base, SIGINT, on_term, &ctx);
   evsignal_add(ctx.sigterm_ev, NULL);
@@ -298,7 +314,9 @@ int px_server_run(px_config *cfg) {
   event_base_dispatch(ctx.base);
   px_info("customs stopped");
 out:
+  px_scan_stop(&ctx);
   px_upstream_close_idle(&ctx);
+  if (ctx.store) sc_store_close(ctx.store);
   if (ctx.listener) evconnlistener_free(ctx.listener);
   if (ctx.sigterm_ev) event_free(ctx.sigterm_ev);
   if (ctx.sigint_ev) event_free(ctx.sigint_ev);

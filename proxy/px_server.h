@@ -36,8 +36,11 @@ typedef struct px_ctx {
   int nxchg;
   uint64_t next_id;
   int draining;
-  /* interception (scanner, policy); NULL = plain proxy */
-  struct px_hooks *hooks;
+  /* interception (scanner, store, policy); NULL = plain proxy */
+  struct px_scanpool *scan;      /* layer scans */
+  struct px_scanpool *mscan;     /* manifest processing (waits on layers, fetches) */
+  struct px_job *jobs;           /* watched uploads and fetches (loop thread) */
+  struct sc_store *store;        /* the loop thread's database connection */
 } px_ctx;
 
 /* Runs the daemon until SIGTERM/SIGINT and the drain complete.

@@ -2,6 +2,7 @@
  * request validation and rewriting, upstream request head, response header
  * filtering and Location rewriting, local error answers, the access log. */
 #include "px_xchg.h"
+#include "px_intercept.h"
 #include "px_log.h"
 #include "px_upstream.h"
 #include <event2/buffer.h>
@@ -149,6 +150,7 @@ static int connect_and_send(px_xchg *x) {
   if (send_head(x) < 0) return PX_ERR_NOMEM;
   if (!x->req_has_body) {
     x->req_done = 1;
+    px_intercept_req_end(x);
     px_upconn_request_done(x->up);
   }
   return 0;
@@ -178,6 +180,7 @@ int px_xchg_start(px_xchg *x) {
                           "malformed registry path (percent-escapes, dot segments and empty segments are refused)");
     return 0;
   }
+  if (px_intercept_request(x)) return 0;
   if (x->ctx->draining && x->ctx->cfg->drain_timeout_ms == 0) {
     px_xchg_respond_error(x, 503, "UNAVAILABLE", "customs is shutting down");
     return 0;
@@ -194,6 +197,7 @@ int px_xchg_req_body(px_xchg *x, const void *data, size_t len) {
   x->req_bytes += len;
   if (x->req_cl >= 0 && x->req_bytes > (uint64_t)x->req_cl) return PX_ERR_INVALID;
   if (!x->up) return 0;
+  px_intercept_req_body(x, data, len);
   int rc = x->req_cl >= 0 ? px_upconn_write(x->up, data, len) : px_upconn_write_chunk(x->up, data, len);
   return rc;
 }
@@ -203,6 +207,7 @@ int px_xchg_req_end(px_xchg *x) {
   x->req_done = 1;
   if (x->req_cl >= 0 && x->req_bytes != (uint64_t)x->req_cl) return PX_ERR_INVALID;
   if (!x->up) return 0;
+  px_intercept_req_end(x);
   if (x->req_has_body && x->req_cl < 0 && px_upconn_write(x->up, "0\r\n\r\n", 5) < 0) return PX_ERR_NOMEM;
   px_upconn_request_done(x->up);
   return 0;
@@ -258,16 +263,31 @@ void px_xchg_upstream_head(px_xchg *x, int status, int head_request) {
   x->resp_has_body = !head_request && status >= 200 && status != 204 && status != 304;
   x->resp_cl = (!te && cl) ? strtoll(cl, NULL, 10) : -1;
   rewrite_location(x);
+  if (px_intercept_response_head(x)) {
+    x->held = 1;
+    return;
+  }
   x->resp_head_given = 1;
   x->ops->on_response(x);
 }
 
-void px_xchg_upstream_body(px_xchg *x) { x->ops->on_resp_data(x); }
+void px_xchg_release(px_xchg *x, const char *hname, const char *hvalue) {
+  if (!x->held) return;
+  x->held = 0;
+  if (hname) px_headers_set(&x->resp, hname, hvalue);
+  x->resp_head_given = 1;
+  x->ops->on_response(x);
+  if (evbuffer_get_length(x->resp_body) > 0 || x->resp_done) x->ops->on_resp_data(x);
+}
+
+void px_xchg_upstream_body(px_xchg *x) {
+  if (!x->held) x->ops->on_resp_data(x);
+}
 
 void px_xchg_upstream_done(px_xchg *x) {
   x->t_up_end = px_now_ms();
   x->resp_done = 1;
-  x->ops->on_resp_data(x);
+  if (!x->held) x->ops->on_resp_data(x);
 }
 
 void px_xchg_upstream_drained(px_xchg *x) { x->ops->on_req_drained(x); }
@@ -276,6 +296,8 @@ void px_xchg_upstream_failed(px_xchg *x, int timeout, const char *why) {
   /* x->up is already NULL: the connection is gone. */
   x->t_up_end = px_now_ms();
   px_warn("req=%llu %s %s: %s", (unsigned long long)x->id, x->method, x->path, why);
+  if (x->held && x->resp_done) return; /* the whole response is here: the close does not matter */
+  x->held = 0;
   if (x->resp_head_given) {
     x->aborted = 1;
     x->ops->on_abort(x);
@@ -299,6 +321,7 @@ void px_xchg_free(px_xchg *x) {
           (long long)(now - x->t_start),
           (long long)(x->t_up_start ? (x->t_up_end ? x->t_up_end : now) - x->t_up_start : 0),
           x->aborted ? " aborted" : "");
+  px_intercept_free(x);
   if (x->up) px_upconn_release(x->up, x->resp_done && x->req_done && !x->aborted);
   px_headers_free(&x->req);
   px_headers_free(&x->resp);

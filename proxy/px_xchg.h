@@ -54,6 +54,7 @@ struct px_xchg {
   int resp_has_body;
   int64_t resp_cl;           /* -1: unknown */
   int resp_head_given;       /* ops->on_response was called */
+  int held;                  /* interception holds the response back */
   int resp_done;             /* every body byte is in resp_body */
   struct evbuffer *resp_body;
   uint64_t resp_bytes;
@@ -84,6 +85,8 @@ void px_xchg_resp_consumed(px_xchg *x);
 void px_xchg_respond_error(px_xchg *x, int status, const char *code, const char *message);
 /* Answers with a complete response (headers + body) from customs itself. */
 void px_xchg_respond_local(px_xchg *x, int status, px_headers *h, const char *body, size_t len);
+/* Gives a held response to the front, with an extra header (may be NULL). */
+void px_xchg_release(px_xchg *x, const char *hname, const char *hvalue);
 /* Logs the access line, releases the upstream connection, frees. */
 void px_xchg_free(px_xchg *x);
 

@@ -18,6 +18,7 @@
 #define SC_ERR_UNSUPP   -6  /* format recognised but not supported */
 #define SC_ERR_DB       -7  /* database failure */
 #define SC_ERR_ARG      -8  /* bad argument */
+#define SC_ERR_NOTFOUND -9  /* no such layer/image/tag/record */
 
 typedef struct sc_package {
   char *type;           /* cataloger kind: "deb", "apk", "rpm", "python", "npm", "go", "java" */

@@ -20,6 +20,7 @@ static const struct {
     {"/v2/team/app/blobs/uploads/", 0, PX_R_UPLOAD_START, "team/app", ""},
     {"/v2/team/app/blobs/uploads/3f1c-uuid?_state=abc%3D%3D", 0, PX_R_UPLOAD, "team/app", "3f1c-uuid"},
     {"/v2/x/tags/list?n=10", 0, PX_R_TAGS, "x", ""},
+    {"/v2/x/blobs/uploads/u1?_state=a%3D&digest=sha256%3Aab", 0, PX_R_UPLOAD, "x", "u1"},
     {"/v2/a/b-c/d__e/manifests/latest", 0, PX_R_MANIFEST, "a/b-c/d__e", "latest"},
     /* a repository literally named "manifests" is not confused */
     {"/v2/manifests/manifests/v1", 0, PX_R_MANIFEST, "manifests", "v1"},
@@ -52,6 +53,10 @@ int main(void) {
   CHECK_STR(r.q_digest, "sha256:abc", "digest query");
   CHECK_STR(r.q_mount, "sha256:def", "mount query");
   CHECK_STR(r.q_from, "b/c", "from query");
+  px_route_parse("/v2/x/blobs/uploads/u1?_state=a%3D&digest=sha256%3Aab", &r);
+  CHECK_STR(r.q_digest, "sha256:ab", "digest query is percent-decoded");
+  px_route_parse("/v2/x/blobs/uploads/u1?digest=sha256%0Aab", &r);
+  CHECK_STR(r.q_digest, "", "a digest decoding to a control byte is dropped");
   CHECK(px_valid_tag("v1.0-rc_1"), "tag grammar accepts");
   CHECK(!px_valid_tag(".hidden"), "tag grammar refuses leading dot");
   CHECK(!px_valid_repo("a/"), "repo grammar refuses trailing slash");

@@ -1,0 +1,313 @@
+/* sc_cat_java.c - Maven artifacts in jar/war/ear (and Jenkins jpi/hpi).
+ *
+ * The archive is read front to back with libarchive's streamable zip reader
+ * (local headers, no central directory), pulling from the layer entry, so no
+ * archive is ever held in memory.  Nested archives (WEB-INF/lib/x.jar,
+ * BOOT-INF/lib/x.jar, lib/x.jar of an ear, ...) are read the same way from the
+ * enclosing archive's current entry, up to lim->max_nesting levels deep.
+ *
+ * Per archive: every META-INF/maven/<g>/<a>/pom.properties is a package
+ * "g:a" (shaded jars carry several); without any, META-INF/MANIFEST.MF and
+ * then the file name ("name-1.2.3.jar") give name and version. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include "sc_catalog.h"
+
+#define JV_BUF        (64 * 1024)
+#define JV_MAX_META   (64 * 1024)  /* pom.properties / MANIFEST.MF bigger than this are ignored */
+#define JV_MAX_FIELD  256
+#define JV_MAX_PATH   4096
+
+static const char *const jv_exts[] = {".jar", ".war", ".ear", ".jpi", ".hpi", NULL};
+
+static int jv_is_archive(const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; jv_exts[i]; i++) {
+    size_t e = strlen(jv_exts[i]);
+    if (n > e && strcasecmp(name + n - e, jv_exts[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+static int jv_match(const char *path, int64_t size, mode_t mode) {
+  (void)mode;
+  return size >= 22 && jv_is_archive(path); /* 22: an empty zip */
+}
+
+/* State shared by all nesting levels of one scan. */
+typedef struct jv_scan {
+  sc_inventory *inv;
+  const sc_limits *lim;
+  uint64_t entries;   /* zip entries seen, all levels */
+  uint64_t budget;    /* decompressed bytes nested levels may still pull */
+} jv_scan;
+
+/* Where an archive's compressed bytes come from: the layer entry (level 0)
+ * or the current entry of the enclosing archive. */
+typedef struct jv_src {
+  sc_reader *r;
+  struct archive *outer;
+  jv_scan *s;
+  unsigned char buf[JV_BUF];
+  int err;            /* SC_ERR_* behind a failed read */
+} jv_src;
+
+static la_ssize_t jv_read_cb(struct archive *a, void *ctx, const void **out) {
+  jv_src *src = ctx;
+  ssize_t n;
+  if (src->outer) {
+    n = archive_read_data(src->outer, src->buf, sizeof src->buf);
+    if (n < 0) {
+      src->err = SC_ERR_FORMAT;
+    } else if ((uint64_t)n > src->s->budget) {
+      src->err = SC_ERR_LIMIT;
+      n = -1;
+    } else {
+      src->s->budget -= (uint64_t)n;
+    }
+  } else {
+    n = sc_read(src->r, src->buf, sizeof src->buf);
+    if (n < 0) src->err = (int)n;
+  }
+  if (n < 0) {
+    archive_set_error(a, EIO, "read failed");
+    return -1;
+  }
+  *out = src->buf;
+  return n;
+}
+
+/* Reads the current entry into a NUL-terminated buffer of at most cap bytes.
+ * Returns 0, SC_ERR_LIMIT (longer), SC_ERR_FORMAT (corrupt) or SC_ERR_NOMEM. */
+static int jv_read_entry(struct archive *a, size_t cap, char **out, size_t *outlen) {
+  char *b = malloc(cap + 1);
+  if (!b) return SC_ERR_NOMEM;
+  size_t len = 0;
+  for (;;) {
+    ssize_t n = archive_read_data(a, b + len, cap + 1 - len);
+    if (n < 0) { free(b); return SC_ERR_FORMAT; }
+    if (n == 0) break;
+    len += (size_t)n;
+    if (len > cap) { free(b); return SC_ERR_LIMIT; }
+  }
+  b[len] = '\0';
+  *out = b;
+  *outlen = len;
+  return 0;
+}
+
+static void jv_copy(char *dst, const char *s, size_t n) {
+  if (n >= JV_MAX_FIELD) n = JV_MAX_FIELD - 1;
+  memcpy(dst, s, n);
+  dst[n] = '\0';
+}
+
+static int jv_add(jv_scan *s, const char *path, const char *name, const char *version) {
+  if (!*name || !*version) return 0;
+  sc_package p = {0};
+  p.type = "java";
+  p.ecosystem = "Maven";
+  p.name = (char *)name;
+  p.version = (char *)version;
+  p.path = (char *)path;
+  return sc_inventory_add_package(s->inv, &p);
+}
+
+/* "META-INF/maven/<group>/<artifact>/pom.properties", nothing else. */
+static int jv_is_pom(const char *name) {
+  static const char pre[] = "META-INF/maven/", suf[] = "/pom.properties";
+  size_t n = strlen(name);
+  if (strncmp(name, pre, sizeof pre - 1) != 0 || n < sizeof pre - 1 + sizeof suf - 1 + 3) return 0;
+  if (strcmp(name + n - (sizeof suf - 1), suf) != 0) return 0;
+  int slashes = 0;
+  for (const char *p = name + sizeof pre - 1; p < name + n - (sizeof suf - 1); p++) slashes += *p == '/';
+  return slashes == 1;
+}
+
+/* java.util.Properties subset: "key=value", "key: value", '#'/'!' comments. */
+static int jv_pom(jv_scan *s, const char *path, char *text) {
+  char group[JV_MAX_FIELD] = "", artifact[JV_MAX_FIELD] = "", version[JV_MAX_FIELD] = "";
+  for (char *line = text; line;) {
+    char *nl = strpbrk(line, "\r\n");
+    if (nl) *nl = '\0';
+    while (*line == ' ' || *line == '\t') line++;
+    char *sep = strpbrk(line, "=:");
+    if (*line != '#' && *line != '!' && sep) {
+      char *k = line, *ke = sep, *v = sep + 1;
+      while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t')) ke--;
+      while (*v == ' ' || *v == '\t') v++;
+      size_t vl = strlen(v);
+      while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+      size_t kl = (size_t)(ke - k);
+      if (kl == 7 && strncmp(k, "groupId", 7) == 0) jv_copy(group, v, vl);
+      else if (kl == 10 && strncmp(k, "artifactId", 10) == 0) jv_copy(artifact, v, vl);
+      else if (kl == 7 && strncmp(k, "version", 7) == 0) jv_copy(version, v, vl);
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  if (!*group || !*artifact || !*version) return 0;
+  char name[2 * JV_MAX_FIELD + 1];
+  snprintf(name, sizeof name, "%s:%s", group, artifact);
+  return jv_add(s, path, name, version);
+}
+
+typedef struct jv_manifest {
+  char title[JV_MAX_FIELD], impl_version[JV_MAX_FIELD];
+  char bundle[JV_MAX_FIELD], bundle_version[JV_MAX_FIELD];
+} jv_manifest;
+
+/* Main section of a MANIFEST.MF: "Key: value" lines, a line starting with a
+ * space continues the previous one, a blank line ends the section. */
+static void jv_manifest_parse(jv_manifest *m, char *text) {
+  /* Unfold continuation lines in place. */
+  char *w = text;
+  for (char *r = text; *r;) {
+    if (*r == '\r' && r[1] == '\n') r++;
+    if (*r == '\n' || *r == '\r') {
+      if (r[1] == ' ') { r += 2; continue; }
+      *w++ = '\n';
+      r++;
+      continue;
+    }
+    *w++ = *r++;
+  }
+  *w = '\0';
+  for (char *line = text; line && *line && *line != '\n';) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    char *colon = strstr(line, ": ");
+    if (colon) {
+      *colon = '\0';
+      const char *v = colon + 2;
+      size_t vl = strlen(v);
+      if (strcasecmp(line, "Implementation-Title") == 0) jv_copy(m->title, v, vl);
+      else if (strcasecmp(line, "Implementation-Version") == 0) jv_copy(m->impl_version, v, vl);
+      else if (strcasecmp(line, "Bundle-SymbolicName") == 0) jv_copy(m->bundle, v, strcspn(v, "; "));
+      else if (strcasecmp(line, "Bundle-Version") == 0) jv_copy(m->bundle_version, v, vl);
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+}
+
+/* No pom.properties: the manifest, then the file name ("name-1.2.3.jar"). */
+static int jv_fallback(jv_scan *s, const char *path, const jv_manifest *m) {
+  char fname[JV_MAX_FIELD] = "", fvers[JV_MAX_FIELD] = "";
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t bl = strlen(base);
+  const char *dot = strrchr(base, '.');
+  if (dot) bl = (size_t)(dot - base);
+  /* The version starts at the first "-<digit>". */
+  size_t cut = bl;
+  for (size_t i = 0; i + 1 < bl; i++)
+    if (base[i] == '-' && base[i + 1] >= '0' && base[i + 1] <= '9') { cut = i; break; }
+  jv_copy(fname, base, cut);
+  if (cut < bl) jv_copy(fvers, base + cut + 1, bl - cut - 1);
+
+  const char *name = *m->title ? m->title : *m->bundle ? m->bundle : fname;
+  const char *version = *m->impl_version ? m->impl_version : *m->bundle_version ? m->bundle_version : fvers;
+  return jv_add(s, path, name, version);
+}
+
+static int jv_archive(jv_scan *s, jv_src *src, const char *path, int depth);
+
+static int jv_note(jv_scan *s, const char *path, int err) {
+  char msg[JV_MAX_PATH + 64];
+  snprintf(msg, sizeof msg, "java: %s: %s", path,
+           err == SC_ERR_LIMIT ? "limit exceeded" : err == SC_ERR_NOMEM ? "out of memory" : "unreadable archive");
+  return sc_strlist_add(&s->inv->notes, msg);
+}
+
+/* Handles one entry of the archive a; path is the archive's own path. */
+static int jv_entry(jv_scan *s, struct archive *a, struct archive_entry *e, const char *path, int depth,
+                    jv_manifest *m, int *poms) {
+  const char *name = archive_entry_pathname(e);
+  if (!name || archive_entry_filetype(e) == AE_IFDIR) return 0;
+  if (name[0] == '/') name++;
+  int rc = 0;
+  char *text = NULL;
+  size_t len;
+  if (jv_is_pom(name)) {
+    if ((rc = jv_read_entry(a, JV_MAX_META, &text, &len)) == 0) {
+      rc = jv_pom(s, path, text);
+      (*poms)++;
+    }
+  } else if (strcasecmp(name, "META-INF/MANIFEST.MF") == 0) {
+    if ((rc = jv_read_entry(a, JV_MAX_META, &text, &len)) == 0) jv_manifest_parse(m, text);
+  } else if (jv_is_archive(name) && depth < s->lim->max_nesting) {
+    char inner[JV_MAX_PATH];
+    int n = snprintf(inner, sizeof inner, "%s!/%s", path, name);
+    if (n < 0 || (size_t)n >= sizeof inner || (s->lim->max_name && (size_t)n > s->lim->max_name)) return 0;
+    jv_src *sub = calloc(1, sizeof *sub);
+    if (!sub) return SC_ERR_NOMEM;
+    sub->outer = a;
+    sub->s = s;
+    rc = jv_archive(s, sub, inner, depth + 1);
+    free(sub);
+    /* A broken nested archive costs only itself; the outer one goes on. */
+    if (rc == SC_ERR_FORMAT || rc == SC_ERR_LIMIT) rc = jv_note(s, inner, rc);
+    return rc;
+  }
+  free(text);
+  /* An unreadable or oversized metadata file is skipped, not fatal. */
+  return rc == SC_ERR_NOMEM ? rc : 0;
+}
+
+/* Reads one archive from src.  depth 0 is the layer entry itself. */
+static int jv_archive(jv_scan *s, jv_src *src, const char *path, int depth) {
+  struct archive *a = archive_read_new();
+  if (!a) return SC_ERR_NOMEM;
+  int rc = 0, poms = 0;
+  jv_manifest m;
+  memset(&m, 0, sizeof m);
+  archive_read_support_format_zip_streamable(a);
+  if (archive_read_open(a, src, NULL, jv_read_cb, NULL) != ARCHIVE_OK) {
+    rc = src->err ? src->err : SC_ERR_FORMAT;
+    archive_read_free(a);
+    return rc;
+  }
+  for (;;) {
+    struct archive_entry *e;
+    int r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      rc = src->err ? src->err : SC_ERR_FORMAT;
+      break;
+    }
+    if (++s->entries > s->lim->max_entries) {
+      rc = SC_ERR_LIMIT;
+      break;
+    }
+    if ((rc = jv_entry(s, a, e, path, depth, &m, &poms))) break;
+  }
+  /* What was found before a failure still counts. */
+  if (!poms && rc != SC_ERR_NOMEM) {
+    int rc2 = jv_fallback(s, path, &m);
+    if (!rc) rc = rc2;
+  }
+  archive_read_free(a);
+  return rc;
+}
+
+static int jv_scan_cb(sc_inventory *inv, const char *path, sc_reader *r, const sc_limits *lim) {
+  sc_limits dflt;
+  if (!lim) {
+    sc_limits_default(&dflt);
+    lim = &dflt;
+  }
+  jv_scan s = {inv, lim, 0, lim->max_total_bytes};
+  jv_src *src = calloc(1, sizeof *src);
+  if (!src) return SC_ERR_NOMEM;
+  src->r = r;
+  src->s = &s;
+  int rc = jv_archive(&s, src, path, 0);
+  free(src);
+  return rc;
+}
+
+const sc_cataloger sc_cat_java = {"java", jv_match, jv_scan_cb};

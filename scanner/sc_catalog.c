@@ -1,0 +1,62 @@
+/* sc_catalog.c - limits, the bounded whole-entry read, the cataloger table. */
+#include "sc_catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sc_limits_default(sc_limits *lim) {
+  lim->max_entries = 1000000;
+  lim->max_total_bytes = 64ull << 30; /* 64 GiB uncompressed per layer */
+  lim->max_ratio = 1000;              /* enforced after the first 64 MiB */
+  lim->max_file_read = 16u << 20;
+  lim->max_secret_file = 1u << 20;
+  lim->max_name = 4096;
+  lim->max_nesting = 3;
+}
+
+int sc_read_all(sc_reader *r, size_t cap, char **out, size_t *outlen) {
+  size_t bufcap = cap < 65536 ? cap + 1 : 65536, len = 0;
+  char *buf = malloc(bufcap);
+  if (!buf) return SC_ERR_NOMEM;
+  for (;;) {
+    if (len + 1 >= bufcap) {
+      if (len >= cap) {
+        /* full: one more byte tells "exactly cap" from "longer than cap" */
+        char extra;
+        ssize_t n = sc_read(r, &extra, 1);
+        if (n == 0) break;
+        free(buf);
+        return n < 0 ? (int)n : SC_ERR_LIMIT;
+      }
+      size_t ncap = bufcap * 2 > cap + 1 ? cap + 1 : bufcap * 2;
+      char *nb = realloc(buf, ncap);
+      if (!nb) {
+        free(buf);
+        return SC_ERR_NOMEM;
+      }
+      buf = nb;
+      bufcap = ncap;
+    }
+    size_t want = bufcap - 1 - len;
+    if (want > cap - len) want = cap - len;
+    ssize_t n = want ? sc_read(r, buf + len, want) : 0;
+    if (n < 0) {
+      free(buf);
+      return (int)n;
+    }
+    if (n == 0) {
+      if (want == 0) continue; /* at cap: probe for more above */
+      break;
+    }
+    len += (size_t)n;
+  }
+  buf[len] = '\0';
+  *out = buf;
+  if (outlen) *outlen = len;
+  return 0;
+}
+
+const sc_cataloger *const sc_catalogers[] = {
+    &sc_cat_os,     &sc_cat_dpkg, &sc_cat_apk,  &sc_cat_rpm,     &sc_cat_python,
+    &sc_cat_npm,    &sc_cat_go,   &sc_cat_java, &sc_cat_secrets, NULL,
+};

@@ -1,0 +1,203 @@
+/* sc_config.c - OCI / Docker image config facts (see sc_config.h). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <jansson.h>
+#include "sc_config.h"
+
+static char *cf_dup(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+/* Copies a string member; absent or null leaves *out NULL. */
+static int cf_str(json_t *obj, const char *key, char **out) {
+  json_t *v = json_object_get(obj, key);
+  if (!v || json_is_null(v)) return 0;
+  if (!json_is_string(v)) return SC_ERR_FORMAT;
+  return (*out = cf_dup(json_string_value(v))) ? 0 : SC_ERR_NOMEM;
+}
+
+/* Appends a copy of s to a list that cannot exceed SC_CONFIG_MAX_ITEMS. */
+static int cf_push(char ***v, size_t *n, const char *s, size_t len) {
+  if (*n >= SC_CONFIG_MAX_ITEMS) return SC_ERR_LIMIT;
+  char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+  if (!nv) return SC_ERR_NOMEM;
+  *v = nv;
+  if (!(nv[*n] = strndup(s, len))) return SC_ERR_NOMEM;
+  (*n)++;
+  return 0;
+}
+
+/* Whether the env var name says it carries a secret.  A *_FILE variable
+ * (POSTGRES_PASSWORD_FILE=/run/secrets/db) names a file, not a secret. */
+static int cf_secret_name(const char *name, size_t len) {
+  static const char *const words[] = {"PASSWORD", "SECRET", "TOKEN", "API_KEY", "APIKEY", NULL};
+  char up[256];
+  if (len == 0 || len >= sizeof up) return 0;
+  for (size_t i = 0; i < len; i++) up[i] = (char)toupper((unsigned char)name[i]);
+  up[len] = '\0';
+  if (len > 5 && strcmp(up + len - 5, "_FILE") == 0) return 0;
+  for (size_t i = 0; words[i]; i++)
+    if (strstr(up, words[i])) return 1;
+  return 0;
+}
+
+/* User "" / "root" / "0", with or without a group, is uid 0. */
+static int cf_is_root(const char *user) {
+  size_t n = strcspn(user, ":");
+  return n == 0 || (n == 4 && strncmp(user, "root", 4) == 0) || (n == 1 && user[0] == '0');
+}
+
+static int cf_container(sc_image_config *c, json_t *cfg) {
+  int rc;
+  if ((rc = cf_str(cfg, "User", &c->user))) return rc;
+
+  json_t *ports = json_object_get(cfg, "ExposedPorts"), *v;
+  const char *key;
+  if (ports && !json_is_null(ports)) {
+    if (!json_is_object(ports)) return SC_ERR_FORMAT;
+    json_object_foreach(ports, key, v) if ((rc = cf_push(&c->exposed_ports, &c->nports, key, strlen(key)))) return rc;
+  }
+
+  json_t *env = json_object_get(cfg, "Env");
+  if (env && !json_is_null(env)) {
+    if (!json_is_array(env)) return SC_ERR_FORMAT;
+    size_t i;
+    json_array_foreach(env, i, v) {
+      const char *kv = json_string_value(v);
+      const char *eq = kv ? strchr(kv, '=') : NULL;
+      if (!eq || !eq[1] || !cf_secret_name(kv, (size_t)(eq - kv))) continue;
+      if ((rc = cf_push(&c->secret_env, &c->nsecret_env, kv, (size_t)(eq - kv)))) return rc;
+    }
+  }
+  return 0;
+}
+
+static int cf_rootfs(sc_image_config *c, json_t *rootfs) {
+  json_t *ids = json_object_get(rootfs, "diff_ids"), *v;
+  if (!ids || json_is_null(ids)) return 0;
+  if (!json_is_array(ids)) return SC_ERR_FORMAT;
+  size_t i;
+  json_array_foreach(ids, i, v) {
+    if (!json_is_string(v)) return SC_ERR_FORMAT;
+    int rc = cf_push(&c->diff_ids, &c->ndiff_ids, json_string_value(v), json_string_length(v));
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's method). */
+static int64_t cf_days(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* Reads exactly n digits. */
+static int cf_num(const char **s, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)(*s)[i])) return SC_ERR_FORMAT;
+    v = v * 10 + ((*s)[i] - '0');
+  }
+  *s += n;
+  *out = v;
+  return 0;
+}
+
+static int cf_expect(const char **s, const char *set) {
+  if (!**s || !strchr(set, **s)) return SC_ERR_FORMAT;
+  (*s)++;
+  return 0;
+}
+
+int sc_config_parse_time(const char *s, int64_t *out) {
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+  if (!s || !out) return SC_ERR_ARG;
+  if (cf_num(&s, 4, &y) || cf_expect(&s, "-") || cf_num(&s, 2, &mo) || cf_expect(&s, "-") || cf_num(&s, 2, &d) ||
+      cf_expect(&s, "Tt ") || cf_num(&s, 2, &h) || cf_expect(&s, ":") || cf_num(&s, 2, &mi) ||
+      cf_expect(&s, ":") || cf_num(&s, 2, &sec))
+    return SC_ERR_FORMAT;
+  if (*s == '.') {
+    s++;
+    if (!isdigit((unsigned char)*s)) return SC_ERR_FORMAT;
+    while (isdigit((unsigned char)*s)) s++;
+  }
+  if (*s == 'Z' || *s == 'z') {
+    s++;
+  } else if (*s == '+' || *s == '-') {
+    sign = *s++ == '-' ? -1 : 1;
+    if (cf_num(&s, 2, &oh) || cf_expect(&s, ":") || cf_num(&s, 2, &om)) return SC_ERR_FORMAT;
+  } else {
+    return SC_ERR_FORMAT;
+  }
+  if (*s || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
+    return SC_ERR_FORMAT;
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap) return SC_ERR_FORMAT;
+  *out = cf_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+  return 0;
+}
+
+static int cf_parse(sc_image_config *c, json_t *root) {
+  int rc;
+  if (!json_is_object(root)) return SC_ERR_FORMAT;
+  if ((rc = cf_str(root, "os", &c->os)) || (rc = cf_str(root, "architecture", &c->architecture)) ||
+      (rc = cf_str(root, "variant", &c->variant)))
+    return rc;
+
+  json_t *cfg = json_object_get(root, "config");
+  if (cfg && !json_is_null(cfg)) {
+    if (!json_is_object(cfg)) return SC_ERR_FORMAT;
+    if ((rc = cf_container(c, cfg))) return rc;
+  }
+  if (!c->user && !(c->user = strdup(""))) return SC_ERR_NOMEM;
+  c->runs_as_root = cf_is_root(c->user);
+
+  const char *created = json_string_value(json_object_get(root, "created"));
+  if (!created || sc_config_parse_time(created, &c->created)) c->created = -1;
+
+  json_t *rootfs = json_object_get(root, "rootfs");
+  if (rootfs && !json_is_null(rootfs)) {
+    if (!json_is_object(rootfs)) return SC_ERR_FORMAT;
+    if ((rc = cf_rootfs(c, rootfs))) return rc;
+  }
+  return 0;
+}
+
+int sc_config_parse(const char *json, size_t len, sc_image_config *out) {
+  if (!out) return SC_ERR_ARG;
+  memset(out, 0, sizeof *out);
+  out->created = -1;
+  if (!json) return SC_ERR_ARG;
+  if (len > SC_CONFIG_MAX_BYTES) return SC_ERR_LIMIT;
+  json_error_t err;
+  json_t *root = json_loadb(json, len, 0, &err);
+  if (!root) return json_error_code(&err) == json_error_out_of_memory ? SC_ERR_NOMEM : SC_ERR_FORMAT;
+  int rc = cf_parse(out, root);
+  json_decref(root);
+  return rc;
+}
+
+static void cf_free_list(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+void sc_config_free(sc_image_config *c) {
+  if (!c) return;
+  free(c->os);
+  free(c->architecture);
+  free(c->variant);
+  free(c->user);
+  cf_free_list(c->exposed_ports, c->nports);
+  cf_free_list(c->secret_env, c->nsecret_env);
+  cf_free_list(c->diff_ids, c->ndiff_ids);
+  memset(c, 0, sizeof *c);
+  c->created = -1;
+}

@@ -1,0 +1,71 @@
+/* sc_image.h - registry manifests: OCI image manifest, Docker schema2
+ * manifest, OCI index and Docker manifest list.
+ *
+ * Manifests are small JSON documents; they are parsed whole with jansson
+ * after a hard size cap (SC_MANIFEST_MAX_BYTES). */
+#ifndef CUSTOMS_SC_IMAGE_H
+#define CUSTOMS_SC_IMAGE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "sc_inventory.h"
+
+#define SC_MANIFEST_MAX_BYTES (4u * 1024 * 1024)
+#define SC_MANIFEST_MAX_ITEMS 4096 /* layers or children */
+
+#define SC_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define SC_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define SC_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define SC_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+
+typedef enum { SC_MANIFEST_IMAGE = 1, SC_MANIFEST_INDEX = 2 } sc_manifest_kind;
+
+typedef struct sc_mlayer {
+  char *digest, *media_type;
+  int64_t size;                 /* -1 when absent */
+} sc_mlayer;
+
+typedef struct sc_platform {
+  char *os, *architecture, *variant; /* NULL when absent */
+} sc_platform;
+
+typedef struct sc_mchild {
+  char *digest, *media_type;
+  int64_t size;
+  sc_platform platform;
+} sc_mchild;
+
+typedef struct sc_manifest {
+  sc_manifest_kind kind;
+  char *media_type;             /* from the document, else the content type, else
+                                   inferred from the shape */
+  char *config_digest;          /* IMAGE only */
+  char *config_media_type;
+  sc_mlayer *layers;            /* IMAGE: bottom layer first */
+  size_t nlayers;
+  sc_mchild *children;          /* INDEX */
+  size_t nchildren;
+} sc_manifest;
+
+/* Parses a manifest (content_type may be NULL; it is used when the document
+ * has no mediaType).  *out is zeroed first; free it with sc_manifest_free,
+ * also after an error.
+ * Returns 0, SC_ERR_FORMAT (not JSON, wrong shape, bad digest syntax),
+ * SC_ERR_UNSUPP (schema 1 or an unknown media type), SC_ERR_LIMIT (over
+ * SC_MANIFEST_MAX_BYTES or SC_MANIFEST_MAX_ITEMS), SC_ERR_NOMEM, SC_ERR_ARG. */
+int sc_manifest_parse(const char *json, size_t len, const char *content_type, sc_manifest *out);
+void sc_manifest_free(sc_manifest *m);
+
+/* Platform string "os/arch[/variant]" into out (cap bytes, truncated). */
+void sc_platform_str(const sc_platform *p, char *out, size_t cap);
+
+/* Picks the index child for os/arch (variant optional, NULL = any): its
+ * position, or -1 when none matches. */
+int sc_manifest_pick(const sc_manifest *m, const char *os, const char *arch, const char *variant);
+
+/* "sha256:<64 hex>" of len bytes into out.  Returns 0 or SC_ERR_NOMEM. */
+int sc_digest_sha256(const void *data, size_t len, char out[72]);
+
+/* Whether s is a well-formed "sha256:<64 lowercase hex>" (other algorithms
+ * are syntactically accepted as "alg:hex" when lenient is nonzero). */
+int sc_digest_valid(const char *s, int lenient);
+#endif

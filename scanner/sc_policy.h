@@ -1,0 +1,160 @@
+/* sc_policy.h - the policy file: parse, validate, evaluate.
+ *
+ * A policy is loaded once (sc_policy_load*), is immutable afterwards and may
+ * be evaluated from any number of threads at once.  The file format is
+ * documented key by key in conf/policy.yaml; in short:
+ *
+ *   mode: enforce|audit      unscanned: scan|deny|allow
+ *   on_error: deny|allow     head: auto|allow|deny
+ *   rules:       [{name, repositories, deny: {COND}, warn: {COND}}]
+ *   exceptions:  [{vulnerability, repositories, package, expires, reason}]
+ *   COND keys:   severity, fixable_only, unknown_severity, max_cvss, secrets,
+ *                root, max_age_days, vulnerabilities, packages
+ *
+ * Rule semantics: EVERY rule whose repositories match the image applies and
+ * the strictest outcome wins (deny > warn > allow).  First-match semantics
+ * would make the order of rules a silent security property: adding a lenient
+ * rule for one team above the org-wide rule would quietly switch the
+ * org-wide rule off for that team's repositories.  With all-match a rule can only add
+ * restrictions; loosening is done with exceptions, which are explicit, carry
+ * a reason and expire.  The verdict names the first rule (in file order)
+ * that produced the final decision.
+ *
+ * Within one condition block the keys are alternatives (any one blocks);
+ * fixable_only and unknown_severity only modify severity and max_cvss.
+ * Exceptions remove a finding from the severity, max_cvss and
+ * vulnerabilities conditions of every rule; they never hide secrets, root or
+ * age, and never hide a package listed in `packages`.
+ *
+ * Parsing is strict: unknown keys, wrong types, bad enum values, bad dates,
+ * bad globs, missing name/reason, duplicate keys or rule names, YAML aliases
+ * and YAML syntax errors are all errors, reported as "FILE:LINE:COL: message"
+ * (1-based, pointing at the offending node), one per line, all of them (up
+ * to SC_POLICY_MAX_ERRORS).  A typo must never silently weaken a policy. */
+#ifndef CUSTOMS_SC_POLICY_H
+#define CUSTOMS_SC_POLICY_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_inventory.h"
+
+/* Severity ranks come from sc_cvss.h (SC_SEV_UNKNOWN = 0, LOW, MEDIUM, HIGH,
+ * CRITICAL); until that header exists a compatible definition is provided
+ * here.  sc_cvss.h should also define SC_SEV_DEFINED. */
+#if defined(__has_include)
+#if __has_include("sc_cvss.h")
+#include "sc_cvss.h"
+#define SC_POLICY_HAVE_CVSS_H 1
+#endif
+#endif
+#if !defined(SC_POLICY_HAVE_CVSS_H) && !defined(SC_SEV_DEFINED)
+#define SC_SEV_DEFINED
+typedef enum sc_severity {
+  SC_SEV_UNKNOWN = 0,
+  SC_SEV_LOW,
+  SC_SEV_MEDIUM,
+  SC_SEV_HIGH,
+  SC_SEV_CRITICAL
+} sc_severity;
+#endif
+
+#define SC_POLICY_MAX_BYTES   (1024 * 1024) /* larger files are rejected */
+#define SC_POLICY_MAX_ERRORS  100           /* further errors are summarised */
+#define SC_POLICY_MAX_RULES   1000
+#define SC_POLICY_MAX_EXCEPTIONS 10000
+#define SC_POLICY_MAX_LIST    10000         /* entries in any one list */
+#define SC_POLICY_MAX_STRING  1024          /* bytes in any one scalar */
+#define SC_VERDICT_MAX_REASONS 1000         /* reasons_json entries (then "truncated") */
+#define SC_VERDICT_MAX_MESSAGE 2048         /* bytes of verdict message */
+
+typedef struct sc_policy sc_policy;
+
+typedef struct sc_finding {
+  const char *id;                 /* "CVE-2023-4911", "GHSA-...", ... */
+  const char *const *aliases;
+  size_t naliases;
+  const char *ecosystem;          /* OSV ecosystem ("Debian:12", "PyPI"), NULL unknown */
+  const char *package;
+  const char *version;            /* installed */
+  const char *fixed_version;      /* NULL or "" = no fix available */
+  int severity;                   /* sc_severity; out of range = unknown */
+  double score;                   /* CVSS base score, < 0 unknown */
+} sc_finding;
+
+typedef struct sc_image_facts {
+  const char *repository;         /* "library/nginx" (no registry host) */
+  const char *reference;          /* tag or digest the client asked for, may be NULL */
+  const char *digest;             /* manifest digest, may be NULL */
+  const sc_finding *findings;
+  size_t nfindings;
+  const sc_package *packages;     /* image inventory, for `packages` (may be NULL:
+                                     then the findings' packages are used) */
+  size_t npackages;
+  const sc_secret *secrets;       /* may be NULL when nsecrets == 0 */
+  size_t nsecrets;
+  int runs_as_root;               /* 1 root, 0 not root, -1 unknown (never blocks) */
+  int64_t created;                /* unix seconds; <= 0 unknown: reproducible builds
+                                     stamp 1970-01-01, which is not an age */
+  int scanned;                    /* 0 = never scanned */
+  int scan_failed;                /* scanner or database failure */
+} sc_image_facts;
+
+typedef enum sc_decision { SC_DECISION_ALLOW, SC_DECISION_WARN, SC_DECISION_DENY } sc_decision;
+typedef enum sc_policy_mode { SC_MODE_ENFORCE, SC_MODE_AUDIT } sc_policy_mode;
+typedef enum sc_unscanned { SC_UNSCANNED_SCAN, SC_UNSCANNED_DENY, SC_UNSCANNED_ALLOW } sc_unscanned;
+typedef enum sc_on_error { SC_ON_ERROR_DENY, SC_ON_ERROR_ALLOW } sc_on_error;
+typedef enum sc_head { SC_HEAD_AUTO, SC_HEAD_ALLOW, SC_HEAD_DENY } sc_head;
+
+typedef struct sc_verdict {
+  sc_decision decision;
+  char *rule;         /* first rule (file order) that produced the decision; NULL
+                         when allowed or decided by unscanned/on_error */
+  char *message;      /* one paragraph for humans (registry DENIED body, logs):
+                         rule, counts by severity, top 5 findings
+                         "CVE-x (pkg installed -> fixed)", how to add an exception */
+  char *reasons_json; /* JSON array: {"kind": "severity"|"cvss"|"vulnerability"|
+                         "package"|"secret"|"root"|"age"|"unscanned"|"scan_error",
+                         "action": "deny"|"warn", "rule", "finding", "package",
+                         "version", "fixed_version", "severity", ...} and applied
+                         exceptions {"kind":"exception", "vulnerability", "reason",
+                         "expires"} */
+} sc_verdict;
+
+/* Load and validate a policy.  On success *out is set and *errors is NULL.
+ * On failure *out is NULL and *errors (when errors is not NULL) holds every
+ * problem as "FILE:LINE:COL: message\n" lines; free it with free().
+ * Errors: SC_ERR_FORMAT (invalid policy), SC_ERR_IO (cannot read the file),
+ * SC_ERR_LIMIT (file over SC_POLICY_MAX_BYTES), SC_ERR_NOMEM, SC_ERR_ARG. */
+int sc_policy_load(const char *path, sc_policy **out, char **errors);
+/* Same from memory; `name` is the FILE used in error lines. */
+int sc_policy_load_mem(const char *name, const char *yaml, size_t len, sc_policy **out,
+                       char **errors);
+void sc_policy_free(sc_policy *p);
+
+sc_policy_mode sc_policy_mode_of(const sc_policy *p);
+sc_unscanned sc_policy_unscanned(const sc_policy *p);
+sc_on_error sc_policy_on_error(const sc_policy *p);
+sc_head sc_policy_head(const sc_policy *p);
+size_t sc_policy_rule_count(const sc_policy *p);
+size_t sc_policy_exception_count(const sc_policy *p);
+
+/* Judge one image at time `now` (unix seconds; exception expiry and image
+ * age are measured against it).  Fills *v (free with sc_verdict_free).
+ * - not scanned (f->scanned == 0): DENY unless `unscanned: allow` (callers
+ *   that honour `unscanned: scan` scan first and never ask);
+ * - scan failed: DENY with `on_error: deny`, otherwise judged on what is known;
+ * - audit mode turns every DENY into WARN and says so in the message.
+ * Errors: SC_ERR_ARG (NULL argument), SC_ERR_NOMEM (v is then zeroed). */
+int sc_policy_evaluate(const sc_policy *p, const sc_image_facts *f, int64_t now, sc_verdict *v);
+void sc_verdict_free(sc_verdict *v);
+const char *sc_decision_name(sc_decision d); /* "allow", "warn", "deny" */
+
+/* For `customs policy check`: one "FILE:LINE:COL: message\n" line per
+ * exception that has expired, or expires within `days` days of `now`.
+ * Returns the number of lines (0: *warnings is NULL) or SC_ERR_NOMEM /
+ * SC_ERR_ARG.  Free *warnings with free(). */
+int sc_policy_check_expiring(const sc_policy *p, int64_t now, int days, char **warnings);
+
+int sc_glob_match(const char *pattern, const char *name); /* see sc_glob.h */
+
+#endif

@@ -1,0 +1,320 @@
+/* sc_report.c - JSON report, text tables, CycloneDX SBOM. */
+#include "sc_report.h"
+
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define COL_MAX 72 /* widest table column; longer cells are cut with "~" */
+
+/* json string or null; NULL return (and *bad) only on allocation failure */
+static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
+
+/* set: steals v; flags failure in *bad */
+static void set(json_t *o, const char *k, json_t *v, int *bad) {
+  if (!v || json_object_set_new(o, k, v)) *bad = 1;
+}
+static void push(json_t *a, json_t *v, int *bad) {
+  if (!v || json_array_append_new(a, v)) *bad = 1;
+}
+
+static json_t *strs(char *const *v, size_t n, int *bad) {
+  json_t *a = json_array();
+  if (!a) *bad = 1;
+  for (size_t i = 0; a && i < n; i++) push(a, jstr(v[i]), bad);
+  return a;
+}
+
+static void time_str(int64_t t, char *out, size_t cap) {
+  struct tm tm;
+  time_t tt = (time_t)t;
+  out[0] = 0;
+  if (t >= 0 && gmtime_r(&tt, &tm)) strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *sc_report_json(const sc_report_input *in) {
+  int bad = 0;
+  json_t *r = json_object();
+  if (!r || !in || !in->inv) {
+    json_decref(r);
+    return NULL;
+  }
+  const sc_inventory *inv = in->inv;
+  set(r, "image", jstr(in->image), &bad);
+  set(r, "repository", jstr(in->repository), &bad);
+  set(r, "tag", jstr(in->tag), &bad);
+  set(r, "digest", jstr(in->digest), &bad);
+  json_t *os = json_object();
+  if (os) {
+    set(os, "id", jstr(inv->os.id), &bad);
+    set(os, "version_id", jstr(inv->os.version_id), &bad);
+  }
+  set(r, "os", os, &bad);
+
+  json_t *pkgs = json_array();
+  for (size_t i = 0; pkgs && i < inv->npkgs; i++) {
+    const sc_package *p = &inv->pkgs[i];
+    json_t *o = json_object();
+    if (o) {
+      set(o, "type", jstr(p->type), &bad);
+      set(o, "ecosystem", jstr(p->ecosystem), &bad);
+      set(o, "name", jstr(p->name), &bad);
+      set(o, "version", jstr(p->version), &bad);
+      set(o, "source_name", jstr(p->source_name), &bad);
+      set(o, "source_version", jstr(p->source_version), &bad);
+      set(o, "path", jstr(p->path), &bad);
+      set(o, "purl", jstr(p->purl), &bad);
+    }
+    push(pkgs, o, &bad);
+  }
+  set(r, "packages", pkgs, &bad);
+  set(r, "vulnerabilities", json_array(), &bad);
+
+  json_t *secs = json_array();
+  for (size_t i = 0; secs && i < inv->nsecrets; i++) {
+    const sc_secret *s = &inv->secrets[i];
+    json_t *o = json_object();
+    if (o) {
+      set(o, "path", jstr(s->path), &bad);
+      set(o, "rule", jstr(s->rule), &bad);
+      set(o, "line", json_integer(s->line), &bad);
+    }
+    push(secs, o, &bad);
+  }
+  set(r, "secrets", secs, &bad);
+
+  if (in->config) {
+    const sc_image_config *c = in->config;
+    json_t *o = json_object();
+    char ts[40];
+    time_str(c->created, ts, sizeof(ts));
+    if (o) {
+      set(o, "user", jstr(c->user ? c->user : ""), &bad);
+      set(o, "runs_as_root", json_boolean(c->runs_as_root), &bad);
+      set(o, "exposed_ports", strs(c->exposed_ports, c->nports, &bad), &bad);
+      set(o, "secret_env", strs(c->secret_env, c->nsecret_env, &bad), &bad);
+      set(o, "created", jstr(ts[0] ? ts : NULL), &bad);
+      set(o, "os", jstr(c->os), &bad);
+      set(o, "architecture", jstr(c->architecture), &bad);
+    }
+    set(r, "config", o, &bad);
+  } else {
+    set(r, "config", json_null(), &bad);
+  }
+
+  json_t *layers = json_array(), *reasons = json_array();
+  const char *decision = "allow";
+  for (size_t i = 0; layers && i < in->nlayers; i++) {
+    const sc_report_layer *l = &in->layers[i];
+    json_t *o = json_object();
+    if (o) {
+      set(o, "digest", jstr(l->digest), &bad);
+      set(o, "status", jstr(l->status), &bad);
+      set(o, "error", jstr(l->error), &bad);
+    }
+    push(layers, o, &bad);
+    if (l->status && strcmp(l->status, "ok") != 0 && reasons) {
+      char msg[512];
+      snprintf(msg, sizeof(msg), "layer %s not fully scanned (%s%s%s)",
+               l->digest ? l->digest : "?", l->status, l->error ? ": " : "", l->error ? l->error : "");
+      push(reasons, json_string(msg), &bad);
+      decision = "warn";
+    }
+  }
+  set(r, "layers", layers, &bad);
+  set(r, "notes", strs(inv->notes.v, inv->notes.n, &bad), &bad);
+  json_t *v = json_object();
+  if (v) set(v, "decision", json_string(decision), &bad);
+  if (v) set(v, "reasons", reasons, &bad);
+  else json_decref(reasons);
+  set(r, "verdict", v, &bad);
+  if (bad) {
+    json_decref(r);
+    return NULL;
+  }
+  return r;
+}
+
+/* ---- CycloneDX ------------------------------------------------------- */
+
+static int uuid4(char out[37]) {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1) return -1;
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+           b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+           b[15]);
+  return 0;
+}
+
+static json_t *prop(const char *name, const char *value) {
+  return json_pack("{s:s, s:s}", "name", name, "value", value);
+}
+
+json_t *sc_report_cyclonedx(const sc_report_input *in) {
+  if (!in || !in->inv) return NULL;
+  char uuid[37], serial[48], ts[40];
+  int bad = 0;
+  if (uuid4(uuid)) return NULL;
+  snprintf(serial, sizeof(serial), "urn:uuid:%s", uuid);
+  time_str((int64_t)time(NULL), ts, sizeof(ts));
+  json_t *bom = json_object();
+  if (!bom) return NULL;
+  set(bom, "bomFormat", json_string("CycloneDX"), &bad);
+  set(bom, "specVersion", json_string("1.5"), &bad);
+  set(bom, "serialNumber", json_string(serial), &bad);
+  set(bom, "version", json_integer(1), &bad);
+
+  json_t *meta = json_object(), *comp = json_object();
+  if (meta && comp) {
+    set(meta, "timestamp", json_string(ts), &bad);
+    set(meta, "tools", json_pack("{s:[{s:s, s:s}]}", "components", "type", "application", "name",
+                                 "customs"),
+        &bad);
+    set(comp, "type", json_string("container"), &bad);
+    set(comp, "bom-ref", json_string(in->digest ? in->digest : (in->image ? in->image : "image")),
+        &bad);
+    set(comp, "name", json_string(in->repository ? in->repository : (in->image ? in->image : "image")),
+        &bad);
+    if (in->tag) set(comp, "version", json_string(in->tag), &bad);
+    if (in->digest) {
+      const char *hex = strchr(in->digest, ':');
+      if (hex && !strncmp(in->digest, "sha256:", 7))
+        set(comp, "hashes", json_pack("[{s:s, s:s}]", "alg", "SHA-256", "content", hex + 1), &bad);
+    }
+    set(meta, "component", comp, &bad);
+    comp = NULL;
+  }
+  json_decref(comp);
+  set(bom, "metadata", meta, &bad);
+
+  json_t *comps = json_array();
+  const sc_inventory *inv = in->inv;
+  if (comps && inv->os.id) {
+    json_t *o = json_object();
+    if (o) {
+      set(o, "type", json_string("operating-system"), &bad);
+      set(o, "bom-ref", json_string("os"), &bad);
+      set(o, "name", json_string(inv->os.id), &bad);
+      if (inv->os.version_id) set(o, "version", json_string(inv->os.version_id), &bad);
+    }
+    push(comps, o, &bad);
+  }
+  for (size_t i = 0; comps && i < inv->npkgs; i++) {
+    const sc_package *p = &inv->pkgs[i];
+    if (!p->name) continue;
+    json_t *o = json_object(), *props = json_array();
+    char ref[32];
+    snprintf(ref, sizeof(ref), "pkg-%zu", i);
+    if (o && props) {
+      set(o, "type", json_string("library"), &bad);
+      set(o, "bom-ref", json_string(ref), &bad);
+      set(o, "name", json_string(p->name), &bad);
+      if (p->version) set(o, "version", json_string(p->version), &bad);
+      if (p->purl) set(o, "purl", json_string(p->purl), &bad);
+      if (p->path) push(props, prop("customs:path", p->path), &bad);
+      if (p->type) push(props, prop("customs:type", p->type), &bad);
+      if (p->ecosystem) push(props, prop("customs:ecosystem", p->ecosystem), &bad);
+      if (p->source_name) push(props, prop("customs:source_name", p->source_name), &bad);
+      if (p->source_version) push(props, prop("customs:source_version", p->source_version), &bad);
+      set(o, "properties", props, &bad);
+      props = NULL;
+    }
+    json_decref(props);
+    push(comps, o, &bad);
+  }
+  set(bom, "components", comps, &bad);
+  if (bad) {
+    json_decref(bom);
+    return NULL;
+  }
+  return bom;
+}
+
+/* ---- text ------------------------------------------------------------ */
+
+static const char *gs(const json_t *o, const char *k) {
+  const char *s = json_string_value(json_object_get(o, k));
+  return s && *s ? s : "-";
+}
+
+/* Prints rows of an array of objects as columns keys[0..nk). */
+static int table(FILE *out, const char *title, const json_t *arr, const char *const *keys,
+                 const char *const *heads, int nk) {
+  int w[8] = {0};
+  size_t n = json_array_size(arr);
+  fprintf(out, "\n%s (%zu)\n", title, n);
+  if (!n) return 0;
+  for (int k = 0; k < nk && k < 8; k++) w[k] = (int)strlen(heads[k]);
+  for (size_t i = 0; i < n; i++)
+    for (int k = 0; k < nk && k < 8; k++) {
+      const json_t *v = json_object_get(json_array_get(arr, i), keys[k]);
+      int len = json_is_integer(v) ? 10 : (int)strlen(gs(json_array_get(arr, i), keys[k]));
+      if (len > COL_MAX) len = COL_MAX;
+      if (len > w[k]) w[k] = len;
+    }
+  for (int k = 0; k < nk && k < 8; k++)
+    fprintf(out, "%-*s%s", k + 1 < nk ? w[k] : 0, heads[k], k + 1 < nk ? "  " : "\n");
+  for (size_t i = 0; i < n; i++) {
+    const json_t *row = json_array_get(arr, i);
+    for (int k = 0; k < nk && k < 8; k++) {
+      const json_t *v = json_object_get(row, keys[k]);
+      char num[24];
+      const char *s = gs(row, keys[k]);
+      if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+        s = num;
+      }
+      int len = (int)strlen(s);
+      if (len > w[k]) fprintf(out, "%.*s~", w[k] - 1, s);
+      else fprintf(out, "%-*s", k + 1 < nk ? w[k] : 0, s); /* no trailing pad */
+      fputs(k + 1 < nk ? "  " : "\n", out);
+    }
+  }
+  return 0;
+}
+
+int sc_report_table(const json_t *r, FILE *out) {
+  const json_t *os = json_object_get(r, "os"), *cfg = json_object_get(r, "config"),
+               *verdict = json_object_get(r, "verdict");
+  fprintf(out, "Image:    %s\n", gs(r, "image"));
+  fprintf(out, "Digest:   %s\n", gs(r, "digest"));
+  fprintf(out, "OS:       %s %s\n", gs(os, "id"), json_string_value(json_object_get(os, "version_id"))
+                                                       ? gs(os, "version_id") : "");
+  if (json_is_object(cfg)) {
+    fprintf(out, "User:     %s%s\n", gs(cfg, "user"),
+            json_is_true(json_object_get(cfg, "runs_as_root")) ? " (runs as root)" : "");
+    fprintf(out, "Created:  %s\n", gs(cfg, "created"));
+  }
+  fprintf(out, "Verdict:  %s\n", gs(verdict, "decision"));
+  const json_t *reasons = json_object_get(verdict, "reasons");
+  for (size_t i = 0; i < json_array_size(reasons); i++)
+  {
+    const char *m = json_string_value(json_array_get(reasons, i));
+    fprintf(out, "  - %s\n", m ? m : "");
+  }
+
+  static const char *const pk[] = {"type", "name", "version", "source_name", "ecosystem", "path"};
+  static const char *const ph[] = {"TYPE", "NAME", "VERSION", "SOURCE", "ECOSYSTEM", "PATH"};
+  table(out, "Packages", json_object_get(r, "packages"), pk, ph, 6);
+  static const char *const vk[] = {"id", "package", "version", "fixed_version", "severity"};
+  static const char *const vh[] = {"ID", "PACKAGE", "VERSION", "FIXED", "SEVERITY"};
+  table(out, "Vulnerabilities", json_object_get(r, "vulnerabilities"), vk, vh, 5);
+  static const char *const sk[] = {"rule", "path", "line"};
+  static const char *const sh[] = {"RULE", "PATH", "LINE"};
+  table(out, "Secrets", json_object_get(r, "secrets"), sk, sh, 3);
+  static const char *const lk[] = {"digest", "status", "error"};
+  static const char *const lh[] = {"LAYER", "STATUS", "ERROR"};
+  table(out, "Layers", json_object_get(r, "layers"), lk, lh, 3);
+  fflush(out);
+  return ferror(out) ? SC_ERR_IO : 0;
+}
+
+int sc_report_write_json(const json_t *doc, FILE *out) {
+  if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) return SC_ERR_IO;
+  fputc('\n', out);
+  fflush(out);
+  return ferror(out) ? SC_ERR_IO : 0;
+}

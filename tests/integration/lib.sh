@@ -1,0 +1,439 @@
+# tests/integration/lib.sh - shared helpers for the customs integration tests.
+#
+# Source it from a test script (bash):
+#     . "$(dirname "$0")/lib.sh"
+#
+# It provides:
+#   - a temp dir $T (removed on exit unless KEEP_TMP=1) and a cleanup trap that
+#     kills every process started through this library;
+#   - free_port, start_registry, start_customs, stop_pid, peak_rss_kib;
+#   - TAP helpers: ok, is, isnt, like, skip, diag, bail_out, done_testing.
+#
+# Environment:
+#   CUSTOMS_BIN         customs binary (default: <top of the build tree>/customs)
+#   CUSTOMS_POLICY      policy file (default: <top>/conf/policy.yaml if it exists)
+#   CUSTOMS_TEST_DIRECT=1  do not start customs: CUS_URL points at the registry
+#                       itself (used to validate the scripts without the daemon;
+#                       proxy-specific checks are then meaningless).
+#   REGISTRY_BIN        default /usr/bin/docker-registry
+#   KEEP_TMP=1          keep $T for post-mortem.
+#   WAIT_SECS           readiness timeout for servers (default 15).
+
+set -u
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_DIR=$(cd "$LIB_DIR/../.." && pwd)
+CUSTOMS_BIN=${CUSTOMS_BIN:-$TOP_DIR/customs}
+REGISTRY_BIN=${REGISTRY_BIN:-/usr/bin/docker-registry}
+WAIT_SECS=${WAIT_SECS:-15}
+CUSTOMS_TEST_DIRECT=${CUSTOMS_TEST_DIRECT:-0}
+if [ -z "${CUSTOMS_POLICY+x}" ] && [ -f "$TOP_DIR/conf/policy.yaml" ]; then
+    CUSTOMS_POLICY=$TOP_DIR/conf/policy.yaml
+fi
+CUSTOMS_POLICY=${CUSTOMS_POLICY:-}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/customs-it.XXXXXX")
+export T
+
+# ---------------------------------------------------------------------------
+# Process bookkeeping and cleanup
+# ---------------------------------------------------------------------------
+
+_LIB_PIDS=()        # every daemon we started, killed on exit
+
+_lib_cleanup() {
+    local rc=$? pid
+    for pid in "${_LIB_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${_LIB_PIDS[@]}"; do
+        # Give each daemon a moment to exit cleanly, then force it.
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    if [ "${KEEP_TMP:-0}" = 1 ]; then
+        echo "# kept temp dir $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    exit "$rc"
+}
+trap _lib_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stop_pid PID [SIGNAL]: kill one process we started and reap it.
+stop_pid() {
+    kill "-${2:-TERM}" "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    return 0
+}
+
+# ---------------------------------------------------------------------------
+# TAP
+# ---------------------------------------------------------------------------
+
+_TAP_N=0
+_TAP_FAILED=0
+
+# _tap_result PASS(0/1) DESC: print one TAP line and count it.
+_tap_result() {
+    _TAP_N=$((_TAP_N + 1))
+    if [ "$1" = 0 ]; then
+        echo "ok $_TAP_N - $2"
+    else
+        echo "not ok $_TAP_N - $2"
+        _TAP_FAILED=$((_TAP_FAILED + 1))
+    fi
+    return "$1"
+}
+
+# ok COND DESC
+#   COND is either an integer exit status (0 passes) or a shell expression
+#   that is eval'ed, e.g.  ok '[ "$code" = 201 ]' "upload finished"
+ok() {
+    # Odd local names: COND is eval'ed in our scope and must see the caller's.
+    local _ok_cond=$1 _ok_desc=$2 _ok_st
+    if [[ $_ok_cond =~ ^[0-9]+$ ]]; then
+        _ok_st=$_ok_cond
+    else
+        eval "$_ok_cond"; _ok_st=$?
+    fi
+    [ "$_ok_st" = 0 ] || _ok_st=1
+    _tap_result "$_ok_st" "$_ok_desc" || diag "condition failed: $_ok_cond"
+}
+
+# is GOT WANT DESC: string equality.
+is() {
+    if [ "$1" = "$2" ]; then
+        _tap_result 0 "$3"
+    else
+        _tap_result 1 "$3"
+        diag "got:  '$1'"
+        diag "want: '$2'"
+        return 1
+    fi
+}
+
+# isnt GOT UNWANTED DESC: string inequality.
+isnt() {
+    if [ "$1" != "$2" ]; then
+        _tap_result 0 "$3"
+    else
+        _tap_result 1 "$3"
+        diag "got unwanted: '$1'"
+        return 1
+    fi
+}
+
+# like GOT ERE DESC: extended regular expression match.
+like() {
+    if [[ $1 =~ $2 ]]; then
+        _tap_result 0 "$3"
+    else
+        _tap_result 1 "$3"
+        diag "got:  '$1'"
+        diag "want match: /$2/"
+        return 1
+    fi
+}
+
+# skip DESC REASON: a test that cannot run here (counted, not failed).
+skip() {
+    _TAP_N=$((_TAP_N + 1))
+    echo "ok $_TAP_N - $1 # SKIP $2"
+}
+
+# diag MSG...: a TAP comment on stdout (visible under prove -v).
+diag() {
+    local line
+    while IFS= read -r line; do echo "# $line"; done <<<"$*"
+}
+
+# bail_out MSG: abort the whole test file.
+bail_out() {
+    echo "Bail out! $*"
+    exit 2
+}
+
+# done_testing: print the plan; exit status tells whether every test passed.
+done_testing() {
+    echo "1..$_TAP_N"
+    if [ "$_TAP_FAILED" -gt 0 ]; then
+        diag "$_TAP_FAILED of $_TAP_N failed"
+        exit 1
+    fi
+    exit 0
+}
+
+# ---------------------------------------------------------------------------
+# Ports and readiness
+# ---------------------------------------------------------------------------
+
+# port_in_use PORT: true if something accepts connections on 127.0.0.1:PORT.
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port: print a TCP port on 127.0.0.1 that nothing listens on.
+# Random in 20000-59999 so parallel test files rarely collide.
+free_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        if ! port_in_use "$p" && ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# wait_http URL PID [CURL_ARGS...]: wait until URL answers with any HTTP status
+# while PID is alive. Returns 1 on timeout or if PID died.
+wait_http() {
+    local url=$1 pid=$2 code deadline
+    shift 2
+    deadline=$((SECONDS + WAIT_SECS))
+    while [ $SECONDS -lt $deadline ]; do
+        kill -0 "$pid" 2>/dev/null || return 1
+        code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$@" "$url" 2>/dev/null)
+        if [ -n "$code" ] && [ "$code" != 000 ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+# docker-registry
+# ---------------------------------------------------------------------------
+
+_REG_N=0
+
+# start_registry [PORT] [TLS_CERT TLS_KEY]
+#   Start /usr/bin/docker-registry on 127.0.0.1:PORT (a free one if empty)
+#   with filesystem storage in $T/registry (shared by every registry started
+#   by this test, so a restarted or TLS registry sees the same content).
+#   Exports REG_PORT REG_URL REG_PID REG_LOG (the latest registry started).
+start_registry() {
+    local port=${1:-} cert=${2:-} key=${3:-} dir scheme=http
+    [ -n "$port" ] || port=$(free_port) || bail_out "no free port"
+    _REG_N=$((_REG_N + 1))
+    dir=$T/registry-$_REG_N
+    mkdir -p "$dir" "$T/registry"
+    {
+        echo "version: 0.1"
+        echo "log:"
+        echo "  level: warn"
+        echo "  accesslog:"
+        echo "    disabled: true"
+        echo "storage:"
+        echo "  filesystem:"
+        echo "    rootdirectory: $T/registry"
+        echo "  delete:"
+        echo "    enabled: true"
+        echo "  maintenance:"
+        echo "    uploadpurging:"
+        echo "      enabled: false"
+        echo "http:"
+        echo "  addr: 127.0.0.1:$port"
+        if [ -n "$cert" ]; then
+            echo "  tls:"
+            echo "    certificate: $cert"
+            echo "    key: $key"
+        fi
+    } >"$dir/config.yml"
+    REG_LOG=$dir/registry.log
+    "$REGISTRY_BIN" serve "$dir/config.yml" >"$REG_LOG" 2>&1 &
+    REG_PID=$!
+    _LIB_PIDS+=("$REG_PID")
+    [ -n "$cert" ] && scheme=https
+    if ! wait_http "$scheme://127.0.0.1:$port/v2/" "$REG_PID" -k; then
+        diag "registry log:" "$(tail -20 "$REG_LOG")"
+        bail_out "docker-registry did not start on port $port"
+    fi
+    REG_PORT=$port
+    REG_URL=$scheme://127.0.0.1:$port
+    export REG_PORT REG_URL REG_PID REG_LOG
+}
+
+# ---------------------------------------------------------------------------
+# customs
+# ---------------------------------------------------------------------------
+
+_CUS_N=0
+
+# start_customs [EXTRA ARGS...]
+#   Start "$CUSTOMS_BIN serve" on a free port in front of $CUS_UPSTREAM
+#   (default $REG_URL), with a database in $T and the policy if one exists.
+#   Extra args are passed through (e.g. --tls-cert F --tls-key F).
+#   Exports CUS_PORT CUS_URL CUS_PID CUS_LOG. The first instance logs to
+#   $T/customs.log, later ones to $T/customs-N.log.
+#
+#   With CUSTOMS_TEST_DIRECT=1 nothing is started: CUS_* describe the registry
+#   (for --tls-cert/--tls-key a TLS registry on the same storage is started).
+start_customs() {
+    local port upstream=${CUS_UPSTREAM:-${REG_URL:-}} cert="" key="" a scheme=http
+    local args=("$@")
+    # Find TLS options: they decide the scheme of CUS_URL.
+    for ((a = 0; a < ${#args[@]}; a++)); do
+        case ${args[a]} in
+            --tls-cert) cert=${args[a + 1]:-} ;;
+            --tls-key) key=${args[a + 1]:-} ;;
+        esac
+    done
+    [ -n "$cert" ] && scheme=https
+    _CUS_N=$((_CUS_N + 1))
+
+    if [ "$CUSTOMS_TEST_DIRECT" = 1 ]; then
+        if [ -n "$cert" ]; then
+            local save_port=$REG_PORT save_url=$REG_URL save_pid=$REG_PID save_log=$REG_LOG
+            start_registry "" "$cert" "$key"
+            CUS_PORT=$REG_PORT CUS_URL=$REG_URL CUS_PID=$REG_PID CUS_LOG=$REG_LOG
+            REG_PORT=$save_port REG_URL=$save_url REG_PID=$save_pid REG_LOG=$save_log
+        elif [ -n "${CUS_UPSTREAM:-}" ]; then
+            # "customs in front of a dead upstream": direct means the dead URL.
+            CUS_URL=$CUS_UPSTREAM
+            CUS_PORT=${CUS_UPSTREAM##*:}
+            CUS_PID=${REG_PID:-$$} CUS_LOG=${REG_LOG:-/dev/null}
+        else
+            CUS_PORT=$REG_PORT CUS_URL=$REG_URL CUS_PID=$REG_PID CUS_LOG=$REG_LOG
+        fi
+        export CUS_PORT CUS_URL CUS_PID CUS_LOG
+        diag "CUSTOMS_TEST_DIRECT=1: CUS_URL=$CUS_URL is the registry itself"
+        return 0
+    fi
+
+    [ -x "$CUSTOMS_BIN" ] || bail_out "customs binary not found: $CUSTOMS_BIN (set CUSTOMS_BIN, or CUSTOMS_TEST_DIRECT=1)"
+    [ -n "$upstream" ] || bail_out "start_customs: no upstream (start_registry first or set CUS_UPSTREAM)"
+    port=$(free_port) || bail_out "no free port"
+    if [ "$_CUS_N" = 1 ]; then CUS_LOG=$T/customs.log; else CUS_LOG=$T/customs-$_CUS_N.log; fi
+    local cmd=("$CUSTOMS_BIN" serve --listen "127.0.0.1:$port" --upstream "$upstream"
+        --db "$T/customs-$_CUS_N.db")
+    [ -n "$CUSTOMS_POLICY" ] && cmd+=(--policy "$CUSTOMS_POLICY")
+    cmd+=("${args[@]}")
+    "${cmd[@]}" >"$CUS_LOG" 2>&1 &
+    CUS_PID=$!
+    _LIB_PIDS+=("$CUS_PID")
+    # Readiness: any HTTP answer on /v2/ (a 502 is fine when upstream is down).
+    if ! wait_http "$scheme://127.0.0.1:$port/v2/" "$CUS_PID" -k; then
+        diag "command: ${cmd[*]}" "customs log:" "$(tail -20 "$CUS_LOG")"
+        bail_out "customs did not become ready on port $port"
+    fi
+    CUS_PORT=$port
+    CUS_URL=$scheme://127.0.0.1:$port
+    export CUS_PORT CUS_URL CUS_PID CUS_LOG
+}
+
+# direct_mode: true when CUS_URL is the registry itself.
+direct_mode() { [ "$CUSTOMS_TEST_DIRECT" = 1 ]; }
+
+# peak_rss_kib PID: peak resident set size (VmHWM) of a live process, in KiB.
+peak_rss_kib() {
+    awk '/^VmHWM:/ { print $2; found = 1 } END { if (!found) exit 1 }' "/proc/$1/status" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# Small helpers shared by the tests
+# ---------------------------------------------------------------------------
+
+# sha256_of FILE: print "sha256:<hex>".
+sha256_of() {
+    local h
+    h=$(sha256sum "$1") || return 1
+    echo "sha256:${h%% *}"
+}
+
+# header_value FILE NAME: value of the last header NAME in a curl -D dump
+# (case-insensitive, CR stripped; the last one wins after redirects/100s).
+header_value() {
+    tr -d '\r' <"$1" | awk -v n="$(echo "$2" | tr 'A-Z' 'a-z')" '
+        { i = index($0, ":"); if (i > 1 && tolower(substr($0, 1, i - 1)) == n) {
+              v = substr($0, i + 1); sub(/^[ \t]+/, "", v); last = v } }
+        END { print last }'
+}
+
+# abs_url BASE LOCATION: resolve a Location header against BASE
+# (scheme://host:port), keeping absolute URLs as they are.
+abs_url() {
+    case $2 in
+        http://* | https://*) echo "$2" ;;
+        /*) echo "$1$2" ;;
+        *) echo "$1/$2" ;;
+    esac
+}
+
+# url_hostport URL: "host:port" part of an absolute URL.
+url_hostport() {
+    local u=${1#*://}
+    echo "${u%%/*}"
+}
+
+# raw_http PORT FILE [SECS]: send the bytes of FILE to 127.0.0.1:PORT over a
+# plain TCP connection and print whatever comes back within SECS (default 5).
+# Uses bash's /dev/tcp so no netcat is needed.
+raw_http() {
+    local port=$1 file=$2 secs=${3:-5}
+    timeout "$secs" bash -c '
+        exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+        cat "$1" >&3
+        cat <&3' "$port" "$file" 2>/dev/null
+    return 0
+}
+
+# make_random_file FILE BYTES: incompressible content.
+make_random_file() {
+    head -c "$2" /dev/urandom >"$1"
+}
+
+# make_tls_certs DIR: a throw-away CA and a server certificate for
+# 127.0.0.1 / localhost. Creates DIR/{ca.crt,ca.key,server.crt,server.key}
+# and DIR/certs.d/ca.crt (a skopeo --*-cert-dir: *.crt there are CAs).
+make_tls_certs() {
+    local d=$1
+    mkdir -p "$d/certs.d" || return 1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=customs test CA" \
+        -keyout "$d/ca.key" -out "$d/ca.crt" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1 || return 1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1 || return 1
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
+        "extendedKeyUsage=serverAuth" >"$d/server.ext"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+        -CAcreateserial -days 2 -extfile "$d/server.ext" \
+        -out "$d/server.crt" >/dev/null 2>&1 || return 1
+    cp "$d/ca.crt" "$d/certs.d/ca.crt"
+}
+
+# blob_upload BASE REPO FILE DIGEST [CURL OPTS...]
+#   The usual three-step blob upload: POST uploads/, one PATCH streaming the
+#   whole FILE (curl -T: Content-Length, read as it goes), PUT ?digest=.
+#   Location headers are followed as returned. Prints the HTTP status of the
+#   last step reached (201 on success, 000 on a transport error).
+blob_upload() {
+    local base=$1 repo=$2 file=$3 dig=$4 hdr loc code
+    shift 4
+    hdr=$(mktemp "$T/hdr.XXXXXX")
+    code=$(curl -sS "$@" -X POST -H 'Content-Length: 0' -D "$hdr" -o /dev/null \
+        -w '%{http_code}' "$base/v2/$repo/blobs/uploads/" 2>/dev/null)
+    if [ "$code" = 202 ]; then
+        loc=$(abs_url "$base" "$(header_value "$hdr" Location)")
+        code=$(curl -sS "$@" -X PATCH -T "$file" -H 'Content-Type: application/octet-stream' \
+            -D "$hdr" -o /dev/null -w '%{http_code}' "$loc" 2>/dev/null)
+    fi
+    if [ "$code" = 202 ]; then
+        loc=$(abs_url "$base" "$(header_value "$hdr" Location)")
+        case $loc in *\?*) loc="$loc&digest=$dig" ;; *) loc="$loc?digest=$dig" ;; esac
+        code=$(curl -sS "$@" -X PUT -H 'Content-Length: 0' -o /dev/null \
+            -w '%{http_code}' "$loc" 2>/dev/null)
+    fi
+    rm -f "$hdr"
+    echo "${code:-000}"
+}

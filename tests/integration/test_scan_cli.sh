@@ -1,0 +1,188 @@
+#!/bin/bash
+# tests/integration/test_scan_cli.sh - `customs scan` and `customs report` on
+# a made-up two-layer OCI layout (no registry needed).
+#
+# Layer 0: Debian 12 os-release, a dpkg status with Source: fields, a Python
+#          dist-info, two node_modules packages.
+# Layer 1: a whiteout deleting one node_modules package of layer 0, a
+#          planted PEM private key, one more npm package.
+# Checks the JSON report (exactly the planted packages and secret, not the
+# whited-out one), the CycloneDX SBOM, and that `scan --db` then `report`
+# (repository "local/<dirname>", tag TAG) agree.  TAP output.
+#
+# CUSTOMS_BIN: the customs binary (default: <top>/customs).
+
+. "$(dirname "$0")/lib.sh"
+. "$LIB_DIR/mkimage.sh"
+
+command -v jq >/dev/null || bail_out "jq is required"
+[ -x "$CUSTOMS_BIN" ] || bail_out "no customs binary at $CUSTOMS_BIN (set CUSTOMS_BIN)"
+
+R0=$T/rootfs0 R1=$T/rootfs1 IMG=$T/shop
+mkdir -p "$R0/etc" "$R0/var/lib/dpkg" \
+    "$R0/usr/lib/python3/dist-packages/requests-2.31.0.dist-info" \
+    "$R0/app/node_modules/left-pad" "$R0/app/node_modules/gone-pkg"
+cat >"$R0/etc/os-release" <<'X'
+PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+ID=debian
+X
+cat >"$R0/var/lib/dpkg/status" <<'X'
+Package: libssl3
+Status: install ok installed
+Architecture: amd64
+Source: openssl
+Version: 3.0.11-1~deb12u2
+
+Package: zlib1g
+Status: install ok installed
+Architecture: amd64
+Source: zlib (1:1.2.13.dfsg-1)
+Version: 1:1.2.13.dfsg-1
+
+Package: bash
+Status: install ok installed
+Architecture: amd64
+Version: 5.2.15-2+b2
+X
+printf 'Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n' \
+    >"$R0/usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA"
+printf '{"name":"left-pad","version":"1.3.0"}\n' >"$R0/app/node_modules/left-pad/package.json"
+printf '{"name":"gone-pkg","version":"0.0.1"}\n' >"$R0/app/node_modules/gone-pkg/package.json"
+
+mkdir -p "$R1/app/node_modules/is-odd" "$R1/root/.ssh"
+: >"$R1/app/node_modules/.wh.gone-pkg"
+printf '{"name":"is-odd","version":"3.0.1"}\n' >"$R1/app/node_modules/is-odd/package.json"
+{
+    echo "-----BEGIN RSA PRIVATE KEY-----"
+    echo "MIIEowIBAAKCAQEAq7BFUpkGp3+LQmlQYx2eqzDV+xeG8kx/sQFV18S5JhzGeIJN"
+    echo "AAAAB3NzaC1yc2EAAAADAQABAAABAQC7fake0fake0fake0fake0fake0fake0fak"
+    echo "-----END RSA PRIVATE KEY-----"
+} >"$R1/root/.ssh/id_rsa"
+
+oci_init "$IMG" && oci_add_layer "$IMG" "$R0" && oci_add_layer "$IMG" "$R1" &&
+    DIGEST=$(oci_finish "$IMG" v1) || bail_out "cannot build the OCI layout"
+
+# ---- JSON report ---------------------------------------------------------
+OUT=$T/scan.json
+"$CUSTOMS_BIN" scan --format json "oci:$IMG:v1" >"$OUT" 2>"$T/scan.err"
+is "$?" 0 "scan oci:DIR:TAG exits 0"
+ok 'jq -e . "$OUT" >/dev/null' "scan output is JSON"
+is "$(jq -r .digest "$OUT")" "$DIGEST" "report names the manifest digest"
+is "$(jq -r '.os.id + " " + .os.version_id' "$OUT")" "debian 12" "os is debian 12"
+is "$(jq -r '[.packages[] | .type + ":" + .name + "@" + .version] | sort | join(" ")' "$OUT")" \
+    "deb:bash@5.2.15-2+b2 deb:libssl3@3.0.11-1~deb12u2 deb:zlib1g@1:1.2.13.dfsg-1 npm:is-odd@3.0.1 npm:left-pad@1.3.0 python:requests@2.31.0" \
+    "exactly the planted packages"
+is "$(jq '[.packages[] | select(.name == "gone-pkg")] | length' "$OUT")" 0 \
+    "whited-out package is gone"
+is "$(jq -r '.packages[] | select(.name == "libssl3") | .source_name' "$OUT")" openssl \
+    "dpkg Source: name kept"
+is "$(jq -r '.packages[] | select(.name == "zlib1g") | .source_name + " " + .source_version' "$OUT")" \
+    "zlib 1:1.2.13.dfsg-1" "dpkg Source: with version kept"
+is "$(jq -r '.packages[] | select(.name == "libssl3") | .ecosystem' "$OUT")" "Debian:12" \
+    "deb ecosystem from the OS"
+like "$(jq -r '.packages[] | select(.name == "requests") | .purl' "$OUT")" '^pkg:pypi/requests@2\.31\.0' \
+    "python purl"
+is "$(jq -r '[.secrets[] | .rule + " " + .path] | join(",")' "$OUT")" "private-key root/.ssh/id_rsa" \
+    "exactly the planted secret"
+is "$(jq -r '.vulnerabilities | length' "$OUT")" 0 "vulnerabilities is an (empty) array"
+is "$(jq -r '.verdict.decision' "$OUT")" allow "verdict allow"
+is "$(jq -r '[.layers[].status] | join(",")' "$OUT")" "ok,ok" "both layers scanned ok"
+is "$(jq -r '.config.runs_as_root' "$OUT")" true "config: runs as root"
+
+# ---- CycloneDX ------------------------------------------------------------
+CDX=$T/scan.cdx.json
+"$CUSTOMS_BIN" scan --format cyclonedx "oci:$IMG:v1" >"$CDX" 2>>"$T/scan.err"
+is "$?" 0 "scan --format cyclonedx exits 0"
+is "$(jq -r '.bomFormat + " " + .specVersion' "$CDX")" "CycloneDX 1.5" "CycloneDX 1.5 header"
+like "$(jq -r .serialNumber "$CDX")" '^urn:uuid:[0-9a-f-]{36}$' "serialNumber is a urn:uuid"
+is "$(jq -r '[.components[] | select(.type == "library") | .name] | sort | join(" ")' "$CDX")" \
+    "bash is-odd left-pad libssl3 requests zlib1g" "SBOM lists the packages"
+is "$(jq -r '.components[] | select(.type == "operating-system") | .name + " " + .version' "$CDX")" \
+    "debian 12" "SBOM lists the OS"
+is "$(jq -r '.components[] | select(.name == "left-pad") | .properties[] | select(.name == "customs:path") | .value' "$CDX")" \
+    "app/node_modules/left-pad/package.json" "SBOM component carries its path"
+
+# ---- table ------------------------------------------------------------------
+TXT=$("$CUSTOMS_BIN" scan "oci:$IMG:v1" 2>>"$T/scan.err")
+is "$?" 0 "scan (table) exits 0"
+like "$TXT" 'libssl3 +3\.0\.11-1~deb12u2' "table shows aligned package rows"
+
+# ---- store + report -----------------------------------------------------------
+DB=$T/customs.db
+"$CUSTOMS_BIN" scan --db "$DB" --format json "oci:$IMG:v1" >"$T/db-scan.json" 2>>"$T/scan.err"
+is "$?" 0 "scan --db exits 0"
+ok '[ "$(sqlite3 "$DB" "select count(*) from layers where status = '\''ok'\''")" = 2 ]' \
+    "both layers stored"
+"$CUSTOMS_BIN" report --db "$DB" --format json "local/shop:v1" >"$T/report.json" 2>>"$T/scan.err"
+is "$?" 0 "report REPO:TAG exits 0"
+norm='del(.image, .tag, .repository) | .packages |= sort_by(.path, .name)'
+is "$(jq -cS "$norm" "$T/report.json")" "$(jq -cS "$norm" "$T/db-scan.json")" \
+    "report (from the store) agrees with the scan"
+"$CUSTOMS_BIN" report --db "$DB" --format json "local/shop@$DIGEST" >"$T/report-d.json" 2>>"$T/scan.err"
+is "$?" 0 "report REPO@DIGEST exits 0"
+is "$(jq -c '[.packages[].name] | sort' "$T/report-d.json")" "$(jq -c '[.packages[].name] | sort' "$OUT")" \
+    "report by digest has the same packages"
+# second scan reuses the stored layers and still agrees
+"$CUSTOMS_BIN" scan --db "$DB" --format json "oci:$IMG:v1" >"$T/db-scan2.json" 2>>"$T/scan.err"
+is "$(jq -cS "$norm" "$T/db-scan2.json")" "$(jq -cS "$norm" "$T/db-scan.json")" \
+    "rescan with stored layers agrees"
+
+# ---- errors ---------------------------------------------------------------------
+"$CUSTOMS_BIN" report --db "$DB" "local/shop:nope" >/dev/null 2>"$T/err1"
+is "$?" 1 "report of an unknown tag exits 1"
+like "$(cat "$T/err1")" "not found" "with a message"
+"$CUSTOMS_BIN" scan "oci:$IMG:nope" >/dev/null 2>"$T/err2"
+is "$?" 1 "scan of an unknown tag exits 1"
+"$CUSTOMS_BIN" scan "bogus:thing" >/dev/null 2>"$T/err3"
+is "$?" 1 "unknown target kind exits 1"
+
+# ---- layer: and docker-archive: ---------------------------------------------------
+L1=$(jq -r '.layers[1].digest' "$OUT")
+"$CUSTOMS_BIN" scan --format json "layer:$IMG/blobs/sha256/${L1#sha256:}" >"$T/layer.json" 2>>"$T/scan.err"
+is "$?" 0 "scan layer:FILE exits 0"
+is "$(jq -r '[.packages[].name] | join(",")' "$T/layer.json")" "is-odd" "single layer has its own packages"
+is "$(jq -r '.layers[0].digest' "$T/layer.json")" "$L1" "single layer digest"
+
+# docker save layout: manifest.json + config + uncompressed layer tars
+DA=$T/da
+mkdir -p "$DA"
+CFG=$(jq -r '.config.digest' "$IMG/blobs/sha256/${DIGEST#sha256:}")
+cp "$IMG/blobs/sha256/${CFG#sha256:}" "$DA/config.json"
+i=0
+for l in $(jq -r '.layers[].digest' "$IMG/blobs/sha256/${DIGEST#sha256:}"); do
+    mkdir -p "$DA/l$i"
+    gzip -dc "$IMG/blobs/sha256/${l#sha256:}" >"$DA/l$i/layer.tar"
+    i=$((i + 1))
+done
+echo '[{"Config":"config.json","RepoTags":["shop/app:1.0"],"Layers":["l0/layer.tar","l1/layer.tar"]}]' \
+    >"$DA/manifest.json"
+tar -C "$DA" -cf "$T/da.tar" manifest.json config.json l0 l1
+"$CUSTOMS_BIN" scan --db "$DB" --format json "docker-archive:$T/da.tar" >"$T/da.json" 2>>"$T/scan.err"
+is "$?" 0 "scan docker-archive:FILE exits 0"
+is "$(jq -c '[.packages[].name] | sort' "$T/da.json")" "$(jq -c '[.packages[].name] | sort' "$OUT")" \
+    "docker-archive finds the same packages"
+"$CUSTOMS_BIN" report --db "$DB" --format json "shop/app:1.0" >"$T/da-report.json" 2>>"$T/scan.err"
+is "$?" 0 "docker-archive image stored under its RepoTags"
+
+# ---- docker:// (a real registry, filled with skopeo) --------------------------------
+if [ -x "$REGISTRY_BIN" ] && command -v skopeo >/dev/null; then
+    start_registry
+    skopeo copy --quiet --dest-tls-verify=false "oci:$IMG:v1" \
+        "docker://127.0.0.1:$REG_PORT/team/shop:v1" >/dev/null 2>&1
+    is "$?" 0 "skopeo pushed the image to the registry"
+    "$CUSTOMS_BIN" scan --format json "docker://127.0.0.1:$REG_PORT/team/shop:v1" \
+        >"$T/reg.json" 2>>"$T/scan.err"
+    is "$?" 0 "scan docker://HOST:PORT/REPO:TAG exits 0"
+    is "$(jq -c '[.packages[].name] | sort' "$T/reg.json")" \
+        "$(jq -c '[.packages[].name] | sort' "$OUT")" "registry scan finds the same packages"
+    is "$(jq -r '.repository + ":" + .tag' "$T/reg.json")" "team/shop:v1" "registry repository and tag"
+    "$CUSTOMS_BIN" scan "docker://127.0.0.1:$REG_PORT/team/shop:missing" >/dev/null 2>"$T/err4"
+    is "$?" 1 "scan of a missing registry tag exits 1"
+else
+    for d in push scan packages repository missing; do skip "docker:// $d" "no docker-registry/skopeo"; done
+fi
+
+if [ -s "$T/scan.err" ]; then diag "stderr:"; diag "$(cat "$T/scan.err")"; fi
+done_testing

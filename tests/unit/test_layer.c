@@ -1,0 +1,346 @@
+/* test_layer.c - streaming layer scan on real tar / tar.gz / tar.zst files
+ * built at test time: digests against sha256sum, catalogers reached through
+ * the tar walk, whiteouts, hostile entries, corrupt and truncated streams,
+ * decompression bombs, pull errors. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../scanner/sc_layer.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/customs-test-layer-XXXXXX";
+
+typedef struct ent {
+  const char *name;
+  unsigned type; /* AE_IFREG, AE_IFDIR, AE_IFLNK, or 1 = hardlink */
+  const char *data;
+  const char *link;
+} ent;
+
+static const char status[] =
+    "Package: libc6\nStatus: install ok installed\nSource: glibc\nVersion: 2.36-9+deb12u4\n\n"
+    "Package: curl\nStatus: install ok installed\nVersion: 7.88.1-10+deb12u5\n";
+
+static const ent rootfs[] = {
+    {"./", AE_IFDIR, NULL, NULL},
+    {"./etc/", AE_IFDIR, NULL, NULL},
+    {"./etc/os-release", AE_IFREG, "ID=debian\nVERSION_ID=\"12\"\n", NULL},
+    {"./var/lib/dpkg/status", AE_IFREG, status, NULL},
+    {"./usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", AE_IFREG,
+     "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n", NULL},
+    {"./app/node_modules/@scope/pkg/package.json", AE_IFREG, "{\"name\":\"@scope/pkg\",\"version\":\"1.0.0\"}", NULL},
+    {"./app/package.json", AE_IFREG, "{\"name\":\"myapp\",\"version\":\"0.0.1\"}", NULL},
+    {"./usr/share/.wh.doc", AE_IFREG, "", NULL},
+    {"./opt/.wh..wh..opq", AE_IFREG, "", NULL},
+    {"./.wh.tmp", AE_IFREG, "", NULL},
+    {"../../evil/var/lib/dpkg/status", AE_IFREG, "Package: evil\nStatus: install ok installed\nVersion: 6.6.6\n", NULL},
+    {"a/../../var/lib/dpkg/status.d/escape", AE_IFREG, "Package: escape\nVersion: 1\n", NULL},
+    {"a/./b/../../lib/apk/db/installed", AE_IFREG, "P:folded\nV:1.0-r0\n", NULL},
+    {"/var/lib/dpkg/status.d/absolute", AE_IFREG, "Package: absolute\nVersion: 2\n", NULL},
+    {"./var/lib/dpkg/status.d/link", AE_IFLNK, NULL, "/etc/shadow"},
+    {"./var/lib/dpkg/status.d/hard", 1, NULL, "./var/lib/dpkg/status"},
+    {"./home/u/secret.pem", AE_IFREG,
+     "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+     "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----\n", NULL},
+    {"./usr/bin/big", AE_IFREG, NULL, NULL}, /* filled with filler bytes */
+};
+#define NROOT (sizeof(rootfs) / sizeof(rootfs[0]))
+#define BIG_SIZE (3u << 20)
+
+static int write_tar(const char *path, const ent *e, size_t n, const char *longname) {
+  struct archive *a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_add_filter_none(a);
+  if (archive_write_open_filename(a, path) != ARCHIVE_OK) return -1;
+  char *big = malloc(BIG_SIZE);
+  for (size_t i = 0; i < BIG_SIZE; i++) big[i] = (char)((i * 2654435761u) >> 13); /* not very compressible */
+  for (size_t i = 0; i <= n; i++) {
+    const ent *x = i < n ? &e[i] : NULL;
+    if (!x && !longname) break;
+    struct archive_entry *ae = archive_entry_new();
+    const char *data = x ? x->data : "Package: long\nVersion: 1\n";
+    size_t len = data ? strlen(data) : 0;
+    archive_entry_set_pathname(ae, x ? x->name : longname);
+    archive_entry_set_mtime(ae, 1700000000, 0);
+    if (x && strcmp(x->name, "./usr/bin/big") == 0) data = big, len = BIG_SIZE;
+    unsigned type = x ? x->type : AE_IFREG;
+    if (type == 1) {
+      archive_entry_set_filetype(ae, AE_IFREG);
+      archive_entry_set_hardlink(ae, x->link);
+      len = 0;
+    } else {
+      archive_entry_set_filetype(ae, type);
+    }
+    archive_entry_set_perm(ae, type == AE_IFDIR ? 0755 : 0644);
+    if (type == AE_IFLNK) archive_entry_set_symlink(ae, x->link);
+    archive_entry_set_size(ae, type == AE_IFREG ? (la_int64_t)len : 0);
+    archive_write_header(a, ae);
+    if (type == AE_IFREG && len) archive_write_data(a, data, len);
+    archive_entry_free(ae);
+  }
+  free(big);
+  archive_write_close(a);
+  archive_write_free(a);
+  return 0;
+}
+
+static int sh(const char *fmt, const char *a1, const char *a2) {
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd), fmt, a1, a2);
+  return system(cmd);
+}
+
+/* "sha256:<hex>" as sha256sum prints it. */
+static void sha256sum(const char *path, char *out) {
+  char cmd[600];
+  snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+  FILE *p = popen(cmd, "r");
+  char hex[65] = "";
+  if (p && fscanf(p, "%64s", hex) != 1) hex[0] = '\0';
+  if (p) pclose(p);
+  snprintf(out, 72, "sha256:%s", hex);
+}
+
+static char *fx(const char *name) {
+  static char buf[8][512];
+  static int k;
+  char *b = buf[k++ % 8];
+  snprintf(b, 512, "%s/%s", dir, name);
+  return b;
+}
+
+static int scan_file(const char *path, const sc_limits *lim, sc_inventory *inv, sc_layer_result *res) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -100;
+  sc_inventory_init(inv);
+  int rv = sc_layer_scan_fd(fd, lim, inv, res);
+  close(fd);
+  return rv;
+}
+
+static const sc_package *find(const sc_inventory *inv, const char *name) {
+  for (size_t i = 0; i < inv->npkgs; i++)
+    if (strcmp(inv->pkgs[i].name, name) == 0) return &inv->pkgs[i];
+  return NULL;
+}
+
+static int has_note(const sc_inventory *inv, const char *sub) {
+  for (size_t i = 0; i < inv->notes.n; i++)
+    if (strstr(inv->notes.v[i], sub)) return 1;
+  return 0;
+}
+
+static void test_formats(void) {
+  static const struct { const char *file, *comp; } t[] = {
+      {"root.tar", "none"}, {"root.tar.gz", "gzip"}, {"root.tar.zst", "zstd"}, {"multi.tar.gz", "gzip"}};
+  char tar_digest[72];
+  sha256sum(fx("root.tar"), tar_digest);
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    sc_limits lim;
+    sc_limits_default(&lim);
+    lim.max_name = 400;
+    sc_inventory inv;
+    sc_layer_result res;
+    char want[72];
+    sha256sum(fx(t[i].file), want);
+    CHECK_INT(scan_file(fx(t[i].file), &lim, &inv, &res), 0, "%s: scan", t[i].file);
+    CHECK_INT(res.status, 0, "%s: status ok (%s)", t[i].file, res.error);
+    CHECK_STR(res.compression, t[i].comp, "%s: compression", t[i].file);
+    CHECK_STR(res.digest, want, "%s: digest is sha256sum of the blob", t[i].file);
+    CHECK_STR(res.diff_id, tar_digest, "%s: diff_id is sha256sum of the tar", t[i].file);
+    struct stat st;
+    stat(fx(t[i].file), &st);
+    CHECK_INT(res.compressed_size, st.st_size, "%s: compressed size", t[i].file);
+    stat(fx("root.tar"), &st);
+    CHECK_INT(res.uncompressed_size, st.st_size, "%s: uncompressed size", t[i].file);
+    CHECK_INT(res.entries, NROOT + 1, "%s: entries", t[i].file);
+    CHECK_STR(inv.os.id, "debian", "%s: os", t[i].file);
+    CHECK(find(&inv, "libc6") && find(&inv, "curl"), "%s: dpkg packages", t[i].file);
+    CHECK(find(&inv, "six") != NULL, "%s: python package", t[i].file);
+    CHECK(inv.nsecrets >= 1 && strcmp(inv.secrets[0].path, "home/u/secret.pem") == 0,
+          "%s: private key found by the secrets cataloger", t[i].file);
+    CHECK(find(&inv, "@scope/pkg") != NULL && find(&inv, "myapp") == NULL, "%s: npm only node_modules", t[i].file);
+    CHECK(find(&inv, "evil") == NULL && find(&inv, "escape") == NULL, "%s: .. entries skipped", t[i].file);
+    CHECK(find(&inv, "folded") != NULL, "%s: inner .. folded", t[i].file);
+    CHECK(find(&inv, "absolute") != NULL, "%s: absolute path read relative to root", t[i].file);
+    CHECK(has_note(&inv, "skipped 2 entries escaping"), "%s: note counts .. entries", t[i].file);
+    CHECK(has_note(&inv, "names over 400"), "%s: note counts long names", t[i].file);
+    CHECK(find(&inv, "long") == NULL, "%s: long name skipped", t[i].file);
+    CHECK(sc_strlist_has(&inv.whiteouts, "usr/share/doc") && sc_strlist_has(&inv.whiteouts, "tmp"),
+          "%s: whiteouts", t[i].file);
+    CHECK(sc_strlist_has(&inv.opaque, "opt") && inv.opaque.n == 1, "%s: opaque", t[i].file);
+    CHECK(sc_strlist_has(&inv.cataloged, "var/lib/dpkg/status") &&
+              !sc_strlist_has(&inv.cataloged, "var/lib/dpkg/status.d/link") &&
+              !sc_strlist_has(&inv.cataloged, "var/lib/dpkg/status.d/hard"),
+          "%s: cataloged paths, no symlink or hardlink", t[i].file);
+    const sc_package *libc = find(&inv, "libc6");
+    CHECK_STR(libc ? libc->path : NULL, "var/lib/dpkg/status", "%s: package path cleaned", t[i].file);
+    sc_inventory_free(&inv);
+  }
+}
+
+typedef struct failcase {
+  const char *file;
+  int status;
+  const char *err_sub;
+  int diff_known;
+} failcase;
+
+static void test_failures(void) {
+  static const failcase t[] = {
+      {"corrupt.tar.gz", SC_ERR_FORMAT, "gzip", 0},
+      {"trunc.tar.gz", SC_ERR_FORMAT, "truncated gzip", 0},
+      {"corrupt.tar.zst", SC_ERR_FORMAT, "zstd", 0},
+      {"trunc.tar.zst", SC_ERR_FORMAT, "truncated zstd", 0},
+      {"trunc.tar", SC_ERR_FORMAT, "tar", 1},
+      {"trunctar.tar.gz", SC_ERR_FORMAT, "tar", 1},
+      {"garbage.bin", SC_ERR_FORMAT, "tar", 1},
+      {"x.tar.xz", SC_ERR_UNSUPP, "xz", 0},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    sc_limits lim;
+    sc_limits_default(&lim);
+    sc_inventory inv;
+    sc_layer_result res;
+    char want[72];
+    sha256sum(fx(t[i].file), want);
+    CHECK_INT(scan_file(fx(t[i].file), &lim, &inv, &res), 0, "%s: returns 0", t[i].file);
+    CHECK_INT(res.status, t[i].status, "%s: status", t[i].file);
+    CHECK(strstr(res.error, t[i].err_sub) != NULL, "%s: error mentions %s (%s)", t[i].file, t[i].err_sub, res.error);
+    CHECK_STR(res.digest, want, "%s: digest still of the whole stream", t[i].file);
+    struct stat st;
+    stat(fx(t[i].file), &st);
+    CHECK_INT(res.compressed_size, st.st_size, "%s: whole stream pulled", t[i].file);
+    if (t[i].diff_known) {
+      /* decompression itself was fine: diff_id covers the whole (bad) tar */
+      char d[72];
+      const char *plain = strcmp(t[i].file, "trunctar.tar.gz") == 0 ? fx("trunc.tar") : fx(t[i].file);
+      sha256sum(plain, d);
+      CHECK_STR(res.diff_id, d, "%s: diff_id of the tar bytes", t[i].file);
+    } else {
+      CHECK_STR(res.diff_id, "", "%s: diff_id unknown", t[i].file);
+    }
+    sc_inventory_free(&inv);
+  }
+}
+
+static void test_bomb(void) {
+  sc_limits lim;
+  sc_inventory inv;
+  sc_layer_result res;
+  char want[72];
+  sha256sum(fx("bomb.tar.gz"), want);
+  sc_limits_default(&lim);
+  lim.max_total_bytes = 32u << 20;
+  CHECK_INT(scan_file(fx("bomb.tar.gz"), &lim, &inv, &res), 0, "bomb: scan returns 0");
+  CHECK_INT(res.status, SC_ERR_LIMIT, "bomb: total size limit");
+  CHECK(strstr(res.error, "uncompressed bytes") != NULL, "bomb: error says why (%s)", res.error);
+  CHECK(res.uncompressed_size <= lim.max_total_bytes + (1u << 20), "bomb: stopped inflating early");
+  CHECK_STR(res.digest, want, "bomb: digest right after limit");
+  sc_inventory_free(&inv);
+
+  sc_limits_default(&lim);
+  lim.max_ratio = 100;
+  CHECK_INT(scan_file(fx("bomb.tar.gz"), &lim, &inv, &res), 0, "bomb ratio: returns 0");
+  CHECK_INT(res.status, SC_ERR_LIMIT, "bomb: ratio limit");
+  CHECK(strstr(res.error, "ratio") != NULL, "bomb: ratio error (%s)", res.error);
+  CHECK(res.uncompressed_size < (80u << 20), "bomb: ratio caught soon after the grace");
+  CHECK_STR(res.digest, want, "bomb ratio: digest right");
+  sc_inventory_free(&inv);
+
+  sc_limits_default(&lim);
+  lim.max_entries = 5;
+  CHECK_INT(scan_file(fx("root.tar.gz"), &lim, &inv, &res), 0, "entries cap: returns 0");
+  CHECK_INT(res.status, SC_ERR_LIMIT, "too many entries");
+  sha256sum(fx("root.tar.gz"), want);
+  CHECK_STR(res.digest, want, "entries cap: digest right");
+  sc_inventory_free(&inv);
+}
+
+/* pull callbacks */
+typedef struct src {
+  int fd;
+  size_t step, fail_after, done;
+} src;
+
+static ssize_t pull_src(void *ctx, void *buf, size_t len) {
+  src *s = ctx;
+  if (s->fail_after && s->done >= s->fail_after) return SC_ERR_IO;
+  size_t want = s->step ? (s->done % s->step) + 1 : len; /* 1..step bytes */
+  if (want > len) want = len;
+  ssize_t n = read(s->fd, buf, want);
+  if (n > 0) s->done += (size_t)n;
+  return n;
+}
+
+static void test_pulls(void) {
+  static const struct { const char *file; size_t step, fail_after; int rv; } t[] = {
+      {"root.tar.gz", 7, 0, 0},   {"root.tar.gz", 1, 0, 0},  {"root.tar.gz", 3000, 0, 0},
+      {"multi.tar.gz", 11, 0, 0}, {"root.tar.zst", 5, 0, 0}, {"root.tar", 3, 0, 0},
+      {"root.tar.gz", 0, 20000, SC_ERR_IO}, {"root.tar", 0, 1000, SC_ERR_IO}, {"empty", 0, 0, 0},
+      {"emptytar.tar.gz", 0, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    sc_limits lim;
+    sc_limits_default(&lim);
+    sc_inventory inv;
+    sc_inventory_init(&inv);
+    sc_layer_result res;
+    src s = {open(fx(t[i].file), O_RDONLY), t[i].step, t[i].fail_after, 0};
+    int rv = sc_layer_scan(pull_src, &s, &lim, &inv, &res);
+    close(s.fd);
+    CHECK_INT(rv, t[i].rv, "pull %s step %zu fail %zu: rv", t[i].file, t[i].step, t[i].fail_after);
+    if (t[i].rv == 0) {
+      char want[72];
+      sha256sum(fx(t[i].file), want);
+      CHECK_STR(res.digest, want, "pull %s step %zu: digest", t[i].file, t[i].step);
+      if (strcmp(t[i].file, "empty") == 0) {
+        CHECK(res.status != 0, "empty blob is not a layer (%s)", res.error);
+      } else if (strcmp(t[i].file, "emptytar.tar.gz") == 0) {
+        CHECK_INT(res.status, 0, "empty tar ok (%s)", res.error);
+        CHECK_INT(res.entries, 0, "empty tar: no entries");
+      } else {
+        CHECK_INT(res.status, 0, "pull %s step %zu: status (%s)", t[i].file, t[i].step, res.error);
+        CHECK(find(&inv, "libc6") && find(&inv, "six"), "pull %s step %zu: packages", t[i].file, t[i].step);
+      }
+    } else {
+      CHECK_INT(res.status, SC_ERR_IO, "pull error: status IO");
+      CHECK(strstr(res.error, "reading") != NULL, "pull error: message (%s)", res.error);
+    }
+    sc_inventory_free(&inv);
+  }
+}
+
+int main(void) {
+  if (!mkdtemp(dir)) return 1;
+  char longname[600];
+  memset(longname, 'n', sizeof(longname));
+  memcpy(longname, "var/lib/dpkg/status.d/", 22);
+  longname[450] = '\0';
+  int ok = write_tar(fx("root.tar"), rootfs, NROOT, longname) == 0 &&
+           write_tar(fx("emptytar.tar"), NULL, 0, NULL) == 0;
+  ok = ok && sh("cd %s && gzip -9 -k root.tar && zstd -q -19 root.tar -o root.tar.zst && gzip -n emptytar.tar && : > empty", dir, NULL) == 0;
+  /* two gzip members; corrupt, truncated variants; a tar cut mid-entry */
+  ok = ok && sh("cd %s && head -c 100000 root.tar | gzip > multi.tar.gz && tail -c +100001 root.tar | gzip >> multi.tar.gz", dir, NULL) == 0;
+  ok = ok && sh("cd %s && cp root.tar.gz corrupt.tar.gz && printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of=corrupt.tar.gz bs=1 seek=3000 conv=notrunc status=none", dir, NULL) == 0;
+  ok = ok && sh("cd %s && cp root.tar.zst corrupt.tar.zst && printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of=corrupt.tar.zst bs=1 seek=3000 conv=notrunc status=none", dir, NULL) == 0;
+  ok = ok && sh("cd %s && head -c $(( $(stat -c %%s root.tar.gz) / 2 )) root.tar.gz > trunc.tar.gz && head -c $(( $(stat -c %%s root.tar.zst) / 2 )) root.tar.zst > trunc.tar.zst", dir, NULL) == 0;
+  ok = ok && sh("cd %s && head -c 1500000 root.tar > trunc.tar && gzip -c trunc.tar > trunctar.tar.gz && head -c 5000 /dev/urandom > garbage.bin && printf '\\3757zXZ\\0junk' > x.tar.xz", dir, NULL) == 0;
+  /* 200 MiB of zeros in one entry: ~200 KB of gzip */
+  ok = ok && sh("cd %s && mkdir b && truncate -s 200M b/zeros && tar cf - -C b zeros | gzip -9 > bomb.tar.gz && rm -r b", dir, NULL) == 0;
+  CHECK(ok, "fixtures built in %s", dir);
+  if (ok) {
+    test_formats();
+    test_failures();
+    test_bomb();
+    test_pulls();
+  }
+  if (!getenv("CUSTOMS_KEEP_FIXTURES")) sh("rm -rf %s", dir, NULL);
+  return tap_done();
+}
