@@ -43,7 +43,9 @@ static int sx_excluded(const char *path) {
 
 static int sx_match(const char *path, int64_t size, mode_t mode) {
   (void)mode;
-  return size > 0 && !sx_excluded(path);
+  /* files above the default cap are skipped by sx_scan anyway: not asking for
+   * them spares the layer walker a buffer and a "cataloged" record */
+  return size > 0 && size <= (int64_t)SX_DEFAULT_CAP && !sx_excluded(path);
 }
 
 static int sx_word(unsigned char c) {
@@ -132,8 +134,19 @@ static const struct sx_rule {
   {"gitlab-token", sx_gitlab_tok}, {"slack-token", sx_slack},
 };
 
+/* Whether any rule's fixed prefix occurs in the file at all: one fast pass
+ * per prefix over the whole buffer spares the per-line work for the files
+ * (nearly all of them) that hold none. */
+static int sx_any_trigger(const unsigned char *buf, size_t len) {
+  static const char *const trig[] = {"-----BEGIN ", "AKIA", "ASIA", "gh", "glpat-", "xox", NULL};
+  for (size_t i = 0; trig[i]; i++)
+    if (memmem(buf, len, trig[i], strlen(trig[i]))) return 1;
+  return 0;
+}
+
 static int sx_lines(sc_inventory *inv, const char *path, const unsigned char *buf, size_t len) {
   int line = 1, rc = 0;
+  if (!sx_any_trigger(buf, len)) return 0;
   for (const unsigned char *l = buf, *end = buf + len; l < end && !rc; line++) {
     const unsigned char *e = memchr(l, '\n', (size_t)(end - l));
     if (!e) e = end;

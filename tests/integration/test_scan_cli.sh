@@ -14,52 +14,13 @@
 
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/mkimage.sh"
+. "$LIB_DIR/fixtures.sh"
 
 command -v jq >/dev/null || bail_out "jq is required"
 [ -x "$CUSTOMS_BIN" ] || bail_out "no customs binary at $CUSTOMS_BIN (set CUSTOMS_BIN)"
 
 R0=$T/rootfs0 R1=$T/rootfs1 IMG=$T/shop
-mkdir -p "$R0/etc" "$R0/var/lib/dpkg" \
-    "$R0/usr/lib/python3/dist-packages/requests-2.31.0.dist-info" \
-    "$R0/app/node_modules/left-pad" "$R0/app/node_modules/gone-pkg"
-cat >"$R0/etc/os-release" <<'X'
-PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
-NAME="Debian GNU/Linux"
-VERSION_ID="12"
-ID=debian
-X
-cat >"$R0/var/lib/dpkg/status" <<'X'
-Package: libssl3
-Status: install ok installed
-Architecture: amd64
-Source: openssl
-Version: 3.0.11-1~deb12u2
-
-Package: zlib1g
-Status: install ok installed
-Architecture: amd64
-Source: zlib (1:1.2.13.dfsg-1)
-Version: 1:1.2.13.dfsg-1
-
-Package: bash
-Status: install ok installed
-Architecture: amd64
-Version: 5.2.15-2+b2
-X
-printf 'Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n' \
-    >"$R0/usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA"
-printf '{"name":"left-pad","version":"1.3.0"}\n' >"$R0/app/node_modules/left-pad/package.json"
-printf '{"name":"gone-pkg","version":"0.0.1"}\n' >"$R0/app/node_modules/gone-pkg/package.json"
-
-mkdir -p "$R1/app/node_modules/is-odd" "$R1/root/.ssh"
-: >"$R1/app/node_modules/.wh.gone-pkg"
-printf '{"name":"is-odd","version":"3.0.1"}\n' >"$R1/app/node_modules/is-odd/package.json"
-{
-    echo "-----BEGIN RSA PRIVATE KEY-----"
-    echo "MIIEowIBAAKCAQEAq7BFUpkGp3+LQmlQYx2eqzDV+xeG8kx/sQFV18S5JhzGeIJN"
-    echo "AAAAB3NzaC1yc2EAAAADAQABAAABAQC7fake0fake0fake0fake0fake0fake0fak"
-    echo "-----END RSA PRIVATE KEY-----"
-} >"$R1/root/.ssh/id_rsa"
+fixture_shop "$R0" "$R1"
 
 oci_init "$IMG" && oci_add_layer "$IMG" "$R0" && oci_add_layer "$IMG" "$R1" &&
     DIGEST=$(oci_finish "$IMG" v1) || bail_out "cannot build the OCI layout"

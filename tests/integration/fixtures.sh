@@ -1,0 +1,82 @@
+# tests/integration/fixtures.sh - made-up root filesystems with known
+# contents, shared by the scan tests (sourced after lib.sh).
+
+# fixture_shop ROOT0 ROOT1
+#   Layer 0: Debian 12 os-release, a dpkg status with Source: fields, a
+#            Python dist-info, two node_modules packages.
+#   Layer 1: a whiteout deleting one node_modules package of layer 0, a
+#            planted PEM private key, one more npm package.
+fixture_shop() {
+    local R0=$1 R1=$2
+    mkdir -p "$R0/etc" "$R0/var/lib/dpkg" \
+        "$R0/usr/lib/python3/dist-packages/requests-2.31.0.dist-info" \
+        "$R0/app/node_modules/left-pad" "$R0/app/node_modules/gone-pkg"
+    cat >"$R0/etc/os-release" <<'X'
+PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+ID=debian
+X
+    cat >"$R0/var/lib/dpkg/status" <<'X'
+Package: libssl3
+Status: install ok installed
+Architecture: amd64
+Source: openssl
+Version: 3.0.11-1~deb12u2
+
+Package: zlib1g
+Status: install ok installed
+Architecture: amd64
+Source: zlib (1:1.2.13.dfsg-1)
+Version: 1:1.2.13.dfsg-1
+
+Package: bash
+Status: install ok installed
+Architecture: amd64
+Version: 5.2.15-2+b2
+X
+    printf 'Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n' \
+        >"$R0/usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA"
+    printf '{"name":"left-pad","version":"1.3.0"}\n' >"$R0/app/node_modules/left-pad/package.json"
+    printf '{"name":"gone-pkg","version":"0.0.1"}\n' >"$R0/app/node_modules/gone-pkg/package.json"
+
+    mkdir -p "$R1/app/node_modules/is-odd" "$R1/root/.ssh"
+    : >"$R1/app/node_modules/.wh.gone-pkg"
+    printf '{"name":"is-odd","version":"3.0.1"}\n' >"$R1/app/node_modules/is-odd/package.json"
+    {
+        echo "-----BEGIN RSA PRIVATE KEY-----"
+        echo "MIIEowIBAAKCAQEAq7BFUpkGp3+LQmlQYx2eqzDV+xeG8kx/sQFV18S5JhzGeIJN"
+        echo "AAAAB3NzaC1yc2EAAAADAQABAAABAQC7fake0fake0fake0fake0fake0fake0fak"
+        echo "-----END RSA PRIVATE KEY-----"
+    } >"$R1/root/.ssh/id_rsa"
+}
+
+# fixture_go_binary FILE MODULE
+#   Writes an executable with the byte layout of a Go 1.18+ binary's build
+#   info (ELF magic, the "\xff Go buildinf:" blob at a 16-byte aligned offset,
+#   inline version and module strings framed by debug/buildinfo's sentinels):
+#   toolchain go1.21.5, main module MODULE v1.4.0, dependency
+#   golang.org/x/net v0.17.0.
+fixture_go_binary() {
+    python3 - "$1" "$2" <<'PY'
+import sys
+path, mod = sys.argv[1], sys.argv[2]
+def uvarint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7f; n >>= 7
+        if n: out.append(b | 0x80)
+        else: out.append(b); return bytes(out)
+start = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
+end = bytes.fromhex("f932433186182072008242104116d8f2")
+info = (f"path\t{mod}/cmd/app\nmod\t{mod}\tv1.4.0\th1:abc=\n"
+        "dep\tgolang.org/x/net\tv0.17.0\th1:def=\n").encode()
+elf = b"\x7fELF\x02\x01\x01" + b"\0" * 57 + b"\0" * 192          # 256 bytes of "header"
+hdr = b"\xff Go buildinf:" + bytes([8, 2]) + b"\0" * 16            # 32-byte blob header
+ver = b"go1.21.5"
+blob = hdr + uvarint(len(ver)) + ver + uvarint(len(start + info + end)) + start + info + end
+data = elf + blob + b"\0" * 4096
+open(path, "wb").write(data)
+PY
+    chmod 755 "$1"
+}
