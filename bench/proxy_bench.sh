@@ -6,7 +6,8 @@
 # No assertions: see bench/README.md for how to read the numbers.
 #
 # usage: bench/proxy_bench.sh [-k ROUNDS] [-b BLOB_MIB]
-#   env: CUSTOMS_BIN, CUSTOMS_POLICY, KEEP_TMP (as for the integration tests)
+#   env: CUSTOMS_BIN, CUSTOMS_POLICY, KEEP_TMP (as for the integration tests),
+#        STEP_TIMEOUT (seconds allowed per push/pull/upload, default 300)
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tests/integration/lib.sh"
@@ -14,6 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 ROUNDS=5
 BLOB_MIB=256
+STEP_TIMEOUT=${STEP_TIMEOUT:-300}   # seconds; a hung step fails instead of blocking
 while getopts "k:b:" opt; do
     case $opt in
         k) ROUNDS=$OPTARG ;;
@@ -47,17 +49,17 @@ median() {
 # curl_upload BASE REPO FILE DIGEST CURL_OPTS...: blob_upload (lib.sh) that
 # succeeds only on a final 201.
 curl_upload() {
-    [ "$(blob_upload "$@")" = 201 ]
+    [ "$(blob_upload "$@" -m "$STEP_TIMEOUT")" = 201 ]
 }
 
 # pull DEST_URL_HOSTPORT REPO DIR: skopeo pull into a fresh OCI dir.
 pull() {
     rm -rf "$3"
-    skopeo copy --quiet --src-tls-verify=false "docker://$1/$2:v1" "oci:$3:v1"
+    timeout "$STEP_TIMEOUT" skopeo copy --quiet --src-tls-verify=false "docker://$1/$2:v1" "oci:$3:v1"
 }
 
 push() {
-    skopeo copy --quiet --dest-tls-verify=false "oci:$T/img:v1" "docker://$1/$2:v1"
+    timeout "$STEP_TIMEOUT" skopeo copy --quiet --dest-tls-verify=false "oci:$T/img:v1" "docker://$1/$2:v1"
 }
 
 start_registry
@@ -103,7 +105,7 @@ direct_mode && echo "# CUSTOMS_TEST_DIRECT=1: the 'proxied' side is the registry
 # Report: one line per case with medians (seconds), ratio and throughput.
 printf '\ncustoms proxy benchmark: %s rounds, image %s MB, blob %s MiB\n' \
     "$ROUNDS" "$((IMG_BYTES / 1000000))" "$BLOB_MIB"
-printf '%-34s %10s %10s %8s %12s\n' case direct_s proxied_s ratio proxied_MB/s
+printf '%-38s %10s %10s %8s %12s\n' case direct_s proxied_s ratio proxied_MB/s
 row() {
     local label=$1 dcase=$2 pcase=$3 bytes=$4 dm pm
     dm=$(median "$dcase")
@@ -111,7 +113,7 @@ row() {
     awk -v l="$label" -v d="$dm" -v p="$pm" -v b="$bytes" 'BEGIN {
         r = (d != "-" && p != "-" && d > 0) ? sprintf("%.2f", p / d) : "-"
         t = (p != "-" && p > 0) ? sprintf("%.0f", b / p / 1e6) : "-"
-        printf "%-34s %10s %10s %8s %12s\n", l, d, p, r, t }'
+        printf "%-38s %10s %10s %8s %12s\n", l, d, p, r, t }'
 }
 row "skopeo push (3 layers)" push-direct push-proxy "$IMG_BYTES"
 row "skopeo pull (3 layers)" pull-direct pull-proxy "$IMG_BYTES"

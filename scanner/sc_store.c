@@ -55,6 +55,35 @@ static const char *const migrations[] = {
     "CREATE TABLE repo_images ("
     " repo TEXT NOT NULL, digest TEXT NOT NULL, pushed_at INTEGER NOT NULL,"
     " PRIMARY KEY (repo, digest));",
+    /* 2: vulnerability data (sc_osv) and per-image findings (sc_match).
+     * vulns.sev_own/score_own come from the record itself; severity/score
+     * are the effective values (own, else borrowed through an alias).
+     * vuln_affected.ranges is compact JSON: [["E"|"S", "i0", "f1.2", ...]]
+     * (event kind letter i/f/l/m + version).  vuln_aliases holds every
+     * alias plus the id itself, so "shares an alias" is one self-join. */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
+    "INSERT INTO meta VALUES ('vulndb_generation', 0);"
+    "CREATE TABLE vuln_sources ("
+    " name TEXT PRIMARY KEY, imported_at INTEGER NOT NULL, added INTEGER, updated INTEGER,"
+    " unchanged INTEGER, withdrawn INTEGER, malformed INTEGER);"
+    "CREATE TABLE vulns ("
+    " id TEXT PRIMARY KEY, modified TEXT NOT NULL, aliases TEXT, sev_own INTEGER NOT NULL,"
+    " score_own REAL NOT NULL, severity INTEGER NOT NULL, score REAL NOT NULL, source TEXT);"
+    "CREATE TABLE vuln_aliases ("
+    " vuln TEXT NOT NULL REFERENCES vulns(id) ON DELETE CASCADE, alias TEXT NOT NULL,"
+    " PRIMARY KEY (vuln, alias));"
+    "CREATE INDEX vuln_aliases_alias ON vuln_aliases(alias);"
+    "CREATE TABLE vuln_affected ("
+    " vuln TEXT NOT NULL REFERENCES vulns(id) ON DELETE CASCADE, seq INTEGER NOT NULL,"
+    " ecosystem TEXT NOT NULL, name TEXT NOT NULL, severity INTEGER NOT NULL,"
+    " ranges TEXT, versions TEXT, PRIMARY KEY (vuln, seq));"
+    "CREATE INDEX vuln_affected_pkg ON vuln_affected(ecosystem, name);"
+    "CREATE TABLE findings ("
+    " image TEXT NOT NULL, seq INTEGER NOT NULL, vuln TEXT NOT NULL, aliases TEXT,"
+    " package TEXT, version TEXT, fixed TEXT, severity INTEGER, score REAL, ecosystem TEXT,"
+    " layer TEXT, purl TEXT, generation INTEGER NOT NULL, PRIMARY KEY (image, seq));"
+    "CREATE TABLE matched_images ("
+    " image TEXT PRIMARY KEY, generation INTEGER NOT NULL, matched_at INTEGER NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
