@@ -24,6 +24,7 @@
 #include "sc_config.h"
 #include "sc_image.h"
 #include "sc_layer.h"
+#include "sc_match.h"
 #include "sc_report.h"
 #include "sc_store.h"
 
@@ -759,14 +760,16 @@ static int emit(fmt_t fmt, const sc_report_input *in, json_t *report) {
 /* Builds, prints, and judges a report. */
 static int finish_report(fmt_t fmt, const char *image, const char *repo, const char *tag,
                          const char *digest, const sc_inventory *inv, const char *config,
-                         size_t config_len, const sc_report_layer *layers, size_t nlayers) {
+                         size_t config_len, const sc_report_layer *layers, size_t nlayers,
+                         const sc_finding_list *findings) {
   sc_image_config cfg;
   int have_cfg = config && sc_config_parse(config, config_len, &cfg) == 0;
   if (config && !have_cfg) {
     fprintf(stderr, "customs: %s: image config unparseable, config facts left out\n", image);
     sc_config_free(&cfg);
   }
-  sc_report_input in = {image, repo, tag, digest, inv, have_cfg ? &cfg : NULL, layers, nlayers};
+  sc_report_input in = {image, repo, tag, digest, inv, have_cfg ? &cfg : NULL, layers, nlayers,
+                        findings};
   json_t *r = sc_report_json(&in);
   int rv = r ? emit(fmt, &in, r) : SC_ERR_NOMEM;
   if (!r) fprintf(stderr, "customs: out of memory\n");
@@ -849,6 +852,8 @@ int px_cmd_scan(int argc, char **argv) {
   int code = EXIT_ERROR;
   sc_inventory img;
   sc_inventory_init(&img);
+  sc_finding_list fl;
+  sc_finding_list_init(&fl);
   sc_report_layer *rl = calloc(j.n ? j.n : 1, sizeof(*rl));
   if (rv) {
     if (rv != SC_ERR_ARG) fprintf(stderr, "customs scan: %s: %s\n", t, err_name(rv));
@@ -871,10 +876,16 @@ int px_cmd_scan(int argc, char **argv) {
       fprintf(stderr, "customs scan: store image: %s\n", sc_store_errmsg(j.st));
       goto out;
     }
+    /* findings against the database's vulnerability data, stored with it */
+    if (j.st && (rv = sc_match_store_image(j.st, j.digest, &fl)) != 0) {
+      fprintf(stderr, "customs scan: vulnerability matching: %s\n", err_name(rv));
+      goto out;
+    }
   }
   code = finish_report(fmt, j.image ? j.image : t, j.repo, j.tag, j.digest[0] ? j.digest : NULL,
-                       &img, j.config, j.config_len, rl, j.n);
+                       &img, j.config, j.config_len, rl, j.n, j.st ? &fl : NULL);
 out:
+  sc_finding_list_free(&fl);
   free(rl);
   sc_inventory_free(&img);
   job_free(&j);
@@ -945,6 +956,8 @@ int px_cmd_report(int argc, char **argv) {
   memset(&img, 0, sizeof(img));
   sc_report_layer *rl = NULL;
   char *image = NULL;
+  sc_finding_list fl;
+  sc_finding_list_init(&fl);
   if ((rv = sc_store_resolve(st, repo, ref, digest))) {
     fprintf(stderr, "customs report: %s: %s\n", arg,
             rv == SC_ERR_NOTFOUND ? "image not found in the database" : sc_store_errmsg(st));
@@ -974,9 +987,14 @@ int px_cmd_report(int argc, char **argv) {
     image = NULL;
     goto out;
   }
+  if ((rv = sc_match_image(st, digest, &fl))) {
+    fprintf(stderr, "customs report: %s: vulnerability matching: %s\n", arg, err_name(rv));
+    goto out;
+  }
   code = finish_report(fmt, image, repo, at ? NULL : ref, digest, &inv, img.config_json,
-                       img.config_len, rl, img.nlayers);
+                       img.config_len, rl, img.nlayers, &fl);
 out:
+  sc_finding_list_free(&fl);
   free(image);
   free(rl);
   sc_inventory_free(&inv);

@@ -1,10 +1,15 @@
 /* px_intercept.c - upload tee, manifest recording and push holds (see
  * px_intercept.h). */
 #include "px_intercept.h"
+#include "px_gate.h"
 #include "px_log.h"
+#include "px_policy.h"
+#include "px_upstream.h"
 #include "px_scan.h"
 #include "px_xchg.h"
 #include "sc_image.h"
+#include "sc_policy.h"
+#include <jansson.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -21,7 +26,14 @@ typedef struct px_hook {
   px_job *wait;           /* job the held response waits for (reference held) */
   struct event *timer;    /* bound on the wait */
   int64_t hold_start;
+  px_job_cb on_done;      /* what to do when `wait` finishes */
+  int gate;               /* manifest GET/HEAD judged by the policy */
+  int gate_scan;          /* unscanned image: scan the manifest once it is complete */
+  char digest[160];
 } px_hook;
+
+static void gate_deny(px_xchg *x, const char *message, const char *rule, const char *detail_json,
+                      const char *digest);
 
 static px_hook *hook_of(px_xchg *x, int create) {
   if (!x->hook && create) {
@@ -79,6 +91,9 @@ int px_intercept_request(px_xchg *x) {
   } else if (r->kind == PX_R_MANIFEST && !strcmp(x->method, "PUT")) {
     if (!(h = hook_of(x, 1))) return 0;
     h->mbody = evbuffer_new();
+  } else if (r->kind == PX_R_MANIFEST && (!strcmp(x->method, "GET") || !strcmp(x->method, "HEAD"))) {
+    if (!(h = hook_of(x, 1))) return 0;
+    h->gate = 1;
   }
   return 0;
 }
@@ -137,13 +152,19 @@ static void hold_timeout(evutil_socket_t fd, short what, void *arg) {
   px_warn("req=%llu %s %s: scan not finished after %d ms, answering; the scan goes on", (unsigned long long)h->x->id,
           h->x->method, h->x->path, h->x->ctx->cfg->scan_wait_ms);
   end_wait(h);
+  if (h->gate_scan) {
+    /* an unscanned image is not let out before its verdict exists */
+    px_gate_record(h->x, h->digest, PX_V_DENY, NULL, "scan-pending");
+    gate_deny(h->x, "the image is being scanned; retry in a moment", NULL, NULL, h->digest);
+    return;
+  }
   px_xchg_release(h->x, "x-customs-scan", "pending");
 }
 
-static int hold_for(px_hook *h, px_job *j) {
+static int hold_for(px_hook *h, px_job *j, px_job_cb cb) {
   struct timeval tv;
   int ms = h->x->ctx->cfg->scan_wait_ms;
-  if (px_job_wait(j, job_done, h) < 0) return 0;
+  if (px_job_wait(j, cb, h) < 0) return 0;
   px_job_ref(j);
   h->wait = j;
   h->hold_start = px_now_ms();
@@ -154,6 +175,179 @@ static int hold_for(px_hook *h, px_job *j) {
     evtimer_add(h->timer, &tv);
   }
   return 1;
+}
+
+
+/* ---- pull gating ---- */
+
+/* Answers 403 DENIED instead of the upstream's manifest; the upstream
+ * connection is dropped (its body is not wanted). */
+static void gate_deny(px_xchg *x, const char *message, const char *rule, const char *detail_json,
+                      const char *digest) {
+  px_headers hdr;
+  json_t *body, *err, *detail;
+  char *text, warn[700];
+  size_t mlen = strlen(message);
+  px_headers_init(&hdr);
+  if (x->up) px_upconn_release(x->up, 0);
+  x->up = NULL;
+  detail = json_object();
+  json_object_set_new(detail, "digest", json_string(digest ? digest : ""));
+  json_object_set_new(detail, "repository", json_string(x->route.repo));
+  if (rule) json_object_set_new(detail, "rule", json_string(rule));
+  if (detail_json) {
+    json_t *reasons = json_loads(detail_json, 0, NULL);
+    if (reasons) json_object_set_new(detail, "reasons", reasons);
+  }
+  err = json_object();
+  json_object_set_new(err, "code", json_string("DENIED"));
+  json_object_set_new(err, "message", json_string(message));
+  json_object_set_new(err, "detail", detail);
+  body = json_object();
+  json_object_set_new(body, "errors", json_array());
+  json_array_append_new(json_object_get(body, "errors"), err);
+  text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  /* HEAD has no body: the reason travels in a Warning header (one line, bounded) */
+  snprintf(warn, sizeof(warn), "299 customs \"%.*s\"", (int)(mlen > 600 ? 600 : mlen), message);
+  for (char *p = warn + 13; *p; p++)
+    if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) *p = ' ';
+  warn[strlen(warn) - 1] = '"';
+  px_headers_set(&hdr, "content-type", "application/json; charset=utf-8");
+  px_headers_set(&hdr, "x-customs-verdict", "deny");
+  px_headers_set(&hdr, "warning", warn);
+  x->held = 0;
+  x->resp_limit = 0;
+  px_xchg_respond_local(x, 403, &hdr, text ? text : "{}", text ? strlen(text) : 2);
+  free(text);
+}
+
+/* HEAD of a denied image: pushers HEAD before they push (blocking them
+ * breaks pushes), pullers HEAD to resolve a tag and may skip the GET. */
+static int head_passes(px_xchg *x) {
+  const sc_policy *p = px_policy_get(x->ctx);
+  int bearer = 0, push;
+  switch (p ? sc_policy_head(p) : SC_HEAD_ALLOW) {
+  case SC_HEAD_ALLOW: return 1;
+  case SC_HEAD_DENY: return 0;
+  default:
+    push = px_gate_token_can_push(px_headers_get(&x->req, "authorization"), x->route.repo, &bearer);
+    return push || !bearer; /* basic auth or anonymous: no way to tell, let it pass */
+  }
+}
+
+static void on_error_decision(px_xchg *x, px_hook *h, const char *why) {
+  const sc_policy *p = px_policy_get(x->ctx);
+  if (p && sc_policy_on_error(p) == SC_ON_ERROR_DENY) {
+    px_gate_record(x, h->digest, PX_V_DENY, NULL, "error");
+    gate_deny(x, why, NULL, NULL, h->digest);
+    return;
+  }
+  px_gate_record(x, h->digest, PX_V_UNSCANNED, NULL, "error");
+  px_headers_set(&x->resp, "x-customs-verdict", "unscanned");
+}
+
+/* Applies a verdict to the response in x.  Returns PX_HOOK_PASS (headers
+ * annotated) or PX_HOOK_ANSWERED (403 sent). */
+static int apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
+  int is_head = !strcmp(x->method, "HEAD");
+  const sc_policy *p = px_policy_get(x->ctx);
+  px_verdict_kind k = r->kind;
+  if (k == PX_V_UNSCANNED && p) {
+    sc_unscanned u = sc_policy_unscanned(p);
+    if (u == SC_UNSCANNED_DENY) {
+      px_gate_record(x, h->digest, PX_V_DENY, NULL, "unscanned");
+      gate_deny(x, "this image was never scanned by customs and the policy denies unscanned images", NULL, NULL,
+                h->digest);
+      return PX_HOOK_ANSWERED;
+    }
+  }
+  if (k == PX_V_DENY && is_head && head_passes(x)) {
+    char warn[700];
+    size_t mlen = r->message ? strlen(r->message) : 0;
+    snprintf(warn, sizeof(warn), "299 customs \"denied on pull: %.*s\"", (int)(mlen > 600 ? 600 : mlen),
+             r->message ? r->message : "");
+    for (char *p2 = warn + 13; *p2; p2++)
+      if (*p2 == '"' || *p2 == '\\' || (unsigned char)*p2 < 0x20) *p2 = ' ';
+    warn[strlen(warn) - 1] = '"';
+    px_headers_set(&x->resp, "warning", warn);
+    px_headers_set(&x->resp, "x-customs-verdict", "deny");
+    px_gate_record(x, h->digest, k, r->rule, "head-passed");
+    return PX_HOOK_PASS;
+  }
+  if (k == PX_V_DENY) {
+    px_gate_record(x, h->digest, k, r->rule, NULL);
+    gate_deny(x, r->message ? r->message : "denied by policy", r->rule, r->detail_json, h->digest);
+    return PX_HOOK_ANSWERED;
+  }
+  px_headers_set(&x->resp, "x-customs-verdict", px_verdict_name(k));
+  if (k == PX_V_WARN && r->message) {
+    char warn[700];
+    snprintf(warn, sizeof(warn), "299 customs \"%.600s\"", r->message);
+    for (char *p2 = warn + 13; *p2; p2++)
+      if (*p2 == '"' || *p2 == '\\' || (unsigned char)*p2 < 0x20) *p2 = ' ';
+    warn[strlen(warn) - 1] = '"';
+    px_headers_set(&x->resp, "warning", warn);
+  }
+  px_gate_record(x, h->digest, k, r->rule, NULL);
+  return PX_HOOK_PASS;
+}
+
+static void gate_scanned(px_job *j, void *arg) {
+  px_hook *h = arg;
+  px_xchg *x = h->x;
+  px_gate_result r;
+  h->wait = NULL;
+  if (h->timer) {
+    event_free(h->timer);
+    h->timer = NULL;
+  }
+  px_job_unref(j);
+  h->gate_scan = 0;
+  px_gate_invalidate(x->ctx);
+  if (px_gate_judge(x->ctx, x->route.repo, h->digest, &r) != 0) {
+    on_error_decision(x, h, "the scanner or the database failed");
+    if (x->held) px_xchg_release(x, NULL, NULL);
+    return;
+  }
+  if (r.kind == PX_V_UNSCANNED) r.kind = PX_V_DENY, r.message = strdup("the image could not be scanned");
+  if (apply_verdict(x, h, &r) == PX_HOOK_PASS) px_xchg_release(x, NULL, NULL);
+  px_gate_result_free(&r);
+}
+
+static int gate_response(px_hook *h) {
+  px_xchg *x = h->x;
+  const char *dig = px_headers_get(&x->resp, "docker-content-digest");
+  px_gate_result r;
+  int rc;
+  if (dig && px_valid_digest(dig)) snprintf(h->digest, sizeof(h->digest), "%s", dig);
+  else if (x->route.ref_is_digest && strlen(x->route.ref) < sizeof(h->digest))
+    memcpy(h->digest, x->route.ref, strlen(x->route.ref) + 1);
+  else {
+    on_error_decision(x, h, "the registry did not say which manifest this is (no Docker-Content-Digest)");
+    return x->resp_head_given || x->resp_done ? PX_HOOK_ANSWERED : PX_HOOK_PASS;
+  }
+  if (x->route.ref_is_digest && strcmp(h->digest, x->route.ref) != 0) {
+    /* a registry answering for another digest than asked is not trusted */
+    on_error_decision(x, h, "the registry answered with another digest than the one asked for");
+    return x->resp_done ? PX_HOOK_ANSWERED : PX_HOOK_PASS;
+  }
+  if (px_gate_judge(x->ctx, x->route.repo, h->digest, &r) != 0) {
+    on_error_decision(x, h, "the scanner or the database failed");
+    return x->resp_done ? PX_HOOK_ANSWERED : PX_HOOK_PASS;
+  }
+  const sc_policy *p = px_policy_get(x->ctx);
+  if (r.kind == PX_V_UNSCANNED && p && sc_policy_unscanned(p) == SC_UNSCANNED_SCAN && !strcmp(x->method, "GET") &&
+      x->ctx->mscan) {
+    /* hold the manifest, scan the image, then decide */
+    px_gate_result_free(&r);
+    h->gate_scan = 1;
+    x->resp_limit = SC_MANIFEST_MAX_BYTES;
+    return PX_HOOK_HOLD;
+  }
+  rc = apply_verdict(x, h, &r);
+  px_gate_result_free(&r);
+  return rc;
 }
 
 int px_intercept_response_head(px_xchg *x) {
@@ -169,7 +363,7 @@ int px_intercept_response_head(px_xchg *x) {
   }
   if (h->job && h->final) {
     px_jobs_forget_upload(x->ctx, h->job);
-    return hold_for(h, h->job);
+    return hold_for(h, h->job, job_done);
   }
   if (r->kind == PX_R_MANIFEST && h->mbody && ok && !h->mbody_over) {
     size_t len = evbuffer_get_length(h->mbody);
@@ -184,9 +378,28 @@ int px_intercept_response_head(px_xchg *x) {
                                     px_headers_get(&x->req, "content-type"), body, len,
                                     px_headers_get(&x->req, "authorization"));
     if (!j) return 0;
-    return hold_for(h, j); /* the job list owns j; hold_for takes its own reference */
+    return hold_for(h, j, job_done); /* the job list owns j; hold_for takes its own reference */
   }
+  if (h->gate && x->resp_status == 200) return gate_response(h);
   return 0;
+}
+
+void px_intercept_response_done(px_xchg *x) {
+  px_hook *h = x->hook;
+  if (!h || !h->gate_scan || h->wait) return;
+  size_t len = evbuffer_get_length(x->resp_body);
+  unsigned char *body = evbuffer_pullup(x->resp_body, -1);
+  px_route *r = &x->route;
+  px_job *j = body ? px_job_new_manifest(x->ctx, r->repo, r->ref_is_digest ? NULL : r->ref, h->digest,
+                                         px_headers_get(&x->resp, "content-type"), body, len,
+                                         px_headers_get(&x->req, "authorization"))
+                   : NULL;
+  px_info("req=%llu %s@%s was never scanned: scanning it now (the client waits up to %d ms)",
+          (unsigned long long)x->id, r->repo, h->digest, x->ctx->cfg->scan_wait_ms);
+  if (!j || !hold_for(h, j, gate_scanned)) {
+    px_gate_record(x, h->digest, PX_V_DENY, NULL, "scan-failed");
+    gate_deny(x, "the image could not be scanned", NULL, NULL, h->digest);
+  }
 }
 
 void px_intercept_free(px_xchg *x) {

@@ -14,9 +14,13 @@ struct px_xchg;
 int px_intercept_request(struct px_xchg *x);
 void px_intercept_req_body(struct px_xchg *x, const void *data, size_t len);
 void px_intercept_req_end(struct px_xchg *x);
-/* The upstream's response head is in x; returns 1 to hold it back until
- * px_xchg_release() is called. */
+enum { PX_HOOK_PASS = 0, PX_HOOK_HOLD = 1, PX_HOOK_ANSWERED = 2 };
+/* The upstream's response head is in x: PX_HOOK_PASS gives it to the client,
+ * PX_HOOK_HOLD holds it back until px_xchg_release(), PX_HOOK_ANSWERED means
+ * customs answered instead (the upstream connection was let go). */
 int px_intercept_response_head(struct px_xchg *x);
+/* A held response is complete upstream. */
+void px_intercept_response_done(struct px_xchg *x);
 /* The exchange ends (any outcome). */
 void px_intercept_free(struct px_xchg *x);
 #endif

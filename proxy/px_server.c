@@ -4,7 +4,9 @@
 #include "px_headers.h"
 #include "px_h1.h"
 #include "px_h2.h"
+#include "px_gate.h"
 #include "px_log.h"
+#include "px_policy.h"
 #include "px_scan.h"
 #include "sc_store.h"
 #include <event2/thread.h>
@@ -300,6 +302,10 @@ int px_server_run(px_config *cfg) {
     rc = PX_ERR_IO;
     goto out;
   }
+  if (px_policy_init(&ctx) < 0 || px_gate_init(&ctx) < 0) {
+    rc = PX_ERR_INVALID;
+    goto out;
+  }
   if (px_scan_start(&ctx) < 0) {
     px_error("cannot start the scanner threads");
     rc = PX_ERR_NOMEM;
@@ -315,6 +321,10 @@ int px_server_run(px_config *cfg) {
   px_info("customs stopped");
 out:
   px_scan_stop(&ctx);
+  if (ctx.base) {
+    px_gate_shutdown(&ctx);
+    px_policy_shutdown(&ctx);
+  }
   px_upstream_close_idle(&ctx);
   if (ctx.store) sc_store_close(ctx.store);
   if (ctx.listener) evconnlistener_free(ctx.listener);

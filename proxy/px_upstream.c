@@ -98,7 +98,8 @@ static int on_body(http_parser *p, const char *at, size_t len) {
   if (evbuffer_add(up->x->resp_body, at, len) < 0) return -1;
   up->x->resp_bytes += len;
   px_xchg_upstream_body(up->x);
-  if (up->x && evbuffer_get_length(up->x->resp_body) >= up->ctx->cfg->watermark) {
+  if (up->x && evbuffer_get_length(up->x->resp_body) >=
+                   (up->x->resp_limit ? up->x->resp_limit : up->ctx->cfg->watermark)) {
     up->paused = 1;
     http_parser_pause(p, 1);
   }

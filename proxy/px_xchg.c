@@ -263,9 +263,14 @@ void px_xchg_upstream_head(px_xchg *x, int status, int head_request) {
   x->resp_has_body = !head_request && status >= 200 && status != 204 && status != 304;
   x->resp_cl = (!te && cl) ? strtoll(cl, NULL, 10) : -1;
   rewrite_location(x);
-  if (px_intercept_response_head(x)) {
+  switch (px_intercept_response_head(x)) {
+  case PX_HOOK_HOLD:
     x->held = 1;
     return;
+  case PX_HOOK_ANSWERED:
+    return;
+  default:
+    break;
   }
   x->resp_head_given = 1;
   x->ops->on_response(x);
@@ -288,6 +293,7 @@ void px_xchg_upstream_done(px_xchg *x) {
   x->t_up_end = px_now_ms();
   x->resp_done = 1;
   if (!x->held) x->ops->on_resp_data(x);
+  else px_intercept_response_done(x);
 }
 
 void px_xchg_upstream_drained(px_xchg *x) { x->ops->on_req_drained(x); }

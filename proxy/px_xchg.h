@@ -55,6 +55,7 @@ struct px_xchg {
   int64_t resp_cl;           /* -1: unknown */
   int resp_head_given;       /* ops->on_response was called */
   int held;                  /* interception holds the response back */
+  size_t resp_limit;         /* response bytes buffered before the upstream pauses (0 = watermark) */
   int resp_done;             /* every body byte is in resp_body */
   struct evbuffer *resp_body;
   uint64_t resp_bytes;

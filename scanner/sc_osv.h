@@ -43,9 +43,11 @@ typedef struct sc_osv_stats {
 } sc_osv_stats;
 
 /* Imports one path (zip, directory or .json); adds the counts to *stats
- * (which may be NULL).  A directory imports each file in its own
- * transaction and returns the first error while going on with the rest.
- * Records the path in vuln_sources and recomputes borrowed severities. */
+ * (which may be NULL).  A path is one source and one transaction (a
+ * directory too: its files are malformed-or-not one by one, but a read
+ * error rolls the whole directory back).  Records the path in vuln_sources
+ * and recomputes borrowed severities.  Does not re-match findings: callers
+ * run sc_match_rematch_all once after their imports. */
 int sc_osv_import_path(sc_store *st, const char *path, sc_osv_stats *stats);
 
 /* Imports one JSON record (or a JSON array of records) from memory, in one

@@ -2,6 +2,7 @@
 #include "sc_report.h"
 
 #include <openssl/rand.h>
+#include "sc_cvss.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,33 @@ static void time_str(int64_t t, char *out, size_t cap) {
   time_t tt = (time_t)t;
   out[0] = 0;
   if (t >= 0 && gmtime_r(&tt, &tm)) strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *vulns_json(const sc_finding_list *fl, int *bad) {
+  json_t *a = json_array();
+  if (!a) *bad = 1;
+  for (size_t i = 0; a && fl && i < fl->n; i++) {
+    const sc_finding *f = &fl->v[i];
+    json_t *o = json_object(), *al = json_array();
+    for (size_t k = 0; al && k < f->naliases; k++) push(al, jstr(f->aliases[k]), bad);
+    if (o) {
+      set(o, "id", jstr(f->id), bad);
+      set(o, "aliases", al, bad);
+      al = NULL;
+      set(o, "package", jstr(f->package), bad);
+      set(o, "version", jstr(f->version), bad);
+      set(o, "fixed_version", jstr(f->fixed_version ? f->fixed_version : ""), bad);
+      set(o, "severity", jstr(sc_severity_name((sc_severity)f->severity)), bad);
+      set(o, "score", f->score >= 0 ? json_real(f->score) : json_null(), bad);
+      set(o, "fixable", json_boolean(sc_finding_fixable(f)), bad);
+      set(o, "ecosystem", jstr(f->ecosystem), bad);
+      set(o, "layer", jstr(fl->layer ? fl->layer[i] : ""), bad);
+      set(o, "purl", jstr(fl->purl ? fl->purl[i] : ""), bad);
+    }
+    json_decref(al);
+    push(a, o, bad);
+  }
+  return a;
 }
 
 json_t *sc_report_json(const sc_report_input *in) {
@@ -69,7 +97,7 @@ json_t *sc_report_json(const sc_report_input *in) {
     push(pkgs, o, &bad);
   }
   set(r, "packages", pkgs, &bad);
-  set(r, "vulnerabilities", json_array(), &bad);
+  set(r, "vulnerabilities", vulns_json(in->findings, &bad), &bad);
 
   json_t *secs = json_array();
   for (size_t i = 0; secs && i < inv->nsecrets; i++) {
@@ -299,9 +327,9 @@ int sc_report_table(const json_t *r, FILE *out) {
   static const char *const pk[] = {"type", "name", "version", "source_name", "ecosystem", "path"};
   static const char *const ph[] = {"TYPE", "NAME", "VERSION", "SOURCE", "ECOSYSTEM", "PATH"};
   table(out, "Packages", json_object_get(r, "packages"), pk, ph, 6);
-  static const char *const vk[] = {"id", "package", "version", "fixed_version", "severity"};
-  static const char *const vh[] = {"ID", "PACKAGE", "VERSION", "FIXED", "SEVERITY"};
-  table(out, "Vulnerabilities", json_object_get(r, "vulnerabilities"), vk, vh, 5);
+  static const char *const vk[] = {"severity", "id", "package", "version", "fixed_version", "ecosystem"};
+  static const char *const vh[] = {"SEVERITY", "ID", "PACKAGE", "VERSION", "FIXED", "ECOSYSTEM"};
+  table(out, "Vulnerabilities", json_object_get(r, "vulnerabilities"), vk, vh, 6);
   static const char *const sk[] = {"rule", "path", "line"};
   static const char *const sh[] = {"RULE", "PATH", "LINE"};
   table(out, "Secrets", json_object_get(r, "secrets"), sk, sh, 3);

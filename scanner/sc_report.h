@@ -1,15 +1,17 @@
 /* sc_report.h - the scan/report output: JSON (DESIGN.md keys), a
  * human-readable table, and a CycloneDX 1.5 SBOM.
  *
- * The vulnerabilities array is empty and the verdict is "allow", or "warn"
- * when a layer was not scanned completely, until matching and policy fill
- * them (later issues). */
+ * "vulnerabilities" lists the findings given in the input (sc_match), in
+ * their order (severity, then id); it is empty without them.  The verdict
+ * is "allow", or "warn" when a layer was not scanned completely, until the
+ * policy fills it. */
 #ifndef CUSTOMS_SC_REPORT_H
 #define CUSTOMS_SC_REPORT_H
 #include <jansson.h>
 #include <stdio.h>
 #include "sc_config.h"
 #include "sc_inventory.h"
+#include "sc_match.h"
 
 typedef struct sc_report_layer {
   const char *digest;
@@ -26,6 +28,7 @@ typedef struct sc_report_input {
   const sc_image_config *config; /* NULL when there is none */
   const sc_report_layer *layers;
   size_t nlayers;
+  const sc_finding_list *findings; /* NULL: no vulnerability data */
 } sc_report_input;
 
 /* The JSON report; NULL on allocation failure.  Caller json_decref()s. */

@@ -181,8 +181,8 @@ port_in_use() {
 # free_port: print a TCP port on 127.0.0.1 that nothing listens on.
 # Random in 20000-59999 so parallel test files rarely collide.
 free_port() {
-    local p i
-    for i in $(seq 1 200); do
+    local p
+    for _ in $(seq 1 200); do
         p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
         if ! port_in_use "$p" && ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
             echo "$p"

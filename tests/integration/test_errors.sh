@@ -82,4 +82,21 @@ ok 'grep -q "$MARK-h1" "$CUS_LOG"' "the HTTP/1.1 request with Authorization is l
 ok 'grep -q "$MARK-h2" "$CUS_LOG"' "the h2 request with Authorization is logged"
 ok '! grep -q "SECRET-TOKEN-123" "$CUS_LOG"' "the bearer token never appears in customs' log"
 
+# Clean shutdown: SIGTERM ends customs within 10 s, by exit() or by the
+# default action of TERM, never by a crash (SIGSEGV/SIGABRT) or a hang.
+kill -TERM "$CUS_PID"
+for _ in $(seq 1 100); do
+    kill -0 "$CUS_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$CUS_PID" 2>/dev/null; then
+    kill -9 "$CUS_PID"
+    wait "$CUS_PID" 2>/dev/null
+    st=hung
+else
+    wait "$CUS_PID" 2>/dev/null
+    st=$?
+fi
+ok '[ "$st" = 0 ] || [ "$st" = 143 ]' "customs exits cleanly on SIGTERM (status $st)"
+
 done_testing

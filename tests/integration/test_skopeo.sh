@@ -100,7 +100,8 @@ like "$CUS_URL" '^https://' "tls: customs listens with TLS"
 
 # Without our CA the certificate must not verify: proves TLS is really ours.
 skopeo inspect --tls-verify=true "docker://$HPS/it/app:v1" >"$T/noca.out" 2>&1
-st=$?
+# shellcheck disable=SC2034
+st=$?   # read by ok's eval below
 ok '[ $st != 0 ] && grep -qiE "x509|certificate" "$T/noca.out"' \
     "tls: without the CA, skopeo refuses the certificate"
 

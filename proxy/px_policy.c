@@ -1,0 +1,107 @@
+/* px_policy.c - policy loading and reloading (see px_policy.h). */
+#include "px_policy.h"
+#include "px_headers.h"
+#include "px_log.h"
+#include "sc_policy.h"
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct px_policy_state {
+  sc_policy *policy;
+  uint64_t generation;
+  struct timespec mtime;
+  off_t size;
+  ino_t ino;
+  struct event *poll_ev;
+  struct event *hup_ev;
+} px_policy_state;
+
+static px_policy_state state; /* one daemon, one policy */
+
+static int stat_changed(const char *path, int update) {
+  struct stat st;
+  if (stat(path, &st) != 0) return 0;
+  int changed = st.st_mtim.tv_sec != state.mtime.tv_sec || st.st_mtim.tv_nsec != state.mtime.tv_nsec ||
+                st.st_size != state.size || st.st_ino != state.ino;
+  if (update) {
+    state.mtime = st.st_mtim;
+    state.size = st.st_size;
+    state.ino = st.st_ino;
+  }
+  return changed;
+}
+
+/* Returns 0 when loaded, -1 when the file was refused. */
+static int load(px_ctx *ctx, const char *why) {
+  const char *path = ctx->cfg->policy;
+  sc_policy *p = NULL;
+  char *errors = NULL;
+  stat_changed(path, 1);
+  if (sc_policy_load(path, &p, &errors) != 0) {
+    px_error("policy %s refused (%s); %s: %s", path, why,
+             state.policy ? "the previous policy stays in force" : "no policy loaded",
+             errors ? errors : "unreadable");
+    free(errors);
+    return -1;
+  }
+  free(errors);
+  if (state.policy) sc_policy_free(state.policy);
+  state.policy = p;
+  state.generation++;
+  px_info("policy %s loaded (%s): generation %llu, mode %s, %zu rule(s), %zu exception(s)", path, why,
+          (unsigned long long)state.generation, sc_policy_mode_of(p) == SC_MODE_AUDIT ? "audit" : "enforce",
+          sc_policy_rule_count(p), sc_policy_exception_count(p));
+  return 0;
+}
+
+static void poll_cb(evutil_socket_t fd, short what, void *arg) {
+  px_ctx *ctx = arg;
+  (void)fd;
+  (void)what;
+  if (stat_changed(ctx->cfg->policy, 0)) load(ctx, "file changed");
+}
+
+static void hup_cb(evutil_socket_t fd, short what, void *arg) {
+  (void)fd;
+  (void)what;
+  px_policy_reload(arg);
+}
+
+void px_policy_reload(px_ctx *ctx) {
+  if (ctx->cfg->policy[0]) load(ctx, "SIGHUP");
+}
+
+int px_policy_init(px_ctx *ctx) {
+  struct timeval tv = {2, 0};
+  if (!ctx->cfg->policy[0]) {
+    px_warn("no policy file (--policy): images are scanned and annotated, nothing is blocked");
+    return 0;
+  }
+  if (load(ctx, "start") < 0) return PX_ERR_INVALID;
+  state.poll_ev = event_new(ctx->base, -1, EV_PERSIST, poll_cb, ctx);
+  state.hup_ev = evsignal_new(ctx->base, SIGHUP, hup_cb, ctx);
+  if (state.poll_ev) event_add(state.poll_ev, &tv);
+  if (state.hup_ev) evsignal_add(state.hup_ev, NULL);
+  return 0;
+}
+
+void px_policy_shutdown(px_ctx *ctx) {
+  (void)ctx;
+  if (state.poll_ev) event_free(state.poll_ev);
+  if (state.hup_ev) event_free(state.hup_ev);
+  if (state.policy) sc_policy_free(state.policy);
+  memset(&state, 0, sizeof(state));
+}
+
+const struct sc_policy *px_policy_get(px_ctx *ctx) {
+  (void)ctx;
+  return state.policy;
+}
+
+uint64_t px_policy_generation(px_ctx *ctx) {
+  (void)ctx;
+  return state.generation;
+}

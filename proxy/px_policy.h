@@ -1,0 +1,23 @@
+/* px_policy.h - the policy in force: loaded at start, reloaded on SIGHUP and
+ * when the file changes (polled every two seconds).  An invalid file is
+ * refused with its line:column errors in the log; the previous policy stays
+ * in force.  Every successful load bumps the generation that keys cached
+ * verdicts.
+ *
+ * Errors: px_policy_init returns 0 or PX_ERR_INVALID (the file given at start
+ * is invalid: customs refuses to start rather than run without it). */
+#ifndef CUSTOMS_PX_POLICY_H
+#define CUSTOMS_PX_POLICY_H
+#include <stdint.h>
+#include "px_server.h"
+
+struct sc_policy;
+
+int px_policy_init(px_ctx *ctx);
+void px_policy_shutdown(px_ctx *ctx);
+/* Re-reads the file now (SIGHUP). */
+void px_policy_reload(px_ctx *ctx);
+/* The policy in force, or NULL when customs runs without one (nothing blocked). */
+const struct sc_policy *px_policy_get(px_ctx *ctx);
+uint64_t px_policy_generation(px_ctx *ctx);
+#endif

@@ -1,0 +1,87 @@
+/* sc_match.h - vulnerability findings: inventories against the OSV data.
+ *
+ * OS packages (deb, apk, rpm) match by source package (dpkg Source:, apk
+ * origin) when known, else by name, with the source version when known, in
+ * the inventory's ecosystem ("Debian:12", "Alpine:v3.19"; "Ubuntu:22.04"
+ * also matches "Ubuntu:22.04:LTS").  Language packages match by ecosystem
+ * and normalised name (sc_osv_normalize_name); Go versions lose their "v" /
+ * "go" prefix.  Versions compare with sc_range / sc_version under the
+ * ecosystem's scheme (SEMVER ranges under SEMVER).  fixed_version is the
+ * lowest `fixed` above the installed version among the ranges that affect
+ * it, "" when there is none.
+ *
+ * Findings are stored per image (table findings) with the data generation
+ * they were computed at.  sc_match_rematch_all recomputes every stored
+ * image in one transaction (readers see the old set or the new one); it
+ * loads the vulnerability data once into a hash keyed by (ecosystem, name),
+ * keeps each layer's inventory while images still reference it, and
+ * memoises the result per (ecosystem, name, version).
+ *
+ * Errors: 0, SC_ERR_ARG, SC_ERR_NOMEM, SC_ERR_DB, SC_ERR_NOTFOUND (image not
+ * stored), SC_ERR_UNSUPP (digest is an index), SC_ERR_LIMIT, SC_ERR_FORMAT
+ * (stored data unreadable).  A store handle is used by one thread at a
+ * time; a loaded sc_vulndb is immutable and may be shared by threads. */
+#ifndef CUSTOMS_SC_MATCH_H
+#define CUSTOMS_SC_MATCH_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_inventory.h"
+#include "sc_policy.h" /* sc_finding */
+#include "sc_store.h"
+
+#define SC_MATCH_MAX_FINDINGS 1000000 /* per image */
+
+struct sc_match_arena;
+
+/* v[0..n) can be passed as sc_image_facts.findings / nfindings as is.
+ * Sorted by severity (critical first, unknown last) then id.  Every string
+ * is owned by the list (fixed_version is "" when there is no fix). */
+typedef struct sc_finding_list {
+  sc_finding *v;
+  const char **layer;   /* per finding: layer digest that brought the package, "" unknown */
+  const char **purl;    /* per finding: package URL, "" unknown */
+  size_t n, cap;
+  int64_t generation;   /* vulnerability data generation they were computed at */
+  struct sc_match_arena *arena;
+} sc_finding_list;
+
+void sc_finding_list_init(sc_finding_list *l);
+void sc_finding_list_free(sc_finding_list *l);
+/* fixable: a fixed version exists */
+static inline int sc_finding_fixable(const sc_finding *f) {
+  return f->fixed_version && f->fixed_version[0];
+}
+
+typedef struct sc_vulndb sc_vulndb;
+
+/* Loads every affected package of the store's vulnerability data. */
+int sc_vulndb_load(sc_store *st, sc_vulndb **out);
+void sc_vulndb_free(sc_vulndb *db);
+/* Number of (vulnerability, affected package) entries loaded. */
+size_t sc_vulndb_size(const sc_vulndb *db);
+
+/* The data generation (0 before the first import). */
+int sc_vulndb_generation(sc_store *st, int64_t *gen);
+
+/* Findings for a merged, finished inventory (layer left "" unless
+ * pkg_layer, one digest per package, is given).  Appends to out. */
+int sc_match_inventory(const sc_vulndb *db, const sc_inventory *inv, const char *const *pkg_layer,
+                       sc_finding_list *out);
+
+/* The stored findings of an image when they are from the current
+ * generation, else computes them from the stored inventory and stores them.
+ * out must be initialised (and empty). */
+int sc_match_image(sc_store *st, const char *digest, sc_finding_list *out);
+
+/* Computes and stores the findings of one image now (after a scan); out
+ * may be NULL. */
+int sc_match_store_image(sc_store *st, const char *digest, sc_finding_list *out);
+
+typedef struct sc_match_stats {
+  size_t images, findings, layers_loaded, packages;
+} sc_match_stats;
+
+/* Recomputes the findings of every stored image, in one transaction. */
+int sc_match_rematch_all(sc_store *st, sc_match_stats *stats);
+#endif

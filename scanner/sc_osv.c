@@ -1,0 +1,616 @@
+/* sc_osv.c - OSV import (see sc_osv.h). */
+#include "sc_osv.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sc_cvss.h"
+
+/* ---- normalisation ---------------------------------------------------- */
+
+int sc_osv_normalize_name(const char *eco, const char *name, char *out, size_t cap) {
+  if (!name || !out || !cap) return SC_ERR_ARG;
+  size_t n = 0, len = strlen(name);
+  if (len >= cap) return SC_ERR_LIMIT;
+  if (eco && !strcmp(eco, "PyPI")) {
+    int sep = 0;
+    for (const char *p = name; *p; p++) {
+      if (*p == '-' || *p == '_' || *p == '.') {
+        sep = 1;
+        continue;
+      }
+      if (sep && n) out[n++] = '-';
+      sep = 0;
+      out[n++] = (char)tolower((unsigned char)*p);
+    }
+    out[n] = 0;
+    return 0;
+  }
+  int lower = eco && (!strcmp(eco, "NuGet") || !strcmp(eco, "Packagist"));
+  for (size_t i = 0; i < len; i++) out[i] = lower ? (char)tolower((unsigned char)name[i]) : name[i];
+  out[len] = 0;
+  return 0;
+}
+
+int sc_osv_normalize_ecosystem(const char *eco, char *out, size_t cap) {
+  if (!eco || !out || !cap) return SC_ERR_ARG;
+  size_t len = strlen(eco);
+  if (len >= cap) return SC_ERR_LIMIT;
+  memcpy(out, eco, len + 1);
+  /* Ubuntu:22.04:LTS and Ubuntu:22.04 name the same release */
+  if (!strncmp(out, "Ubuntu:", 7) && len > 11 && !strcmp(out + len - 4, ":LTS")) out[len - 4] = 0;
+  return 0;
+}
+
+const char *sc_osv_normalize_version(const char *eco, const char *v) {
+  if (!v || !eco || strcmp(eco, "Go")) return v;
+  if (v[0] == 'v' && isdigit((unsigned char)v[1])) return v + 1;
+  if (v[0] == 'g' && v[1] == 'o' && isdigit((unsigned char)v[2])) return v + 2;
+  return v;
+}
+
+/* ---- one record -------------------------------------------------------- */
+
+typedef struct imp {
+  sqlite3 *db;
+  sqlite3_stmt *get_mod, *del, *ins_v, *ins_al, *ins_af;
+  sc_osv_stats s;
+} imp;
+
+static int bind_str(sqlite3_stmt *s, int i, const char *v) {
+  return (v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i)) == SQLITE_OK
+             ? 0 : SC_ERR_DB;
+}
+
+static int run(sqlite3_stmt *s) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+}
+
+static const char *jstr_cap(const json_t *o, const char *k, size_t cap) {
+  const char *s = json_string_value(json_object_get(o, k));
+  return s && *s && strlen(s) < cap ? s : NULL;
+}
+
+/* Own severity of a record: CVSS (V3, V4, V2 in that order) else text. */
+static int record_severity(const json_t *r, int *sev, double *score) {
+  static const char *const pref[] = {"CVSS_V3", "CVSS_V4", "CVSS_V2"};
+  const json_t *arr = json_object_get(r, "severity");
+  *sev = SC_SEV_UNKNOWN;
+  *score = -1;
+  if (arr && !json_is_array(arr)) return SC_ERR_FORMAT;
+  for (size_t p = 0; p < 3; p++) {
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+      const json_t *e = json_array_get(arr, i);
+      const char *t = json_string_value(json_object_get(e, "type"));
+      const char *v = json_string_value(json_object_get(e, "score"));
+      double sc;
+      sc_severity sv;
+      if (!t || !v || strcmp(t, pref[p]) || sc_cvss_score(v, &sc, &sv)) continue;
+      *sev = sv;
+      *score = sc;
+      return 0;
+    }
+  }
+  const char *txt = json_string_value(json_object_get(json_object_get(r, "database_specific"), "severity"));
+  *sev = sc_severity_from_text(txt);
+  return 0;
+}
+
+static const char *event_letter(const char *key) {
+  if (!strcmp(key, "introduced")) return "i";
+  if (!strcmp(key, "fixed")) return "f";
+  if (!strcmp(key, "last_affected")) return "l";
+  if (!strcmp(key, "limit")) return "m";
+  return NULL;
+}
+
+/* ranges of one affected entry -> [["E"|"S","i0","f1.2",...],...]; NULL
+ * *out when none is usable.  SC_ERR_FORMAT on a structural error. */
+static int encode_ranges(const json_t *ranges, json_t **out) {
+  *out = NULL;
+  if (!ranges) return 0;
+  if (!json_is_array(ranges)) return SC_ERR_FORMAT;
+  json_t *all = json_array();
+  if (!all) return SC_ERR_NOMEM;
+  for (size_t i = 0; i < json_array_size(ranges); i++) {
+    const json_t *r = json_array_get(ranges, i);
+    const char *type = json_string_value(json_object_get(r, "type"));
+    const json_t *evs = json_object_get(r, "events");
+    if (!json_is_object(r) || !type || !json_is_array(evs) || json_array_size(evs) > SC_OSV_MAX_EVENTS)
+      goto bad;
+    if (strcmp(type, "ECOSYSTEM") && strcmp(type, "SEMVER")) continue; /* GIT: commits, not versions */
+    json_t *enc = json_array();
+    if (!enc || json_array_append_new(all, enc) || json_array_append_new(enc, json_string(type[0] == 'E' ? "E" : "S")))
+      goto nomem;
+    for (size_t k = 0; k < json_array_size(evs); k++) {
+      const json_t *e = json_array_get(evs, k);
+      const char *key;
+      json_t *val;
+      if (!json_is_object(e) || json_object_size(e) != 1) goto bad;
+      json_object_foreach((json_t *)e, key, val) {
+        const char *l = event_letter(key), *v = json_string_value(val);
+        if (!l || !v || !*v || strlen(v) > 512) goto bad;
+        char buf[520];
+        snprintf(buf, sizeof(buf), "%s%s", l, v);
+        if (json_array_append_new(enc, json_string(buf))) goto nomem;
+      }
+    }
+  }
+  if (json_array_size(all)) *out = all;
+  else json_decref(all);
+  return 0;
+bad:
+  json_decref(all);
+  return SC_ERR_FORMAT;
+nomem:
+  json_decref(all);
+  return SC_ERR_NOMEM;
+}
+
+/* purl "pkg:TYPE/[NS/]NAME[@V]" -> OSV ecosystem and name (npm scope and
+ * Maven group kept: "@s/n", "g:a"). */
+static int from_purl(const char *purl, char *eco, size_t ecap, char *name, size_t ncap) {
+  static const char *const map[][2] = {{"pypi", "PyPI"},     {"npm", "npm"},         {"golang", "Go"},
+                                       {"maven", "Maven"},   {"cargo", "crates.io"}, {"gem", "RubyGems"},
+                                       {"composer", "Packagist"}, {"nuget", "NuGet"}};
+  if (!purl || strncmp(purl, "pkg:", 4)) return -1;
+  const char *t = purl + 4, *sl = strchr(t, '/');
+  if (!sl) return -1;
+  size_t i;
+  for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+    if (strlen(map[i][0]) == (size_t)(sl - t) && !strncmp(t, map[i][0], (size_t)(sl - t))) break;
+  if (i == sizeof(map) / sizeof(map[0])) return -1;
+  snprintf(eco, ecap, "%s", map[i][1]);
+  size_t n = 0;
+  for (const char *p = sl + 1; *p && *p != '@' && *p != '?' && *p != '#' && n + 1 < ncap; p++) {
+    if (p[0] == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+      char hx[3] = {p[1], p[2], 0};
+      name[n++] = (char)strtol(hx, NULL, 16);
+      p += 2;
+    } else {
+      name[n++] = (*p == '/' && !strcmp(eco, "Maven")) ? ':' : *p;
+    }
+  }
+  name[n] = 0;
+  return n ? 0 : -1;
+}
+
+typedef struct aff {
+  char eco[SC_OSV_MAX_NAME], name[SC_OSV_MAX_NAME];
+  int sev;
+  char *ranges, *versions; /* JSON text or NULL */
+} aff;
+
+static void affs_free(aff *a, size_t n) {
+  for (size_t i = 0; a && i < n; i++) {
+    free(a[i].ranges);
+    free(a[i].versions);
+  }
+  free(a);
+}
+
+/* Validates and encodes affected[]; *out NULL with *n 0 when none usable. */
+static int parse_affected(const json_t *arr, aff **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (!arr) return 0;
+  if (!json_is_array(arr) || json_array_size(arr) > SC_OSV_MAX_AFFECTED) return SC_ERR_FORMAT;
+  aff *v = calloc(json_array_size(arr) + 1, sizeof(*v));
+  if (!v) return SC_ERR_NOMEM;
+  int rv = 0;
+  for (size_t i = 0; i < json_array_size(arr); i++) {
+    const json_t *a = json_array_get(arr, i), *pkg = json_object_get(a, "package");
+    if (!json_is_object(a) || (pkg && !json_is_object(pkg))) {
+      rv = SC_ERR_FORMAT;
+      break;
+    }
+    const char *eco = jstr_cap(pkg, "ecosystem", SC_OSV_MAX_NAME), *name = jstr_cap(pkg, "name", SC_OSV_MAX_NAME);
+    char peco[64], pname[SC_OSV_MAX_NAME];
+    if ((!eco || !name) && !from_purl(jstr_cap(pkg, "purl", SC_OSV_MAX_NAME), peco, sizeof(peco), pname, sizeof(pname))) {
+      eco = peco;
+      name = pname;
+    }
+    if (!eco || !name) continue; /* nothing to match on */
+    aff *x = &v[*n];
+    if (sc_osv_normalize_ecosystem(eco, x->eco, sizeof(x->eco)) ||
+        sc_osv_normalize_name(x->eco, name, x->name, sizeof(x->name)))
+      continue;
+    json_t *ranges = NULL;
+    if ((rv = encode_ranges(json_object_get(a, "ranges"), &ranges))) break;
+    const json_t *vers = json_object_get(a, "versions");
+    if (vers && (!json_is_array(vers) || json_array_size(vers) > SC_OSV_MAX_EVENTS)) {
+      json_decref(ranges);
+      rv = SC_ERR_FORMAT;
+      break;
+    }
+    for (size_t k = 0; k < json_array_size(vers); k++)
+      if (!json_is_string(json_array_get(vers, k))) rv = SC_ERR_FORMAT;
+    if (rv) {
+      json_decref(ranges);
+      break;
+    }
+    if (!ranges && !json_array_size(vers)) continue;
+    x->sev = sc_severity_from_text(
+        json_string_value(json_object_get(json_object_get(a, "ecosystem_specific"), "severity")));
+    x->ranges = ranges ? json_dumps(ranges, JSON_COMPACT) : NULL;
+    x->versions = json_array_size(vers) ? json_dumps(vers, JSON_COMPACT) : NULL;
+    json_decref(ranges);
+    (*n)++;
+    if ((ranges && !x->ranges) || (json_array_size(vers) && !x->versions)) {
+      rv = SC_ERR_NOMEM;
+      break;
+    }
+  }
+  if (rv) {
+    affs_free(v, *n);
+    *n = 0;
+    return rv;
+  }
+  *out = v;
+  return 0;
+}
+
+/* Returns 0 (counted in ctx->s), SC_ERR_FORMAT (malformed, counted by the
+ * caller), SC_ERR_NOMEM or SC_ERR_DB (abort the file). */
+static int import_record(imp *c, const json_t *r, const char *source) {
+  if (!json_is_object(r)) return SC_ERR_FORMAT;
+  const char *id = jstr_cap(r, "id", SC_OSV_MAX_NAME), *mod = jstr_cap(r, "modified", 64);
+  if (!id || !mod) return SC_ERR_FORMAT;
+  const json_t *aliases = json_object_get(r, "aliases");
+  if (aliases && !json_is_array(aliases) && !json_is_null(aliases)) return SC_ERR_FORMAT;
+  const json_t *wd = json_object_get(r, "withdrawn");
+  if (json_is_string(wd) && *json_string_value(wd)) {
+    if (bind_str(c->del, 1, id) || run(c->del)) return SC_ERR_DB;
+    if (sqlite3_changes(c->db) > 0) c->s.withdrawn++;
+    else c->s.unchanged++;
+    return 0;
+  }
+  /* unchanged: the stored record is as new or newer */
+  int exists = 0, rc;
+  if (bind_str(c->get_mod, 1, id)) return SC_ERR_DB;
+  rc = sqlite3_step(c->get_mod);
+  if (rc == SQLITE_ROW) {
+    const char *old = (const char *)sqlite3_column_text(c->get_mod, 0);
+    exists = 1;
+    if (old && strcmp(old, mod) >= 0) exists = 2;
+  }
+  sqlite3_reset(c->get_mod);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SC_ERR_DB;
+  if (exists == 2) {
+    c->s.unchanged++;
+    return 0;
+  }
+  int sev;
+  double score;
+  aff *af = NULL;
+  size_t naf = 0;
+  int rv = record_severity(r, &sev, &score);
+  if (!rv) rv = parse_affected(json_object_get(r, "affected"), &af, &naf);
+  if (rv) return rv;
+  json_t *al = json_array();
+  for (size_t i = 0; al && i < json_array_size(aliases); i++) {
+    const char *a = json_string_value(json_array_get(aliases, i));
+    if (a && *a && strlen(a) < SC_OSV_MAX_NAME && strcmp(a, id)) json_array_append_new(al, json_string(a));
+  }
+  char *altxt = al ? json_dumps(al, JSON_COMPACT) : NULL;
+  rv = SC_ERR_DB;
+  if (!altxt) {
+    rv = SC_ERR_NOMEM;
+    goto out;
+  }
+  if (exists && (bind_str(c->del, 1, id) || run(c->del))) goto out;
+  if (bind_str(c->ins_v, 1, id) || bind_str(c->ins_v, 2, mod) || bind_str(c->ins_v, 3, altxt) ||
+      sqlite3_bind_int(c->ins_v, 4, sev) || sqlite3_bind_double(c->ins_v, 5, score) ||
+      sqlite3_bind_int(c->ins_v, 6, sev) || sqlite3_bind_double(c->ins_v, 7, score) ||
+      bind_str(c->ins_v, 8, source) || run(c->ins_v))
+    goto out;
+  /* the id itself is a key too: records listing it as an alias share it */
+  if (bind_str(c->ins_al, 1, id) || bind_str(c->ins_al, 2, id) || run(c->ins_al)) goto out;
+  for (size_t i = 0; i < json_array_size(al); i++)
+    if (bind_str(c->ins_al, 1, id) || bind_str(c->ins_al, 2, json_string_value(json_array_get(al, i))) ||
+        run(c->ins_al))
+      goto out;
+  for (size_t i = 0; i < naf; i++)
+    if (bind_str(c->ins_af, 1, id) || sqlite3_bind_int64(c->ins_af, 2, (sqlite3_int64)i) ||
+        bind_str(c->ins_af, 3, af[i].eco) || bind_str(c->ins_af, 4, af[i].name) ||
+        sqlite3_bind_int(c->ins_af, 5, af[i].sev) || bind_str(c->ins_af, 6, af[i].ranges) ||
+        bind_str(c->ins_af, 7, af[i].versions) || run(c->ins_af))
+      goto out;
+  if (exists) c->s.updated++;
+  else c->s.added++;
+  rv = 0;
+out:
+  free(altxt);
+  json_decref(al);
+  affs_free(af, naf);
+  return rv;
+}
+
+/* One JSON document: a record or an array of records. */
+static int import_doc(imp *c, const char *buf, size_t len, const char *source) {
+  json_t *doc = json_loadb(buf, len, 0, NULL);
+  int rv = 0;
+  if (!doc) {
+    c->s.malformed++;
+    return 0;
+  }
+  if (json_is_array(doc)) {
+    for (size_t i = 0; !rv && i < json_array_size(doc); i++) {
+      rv = import_record(c, json_array_get(doc, i), source);
+      if (rv == SC_ERR_FORMAT) {
+        c->s.malformed++;
+        rv = 0;
+      }
+    }
+  } else if ((rv = import_record(c, doc, source)) == SC_ERR_FORMAT) {
+    c->s.malformed++;
+    rv = 0;
+  }
+  json_decref(doc);
+  return rv;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+static int imp_begin(imp *c, sc_store *st) {
+  memset(c, 0, sizeof(*c));
+  c->db = sc_store_db(st);
+  if (!c->db) return SC_ERR_ARG;
+  if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return SC_ERR_DB;
+  if (sqlite3_prepare_v2(c->db, "SELECT modified FROM vulns WHERE id = ?", -1, &c->get_mod, NULL) ||
+      sqlite3_prepare_v2(c->db, "DELETE FROM vulns WHERE id = ?", -1, &c->del, NULL) ||
+      sqlite3_prepare_v2(c->db,
+                         "INSERT INTO vulns (id, modified, aliases, sev_own, score_own, severity,"
+                         " score, source) VALUES (?,?,?,?,?,?,?,?)",
+                         -1, &c->ins_v, NULL) ||
+      sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO vuln_aliases (vuln, alias) VALUES (?,?)", -1,
+                         &c->ins_al, NULL) ||
+      sqlite3_prepare_v2(c->db,
+                         "INSERT INTO vuln_affected (vuln, seq, ecosystem, name, severity, ranges,"
+                         " versions) VALUES (?,?,?,?,?,?,?)",
+                         -1, &c->ins_af, NULL))
+    return SC_ERR_DB;
+  return 0;
+}
+
+/* Severities borrowed through shared ids/aliases, recomputed from scratch. */
+static const char BORROW_SQL[] =
+    "UPDATE vulns SET severity = sev_own, score = score_own"
+    " WHERE severity <> sev_own OR score <> score_own;"
+    "UPDATE vulns SET (severity, score) = ("
+    " SELECT w.sev_own, w.score_own FROM vuln_aliases a"
+    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
+    " JOIN vulns w ON w.id = b.vuln"
+    " WHERE a.vuln = vulns.id AND w.sev_own <> 0"
+    " ORDER BY w.sev_own DESC, w.score_own DESC, w.id LIMIT 1)"
+    " WHERE sev_own = 0 AND EXISTS (SELECT 1 FROM vuln_aliases a"
+    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
+    " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0);";
+
+static int imp_end(imp *c, int rv, const char *source, sc_osv_stats *stats) {
+  sqlite3_finalize(c->get_mod);
+  sqlite3_finalize(c->del);
+  sqlite3_finalize(c->ins_v);
+  sqlite3_finalize(c->ins_al);
+  sqlite3_finalize(c->ins_af);
+  int changed = c->s.added || c->s.updated || c->s.withdrawn;
+  if (!rv && changed &&
+      (sqlite3_exec(c->db, BORROW_SQL, NULL, NULL, NULL) != SQLITE_OK ||
+       sqlite3_exec(c->db,
+                    "UPDATE meta SET value = value + 1 WHERE key = 'vulndb_generation';"
+                    "INSERT OR REPLACE INTO meta VALUES ('vulndb_changed', strftime('%s','now'));",
+                    NULL, NULL, NULL) != SQLITE_OK))
+    rv = SC_ERR_DB;
+  if (!rv) {
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db,
+                           "INSERT OR REPLACE INTO vuln_sources (name, imported_at, added, updated,"
+                           " unchanged, withdrawn, malformed) VALUES (?,?,?,?,?,?,?)",
+                           -1, &s, NULL) != SQLITE_OK ||
+        bind_str(s, 1, source) || sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL)) ||
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)c->s.added) ||
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)c->s.updated) ||
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)c->s.unchanged) ||
+        sqlite3_bind_int64(s, 6, (sqlite3_int64)c->s.withdrawn) ||
+        sqlite3_bind_int64(s, 7, (sqlite3_int64)c->s.malformed) || run(s) ||
+        sqlite3_exec(c->db,
+                     "INSERT OR REPLACE INTO meta VALUES ('last_import', strftime('%s','now'))",
+                     NULL, NULL, NULL) != SQLITE_OK)
+      rv = SC_ERR_DB;
+    sqlite3_finalize(s);
+  }
+  if (!rv && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rv = SC_ERR_DB;
+  if (rv) {
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return rv;
+  }
+  if (stats) {
+    stats->added += c->s.added;
+    stats->updated += c->s.updated;
+    stats->unchanged += c->s.unchanged;
+    stats->withdrawn += c->s.withdrawn;
+    stats->malformed += c->s.malformed;
+  }
+  return 0;
+}
+
+int sc_osv_import_buffer(sc_store *st, const char *source, const char *json, size_t len,
+                         sc_osv_stats *stats) {
+  if (!st || !source || !json) return SC_ERR_ARG;
+  if (len > SC_OSV_MAX_RECORD) return SC_ERR_LIMIT;
+  imp c;
+  int rv = imp_begin(&c, st);
+  if (!rv) rv = import_doc(&c, json, len, source);
+  return imp_end(&c, rv, source, stats);
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static int ends_json(const char *name) {
+  size_t n = strlen(name);
+  return n > 5 && !strcasecmp(name + n - 5, ".json");
+}
+
+/* Reads a regular file of at most cap bytes. */
+static int slurp(const char *path, size_t cap, char **out, size_t *len) {
+  *out = NULL;
+  *len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return SC_ERR_IO;
+  struct stat sb;
+  if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+    close(fd);
+    return SC_ERR_IO;
+  }
+  if ((uint64_t)sb.st_size > cap) {
+    close(fd);
+    return SC_ERR_LIMIT;
+  }
+  char *b = malloc((size_t)sb.st_size + 1);
+  size_t n = 0;
+  while (b && n < (size_t)sb.st_size) {
+    ssize_t r = read(fd, b + n, (size_t)sb.st_size - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  if (!b) return SC_ERR_NOMEM;
+  if (n != (size_t)sb.st_size) {
+    free(b);
+    return SC_ERR_IO;
+  }
+  b[n] = 0;
+  *out = b;
+  *len = n;
+  return 0;
+}
+
+static int import_zip(imp *c, const char *path, const char *source) {
+  struct archive *a = archive_read_new();
+  struct archive_entry *e;
+  if (!a) return SC_ERR_NOMEM;
+  archive_read_support_format_zip(a);
+  int rv = 0;
+  if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+    archive_read_free(a);
+    return SC_ERR_FORMAT;
+  }
+  size_t cap = 1 << 16;
+  char *buf = malloc(cap);
+  if (!buf) rv = SC_ERR_NOMEM;
+  for (;;) {
+    if (rv) break;
+    int h = archive_read_next_header(a, &e);
+    if (h == ARCHIVE_EOF) break;
+    if (h != ARCHIVE_OK && h != ARCHIVE_WARN) {
+      rv = SC_ERR_FORMAT;
+      break;
+    }
+    if (archive_entry_filetype(e) != AE_IFREG || !ends_json(archive_entry_pathname(e) ? archive_entry_pathname(e) : ""))
+      continue;
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > (la_int64_t)SC_OSV_MAX_RECORD) {
+      c->s.malformed++; /* over the cap: skipped (data skipped by the next header) */
+      continue;
+    }
+    size_t n = 0;
+    int over = 0;
+    for (;;) {
+      if (n + 4096 > cap) {
+        if (cap > SC_OSV_MAX_RECORD) {
+          over = 1;
+          break;
+        }
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+          rv = SC_ERR_NOMEM;
+          break;
+        }
+        buf = nb;
+        cap *= 2;
+      }
+      la_ssize_t r = archive_read_data(a, buf + n, cap - n - 1);
+      if (r < 0) {
+        rv = SC_ERR_FORMAT;
+        break;
+      }
+      if (r == 0) break;
+      n += (size_t)r;
+    }
+    if (rv) break;
+    if (over || n > SC_OSV_MAX_RECORD) {
+      c->s.malformed++;
+      continue;
+    }
+    rv = import_doc(c, buf, n, source);
+  }
+  free(buf);
+  archive_read_free(a);
+  return rv;
+}
+
+static int import_file(imp *c, const char *path) {
+  char magic[4] = {0};
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return SC_ERR_IO;
+  ssize_t got = read(fd, magic, sizeof(magic));
+  close(fd);
+  if (got == 4 && magic[0] == 'P' && magic[1] == 'K' && (magic[2] == 3 || magic[2] == 5))
+    return import_zip(c, path, path);
+  char *buf;
+  size_t len;
+  int rv = slurp(path, SC_OSV_MAX_RECORD, &buf, &len);
+  if (rv == SC_ERR_LIMIT) {
+    c->s.malformed++;
+    return 0;
+  }
+  if (rv) return rv;
+  rv = import_doc(c, buf, len, path);
+  free(buf);
+  return rv;
+}
+
+/* *.json below dir, recursively; symlinks are not followed. */
+static int import_dir(imp *c, const char *dir, int depth) {
+  if (depth > SC_OSV_MAX_DEPTH) return SC_ERR_LIMIT;
+  DIR *d = opendir(dir);
+  if (!d) return SC_ERR_IO;
+  struct dirent *de;
+  int rv = 0;
+  while (!rv && (de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    char p[4096];
+    if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= sizeof(p)) continue;
+    struct stat sb;
+    if (lstat(p, &sb)) continue;
+    if (S_ISDIR(sb.st_mode)) rv = import_dir(c, p, depth + 1);
+    else if (S_ISREG(sb.st_mode) && ends_json(de->d_name)) rv = import_file(c, p);
+  }
+  closedir(d);
+  return rv;
+}
+
+int sc_osv_import_path(sc_store *st, const char *path, sc_osv_stats *stats) {
+  if (!st || !path) return SC_ERR_ARG;
+  struct stat sb;
+  if (stat(path, &sb)) return SC_ERR_IO;
+  imp c;
+  int rv = imp_begin(&c, st);
+  if (!rv) rv = S_ISDIR(sb.st_mode) ? import_dir(&c, path, 0) : import_file(&c, path);
+  return imp_end(&c, rv, path, stats);
+}
