@@ -1,7 +1,9 @@
 /* main.c - the `customs` command: serve, scan, db, policy, report. */
 #include "px_cmd.h"
 #include "px_config.h"
+#include "px_dbcmd.h"
 #include "px_log.h"
+#include "px_policycmd.h"
 #include "px_server.h"
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@ static void usage(FILE *f) {
           "  customs db import [--db PATH] FILE...\n"
           "  customs db status [--db PATH]\n"
           "  customs policy check FILE\n"
+          "  customs policy explain [--db PATH] [--policy FILE] REPO:TAG | REPO@DIGEST\n"
           "  customs report [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n");
 }
 
@@ -92,10 +95,8 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(argv[1], "scan")) return px_cmd_scan(argc - 1, argv + 1);
   if (!strcmp(argv[1], "report")) return px_cmd_report(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "db") || !strcmp(argv[1], "policy")) {
-    fprintf(stderr, "customs %s: not available in this build yet\n", argv[1]);
-    return 1;
-  }
+  if (!strcmp(argv[1], "policy")) return px_cmd_policy(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "db")) return px_cmd_db(argc - 1, argv + 1);
   fprintf(stderr, "customs: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return 1;

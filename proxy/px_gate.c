@@ -4,7 +4,7 @@
 #include "px_log.h"
 #include "px_policy.h"
 #include "px_xchg.h"
-#include "sc_findings.h"
+#include "sc_match.h"
 #include "sc_policy.h"
 #include "sc_store.h"
 #include <event2/event.h>
@@ -83,7 +83,7 @@ static px_verdict_kind kind_of(sc_decision d) {
 static int judge_image(px_ctx *ctx, const sc_policy *p, const char *repo, const sc_store_image *img,
                        px_gate_result *out, int *cacheable) {
   sc_inventory inv;
-  sc_findings fl;
+  sc_finding_list fl;
   sc_image_facts f;
   sc_verdict v;
   int rc, failed = 0;
@@ -91,17 +91,17 @@ static int judge_image(px_ctx *ctx, const sc_policy *p, const char *repo, const 
   memset(&f, 0, sizeof(f));
   memset(&v, 0, sizeof(v));
   sc_inventory_init(&inv);
-  sc_findings_init(&fl);
+  sc_finding_list_init(&fl);
   for (size_t i = 0; i < img->nlayers; i++)
     if (strcmp(img->layers[i].status, "ok") != 0) {
       failed = 1;
       if (!strcmp(img->layers[i].status, "missing")) *cacheable = 0;
     }
   rc = sc_store_image_inventory(ctx->store, img->digest, &inv);
-  if (rc == 0) rc = sc_findings_for_image(ctx->store, img->digest, &inv, &fl);
+  if (rc == 0) rc = sc_match_image(ctx->store, img->digest, &fl);
   if (rc != 0) {
     sc_inventory_free(&inv);
-    sc_findings_free(&fl);
+    sc_finding_list_free(&fl);
     return rc;
   }
   f.repository = repo;
@@ -124,7 +124,7 @@ static int judge_image(px_ctx *ctx, const sc_policy *p, const char *repo, const 
     out->detail_json = v.reasons_json;
   }
   sc_inventory_free(&inv);
-  sc_findings_free(&fl);
+  sc_finding_list_free(&fl);
   return rc;
 }
 
@@ -211,7 +211,7 @@ int px_gate_judge(px_ctx *ctx, const char *repo, const char *digest, px_gate_res
     sc_store_image_free(&img);
     return 0;
   }
-  sc_findings_generation(ctx->store, &data_gen);
+  sc_vulndb_generation(ctx->store, &data_gen);
   snprintf(key, sizeof(key), "%s@%s", repo, digest);
   e = &G.cache[hash_key(key) % CACHE_SLOTS];
   if (e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen && e->day == day &&

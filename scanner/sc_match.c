@@ -425,6 +425,15 @@ static int list_add(sc_finding_list *l, const char *id, const char *const *alias
                     double score, const char *layer, const char *purl) {
   int rv = list_grow(l);
   if (rv) return rv;
+  if (l->borrow) { /* re-match: strings outlive the list (vulndb, inventory) */
+    sc_finding *f = &l->v[l->n];
+    *f = (sc_finding){id, aliases, nal, eco ? eco : "", pkg ? pkg : "", version ? version : "",
+                      fixed ? fixed : "", sev, score};
+    l->layer[l->n] = layer ? layer : "";
+    l->purl[l->n] = purl ? purl : "";
+    l->n++;
+    return 0;
+  }
   struct sc_match_arena *a = l->arena;
   sc_finding *f = &l->v[l->n];
   const char **al = arena_alloc(a, (nal ? nal : 1) * sizeof(char *));
@@ -606,7 +615,8 @@ typedef struct ctx {
   memo *mm;
   hmap layers;     /* digest -> lcache_ent (only with refcounts) */
   struct sc_match_arena keys;
-  sqlite3_stmt *q_layers, *ins, *ins_m;
+  sqlite3_stmt *q_layers, *ins, *ins_m, *upd_m, *del_f;
+  hmap old;        /* re-match: image -> stored findings hash (boxed) */
   int64_t gen;
   sc_match_stats stats;
 } ctx;
@@ -697,7 +707,10 @@ static int count_refs(ctx *c, hmap *refs) {
 }
 
 /* Merges the image's layers, attributes packages to layers, matches. */
-static int compute_image(ctx *c, const char *digest, const hmap *refs, sc_finding_list *out) {
+static int store_findings(ctx *c, const char *digest, const sc_finding_list *l);
+
+/* store: write the findings before the inventory behind borrowed strings goes */
+static int compute_image(ctx *c, const char *digest, const hmap *refs, sc_finding_list *out, int store) {
   char **dig = NULL;
   lcache_ent **ents = NULL;
   int *owned = NULL;
@@ -765,6 +778,7 @@ static int compute_image(ctx *c, const char *digest, const hmap *refs, sc_findin
   c->stats.packages += img.npkgs;
   if (!rv) rv = match_inv(c->db, c->mm, &img, pl, out);
   if (!rv) rv = list_sort(out);
+  if (!rv && store) rv = store_findings(c, digest, out);
   for (size_t i = 0; i < nl; i++) {
     if (ents && ents[i]) layer_release(c, dig[i], ents[i], owned[i]);
     free(dig[i]);
@@ -777,39 +791,97 @@ static int compute_image(ctx *c, const char *digest, const hmap *refs, sc_findin
   return rv;
 }
 
-static int json_aliases(const sc_finding *f, char **out) {
-  json_t *a = json_array();
-  for (size_t i = 0; a && i < f->naliases; i++) json_array_append_new(a, json_string(f->aliases[i]));
-  *out = a ? json_dumps(a, JSON_COMPACT) : NULL;
-  json_decref(a);
-  return *out ? 0 : SC_ERR_NOMEM;
+/* Hash of everything a finding row holds: an image whose findings did not
+ * change keeps its rows (a re-match then only moves its generation). */
+static int64_t list_hash(const sc_finding_list *l) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < l->n; i++) {
+    const sc_finding *f = &l->v[i];
+    const char *parts[] = {f->id, f->package, f->version, f->fixed_version, f->ecosystem, l->layer[i],
+                           l->purl[i]};
+    for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++)
+      h = fnv(parts[k], strlen(parts[k]) + 1) ^ (h * 1099511628211ull);
+    h = (h ^ (uint64_t)(f->severity + 2)) * 1099511628211ull;
+    h = (h ^ (uint64_t)(int64_t)(f->score * 10)) * 1099511628211ull;
+  }
+  return (int64_t)(h >> 1);
 }
 
 static int store_findings(ctx *c, const char *digest, const sc_finding_list *l) {
-  sqlite3_stmt *s = c->ins;
+  int64_t fh = list_hash(l);
   int rv = 0;
+  long long now = (long long)time(NULL);
+  if (c->old.s) { /* re-match: unchanged findings stay, only the generation moves */
+    char key[128];
+    size_t kl = mkkey(key, sizeof(key), digest, NULL, NULL);
+    hslot *sl = kl ? hmap_find(&c->old, (hkey){key, kl}, fnv(key, kl)) : NULL;
+    if (sl && sl->key && *(int64_t *)sl->val == fh) {
+      sqlite3_stmt *u = c->upd_m;
+      if (sqlite3_bind_int64(u, 1, c->gen) || sqlite3_bind_int64(u, 2, now) ||
+          sqlite3_bind_text(u, 3, digest, -1, SQLITE_TRANSIENT) || sqlite3_step(u) != SQLITE_DONE)
+        rv = SC_ERR_DB;
+      sqlite3_reset(u);
+      return rv;
+    }
+  }
+  sqlite3_stmt *s = c->del_f;
+  if (sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_step(s) != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_reset(s);
+  s = c->ins;
+  /* aliases are not copied per finding: readers join vulns (the findings
+   * are recomputed whenever the vulnerability data changes) */
+  if (rv || sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_bind_int64(s, 13, c->gen))
+    return SC_ERR_DB;
   for (size_t i = 0; !rv && i < l->n; i++) {
     const sc_finding *f = &l->v[i];
-    char *al;
-    if ((rv = json_aliases(f, &al))) break;
-    if (sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_bind_int64(s, 2, (sqlite3_int64)i) ||
-        sqlite3_bind_text(s, 3, f->id, -1, SQLITE_TRANSIENT) || sqlite3_bind_text(s, 4, al, -1, SQLITE_TRANSIENT) ||
-        sqlite3_bind_text(s, 5, f->package, -1, SQLITE_TRANSIENT) ||
-        sqlite3_bind_text(s, 6, f->version, -1, SQLITE_TRANSIENT) ||
-        sqlite3_bind_text(s, 7, f->fixed_version, -1, SQLITE_TRANSIENT) || sqlite3_bind_int(s, 8, f->severity) ||
-        sqlite3_bind_double(s, 9, f->score) || sqlite3_bind_text(s, 10, f->ecosystem, -1, SQLITE_TRANSIENT) ||
-        sqlite3_bind_text(s, 11, l->layer[i], -1, SQLITE_TRANSIENT) ||
-        sqlite3_bind_text(s, 12, l->purl[i], -1, SQLITE_TRANSIENT) || sqlite3_bind_int64(s, 13, c->gen) ||
-        sqlite3_step(s) != SQLITE_DONE)
+    if (sqlite3_bind_int64(s, 2, (sqlite3_int64)i) || sqlite3_bind_text(s, 3, f->id, -1, SQLITE_STATIC) ||
+        sqlite3_bind_text(s, 5, f->package, -1, SQLITE_STATIC) ||
+        sqlite3_bind_text(s, 6, f->version, -1, SQLITE_STATIC) ||
+        sqlite3_bind_text(s, 7, f->fixed_version, -1, SQLITE_STATIC) || sqlite3_bind_int(s, 8, f->severity) ||
+        sqlite3_bind_double(s, 9, f->score) || sqlite3_bind_text(s, 10, f->ecosystem, -1, SQLITE_STATIC) ||
+        sqlite3_bind_text(s, 11, l->layer[i], -1, SQLITE_STATIC) ||
+        sqlite3_bind_text(s, 12, l->purl[i], -1, SQLITE_STATIC) || sqlite3_step(s) != SQLITE_DONE)
       rv = SC_ERR_DB;
     sqlite3_reset(s);
-    free(al);
   }
+  sqlite3_clear_bindings(s);
   s = c->ins_m;
   if (!rv && (sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_bind_int64(s, 2, c->gen) ||
-              sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL)) || sqlite3_step(s) != SQLITE_DONE))
+              sqlite3_bind_int64(s, 3, now) || sqlite3_bind_int64(s, 4, fh) || sqlite3_step(s) != SQLITE_DONE))
     rv = SC_ERR_DB;
   sqlite3_reset(s);
+  return rv;
+}
+
+/* image -> fhash of what is stored now */
+static int load_old_hashes(ctx *c) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(sc_store_db(c->st), "SELECT image, fhash FROM matched_images WHERE fhash IS NOT NULL",
+                         -1, &s, NULL) != SQLITE_OK)
+    return SC_ERR_DB;
+  int rc = SQLITE_DONE, rv = hmap_grow(&c->old);
+  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char key[128];
+    size_t kl = mkkey(key, sizeof(key), (const char *)sqlite3_column_text(s, 0), NULL, NULL);
+    if (!kl) continue;
+    if (hmap_grow(&c->old)) {
+      rv = SC_ERR_NOMEM;
+      break;
+    }
+    uint64_t h = fnv(key, kl);
+    hslot *sl = hmap_find(&c->old, (hkey){key, kl}, h);
+    int64_t *box = arena_alloc(&c->keys, sizeof(int64_t));
+    if (!box || (!sl->key && !(sl->key = arena_str(&c->keys, key)))) {
+      rv = SC_ERR_NOMEM;
+      break;
+    }
+    *box = sqlite3_column_int64(s, 1);
+    if (!sl->val) c->old.n++;
+    sl->h = h;
+    sl->val = box;
+  }
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_finalize(s);
   return rv;
 }
 
@@ -825,8 +897,13 @@ static int ctx_open(ctx *c, sc_store *st) {
                          " severity, score, ecosystem, layer, purl, generation)"
                          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &c->ins, NULL) ||
-      sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO matched_images (image, generation, matched_at) VALUES (?,?,?)",
-                         -1, &c->ins_m, NULL))
+      sqlite3_prepare_v2(db,
+                         "INSERT OR REPLACE INTO matched_images (image, generation, matched_at, fhash)"
+                         " VALUES (?,?,?,?)",
+                         -1, &c->ins_m, NULL) ||
+      sqlite3_prepare_v2(db, "UPDATE matched_images SET generation = ?, matched_at = ? WHERE image = ?", -1,
+                         &c->upd_m, NULL) ||
+      sqlite3_prepare_v2(db, "DELETE FROM findings WHERE image = ?", -1, &c->del_f, NULL))
     return SC_ERR_DB;
   return 0;
 }
@@ -835,6 +912,9 @@ static void ctx_close(ctx *c) {
   sqlite3_finalize(c->q_layers);
   sqlite3_finalize(c->ins);
   sqlite3_finalize(c->ins_m);
+  sqlite3_finalize(c->upd_m);
+  sqlite3_finalize(c->del_f);
+  free(c->old.s);
   for (size_t i = 0; c->layers.s && i <= c->layers.mask; i++)
     if (c->layers.s[i].val) {
       lcache_ent *e = c->layers.s[i].val;
@@ -875,15 +955,11 @@ int sc_match_store_image(sc_store *st, const char *digest, sc_finding_list *out)
   if ((rv = ctx_open(&c, st)) || (rv = sc_vulndb_load(st, &db))) goto out;
   c.db = db;
   l->generation = c.gen;
-  if ((rv = compute_image(&c, digest, NULL, l))) goto out;
+  if ((rv = compute_image(&c, digest, NULL, l, 0))) goto out;
   /* storing is best effort for a reader: a locked or read-only database
    * still gets its answer */
   if (sqlite3_exec(sq, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
-    sqlite3_stmt *d = NULL;
-    int ok = sqlite3_prepare_v2(sq, "DELETE FROM findings WHERE image = ?", -1, &d, NULL) == SQLITE_OK &&
-             sqlite3_bind_text(d, 1, digest, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-             sqlite3_step(d) == SQLITE_DONE && !store_findings(&c, digest, l);
-    sqlite3_finalize(d);
+    int ok = !store_findings(&c, digest, l);
     sqlite3_exec(sq, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
   }
 out:
@@ -906,8 +982,9 @@ static int load_stored(sc_store *st, const char *digest, int64_t gen, sc_finding
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SC_ERR_DB;
   if (!fresh) return 0;
   if (sqlite3_prepare_v2(sq,
-                         "SELECT vuln, aliases, package, version, fixed, severity, score, ecosystem,"
-                         " layer, purl FROM findings WHERE image = ? ORDER BY seq",
+                         "SELECT f.vuln, v.aliases, f.package, f.version, f.fixed, f.severity, f.score,"
+                         " f.ecosystem, f.layer, f.purl FROM findings f LEFT JOIN vulns v ON v.id = f.vuln"
+                         " WHERE f.image = ? ORDER BY f.seq",
                          -1, &s, NULL))
     return SC_ERR_DB;
   sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT);
@@ -959,13 +1036,31 @@ int sc_match_rematch_all(sc_store *st, sc_match_stats *stats) {
   size_t ni = 0, cap = 0;
   sqlite3_stmt *s = NULL;
   int rv, rc;
-  if (sqlite3_exec(sq, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return SC_ERR_DB;
+  /* one big transaction: a larger page cache keeps it from re-reading and
+   * spilling pages (restored afterwards) */
+  int old_cache = -2000;
+  if (sqlite3_prepare_v2(sq, "PRAGMA cache_size", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    old_cache = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  s = NULL;
+  sqlite3_exec(sq, "PRAGMA cache_size = -131072", NULL, NULL, NULL);
+  if (sqlite3_exec(sq, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    rv = SC_ERR_DB;
+    goto restore;
+  }
   if ((rv = ctx_open(&c, st)) || (rv = sc_vulndb_load(st, &db))) goto out;
   c.db = db;
   c.mm = &mm;
   if ((rv = count_refs(&c, &refs))) goto out;
   rv = SC_ERR_DB;
-  if (sqlite3_exec(sq, "DELETE FROM findings; DELETE FROM matched_images;", NULL, NULL, NULL) ||
+  if ((rv = load_old_hashes(&c))) goto out;
+  rv = SC_ERR_DB;
+  /* images gone from the store lose their findings */
+  if (sqlite3_exec(sq,
+                   "DELETE FROM findings WHERE image NOT IN (SELECT digest FROM images WHERE kind = 'image');"
+                   "DELETE FROM matched_images WHERE image NOT IN"
+                   " (SELECT digest FROM images WHERE kind = 'image');",
+                   NULL, NULL, NULL) ||
       sqlite3_prepare_v2(sq, "SELECT digest FROM images WHERE kind = 'image'", -1, &s, NULL))
     goto out;
   rv = 0;
@@ -986,8 +1081,8 @@ int sc_match_rematch_all(sc_store *st, sc_match_stats *stats) {
   for (size_t i = 0; !rv && i < ni; i++) {
     sc_finding_list l;
     sc_finding_list_init(&l);
-    rv = compute_image(&c, imgs[i], &refs, &l);
-    if (!rv) rv = store_findings(&c, imgs[i], &l);
+    l.borrow = 1;
+    rv = compute_image(&c, imgs[i], &refs, &l, 1);
     c.stats.images++;
     c.stats.findings += l.n;
     sc_finding_list_free(&l);
@@ -1003,5 +1098,9 @@ out:
   memo_free(&mm);
   sc_vulndb_free(db);
   if (stats) *stats = c.stats;
+restore:;
+  char sql[64];
+  snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d", old_cache);
+  sqlite3_exec(sq, sql, NULL, NULL, NULL);
   return rv;
 }

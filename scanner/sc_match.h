@@ -43,6 +43,7 @@ typedef struct sc_finding_list {
   const char **purl;    /* per finding: package URL, "" unknown */
   size_t n, cap;
   int64_t generation;   /* vulnerability data generation they were computed at */
+  int borrow;           /* internal: strings not copied (sc_match_rematch_all) */
   struct sc_match_arena *arena;
 } sc_finding_list;
 

@@ -11,7 +11,8 @@
 #
 # Environment:
 #   CUSTOMS_BIN         customs binary (default: <top of the build tree>/customs)
-#   CUSTOMS_POLICY      policy file (default: <top>/conf/policy.yaml if it exists)
+#   CUSTOMS_POLICY      policy file (default: none: customs scans and annotates
+#                       but blocks nothing; policy tests set their own)
 #   CUSTOMS_TEST_DIRECT=1  do not start customs: CUS_URL points at the registry
 #                       itself (used to validate the scripts without the daemon;
 #                       proxy-specific checks are then meaningless).
@@ -27,9 +28,6 @@ CUSTOMS_BIN=${CUSTOMS_BIN:-$TOP_DIR/customs}
 REGISTRY_BIN=${REGISTRY_BIN:-/usr/bin/docker-registry}
 WAIT_SECS=${WAIT_SECS:-15}
 CUSTOMS_TEST_DIRECT=${CUSTOMS_TEST_DIRECT:-0}
-if [ -z "${CUSTOMS_POLICY+x}" ] && [ -f "$TOP_DIR/conf/policy.yaml" ]; then
-    CUSTOMS_POLICY=$TOP_DIR/conf/policy.yaml
-fi
 CUSTOMS_POLICY=${CUSTOMS_POLICY:-}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/customs-it.XXXXXX")

@@ -1,0 +1,156 @@
+/* px_policycmd.c - policy commands: validate a file, explain a decision. */
+#include "px_policycmd.h"
+#include "sc_match.h"
+#include "sc_policy.h"
+#include "sc_store.h"
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int cmd_check(int argc, char **argv) {
+  sc_policy *p = NULL;
+  char *errors = NULL, *warnings = NULL;
+  if (argc != 2) {
+    fprintf(stderr, "usage: customs policy check FILE\n");
+    return 1;
+  }
+  if (sc_policy_load(argv[1], &p, &errors) != 0) {
+    fprintf(stderr, "%s", errors ? errors : "cannot read the policy\n");
+    if (errors && errors[strlen(errors) - 1] != '\n') fputc('\n', stderr);
+    free(errors);
+    return 1;
+  }
+  free(errors);
+  int n = sc_policy_check_expiring(p, (int64_t)time(NULL), 14, &warnings);
+  if (n > 0 && warnings) fprintf(stderr, "%s%s", warnings, warnings[strlen(warnings) - 1] == '\n' ? "" : "\n");
+  printf("%s: valid: mode %s, unscanned %s, on_error %s, head %s, %zu rule(s), %zu exception(s)%s\n", argv[1],
+         sc_policy_mode_of(p) == SC_MODE_AUDIT ? "audit" : "enforce",
+         sc_policy_unscanned(p) == SC_UNSCANNED_SCAN ? "scan" : sc_policy_unscanned(p) == SC_UNSCANNED_DENY ? "deny" : "allow",
+         sc_policy_on_error(p) == SC_ON_ERROR_DENY ? "deny" : "allow",
+         sc_policy_head(p) == SC_HEAD_AUTO ? "auto" : sc_policy_head(p) == SC_HEAD_ALLOW ? "allow" : "deny",
+         sc_policy_rule_count(p), sc_policy_exception_count(p), n > 0 ? " (see warnings)" : "");
+  free(warnings);
+  sc_policy_free(p);
+  return 0;
+}
+
+/* Splits REPO:TAG or REPO@DIGEST. */
+static int split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fcap) {
+  const char *at = strchr(arg, '@'), *colon = strrchr(arg, ':'), *sep;
+  if (at) sep = at;
+  else if (colon && !strchr(colon, '/')) sep = colon;
+  else return -1;
+  if ((size_t)(sep - arg) >= rcap || strlen(sep + 1) >= fcap || sep == arg || !sep[1]) return -1;
+  memcpy(repo, arg, (size_t)(sep - arg));
+  repo[sep - arg] = 0;
+  strcpy(ref, sep + 1);
+  return 0;
+}
+
+static int cmd_explain(int argc, char **argv) {
+  static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {"policy", required_argument, 0, 'p'},
+                                       {0, 0, 0, 0}};
+  const char *dbpath = "customs.db", *ppath = "/etc/customs/policy.yaml";
+  char repo[256], ref[256], digest[72], *errors = NULL;
+  sc_store *st = NULL;
+  sc_policy *p = NULL;
+  sc_store_image img;
+  sc_inventory inv;
+  sc_finding_list fl;
+  sc_image_facts f;
+  sc_verdict v;
+  int c, rc = 1;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    if (c == 'd') dbpath = optarg;
+    else if (c == 'p') ppath = optarg;
+    else return 1;
+  }
+  if (optind != argc - 1 || split_ref(argv[optind], repo, sizeof(repo), ref, sizeof(ref)) < 0) {
+    fprintf(stderr, "usage: customs policy explain [--db PATH] [--policy FILE] REPO:TAG|REPO@DIGEST\n");
+    return 1;
+  }
+  if (sc_policy_load(ppath, &p, &errors) != 0) {
+    fprintf(stderr, "%s\n", errors ? errors : "cannot read the policy");
+    free(errors);
+    return 1;
+  }
+  free(errors);
+  memset(&img, 0, sizeof(img));
+  memset(&v, 0, sizeof(v));
+  memset(&f, 0, sizeof(f));
+  sc_inventory_init(&inv);
+  sc_finding_list_init(&fl);
+  if (sc_store_open(dbpath, &st) != 0) {
+    fprintf(stderr, "customs: cannot open %s\n", dbpath);
+    goto out;
+  }
+  f.repository = repo;
+  f.reference = ref;
+  if (sc_store_resolve(st, repo, ref, digest) != 0 || sc_store_get_image(st, digest, &img) != 0) {
+    f.scanned = 0; /* the policy's `unscanned` decides */
+  } else if (img.kind == SC_MANIFEST_INDEX) {
+    fprintf(stderr, "customs: %s is an index: explain one of its platforms by digest:\n", argv[optind]);
+    for (size_t i = 0; i < img.nchildren; i++)
+      fprintf(stderr, "  %s@%s  (%s)\n", repo, img.children[i], img.platforms[i] ? img.platforms[i] : "?");
+    goto out;
+  } else {
+    if (sc_store_image_inventory(st, digest, &inv) != 0 || sc_match_image(st, digest, &fl) != 0) {
+      fprintf(stderr, "customs: %s\n", sc_store_errmsg(st));
+      goto out;
+    }
+    f.digest = digest;
+    f.findings = fl.v;
+    f.nfindings = fl.n;
+    f.packages = inv.pkgs;
+    f.npackages = inv.npkgs;
+    f.secrets = inv.secrets;
+    f.nsecrets = inv.nsecrets;
+    f.runs_as_root = img.runs_as_root;
+    f.created = img.created;
+    f.scanned = 1;
+    for (size_t i = 0; i < img.nlayers; i++)
+      if (strcmp(img.layers[i].status, "ok") != 0) f.scan_failed = 1;
+  }
+  if (sc_policy_evaluate(p, &f, (int64_t)time(NULL), &v) != 0) {
+    fprintf(stderr, "customs: evaluation failed\n");
+    goto out;
+  }
+  printf("image:     %s%s%s\n", argv[optind], f.digest ? " -> " : "", f.digest ? f.digest : " (never scanned)");
+  printf("decision:  %s\n", sc_decision_name(v.decision));
+  printf("rule:      %s\n", v.rule ? v.rule : "-");
+  printf("findings:  %zu vulnerabilities, %zu secrets, runs as root: %s\n", f.nfindings, f.nsecrets,
+         f.runs_as_root == 1 ? "yes" : f.runs_as_root == 0 ? "no" : "unknown");
+  if (v.message) printf("message:   %s\n", v.message);
+  if (v.reasons_json) {
+    json_t *reasons = json_loads(v.reasons_json, 0, NULL);
+    size_t i;
+    json_t *r;
+    printf("reasons:\n");
+    json_array_foreach(reasons, i, r) {
+      char *line = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+      printf("  - %s\n", line ? line : "?");
+      free(line);
+    }
+    json_decref(reasons);
+  }
+  rc = v.decision == SC_DECISION_DENY ? 3 : 0;
+out:
+  sc_verdict_free(&v);
+  sc_inventory_free(&inv);
+  sc_finding_list_free(&fl);
+  sc_store_image_free(&img);
+  if (st) sc_store_close(st);
+  sc_policy_free(p);
+  return rc;
+}
+
+int px_cmd_policy(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "check")) return cmd_check(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "explain")) return cmd_explain(argc - 1, argv + 1);
+  fprintf(stderr, "usage: customs policy check FILE | customs policy explain [--db PATH] [--policy FILE] REF\n");
+  return 1;
+}

@@ -1,0 +1,220 @@
+/* test_match.c - matching inventories against imported OSV records: dpkg by
+ * source (with epochs), apk origin, PyPI names, npm scopes, Go prefixes and
+ * stdlib, fixed versions, last_affected, Ubuntu LTS; stored images, layer
+ * attribution, re-matching after an import. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_cvss.h"
+#include "sc_match.h"
+#include "sc_osv.h"
+#include "sc_store.h"
+#include "tap.h"
+
+static sc_store *st;
+
+#define EV(i, f) "{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"" i "\"},{\"fixed\":\"" f "\"}]}"
+#define SV(i, f) "{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"" i "\"},{\"fixed\":\"" f "\"}]}"
+#define AFF(eco, name, ranges) \
+  "{\"package\":{\"ecosystem\":\"" eco "\",\"name\":\"" name "\"},\"ranges\":[" ranges "]}"
+#define REC(id, aff) "{\"id\":\"" id "\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":[" aff "]}"
+
+static const char *const records[] = {
+    "{\"id\":\"CVE-DEB-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":["
+    AFF("Debian:12", "openssl", EV("0", "1:3.0.13-1")) "],\"severity\":[{\"type\":\"CVSS_V3\","
+    "\"score\":\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}]}",
+    REC("ALPINE-1", AFF("Alpine:v3.19", "openssl", EV("0", "3.1.4-r1"))),
+    "{\"id\":\"PY-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":[{\"package\":{\"ecosystem\":"
+    "\"PyPI\",\"name\":\"foo-bar\"},\"versions\":[\"1.0\",\"1.1\"]}]}",
+    REC("NPM-1", AFF("npm", "@scope/pkg", SV("0", "1.0.5"))),
+    REC("GO-NET", AFF("Go", "golang.org/x/net", SV("0", "0.23.0"))),
+    REC("GO-STD", AFF("Go", "stdlib", SV("0", "1.21.8") "," SV("1.22.0", "1.22.1"))),
+    REC("MULTI-1", AFF("npm", "multi", EV("0", "1.2.0") "," EV("2.0.0", "2.1.0") "," EV("2.0.0", "2.0.5"))),
+    "{\"id\":\"LAST-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":[{\"package\":{\"ecosystem\":"
+    "\"npm\",\"name\":\"lastpkg\"},\"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"3.0.0\"},"
+    "{\"last_affected\":\"3.0.2\"}]}]}]}",
+    "{\"id\":\"USN-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":[{\"package\":{\"ecosystem\":"
+    "\"Ubuntu:22.04:LTS\",\"name\":\"curl\"},\"ecosystem_specific\":{\"severity\":\"high\"},"
+    "\"ranges\":[" EV("0", "7.81.0-1ubuntu1.15") "]}]}",
+};
+
+typedef struct {
+  const char *type, *eco, *name, *version, *src, *srcver;
+} pk;
+
+static void add(sc_inventory *inv, const pk *p) {
+  sc_package k = {(char *)p->type, (char *)p->eco, (char *)p->name, (char *)p->version,
+                  (char *)p->src, (char *)p->srcver, (char *)"x", NULL};
+  sc_inventory_add_package(inv, &k);
+}
+
+/* the finding for (id, package) or NULL */
+static const sc_finding *find(const sc_finding_list *l, const char *id, const char *pkg) {
+  for (size_t i = 0; i < l->n; i++)
+    if (!strcmp(l->v[i].id, id) && !strcmp(l->v[i].package, pkg)) return &l->v[i];
+  return NULL;
+}
+
+static void test_inventory(void) {
+  sc_vulndb *db = NULL;
+  CHECK_INT(sc_vulndb_load(st, &db), 0, "load vulndb");
+  CHECK(sc_vulndb_size(db) >= 9, "entries loaded (%zu)", sc_vulndb_size(db));
+  static const pk pkgs[] = {
+      {"deb", "Debian:12", "libssl3", "3.0.11-1+b1", "openssl", "1:3.0.11-1"},
+      /* binary version alone (no epoch) would look affected; the source is fixed */
+      {"deb", "Debian:12", "openssl", "3.0.14-1", "openssl", "1:3.0.14-1"},
+      {"deb", "Debian:12", "libssl-at-fix", "3.0.13-1", "openssl", "1:3.0.13-1"},
+      {"apk", "Alpine:v3.19", "libcrypto3", "3.1.4-r0", "openssl", NULL},
+      {"python", "PyPI", "Foo_Bar", "1.0", NULL, NULL},
+      {"python", "PyPI", "foo.bar", "1.2", NULL, NULL},
+      {"npm", "npm", "@scope/pkg", "1.0.4", NULL, NULL},
+      {"npm", "npm", "pkg", "1.0.4", NULL, NULL},
+      {"go", "Go", "golang.org/x/net", "v0.17.0", NULL, NULL},
+      {"go", "Go", "stdlib", "go1.21.5", NULL, NULL},
+      {"npm", "npm", "multi", "2.0.1", NULL, NULL},
+      {"npm", "npm", "lastpkg", "3.0.2", NULL, NULL},
+      {"deb", "Ubuntu:22.04", "curl", "7.81.0-1ubuntu1.14", NULL, NULL},
+  };
+  static const pk clean[] = {
+      {"npm", "npm", "multi", "2.1.0", NULL, NULL},   /* exactly at a fix */
+      {"npm", "npm", "lastpkg", "3.0.3", NULL, NULL}, /* after last_affected */
+      {"go", "Go", "stdlib", "go1.21.8", NULL, NULL},
+      {"npm", "npm", "@scope/pkg", "1.0.5", NULL, NULL},
+  };
+  sc_inventory inv;
+  sc_inventory_init(&inv);
+  for (size_t i = 0; i < sizeof(pkgs) / sizeof(pkgs[0]); i++) add(&inv, &pkgs[i]);
+  for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) add(&inv, &clean[i]);
+  sc_inventory_finish(&inv);
+  sc_finding_list l;
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_inventory(db, &inv, NULL, &l), 0, "match");
+  static const struct {
+    const char *id, *pkg, *fixed;
+    int sev;
+  } want[] = {
+      {"CVE-DEB-1", "libssl3", "1:3.0.13-1", SC_SEV_CRITICAL},
+      {"ALPINE-1", "libcrypto3", "3.1.4-r1", SC_SEV_UNKNOWN},
+      {"PY-1", "Foo_Bar", "", SC_SEV_UNKNOWN},
+      {"NPM-1", "@scope/pkg", "1.0.5", SC_SEV_UNKNOWN},
+      {"GO-NET", "golang.org/x/net", "0.23.0", SC_SEV_UNKNOWN},
+      {"GO-STD", "stdlib", "1.21.8", SC_SEV_UNKNOWN},
+      {"MULTI-1", "multi", "2.0.5", SC_SEV_UNKNOWN},
+      {"LAST-1", "lastpkg", "", SC_SEV_UNKNOWN},
+      {"USN-1", "curl", "7.81.0-1ubuntu1.15", SC_SEV_HIGH},
+  };
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+    const sc_finding *f = find(&l, want[i].id, want[i].pkg);
+    CHECK(f != NULL, "%s affects %s", want[i].id, want[i].pkg);
+    if (!f) continue;
+    CHECK_STR(f->fixed_version, want[i].fixed, "%s fixed version", want[i].id);
+    CHECK_INT(f->severity, want[i].sev, "%s severity", want[i].id);
+  }
+  CHECK_INT(l.n, sizeof(want) / sizeof(want[0]), "no other findings (at fix, after last_affected, "
+                                                 "normalised-away names, epochs)");
+  CHECK(l.n && !strcmp(l.v[0].id, "CVE-DEB-1"), "critical sorted first");
+  CHECK(l.n > 1 && !strcmp(l.v[1].id, "USN-1"), "then high");
+  const sc_finding *f = find(&l, "CVE-DEB-1", "libssl3");
+  CHECK(f && f->score > 9.7 && f->score < 9.9, "score carried");
+  CHECK(f && sc_finding_fixable(f), "fixable");
+  CHECK(find(&l, "LAST-1", "lastpkg") && !sc_finding_fixable(find(&l, "LAST-1", "lastpkg")),
+        "last_affected only: not fixable");
+  CHECK_STR(f ? f->version : NULL, "3.0.11-1+b1", "installed binary version reported");
+  sc_finding_list_free(&l);
+  sc_inventory_free(&inv);
+  sc_vulndb_free(db);
+}
+
+#define L1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define L2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define IMG "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+
+static void test_store(void) {
+  sc_inventory a, b;
+  sc_inventory_init(&a);
+  sc_inventory_init(&b);
+  sc_inventory_set_os(&a, "debian", "12", "etc/os-release");
+  static const pk p1 = {"deb", NULL, "libssl3", "3.0.11-1+b1", "openssl", "1:3.0.11-1"};
+  static const pk p2 = {"npm", "npm", "multi", "2.0.1", NULL, NULL};
+  sc_package k1 = {(char *)p1.type, NULL, (char *)p1.name, (char *)p1.version, (char *)p1.src,
+                   (char *)p1.srcver, (char *)"var/lib/dpkg/status", NULL};
+  sc_package k2 = {(char *)p2.type, (char *)p2.eco, (char *)p2.name, (char *)p2.version, NULL, NULL,
+                   (char *)"app/node_modules/multi/package.json", NULL};
+  sc_inventory_add_package(&a, &k1);
+  sc_inventory_add_package(&b, &k2);
+  CHECK_INT(sc_store_put_layer(st, L1, NULL, &a), 0, "layer 1");
+  CHECK_INT(sc_store_put_layer(st, L2, NULL, &b), 0, "layer 2");
+  sc_manifest m;
+  memset(&m, 0, sizeof(m));
+  sc_mlayer ls[2] = {{(char *)L1, NULL, 1}, {(char *)L2, NULL, 1}};
+  m.kind = SC_MANIFEST_IMAGE;
+  m.layers = ls;
+  m.nlayers = 2;
+  CHECK_INT(sc_store_put_manifest(st, "team/app", "v1", IMG, &m, NULL, 0), 0, "image");
+  sc_finding_list l;
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_image(st, IMG, &l), 0, "match stored image");
+  CHECK_INT(l.n, 2, "two findings");
+  for (size_t i = 0; i < l.n; i++) {
+    const char *want = !strcmp(l.v[i].package, "libssl3") ? L1 : L2;
+    CHECK_STR(l.layer[i], want, "%s attributed to its layer", l.v[i].package);
+  }
+  CHECK(l.n && !strcmp(l.v[0].ecosystem, "Debian:12"), "OS ecosystem from the image's os-release");
+  sc_finding_list_free(&l);
+  sqlite3_stmt *s;
+  sqlite3_prepare_v2(sc_store_db(st), "SELECT count(*) FROM findings WHERE image = ?", -1, &s, NULL);
+  sqlite3_bind_text(s, 1, IMG, -1, SQLITE_STATIC);
+  sqlite3_step(s);
+  CHECK_INT(sqlite3_column_int(s, 0), 2, "findings stored");
+  sqlite3_finalize(s);
+
+  /* a newer record changes the finding: re-match, no rescan */
+  const char *upd = REC("MULTI-1", AFF("npm", "multi", EV("2.0.0", "2.0.3")));
+  char *u = strdup(upd);
+  memcpy(strstr(u, "2024-01-01"), "2024-05-01", 10);
+  sc_osv_stats os = {0};
+  CHECK_INT(sc_osv_import_buffer(st, "upd", u, strlen(u), &os), 0, "import update");
+  free(u);
+  int64_t gen = 0;
+  sc_vulndb_generation(st, &gen);
+  sc_match_stats ms;
+  CHECK_INT(sc_match_rematch_all(st, &ms), 0, "re-match all");
+  CHECK_INT(ms.images, 1, "one image re-matched");
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_image(st, IMG, &l), 0, "read stored findings");
+  CHECK_INT(l.generation, gen, "at the new generation");
+  const sc_finding *f = find(&l, "MULTI-1", "multi");
+  CHECK_STR(f ? f->fixed_version : NULL, "2.0.3", "fixed version from the updated record");
+  /* an import that changes nothing for this image: rows stay, generation moves */
+  const char *other = REC("OTHER-1", AFF("npm", "not-here", EV("0", "1")));
+  CHECK_INT(sc_osv_import_buffer(st, "other", other, strlen(other), &os), 0, "unrelated import");
+  CHECK_INT(sc_match_rematch_all(st, &ms), 0, "re-match again");
+  sc_finding_list_free(&l);
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_image(st, IMG, &l), 0, "read stored findings again");
+  CHECK_INT(l.generation, gen + 1, "valid for the newer generation");
+  CHECK_INT(l.n, 2, "same findings kept");
+  CHECK_INT(sc_match_image(st, "sha256:4444444444444444444444444444444444444444444444444444444444444444", &l),
+            SC_ERR_NOTFOUND, "unknown image");
+  sc_finding_list_free(&l);
+  sc_inventory_free(&a);
+  sc_inventory_free(&b);
+}
+
+int main(void) {
+  if (sc_store_open(":memory:", &st)) {
+    printf("Bail out! cannot open store\n");
+    return 1;
+  }
+  for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+    sc_osv_stats s = {0};
+    int rv = sc_osv_import_buffer(st, "t", records[i], strlen(records[i]), &s);
+    CHECK(rv == 0 && s.added == 1, "import record %zu", i);
+  }
+  test_inventory();
+  test_store();
+  sc_store_close(st);
+  return tap_done();
+}

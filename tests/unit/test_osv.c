@@ -1,0 +1,246 @@
+/* test_osv.c - OSV import: ranges, versions, withdrawn, aliases, severity
+ * (CVSS, text, per package, borrowed), malformed records, idempotence,
+ * zips (good and truncated, built here with libarchive's writer). */
+#include <archive.h>
+#include <archive_entry.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sc_cvss.h"
+#include "sc_osv.h"
+#include "sc_store.h"
+#include "tap.h"
+
+static sc_store *st;
+
+/* first column of the first row as text ("" none), into a static buffer */
+static const char *q(const char *sql) {
+  static char buf[4096];
+  sqlite3_stmt *s;
+  buf[0] = 0;
+  if (sqlite3_prepare_v2(sc_store_db(st), sql, -1, &s, NULL) != SQLITE_OK) return "(sql error)";
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+    snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  return buf;
+}
+
+static int imp(const char *json, sc_osv_stats *s) {
+  memset(s, 0, sizeof(*s));
+  return sc_osv_import_buffer(st, "test", json, strlen(json), s);
+}
+
+static const char *REC_GO =
+    "{\"id\":\"GO-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"aliases\":[\"CVE-2024-1\",\"GHSA-aaaa\"],"
+    "\"affected\":[{\"package\":{\"ecosystem\":\"Go\",\"name\":\"golang.org/x/net\"},"
+    "\"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"0.23.0\"}]},"
+    "{\"type\":\"GIT\",\"repo\":\"x\",\"events\":[{\"introduced\":\"abc\"}]}]},"
+    "{\"package\":{\"ecosystem\":\"PyPI\",\"name\":\"Foo_Bar.baz\"},\"versions\":[\"1.0\",\"1.1\"]},"
+    "{\"package\":{\"ecosystem\":\"Ubuntu:22.04:LTS\",\"name\":\"openssl\"},"
+    "\"ecosystem_specific\":{\"severity\":\"low\"},"
+    "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"last_affected\":\"3.0.2\"},"
+    "{\"limit\":\"4.0\"}]}]}],"
+    "\"severity\":[{\"type\":\"CVSS_V3\",\"score\":\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}]}";
+
+static void test_parse(void) {
+  sc_osv_stats s;
+  CHECK_INT(imp(REC_GO, &s), 0, "import a record");
+  CHECK_INT(s.added, 1, "counted as added");
+  CHECK_STR(q("SELECT count(*) FROM vuln_affected WHERE vuln='GO-1'"), "3", "three affected entries");
+  CHECK_STR(q("SELECT ranges FROM vuln_affected WHERE vuln='GO-1' AND ecosystem='Go'"),
+            "[[\"S\",\"i0\",\"f0.23.0\"]]", "SEMVER range kept, GIT range dropped");
+  CHECK_STR(q("SELECT name FROM vuln_affected WHERE vuln='GO-1' AND ecosystem='PyPI'"), "foo-bar-baz",
+            "PyPI name stored PEP 503 normalised");
+  CHECK_STR(q("SELECT versions FROM vuln_affected WHERE ecosystem='PyPI'"), "[\"1.0\",\"1.1\"]",
+            "explicit versions list kept");
+  CHECK_STR(q("SELECT ranges FROM vuln_affected WHERE ecosystem='Ubuntu:22.04'"),
+            "[[\"E\",\"i0\",\"l3.0.2\",\"m4.0\"]]", "Ubuntu LTS suffix dropped; last_affected and limit kept");
+  CHECK_STR(q("SELECT severity FROM vuln_affected WHERE ecosystem='Ubuntu:22.04'"), "1",
+            "per-package severity text (low)");
+  CHECK_STR(q("SELECT aliases FROM vulns WHERE id='GO-1'"), "[\"CVE-2024-1\",\"GHSA-aaaa\"]", "aliases");
+  CHECK_STR(q("SELECT severity || ' ' || score FROM vulns WHERE id='GO-1'"), "4 9.8",
+            "CVSS v3.1 vector scored: critical 9.8");
+}
+
+static void test_severity_sources(void) {
+  sc_osv_stats s;
+  CHECK_INT(imp("{\"id\":\"GHSA-t1\",\"modified\":\"2024-01-01T00:00:00Z\",\"database_specific\":"
+                "{\"severity\":\"MODERATE\"},\"affected\":[]}",
+                &s),
+            0, "text severity record");
+  CHECK_STR(q("SELECT severity || ' ' || score FROM vulns WHERE id='GHSA-t1'"), "2 -1.0",
+            "database_specific MODERATE -> medium, no score");
+  /* a Debian CVE record without severity borrows from GO-1 via CVE-2024-1 */
+  CHECK_INT(imp("{\"id\":\"DEBIAN-CVE-2024-1\",\"modified\":\"2024-01-02T00:00:00Z\",\"aliases\":"
+                "[\"CVE-2024-1\"],\"affected\":[{\"package\":{\"ecosystem\":\"Debian:12\",\"name\":\"x\"},"
+                "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}]}]}",
+                &s),
+            0, "severity-less record");
+  CHECK_STR(q("SELECT sev_own || ' ' || severity || ' ' || score FROM vulns WHERE id='DEBIAN-CVE-2024-1'"),
+            "0 4 9.8", "borrows critical 9.8 through the shared alias");
+  /* a record whose id is another's alias borrows too */
+  CHECK_INT(imp("{\"id\":\"GHSA-aaaa\",\"modified\":\"2024-01-02T00:00:00Z\",\"affected\":[]}", &s), 0,
+            "record named by an alias");
+  CHECK_STR(q("SELECT severity FROM vulns WHERE id='GHSA-aaaa'"), "4", "borrows through its id");
+  CHECK_INT(imp("{\"id\":\"V2-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"severity\":[{\"type\":"
+                "\"CVSS_V2\",\"score\":\"AV:N/AC:L/Au:N/C:P/I:P/A:P\"}]}",
+                &s),
+            0, "CVSS v2 record");
+  CHECK_STR(q("SELECT severity || ' ' || score FROM vulns WHERE id='V2-1'"), "3 7.5", "v2 scored high 7.5");
+}
+
+static void test_upsert_withdrawn_malformed(void) {
+  sc_osv_stats s;
+  int64_t g0 = atoll(q("SELECT value FROM meta WHERE key='vulndb_generation'"));
+  CHECK_INT(imp(REC_GO, &s), 0, "re-import");
+  CHECK(s.unchanged == 1 && s.added == 0 && s.updated == 0, "re-import: unchanged");
+  CHECK_INT(atoll(q("SELECT value FROM meta WHERE key='vulndb_generation'")), g0,
+            "unchanged import does not bump the generation");
+  char *newer = strdup(REC_GO);
+  memcpy(strstr(newer, "2024-01-01"), "2024-02-01", 10);
+  char *p = strstr(newer, "0.23.0");
+  memcpy(p, "0.24.0", 6);
+  CHECK_INT(imp(newer, &s), 0, "newer modified");
+  CHECK_INT(s.updated, 1, "counted as updated");
+  CHECK_STR(q("SELECT ranges FROM vuln_affected WHERE vuln='GO-1' AND ecosystem='Go'"),
+            "[[\"S\",\"i0\",\"f0.24.0\"]]", "update replaced the ranges");
+  CHECK_INT(atoll(q("SELECT value FROM meta WHERE key='vulndb_generation'")), g0 + 1, "generation bumped");
+  free(newer);
+  CHECK_INT(imp("{\"id\":\"GO-1\",\"modified\":\"2024-03-01T00:00:00Z\",\"withdrawn\":\"2024-03-01T00:00:00Z\"}",
+                &s),
+            0, "withdrawn");
+  CHECK_INT(s.withdrawn, 1, "counted as withdrawn");
+  CHECK_STR(q("SELECT count(*) FROM vulns WHERE id='GO-1'"), "0", "withdrawn record removed");
+  CHECK_STR(q("SELECT count(*) FROM vuln_affected WHERE vuln='GO-1'"), "0", "with its affected rows");
+  static const char *const bad[] = {
+      "{not json",
+      "{\"modified\":\"2024-01-01T00:00:00Z\"}",
+      "{\"id\":\"M-1\"}",
+      "{\"id\":\"M-2\",\"modified\":\"x\",\"affected\":{}}",
+      "{\"id\":\"M-3\",\"modified\":\"x\",\"affected\":[{\"package\":{\"ecosystem\":\"Go\",\"name\":\"a\"},"
+      "\"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"fixed\":5}]}]}]}",
+      "[1, 2]",
+  };
+  static const int nbad[] = {1, 1, 1, 1, 1, 2};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    CHECK_INT(imp(bad[i], &s), 0, "malformed %zu does not abort", i);
+    CHECK_INT(s.malformed, nbad[i], "malformed %zu counted", i);
+  }
+  CHECK_STR(q("SELECT count(*) FROM vulns WHERE id LIKE 'M-%'"), "0", "no malformed record stored");
+}
+
+/* Writes a zip of n records to path; returns its size. */
+static long write_zip(const char *path, int n, int base) {
+  struct archive *a = archive_write_new();
+  archive_write_set_format_zip(a);
+  archive_write_open_filename(a, path);
+  for (int i = 0; i < n; i++) {
+    char name[64], rec[512];
+    snprintf(name, sizeof(name), "Z-%d.json", base + i);
+    snprintf(rec, sizeof(rec),
+             "{\"id\":\"Z-%d\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":[{\"package\":"
+             "{\"ecosystem\":\"npm\",\"name\":\"@scope/pkg%d\"},\"ranges\":[{\"type\":\"SEMVER\","
+             "\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1.0.%d\"}]}]}]}",
+             base + i, i, i);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)strlen(rec));
+    archive_write_header(a, e);
+    archive_write_data(a, rec, strlen(rec));
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  FILE *f = fopen(path, "rb");
+  fseek(f, 0, SEEK_END);
+  long sz = ftell(f);
+  fclose(f);
+  return sz;
+}
+
+static void test_zip(void) {
+  char dir[] = "/tmp/test_osv.XXXXXX", zp[256], tp[256];
+  if (!mkdtemp(dir)) return;
+  snprintf(zp, sizeof(zp), "%s/npm.zip", dir);
+  snprintf(tp, sizeof(tp), "%s/trunc.zip", dir);
+  write_zip(zp, 50, 0);
+  sc_osv_stats s = {0};
+  CHECK_INT(sc_osv_import_path(st, zp, &s), 0, "zip import");
+  CHECK_INT(s.added, 50, "50 records from the zip");
+  CHECK_STR(q("SELECT name FROM vuln_affected WHERE vuln='Z-7'"), "@scope/pkg7", "npm scoped name as is");
+  memset(&s, 0, sizeof(s));
+  CHECK_INT(sc_osv_import_path(st, zp, &s), 0, "zip re-import");
+  CHECK(s.unchanged == 50 && s.added == 0, "zip re-import changes nothing");
+  long sz = write_zip(tp, 50, 1000);
+  if (truncate(tp, sz / 2) != 0) sz = 0;
+  memset(&s, 0, sizeof(s));
+  int rv = sc_osv_import_path(st, tp, &s);
+  CHECK(rv == SC_ERR_FORMAT, "truncated zip is an error (%d)", rv);
+  CHECK_STR(q("SELECT count(*) FROM vulns WHERE id LIKE 'Z-1%' AND length(id) = 6"), "0",
+            "truncated zip imported nothing");
+  CHECK_STR(q("SELECT count(*) FROM vuln_sources WHERE name LIKE '%trunc.zip'"), "0",
+            "and is not recorded as a source");
+  /* a directory of JSON files, recursively */
+  char sub[300], f1[400];
+  snprintf(sub, sizeof(sub), "%s/d/e", dir);
+  char cmd[700];
+  snprintf(cmd, sizeof(cmd), "mkdir -p %s", sub);
+  if (system(cmd) != 0) return;
+  snprintf(f1, sizeof(f1), "%s/D-1.json", sub);
+  FILE *f = fopen(f1, "w");
+  fputs("{\"id\":\"D-1\",\"modified\":\"2024-01-01T00:00:00Z\"}", f);
+  fclose(f);
+  snprintf(f1, sizeof(f1), "%s/d/bad.json", dir);
+  f = fopen(f1, "w");
+  fputs("{oops", f);
+  fclose(f);
+  snprintf(f1, sizeof(f1), "%s/d", dir);
+  memset(&s, 0, sizeof(s));
+  CHECK_INT(sc_osv_import_path(st, f1, &s), 0, "directory import");
+  CHECK(s.added == 1 && s.malformed == 1, "directory: one added, one malformed");
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  if (system(cmd) != 0) return;
+}
+
+static void test_normalize(void) {
+  static const struct {
+    const char *eco, *in, *want;
+  } t[] = {
+      {"PyPI", "Django", "django"},          {"PyPI", "zope.interface", "zope-interface"},
+      {"PyPI", "a__b--c..d", "a-b-c-d"},     {"npm", "@Scope/Pkg", "@Scope/Pkg"},
+      {"Go", "github.com/A/B", "github.com/A/B"}, {"NuGet", "Newtonsoft.Json", "newtonsoft.json"},
+      {"Maven", "org.x:y", "org.x:y"},
+  };
+  char out[64];
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    CHECK_INT(sc_osv_normalize_name(t[i].eco, t[i].in, out, sizeof(out)), 0, "normalize %s", t[i].in);
+    CHECK_STR(out, t[i].want, "%s %s", t[i].eco, t[i].in);
+  }
+  CHECK_INT(sc_osv_normalize_name("PyPI", "x", out, 1), SC_ERR_LIMIT, "too small buffer");
+  CHECK_STR(sc_osv_normalize_version("Go", "v1.2.3"), "1.2.3", "Go v prefix");
+  CHECK_STR(sc_osv_normalize_version("Go", "go1.21.5"), "1.21.5", "Go toolchain prefix");
+  CHECK_STR(sc_osv_normalize_version("npm", "v1.2.3"), "v1.2.3", "only Go is touched");
+  CHECK_INT(sc_osv_normalize_ecosystem("Ubuntu:20.04:LTS", out, sizeof(out)), 0, "ubuntu");
+  CHECK_STR(out, "Ubuntu:20.04", "LTS suffix dropped");
+  sc_osv_normalize_ecosystem("Alpine:v3.19", out, sizeof(out));
+  CHECK_STR(out, "Alpine:v3.19", "Alpine unchanged");
+}
+
+int main(void) {
+  if (sc_store_open(":memory:", &st)) {
+    printf("Bail out! cannot open store\n");
+    return 1;
+  }
+  test_parse();
+  test_severity_sources();
+  test_upsert_withdrawn_malformed();
+  test_zip();
+  test_normalize();
+  sc_store_close(st);
+  return tap_done();
+}
