@@ -58,7 +58,16 @@ pull() {
     timeout "$STEP_TIMEOUT" skopeo copy --quiet --src-tls-verify=false "docker://$1/$2:v1" "oci:$3:v1"
 }
 
+# skopeo remembers where blobs were seen (blob-info cache) and mounts them
+# from another repository instead of uploading: forget that before every
+# push, or later pushes upload nothing and the comparison means nothing.
+forget_blob_locations() {
+    rm -f /var/lib/containers/cache/blob-info-cache-v1.* \
+        "${HOME:-/root}"/.local/share/containers/cache/blob-info-cache-v1.* 2>/dev/null
+}
+
 push() {
+    forget_blob_locations
     timeout "$STEP_TIMEOUT" skopeo copy --quiet --dest-tls-verify=false "oci:$T/img:v1" "docker://$1/$2:v1"
 }
 

@@ -4,6 +4,7 @@
  * layer with sc_layer_scan (reusing layers already stored "ok" with --db),
  * merges the inventories in layer order and prints the report. */
 #include "px_cmd.h"
+#include "sc_file.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -77,39 +78,6 @@ static const char *err_name(int rv) {
   }
 }
 
-/* Reads a whole file of at most cap bytes (NUL-terminated). */
-static int read_file(const char *path, size_t cap, char **out, size_t *len) {
-  *out = NULL;
-  *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return SC_ERR_IO;
-  struct stat sb;
-  if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-    close(fd);
-    return SC_ERR_IO;
-  }
-  if ((uint64_t)sb.st_size > cap) {
-    close(fd);
-    return SC_ERR_LIMIT;
-  }
-  char *buf = malloc((size_t)sb.st_size + 1);
-  size_t n = 0;
-  if (!buf) {
-    close(fd);
-    return SC_ERR_NOMEM;
-  }
-  while (n < (size_t)sb.st_size) {
-    ssize_t r = read(fd, buf + n, (size_t)sb.st_size - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  buf[n] = 0;
-  *out = buf;
-  *len = n;
-  return 0;
-}
 
 static int job_alloc(job *j, size_t n) {
   if (n > MAX_LAYERS) return SC_ERR_LIMIT;
@@ -191,7 +159,7 @@ static int blob_path(const char *dir, const char *digest, char *out, size_t cap)
 static int read_blob(const char *dir, const char *digest, size_t cap, char **buf, size_t *len) {
   char path[4096], got[72];
   int rv = blob_path(dir, digest, path, sizeof(path));
-  if (rv || (rv = read_file(path, cap, buf, len))) return rv;
+  if (rv || (rv = sc_read_file(path, cap, buf, len))) return rv;
   if ((rv = sc_digest_sha256(*buf, *len, got))) return rv;
   return strcmp(got, digest) ? SC_ERR_DIGEST : 0;
 }
@@ -244,7 +212,7 @@ static int target_oci(job *j, const char *spec) {
   char path[4200], *buf;
   size_t len;
   snprintf(path, sizeof(path), "%s/index.json", dir);
-  if (read_file(path, SMALL_MAX, &buf, &len)) {
+  if (sc_read_file(path, SMALL_MAX, &buf, &len)) {
     die_msg(j->target, "cannot read %s", path);
     return SC_ERR_IO;
   }

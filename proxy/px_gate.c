@@ -4,6 +4,7 @@
 #include "px_log.h"
 #include "px_policy.h"
 #include "px_xchg.h"
+#include "sc_judge.h"
 #include "sc_match.h"
 #include "sc_policy.h"
 #include "sc_store.h"
@@ -82,50 +83,17 @@ static px_verdict_kind kind_of(sc_decision d) {
  * still change (layers not scanned yet). */
 static int judge_image(px_ctx *ctx, const sc_policy *p, const char *repo, const sc_store_image *img,
                        px_gate_result *out, int *cacheable) {
-  sc_inventory inv;
-  sc_finding_list fl;
-  sc_image_facts f;
   sc_verdict v;
-  int rc, failed = 0;
-
-  memset(&f, 0, sizeof(f));
+  sc_judge_info info;
   memset(&v, 0, sizeof(v));
-  sc_inventory_init(&inv);
-  sc_finding_list_init(&fl);
-  for (size_t i = 0; i < img->nlayers; i++)
-    if (strcmp(img->layers[i].status, "ok") != 0) {
-      failed = 1;
-      if (!strcmp(img->layers[i].status, "missing")) *cacheable = 0;
-    }
-  rc = sc_store_image_inventory(ctx->store, img->digest, &inv);
-  if (rc == 0) rc = sc_match_image(ctx->store, img->digest, &fl);
-  if (rc != 0) {
-    sc_inventory_free(&inv);
-    sc_finding_list_free(&fl);
-    return rc;
-  }
-  f.repository = repo;
-  f.digest = img->digest;
-  f.findings = fl.v;
-  f.nfindings = fl.n;
-  f.packages = inv.pkgs;
-  f.npackages = inv.npkgs;
-  f.secrets = inv.secrets;
-  f.nsecrets = inv.nsecrets;
-  f.runs_as_root = img->runs_as_root;
-  f.created = img->created;
-  f.scanned = 1;
-  f.scan_failed = failed;
-  rc = sc_policy_evaluate(p, &f, (int64_t)time(NULL), &v);
-  if (rc == 0) {
-    out->kind = kind_of(v.decision);
-    out->message = v.message;
-    out->rule = v.rule;
-    out->detail_json = v.reasons_json;
-  }
-  sc_inventory_free(&inv);
-  sc_finding_list_free(&fl);
-  return rc;
+  int rc = sc_judge_image(ctx->store, p, repo, NULL, img, (int64_t)time(NULL), &v, &info);
+  if (!info.complete) *cacheable = 0;
+  if (rc != 0) return rc;
+  out->kind = kind_of(v.decision);
+  out->message = v.message;
+  out->rule = v.rule;
+  out->detail_json = v.reasons_json;
+  return 0;
 }
 
 static int judge(px_ctx *ctx, const sc_policy *p, const char *repo, const char *digest, int depth,

@@ -1,6 +1,6 @@
 /* px_policycmd.c - policy commands: validate a file, explain a decision. */
 #include "px_policycmd.h"
-#include "sc_match.h"
+#include "sc_judge.h"
 #include "sc_policy.h"
 #include "sc_store.h"
 #include <getopt.h>
@@ -58,11 +58,9 @@ static int cmd_explain(int argc, char **argv) {
   sc_store *st = NULL;
   sc_policy *p = NULL;
   sc_store_image img;
-  sc_inventory inv;
-  sc_finding_list fl;
   sc_image_facts f;
   sc_verdict v;
-  int c, rc = 1;
+  int c, rc = 1, judged = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     if (c == 'd') dbpath = optarg;
@@ -82,14 +80,14 @@ static int cmd_explain(int argc, char **argv) {
   memset(&img, 0, sizeof(img));
   memset(&v, 0, sizeof(v));
   memset(&f, 0, sizeof(f));
-  sc_inventory_init(&inv);
-  sc_finding_list_init(&fl);
   if (sc_store_open(dbpath, &st) != 0) {
     fprintf(stderr, "customs: cannot open %s\n", dbpath);
     goto out;
   }
   f.repository = repo;
   f.reference = ref;
+  f.runs_as_root = -1;
+  f.created = -1;
   if (sc_store_resolve(st, repo, ref, digest) != 0 || sc_store_get_image(st, digest, &img) != 0) {
     f.scanned = 0; /* the policy's `unscanned` decides */
   } else if (img.kind == SC_MANIFEST_INDEX) {
@@ -98,24 +96,18 @@ static int cmd_explain(int argc, char **argv) {
       fprintf(stderr, "  %s@%s  (%s)\n", repo, img.children[i], img.platforms[i] ? img.platforms[i] : "?");
     goto out;
   } else {
-    if (sc_store_image_inventory(st, digest, &inv) != 0 || sc_match_image(st, digest, &fl) != 0) {
-      fprintf(stderr, "customs: %s\n", sc_store_errmsg(st));
+    sc_judge_info info;
+    if (sc_judge_image(st, p, repo, ref, &img, (int64_t)time(NULL), &v, &info) != 0) {
+      fprintf(stderr, "customs: cannot judge %s: %s\n", argv[optind], sc_store_errmsg(st));
       goto out;
     }
+    judged = 1;
     f.digest = digest;
-    f.findings = fl.v;
-    f.nfindings = fl.n;
-    f.packages = inv.pkgs;
-    f.npackages = inv.npkgs;
-    f.secrets = inv.secrets;
-    f.nsecrets = inv.nsecrets;
-    f.runs_as_root = img.runs_as_root;
-    f.created = img.created;
-    f.scanned = 1;
-    for (size_t i = 0; i < img.nlayers; i++)
-      if (strcmp(img.layers[i].status, "ok") != 0) f.scan_failed = 1;
+    f.nfindings = info.nfindings;
+    f.nsecrets = info.nsecrets;
+    f.runs_as_root = info.runs_as_root;
   }
-  if (sc_policy_evaluate(p, &f, (int64_t)time(NULL), &v) != 0) {
+  if (!judged && sc_policy_evaluate(p, &f, (int64_t)time(NULL), &v) != 0) {
     fprintf(stderr, "customs: evaluation failed\n");
     goto out;
   }
@@ -140,8 +132,6 @@ static int cmd_explain(int argc, char **argv) {
   rc = v.decision == SC_DECISION_DENY ? 3 : 0;
 out:
   sc_verdict_free(&v);
-  sc_inventory_free(&inv);
-  sc_finding_list_free(&fl);
   sc_store_image_free(&img);
   if (st) sc_store_close(st);
   sc_policy_free(p);

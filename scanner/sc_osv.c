@@ -1,5 +1,6 @@
 /* sc_osv.c - OSV import (see sc_osv.h). */
 #include "sc_osv.h"
+#include "sc_file.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -466,40 +467,6 @@ static int ends_json(const char *name) {
   return n > 5 && !strcasecmp(name + n - 5, ".json");
 }
 
-/* Reads a regular file of at most cap bytes. */
-static int slurp(const char *path, size_t cap, char **out, size_t *len) {
-  *out = NULL;
-  *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return SC_ERR_IO;
-  struct stat sb;
-  if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-    close(fd);
-    return SC_ERR_IO;
-  }
-  if ((uint64_t)sb.st_size > cap) {
-    close(fd);
-    return SC_ERR_LIMIT;
-  }
-  char *b = malloc((size_t)sb.st_size + 1);
-  size_t n = 0;
-  while (b && n < (size_t)sb.st_size) {
-    ssize_t r = read(fd, b + n, (size_t)sb.st_size - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  if (!b) return SC_ERR_NOMEM;
-  if (n != (size_t)sb.st_size) {
-    free(b);
-    return SC_ERR_IO;
-  }
-  b[n] = 0;
-  *out = b;
-  *len = n;
-  return 0;
-}
 
 static int import_zip(imp *c, const char *path, const char *source) {
   struct archive *a = archive_read_new();
@@ -574,7 +541,7 @@ static int import_file(imp *c, const char *path) {
     return import_zip(c, path, path);
   char *buf;
   size_t len;
-  int rv = slurp(path, SC_OSV_MAX_RECORD, &buf, &len);
+  int rv = sc_read_file(path, SC_OSV_MAX_RECORD, &buf, &len);
   if (rv == SC_ERR_LIMIT) {
     c->s.malformed++;
     return 0;
