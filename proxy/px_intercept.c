@@ -3,6 +3,7 @@
 #include "px_intercept.h"
 #include "px_gate.h"
 #include "px_log.h"
+#include "px_mcache.h"
 #include "px_policy.h"
 #include "px_upstream.h"
 #include "px_scan.h"
@@ -30,10 +31,12 @@ typedef struct px_hook {
   int gate;               /* manifest GET/HEAD judged by the policy */
   int gate_scan;          /* unscanned image: scan the manifest once it is complete */
   char digest[160];
+  struct evbuffer *cbody; /* manifest GET by digest: kept for px_mcache */
 } px_hook;
 
 static void gate_deny(px_xchg *x, const char *message, const char *rule, const char *detail_json,
                       const char *digest);
+static int serve_cached(px_xchg *x, px_hook *h);
 
 static px_hook *hook_of(px_xchg *x, int create) {
   if (!x->hook && create) {
@@ -94,6 +97,7 @@ int px_intercept_request(px_xchg *x) {
   } else if (r->kind == PX_R_MANIFEST && (!strcmp(x->method, "GET") || !strcmp(x->method, "HEAD"))) {
     if (!(h = hook_of(x, 1))) return 0;
     h->gate = 1;
+    if (r->ref_is_digest) return serve_cached(x, h);
   }
   return 0;
 }
@@ -347,7 +351,40 @@ static int gate_response(px_hook *h) {
   }
   rc = apply_verdict(x, h, &r);
   px_gate_result_free(&r);
+  if (rc == PX_HOOK_PASS && x->route.ref_is_digest && !strcmp(x->method, "GET") && !strncmp(h->digest, "sha256:", 7))
+    h->cbody = evbuffer_new();
   return rc;
+}
+
+/* A GET or HEAD by digest that the same credentials fetched moments ago:
+ * answered from px_mcache, verdict included.  Returns 1 when answered. */
+static int serve_cached(px_xchg *x, px_hook *h) {
+  px_mcache_hit hit;
+  px_gate_result r;
+  px_headers hdr;
+  int rc;
+  if (!px_mcache_get(x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit)) return 0;
+  if (strlen(x->route.ref) >= sizeof(h->digest)) return 0;
+  memcpy(h->digest, x->route.ref, strlen(x->route.ref) + 1);
+  if (px_gate_judge(x->ctx, x->route.repo, h->digest, &r) != 0) return 0; /* let the normal path decide */
+  if (r.kind == PX_V_UNSCANNED) {
+    px_gate_result_free(&r);
+    return 0;
+  }
+  px_headers_free(&x->resp);
+  px_headers_set(&x->resp, "content-type", hit.content_type);
+  px_headers_set(&x->resp, "docker-content-digest", h->digest);
+  px_headers_set(&x->resp, "x-customs-cache", "hit");
+  rc = apply_verdict(x, h, &r);
+  px_gate_result_free(&r);
+  if (rc == PX_HOOK_PASS) {
+    /* px_mcache_get's pointers stay valid: nothing touched the cache since */
+    hdr = x->resp;
+    px_headers_init(&x->resp);
+    x->resp_status = 200;
+    px_xchg_respond_local(x, 200, &hdr, hit.body, hit.len);
+  }
+  return 1;
 }
 
 int px_intercept_response_head(px_xchg *x) {
@@ -384,9 +421,31 @@ int px_intercept_response_head(px_xchg *x) {
   return 0;
 }
 
+void px_intercept_resp_body(px_xchg *x, const void *data, size_t len) {
+  px_hook *h = x->hook;
+  if (!h || !h->cbody) return;
+  if (evbuffer_get_length(h->cbody) + len > PX_MCACHE_MAX_ENTRY) {
+    evbuffer_free(h->cbody); /* too big to cache */
+    h->cbody = NULL;
+    return;
+  }
+  evbuffer_add(h->cbody, data, len);
+}
+
 void px_intercept_response_done(px_xchg *x) {
   px_hook *h = x->hook;
-  if (!h || !h->gate_scan || h->wait) return;
+  if (h && h->cbody && x->resp_status == 200) {
+    size_t len = evbuffer_get_length(h->cbody);
+    char check[72];
+    unsigned char *body = evbuffer_pullup(h->cbody, -1);
+    /* only bytes that are what the digest says are worth keeping */
+    if (body && sc_digest_sha256(body, len, check) == 0 && !strcmp(check, h->digest))
+      px_mcache_put(x->route.repo, h->digest, px_headers_get(&x->req, "authorization"),
+                    px_headers_get(&x->resp, "content-type"), body, len);
+    evbuffer_free(h->cbody);
+    h->cbody = NULL;
+  }
+  if (!h || !h->gate_scan || h->wait || !x->held) return;
   size_t len = evbuffer_get_length(x->resp_body);
   unsigned char *body = evbuffer_pullup(x->resp_body, -1);
   px_route *r = &x->route;
@@ -412,6 +471,7 @@ void px_intercept_free(px_xchg *x) {
   }
   end_wait(h);
   if (h->mbody) evbuffer_free(h->mbody);
+  if (h->cbody) evbuffer_free(h->cbody);
   free(h);
   x->hook = NULL;
 }

@@ -19,6 +19,8 @@ enum { PX_HOOK_PASS = 0, PX_HOOK_HOLD = 1, PX_HOOK_ANSWERED = 2 };
  * PX_HOOK_HOLD holds it back until px_xchg_release(), PX_HOOK_ANSWERED means
  * customs answered instead (the upstream connection was let go). */
 int px_intercept_response_head(struct px_xchg *x);
+/* Response body bytes from the upstream, as they arrive. */
+void px_intercept_resp_body(struct px_xchg *x, const void *data, size_t len);
 /* A held response is complete upstream. */
 void px_intercept_response_done(struct px_xchg *x);
 /* The exchange ends (any outcome). */

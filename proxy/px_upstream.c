@@ -97,7 +97,7 @@ static int on_body(http_parser *p, const char *at, size_t len) {
   if (!up->x) return -1;
   if (evbuffer_add(up->x->resp_body, at, len) < 0) return -1;
   up->x->resp_bytes += len;
-  px_xchg_upstream_body(up->x);
+  px_xchg_upstream_body(up->x, at, len);
   if (up->x && evbuffer_get_length(up->x->resp_body) >=
                    (up->x->resp_limit ? up->x->resp_limit : up->ctx->cfg->watermark)) {
     up->paused = 1;

@@ -285,15 +285,16 @@ void px_xchg_release(px_xchg *x, const char *hname, const char *hvalue) {
   if (evbuffer_get_length(x->resp_body) > 0 || x->resp_done) x->ops->on_resp_data(x);
 }
 
-void px_xchg_upstream_body(px_xchg *x) {
+void px_xchg_upstream_body(px_xchg *x, const void *data, size_t len) {
+  px_intercept_resp_body(x, data, len);
   if (!x->held) x->ops->on_resp_data(x);
 }
 
 void px_xchg_upstream_done(px_xchg *x) {
   x->t_up_end = px_now_ms();
   x->resp_done = 1;
+  px_intercept_response_done(x);
   if (!x->held) x->ops->on_resp_data(x);
-  else px_intercept_response_done(x);
 }
 
 void px_xchg_upstream_drained(px_xchg *x) { x->ops->on_req_drained(x); }

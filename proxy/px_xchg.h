@@ -93,7 +93,7 @@ void px_xchg_free(px_xchg *x);
 
 /* Called by px_upstream.c. */
 void px_xchg_upstream_head(px_xchg *x, int status, int head_request);
-void px_xchg_upstream_body(px_xchg *x);
+void px_xchg_upstream_body(px_xchg *x, const void *data, size_t len);
 void px_xchg_upstream_done(px_xchg *x);
 void px_xchg_upstream_failed(px_xchg *x, int timeout, const char *why);
 void px_xchg_upstream_drained(px_xchg *x);

@@ -89,12 +89,21 @@ skopeo copy -q --src-tls-verify=false "docker://$H/shop/app:v1" "oci:$T/pulled:v
 is "$?" 0 "an exception lets the pull through after SIGHUP"
 curl -s -D "$T/get2.h" -o /dev/null -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/v1"
 is "$(header_value "$T/get2.h" x-customs-verdict)" allow "X-Customs-Verdict: allow"
+curl -s -o "$T/byd1" -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST"
+curl -s -D "$T/byd2.h" -o "$T/byd2" -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST"
+is "$(header_value "$T/byd2.h" x-customs-cache)" hit "a repeated GET by digest is served from the manifest cache"
+is "$(sha256_of "$T/byd2")" "$DIGEST" "the cached manifest is byte-exact"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: $MT" -H "Authorization: Bearer other" \
+    "$CUS_URL/v2/shop/app/manifests/$DIGEST" -D "$T/byd3.h")
+ok '! grep -qi "x-customs-cache" "$T/byd3.h"' "other credentials never get the cached copy"
 
 # ---- expiry moved into the past: refused again, no signal -------------------------
 write_policy enforce scan "$(date -u -d '-2 days' +%F)"
 sleep 3
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/v1")
 is "$code" 403 "an expired exception no longer applies (file change picked up without a signal)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST")
+is "$code" 403 "the manifest cache never bypasses the verdict"
 
 # ---- broken policy: the previous one stays in force --------------------------------
 printf 'mode: enforce\nrules:\n  - name: x\n    repositories: ["**"]\n    deny:\n      severity: critcal\n' >"$POL"
