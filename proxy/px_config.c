@@ -32,7 +32,7 @@ void px_config_defaults(px_config *c) {
   c->scan_wait_ms = 20000;
 }
 
-enum kind { K_STR, K_INT, K_BOOL, K_SIZE, K_LOGLEVEL };
+enum kind { K_STR, K_INT, K_BOOL, K_SIZE, K_LOGLEVEL, K_DURATION };
 struct key {
   const char *name;
   enum kind kind;
@@ -62,6 +62,7 @@ static const struct key keys[] = {
     {"scan.spool_max_bytes", K_SIZE, offsetof(px_config, spool_max_bytes), sizeof(uint64_t)},
     I("scan.workers", scan_workers),
     I("scan.wait_ms", scan_wait_ms),
+    {"db.refresh", K_DURATION, offsetof(px_config, db_refresh_s), sizeof(int)},
 };
 
 static int set_key(px_config *c, const char *name, const char *val, char *err, size_t errlen) {
@@ -108,6 +109,16 @@ static int set_key(px_config *c, const char *name, const char *val, char *err, s
       else if (!strcmp(val, "false") || !strcmp(val, "no")) *(int *)p = 0;
       else return snprintf(err, errlen, "%s: expected true or false", name), -1;
       return 0;
+    case K_DURATION: { /* seconds, or a number with s, m, h, d */
+      errno = 0;
+      long v = strtol(val, &end, 10);
+      long mul = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
+      if (*end == 's' || mul > 1) end++;
+      if (errno || end == val || *end || v < 0 || v > 365L * 86400 / mul)
+        return snprintf(err, errlen, "%s: expected a duration (300, 30m, 6h, 1d), got '%s'", name, val), -1;
+      *(int *)p = (int)(v * mul);
+      return 0;
+    }
     case K_LOGLEVEL: {
       static const char *lv[] = {"error", "warn", "info", "debug"};
       for (int j = 0; j < 4; j++)
@@ -125,7 +136,7 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
   yaml_parser_t parser;
   yaml_event_t ev;
   char section[128] = "", key[128] = "", full[300], msg[512];
-  int depth = 0, have_key = 0, rc = 0, done = 0;
+  int depth = 0, have_key = 0, rc = 0, done = 0, in_sources = 0;
 
   if (!f) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -157,9 +168,30 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
       depth--;
       section[0] = 0;
       break;
-    case YAML_SEQUENCE_START_EVENT: goto bad_shape;
+    case YAML_SEQUENCE_START_EVENT:
+      /* the one list in customs.yaml: db.sources */
+      if (depth != 2 || !have_key || strcmp(section, "db") || strcmp(key, "sources") || in_sources) goto bad_shape;
+      in_sources = 1;
+      have_key = 0;
+      c->ndb_sources = 0;
+      break;
+    case YAML_SEQUENCE_END_EVENT:
+      in_sources = 0;
+      break;
     case YAML_SCALAR_EVENT:
       if (depth == 0) break; /* empty document */
+      if (in_sources) {
+        const char *v = (const char *)ev.data.scalar.value;
+        if (c->ndb_sources >= PX_MAX_SOURCES || strlen(v) >= PX_PATH_MAX || !v[0]) {
+          snprintf(err, errlen, "%s:%zu:%zu: db.sources: at most %d entries of at most %d bytes", path, line, col,
+                   PX_MAX_SOURCES, PX_PATH_MAX - 1);
+          rc = PX_ERR_INVALID;
+          done = 1;
+          break;
+        }
+        memcpy(c->db_sources[c->ndb_sources++], v, strlen(v) + 1);
+        break;
+      }
       if (!have_key) {
         snprintf(key, sizeof(key), "%s", (const char *)ev.data.scalar.value);
         have_key = 1;

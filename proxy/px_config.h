@@ -32,6 +32,11 @@ typedef struct px_config {
   uint64_t spool_max_bytes;  /* per upload, before the scan gives up and fetches later */
   int scan_workers;          /* 0 = number of cores */
   int scan_wait_ms;          /* how long a final PUT / manifest PUT waits for scans */
+  /* vulnerability data refreshed by the daemon */
+#define PX_MAX_SOURCES 16
+  char db_sources[PX_MAX_SOURCES][PX_PATH_MAX]; /* OSV files, directories or http(s) URLs */
+  int ndb_sources;
+  int db_refresh_s;          /* seconds between refreshes; 0 = never */
 } px_config;
 
 void px_config_defaults(px_config *c);

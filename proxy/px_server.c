@@ -7,6 +7,7 @@
 #include "px_gate.h"
 #include "px_log.h"
 #include "px_policy.h"
+#include "px_refresh.h"
 #include "px_scan.h"
 #include "sc_store.h"
 #include <event2/thread.h>
@@ -311,6 +312,10 @@ int px_server_run(px_config *cfg) {
     rc = PX_ERR_NOMEM;
     goto out;
   }
+  if (px_refresh_start(&ctx) < 0) {
+    rc = PX_ERR_NOMEM;
+    goto out;
+  }
   ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, on_term, &ctx);
   ctx.sigint_ev = evsignal_new(ctx.base, SIGINT, on_term, &ctx);
   evsignal_add(ctx.sigterm_ev, NULL);
@@ -320,6 +325,7 @@ int px_server_run(px_config *cfg) {
   event_base_dispatch(ctx.base);
   px_info("customs stopped");
 out:
+  px_refresh_stop(&ctx);
   px_scan_stop(&ctx);
   if (ctx.base) {
     px_gate_shutdown(&ctx);

@@ -1,0 +1,15 @@
+/* px_refresh.h - vulnerability data refreshed by the daemon: every
+ * db.refresh seconds (and once at start) each of db.sources (OSV zip files,
+ * directories, JSON files, or http(s) URLs of them) is imported, then every
+ * stored image is re-matched.  It runs on its own thread with its own
+ * database connection.  A URL is downloaded to a spool file first and only a
+ * complete, successful download is imported; an import is one transaction
+ * per source, so a failed or partial source never replaces good data.
+ *
+ * Errors: px_refresh_start returns 0 or PX_ERR_NOMEM. */
+#ifndef CUSTOMS_PX_REFRESH_H
+#define CUSTOMS_PX_REFRESH_H
+#include "px_server.h"
+int px_refresh_start(px_ctx *ctx);
+void px_refresh_stop(px_ctx *ctx);
+#endif
