@@ -3,7 +3,7 @@ FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential autoconf automake libtool pkg-config \
       libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
-      libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev \
+      libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -12,7 +12,7 @@ RUN ./autogen.sh && ./configure && make -j"$(nproc)" customs
 FROM debian:12
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libnghttp2-14 libevent-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libssl3 \
-      libarchive13 libsqlite3-0 libjansson4 libyaml-0-2 libisal2 libzstd1 zlib1g libhttp-parser2.9 \
+      libarchive13 libsqlite3-0 libjansson4 libyaml-0-2 libisal2 libzstd1 zlib1g libhttp-parser2.9 libcurl4 \
       ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/customs customs \

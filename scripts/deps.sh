@@ -6,6 +6,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential autoconf automake libtool pkg-config \
   libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
-  libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev \
+  libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
-  sqlite3 jq zstd procps netcat-openbsd python3 >/dev/null
+  sqlite3 jq zstd procps python3 bc >/dev/null
