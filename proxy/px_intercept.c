@@ -137,6 +137,15 @@ static void job_done(px_job *j, void *arg) {
   px_hook *h = arg;
   px_xchg *x = h->x;
   const char *state = px_job_state_of(j) == PX_JOB_DONE ? "done" : "failed";
+  if (h->final && px_job_state_of(j) == PX_JOB_DONE && x->route.q_digest[0] &&
+      strcmp(px_job_digest(j), x->route.q_digest) != 0) {
+    /* what customs saw is not the blob the client named: the result is kept
+     * only under the digest of the bytes seen, so nothing refers to it; a
+     * manifest naming the real digest gets that layer fetched and scanned */
+    px_warn("upload %s: bytes seen hash to %s, the client says %s: scan result not used", x->route.ref,
+            px_job_digest(j), x->route.q_digest);
+    state = "failed";
+  }
   px_debug("req=%llu scan %s after %lld ms", (unsigned long long)x->id, state,
            (long long)(px_now_ms() - h->hold_start));
   /* unwait happens in end_wait; the waiter record is being consumed now */
