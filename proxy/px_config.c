@@ -63,6 +63,7 @@ static const struct key keys[] = {
     I("scan.workers", scan_workers),
     I("scan.wait_ms", scan_wait_ms),
     {"db.refresh", K_DURATION, offsetof(px_config, db_refresh_s), sizeof(int)},
+    {"gate.blobs", K_BOOL, offsetof(px_config, gate_blobs), sizeof(int)},
 };
 
 static int set_key(px_config *c, const char *name, const char *val, char *err, size_t errlen) {

@@ -201,6 +201,47 @@ int px_gate_judge(px_ctx *ctx, const char *repo, const char *digest, px_gate_res
   return rc;
 }
 
+int px_gate_blob(px_ctx *ctx, const char *repo, const char *blob, int *denied, char **message) {
+  sqlite3 *db = sc_store_db(ctx->store);
+  sqlite3_stmt *st = NULL;
+  size_t n = 0, ndenied = 0;
+  int rc = 0;
+  *denied = 0;
+  *message = NULL;
+  if (!px_policy_get(ctx)) return 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT DISTINCT i.digest FROM images i JOIN repo_images r ON r.digest = i.digest "
+                         "WHERE r.repo = ?1 AND (i.config_digest = ?2 OR EXISTS "
+                         "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?2)) LIMIT 1000",
+                         -1, &st, NULL) != SQLITE_OK)
+    return SC_ERR_DB;
+  sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, blob, -1, SQLITE_STATIC);
+  while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+    char image[80];
+    px_gate_result r;
+    snprintf(image, sizeof(image), "%s", (const char *)sqlite3_column_text(st, 0));
+    n++;
+    if ((rc = px_gate_judge(ctx, repo, image, &r)) != 0) break;
+    if (r.kind == PX_V_DENY) {
+      ndenied++;
+      if (!*message && r.message) {
+        size_t need = strlen(r.message) + 200;
+        *message = malloc(need);
+        if (*message) snprintf(*message, need, "this blob belongs only to denied images, e.g. %s: %s", image, r.message);
+      }
+    }
+    px_gate_result_free(&r);
+  }
+  sqlite3_finalize(st);
+  *denied = rc == 0 && n > 0 && ndenied == n;
+  if (!*denied) {
+    free(*message);
+    *message = NULL;
+  }
+  return rc;
+}
+
 /* ---- HEAD and tokens ---- */
 
 static int b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *outlen) {

@@ -34,6 +34,9 @@ const char *px_verdict_name(px_verdict_kind k);
 void px_gate_record(struct px_xchg *x, const char *digest, px_verdict_kind k, const char *rule, const char *note);
 /* Whether the request's Bearer token grants push on repo (HEAD, policy head: auto). */
 int px_gate_token_can_push(const char *authorization, const char *repo, int *has_bearer);
+/* Blob GET (gate.blobs): *denied is set when the blob belongs to images of
+ * repo and every one of them is denied; *message names one of them. */
+int px_gate_blob(px_ctx *ctx, const char *repo, const char *blob, int *denied, char **message);
 /* Drops cached verdicts (a layer or image was scanned, data imported). */
 void px_gate_invalidate(px_ctx *ctx);
 #endif

@@ -94,6 +94,19 @@ int px_intercept_request(px_xchg *x) {
   } else if (r->kind == PX_R_MANIFEST && !strcmp(x->method, "PUT")) {
     if (!(h = hook_of(x, 1))) return 0;
     h->mbody = evbuffer_new();
+  } else if (r->kind == PX_R_BLOB && !strcmp(x->method, "GET") && ctx->cfg->gate_blobs && px_policy_get(ctx)) {
+    int denied = 0;
+    char *msg = NULL;
+    if (px_gate_blob(ctx, r->repo, r->ref, &denied, &msg) != 0) {
+      denied = sc_policy_on_error(px_policy_get(ctx)) == SC_ON_ERROR_DENY;
+      msg = denied ? strdup("the database failed and the policy says on_error: deny") : NULL;
+    }
+    if (denied) {
+      px_gate_record(x, r->ref, PX_V_DENY, NULL, "blob");
+      gate_deny(x, msg ? msg : "this blob belongs only to denied images", NULL, NULL, r->ref);
+    }
+    free(msg);
+    return denied;
   } else if (r->kind == PX_R_MANIFEST && (!strcmp(x->method, "GET") || !strcmp(x->method, "HEAD"))) {
     if (!(h = hook_of(x, 1))) return 0;
     h->gate = 1;

@@ -34,8 +34,9 @@ write_policy() { # MODE UNSCANNED [EXCEPTION_EXPIRY]
 }
 write_policy enforce scan
 
+printf 'gate:\n  blobs: true\n' >"$T/customs.yaml"
 start_registry
-CUSTOMS_POLICY=$POL start_customs
+CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
 DB=$T/customs-1.db
 H=127.0.0.1:$CUS_PORT
 MT=application/vnd.oci.image.manifest.v1+json
@@ -65,6 +66,10 @@ like "$(cat "$T/pull1.out")" "no-critical" "and the rule"
 code=$(curl -s -o "$T/get.json" -w '%{http_code}' -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST")
 is "$code" 403 "GET by digest is refused too"
 is "$(jq -r '.errors[0].code' "$T/get.json")" DENIED "registry error code DENIED"
+LAYER=$(jq -r '.manifests[0].digest' "$IMG/index.json" | sed 's/sha256://' | xargs -I{} jq -r '.layers[0].digest' "$IMG/blobs/sha256/{}")
+code=$(curl -s -o "$T/blob.json" -w '%{http_code}' "$CUS_URL/v2/shop/app/blobs/$LAYER")
+is "$code" 403 "gate.blobs: a layer that belongs only to denied images is refused too"
+like "$(jq -r '.errors[0].message' "$T/blob.json")" "CVE-2099-0001" "naming why"
 like "$(jq -r '.errors[0].message' "$T/get.json")" "libssl3 3\.0\.11-1~deb12u2 -> 3\.0\.13-1~deb12u1" \
     "message shows package, installed and fixed versions"
 curl -s -D "$T/head.h" -o /dev/null -I -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/v1"
@@ -89,6 +94,9 @@ skopeo copy -q --src-tls-verify=false "docker://$H/shop/app:v1" "oci:$T/pulled:v
 is "$?" 0 "an exception lets the pull through after SIGHUP"
 curl -s -D "$T/get2.h" -o /dev/null -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/v1"
 is "$(header_value "$T/get2.h" x-customs-verdict)" allow "X-Customs-Verdict: allow"
+code=$(curl -s -o "$T/blob2" -w '%{http_code}' "$CUS_URL/v2/shop/app/blobs/$LAYER")
+is "$code" 200 "gate.blobs: the layer of an allowed image is served"
+is "$(sha256_of "$T/blob2")" "$LAYER" "byte-exact"
 curl -s -o "$T/byd1" -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST"
 curl -s -D "$T/byd2.h" -o "$T/byd2" -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST"
 is "$(header_value "$T/byd2.h" x-customs-cache)" hit "a repeated GET by digest is served from the manifest cache"
