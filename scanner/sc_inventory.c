@@ -462,3 +462,45 @@ nomem:
   free(eco);
   return SC_ERR_NOMEM;
 }
+
+/* ---- merge by reference ------------------------------------------------ */
+
+struct sc_inventory_mask {
+  merge_sets m;
+};
+
+int sc_inventory_mask_new(const sc_inventory *upper, sc_inventory_mask **out) {
+  if (!upper || !out) return SC_ERR_NOMEM;
+  *out = NULL;
+  if (!upper->cataloged.n && !upper->whiteouts.n && !upper->opaque.n) return 0;
+  sc_inventory_mask *k = calloc(1, sizeof(*k));
+  if (!k) return SC_ERR_NOMEM;
+  if (strset_build(&k->m.cataloged, &upper->cataloged) || strset_build(&k->m.whiteouts, &upper->whiteouts) ||
+      strset_build(&k->m.opaque, &upper->opaque)) {
+    sc_inventory_mask_free(k);
+    return SC_ERR_NOMEM;
+  }
+  *out = k;
+  return 0;
+}
+
+int sc_inventory_mask_hides(const sc_inventory_mask *k, const char *path) {
+  return k && hidden(&k->m, path);
+}
+
+void sc_inventory_mask_free(sc_inventory_mask *k) {
+  if (!k) return;
+  free(k->m.cataloged.slot);
+  free(k->m.whiteouts.slot);
+  free(k->m.opaque.slot);
+  free(k);
+}
+
+int sc_inventory_os_replaces(const char *lower_path, const sc_osinfo *upper) {
+  return (upper->id || upper->version_id) && !(is_os_release(lower_path) && !is_os_release(upper->path));
+}
+
+char *sc_package_purl(const sc_package *p, const sc_osinfo *os) {
+  if (!p->type || !p->name) return p->purl ? strdup(p->purl) : strdup("");
+  return make_purl(p, os);
+}

@@ -89,4 +89,18 @@ char *sc_os_ecosystem(const char *id, const char *version_id);
 
 /* Strips a leading "./" or "/" from a tar path; returns pointer into s. */
 const char *sc_path_clean(const char *s);
+/* Merge by reference (sc_match): what sc_inventory_merge would drop from the
+ * layers below `upper`, without copying anything.  *out is NULL when upper
+ * hides nothing (cataloged, whiteouts and opaque all empty); hides() of a
+ * NULL mask is 0.  SC_ERR_NOMEM. */
+typedef struct sc_inventory_mask sc_inventory_mask;
+int sc_inventory_mask_new(const sc_inventory *upper, sc_inventory_mask **out);
+int sc_inventory_mask_hides(const sc_inventory_mask *m, const char *path);
+void sc_inventory_mask_free(sc_inventory_mask *m);
+/* Whether merging a layer with OS `upper` replaces an OS read from
+ * lower_path (a fallback never overrides an os-release). */
+int sc_inventory_os_replaces(const char *lower_path, const sc_osinfo *upper);
+/* The purl sc_inventory_finish gives p under os (p->purl, or "", when p has
+ * no type or name); caller frees; NULL when out of memory. */
+char *sc_package_purl(const sc_package *p, const sc_osinfo *os);
 #endif

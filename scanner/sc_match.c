@@ -547,29 +547,29 @@ static int match_cached(const sc_vulndb *db, memo *mm, const char *eco, const ch
     *res = tmp;
     return rv;
   }
-  char key[2 * SC_OSV_MAX_NAME + SC_VERSION_MAX + 16];
-  size_t kl = mkkey(key, sizeof(key), eco, name, version);
-  if (!kl) {
-    *res = tmp;
-    return match_pkg(db, eco, name, version, tmp);
-  }
+  char kbuf[2 * SC_OSV_MAX_NAME + SC_VERSION_MAX + 16], *key = kbuf;
+  /* an oversized version gets a heap key: memoised hits must outlive the call */
+  size_t need = strlen(eco) + strlen(name) + strlen(version) + 4;
+  if (need > sizeof(kbuf) && !(key = malloc(need))) return SC_ERR_NOMEM;
+  size_t kl = mkkey(key, need > sizeof(kbuf) ? need : sizeof(kbuf), eco, name, version);
   uint64_t h = fnv(key, kl);
-  if (hmap_grow(&mm->m)) return SC_ERR_NOMEM;
-  hslot *sl = hmap_find(&mm->m, (hkey){key, kl}, h);
-  if (!sl->key) {
+  int rv = kl ? 0 : SC_ERR_LIMIT;
+  hslot *sl = NULL;
+  if (!rv && hmap_grow(&mm->m)) rv = SC_ERR_NOMEM;
+  if (!rv) sl = hmap_find(&mm->m, (hkey){key, kl}, h);
+  if (!rv && !sl->key) {
     hits *hv = arena_alloc(&mm->arena, sizeof(*hv));
-    if (!hv || !(sl->key = arena_str(&mm->arena, key))) return SC_ERR_NOMEM;
-    int rv = match_pkg(db, eco, name, version, hv);
-    if (rv) {
-      sl->key = NULL;
-      return rv;
+    if (!hv || !(sl->key = arena_str(&mm->arena, key))) rv = SC_ERR_NOMEM;
+    else if ((rv = match_pkg(db, eco, name, version, hv))) sl->key = NULL;
+    else {
+      sl->h = h;
+      sl->val = hv;
+      mm->m.n++;
     }
-    sl->h = h;
-    sl->val = hv;
-    mm->m.n++;
   }
-  *res = sl->val;
-  return 0;
+  if (key != kbuf) free(key);
+  if (!rv) *res = sl->val;
+  return rv;
 }
 
 static int match_inv(const sc_vulndb *db, memo *mm, const sc_inventory *inv,
@@ -601,77 +601,233 @@ int sc_match_inventory(const sc_vulndb *db, const sc_inventory *inv, const char 
   return rv ? rv : list_sort(out);
 }
 
-/* ---- images in the store ---------------------------------------------------- */
+/* ---- images in the store ---------------------------------------------------- *
+ * Findings are stored per (layer, OS key): a package's findings depend only
+ * on the package and the OS the image ends up with, so the 10,000 images on
+ * 50 base layers share 50 stored sets.  An image row adds its OS key and the
+ * packages its upper layers hide (sc_inventory_mask: the rules of
+ * sc_inventory_merge, applied by reference). */
 
-typedef struct lcache_ent {
-  sc_inventory inv;
-  int found;       /* 0: layer not stored */
-  long refs;       /* images still to use it; freed at 0 */
-} lcache_ent;
+#define SET_MAX_BYTES (64u << 20) /* one layer's stored findings */
+#define MAX_IMAGE_LAYERS 4096
+
+/* One package of a layer with findings under one OS. */
+typedef struct lpkg {
+  uint32_t seq;              /* index in the layer */
+  const char *eco, *purl;    /* ctx arena or the layer's strings */
+  const hits *h;             /* memo-owned */
+} lpkg;
+
+typedef struct lset {
+  struct lset *next;
+  const char *os;            /* OS key (ctx arena) */
+  lpkg *p;
+  size_t n, nfindings;
+  int64_t hash;
+  int stored;                /* written (or confirmed) in this run */
+} lset;
+
+typedef struct lent {
+  sc_inventory inv;          /* packages, OS and the paths that hide lower content */
+  sc_inventory_mask *mask;   /* NULL: hides nothing */
+  int loaded, found;         /* found 0: layer not stored */
+  long refs;                 /* images still to use it; freed at 0 (re-match only) */
+  lset *sets;
+} lent;
+
+typedef struct sbuf {
+  char *p;
+  size_t n, cap;
+  int err;
+} sbuf;
 
 typedef struct ctx {
   sc_store *st;
   const sc_vulndb *db;
-  memo *mm;
-  hmap layers;     /* digest -> lcache_ent (only with refcounts) */
+  memo mm;
+  hmap layers;               /* digest -> lent */
+  hmap old;                  /* "layer\x1fos" -> boxed stored fhash (re-match) */
+  int counted;               /* layers' refs come from count_refs */
   struct sc_match_arena keys;
-  sqlite3_stmt *q_layers, *ins, *ins_m, *upd_m, *del_f;
-  hmap old;        /* re-match: image -> stored findings hash (boxed) */
+  sqlite3_stmt *q_layers, *q_os, *q_pkgs, *q_paths, *put_set, *bump_set, *put_img;
+  sbuf js;
   int64_t gen;
+  long long now;
   sc_match_stats stats;
 } ctx;
 
-static int str_eq(const char *a, const char *b) { return (a ? strcmp(a, b ? b : "") : !(b && *b)) == 0; }
+/* One image being matched. */
+typedef struct iview {
+  size_t nl;
+  char **dig;
+  lent **ents;
+  lset **sets;               /* per layer, NULL when not stored */
+  uint8_t **hid;             /* per layer: hidden flags per package, NULL when none */
+  char *oskey;
+  const sc_osinfo *os;
+} iview;
 
-static int same_pkg(const sc_package *a, const sc_package *b) {
-  return str_eq(a->name, b->name) && str_eq(a->version, b->version) && str_eq(a->path, b->path);
+static void sb_put(sbuf *b, const char *s, size_t n) {
+  if (b->err) return;
+  if (b->n + n + 1 > b->cap) {
+    size_t nc = b->cap ? b->cap : 4096;
+    while (nc < b->n + n + 1) nc *= 2;
+    char *np = nc <= SET_MAX_BYTES ? realloc(b->p, nc) : NULL;
+    if (!np) {
+      b->err = nc <= SET_MAX_BYTES ? SC_ERR_NOMEM : SC_ERR_LIMIT;
+      return;
+    }
+    b->p = np;
+    b->cap = nc;
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = '\0';
 }
 
-static int load_layer(ctx *c, const char *digest, lcache_ent **out, int *owned) {
-  char key[128];
+static void sb_fmt(sbuf *b, const char *fmt, long long i) {
+  char t[32];
+  int n = snprintf(t, sizeof(t), fmt, i);
+  sb_put(b, t, (size_t)n);
+}
+
+/* JSON string; bytes >= 0x80 go through as they are (SQLite stores text). */
+static void sb_str(sbuf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  sb_put(b, "\"", 1);
+  const char *run = s;
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+    sb_put(b, run, (size_t)(s - run));
+    char e[6] = {'\\', (char)ch, 0};
+    if (ch < 0x20) {
+      memcpy(e, "\\u00", 4);
+      e[4] = hex[ch >> 4];
+      e[5] = hex[ch & 15];
+      sb_put(b, e, 6);
+    } else {
+      sb_put(b, e, 2);
+    }
+    run = s + 1;
+  }
+  sb_put(b, run, (size_t)(s - run));
+  sb_put(b, "\"", 1);
+}
+
+static void sb_num(sbuf *b, double d) {
+  char t[40];
+  int n = snprintf(t, sizeof(t), "%.17g", d == d && d < 1e300 && d > -1e300 ? d : -1.0);
+  sb_put(b, t, (size_t)n);
+}
+
+static uint64_t mix(uint64_t h, const char *s) {
+  return fnv(s ? s : "", strlen(s ? s : "") + 1) ^ (h * 1099511628211ull);
+}
+
+static void set_free(lset *s) {
+  while (s) {
+    lset *n = s->next;
+    free(s->p);
+    free(s);
+    s = n;
+  }
+}
+
+static void lent_free(lent *e) {
+  if (!e) return;
+  sc_inventory_free(&e->inv);
+  sc_inventory_mask_free(e->mask);
+  set_free(e->sets);
+  free(e);
+}
+
+static hslot *slot_of(hmap *m, const char *digest, int add, struct sc_match_arena *a) {
+  char key[160];
   size_t kl = mkkey(key, sizeof(key), digest, NULL, NULL);
-  hslot *sl = kl && c->layers.s ? hmap_find(&c->layers, (hkey){key, kl}, fnv(key, kl)) : NULL;
-  *owned = 0;
-  if (sl && sl->key && sl->val) {
-    *out = sl->val;
-    return 0;
+  if (!kl || (add && hmap_grow(m))) return NULL;
+  uint64_t h = fnv(key, kl);
+  hslot *sl = hmap_find(m, (hkey){key, kl}, h);
+  if (!sl || sl->key || !add) return sl && sl->key ? sl : NULL;
+  if (!(sl->key = arena_str(a, key))) return NULL;
+  sl->h = h;
+  sl->val = NULL;
+  m->n++;
+  return sl;
+}
+
+/* Steps q (bound with digest) and hands each row to row(). */
+static int rows(sqlite3_stmt *q, const char *digest, int (*row)(sqlite3_stmt *, sc_inventory *),
+                sc_inventory *inv) {
+  int rv = sqlite3_bind_text(q, 1, digest, -1, SQLITE_TRANSIENT) ? SC_ERR_DB : 0, rc = SQLITE_DONE;
+  size_t n = 0;
+  while (!rv && (rc = sqlite3_step(q)) == SQLITE_ROW)
+    rv = ++n > SC_STORE_MAX_ROWS ? SC_ERR_LIMIT : row(q, inv);
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_reset(q);
+  return rv;
+}
+
+#define T(q, i) ((const char *)sqlite3_column_text(q, i))
+static int row_pkg(sqlite3_stmt *q, sc_inventory *inv) {
+  sc_package p = {(char *)T(q, 0), (char *)T(q, 1), (char *)T(q, 2), (char *)T(q, 3),
+                  (char *)T(q, 4), (char *)T(q, 5), (char *)T(q, 6), (char *)T(q, 7)};
+  return sc_inventory_add_package(inv, &p);
+}
+
+static int row_path(sqlite3_stmt *q, sc_inventory *inv) {
+  const char *k = T(q, 0), *p = T(q, 1);
+  if (!k || !p) return 0;
+  sc_strlist *l = !strcmp(k, "cataloged") ? &inv->cataloged
+                  : !strcmp(k, "whiteout") ? &inv->whiteouts
+                  : !strcmp(k, "opaque")   ? &inv->opaque
+                                           : NULL;
+  return l ? sc_strlist_add(l, p) : 0;
+}
+
+/* What sc_store_load_layer loads, minus secrets and notes (not findings). */
+static int load_layer(ctx *c, const char *digest, lent *e) {
+  sqlite3_stmt *q = c->q_os;
+  int rv = sqlite3_bind_text(q, 1, digest, -1, SQLITE_TRANSIENT) ? SC_ERR_DB : 0;
+  int rc = rv ? SQLITE_ERROR : sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    e->found = 1;
+    if (T(q, 0) || T(q, 1)) rv = sc_inventory_set_os(&e->inv, T(q, 0), T(q, 1), T(q, 2));
+  } else if (rc != SQLITE_DONE) {
+    rv = SC_ERR_DB;
   }
-  lcache_ent *e = calloc(1, sizeof(*e));
-  if (!e) return SC_ERR_NOMEM;
-  sc_inventory_init(&e->inv);
-  int rv = sc_store_load_layer(c->st, digest, &e->inv);
+  sqlite3_reset(q);
   c->stats.layers_loaded++;
-  if (rv == SC_ERR_NOTFOUND) rv = 0;
-  else if (!rv) e->found = 1;
-  if (rv) {
-    sc_inventory_free(&e->inv);
-    free(e);
+  if (rv || !e->found) return rv;
+  if ((rv = rows(c->q_pkgs, digest, row_pkg, &e->inv)) || (rv = rows(c->q_paths, digest, row_path, &e->inv)))
     return rv;
-  }
-  if (sl && sl->key) {
-    e->refs = (long)(intptr_t)0;
+  return sc_inventory_mask_new(&e->inv, &e->mask);
+}
+#undef T
+
+/* The layer's entry, loaded when load is set. */
+static int get_layer(ctx *c, const char *digest, int load, lent **out) {
+  hslot *sl = slot_of(&c->layers, digest, 1, &c->keys);
+  if (!sl) return SC_ERR_NOMEM;
+  if (!sl->val) {
+    lent *e = calloc(1, sizeof(*e));
+    if (!e) return SC_ERR_NOMEM;
+    sc_inventory_init(&e->inv);
+    e->refs = 1;
     sl->val = e;
-  } else {
-    *owned = 1;
+  }
+  lent *e = sl->val;
+  if (load && !e->loaded) {
+    e->loaded = 1;
+    int rv = load_layer(c, digest, e);
+    if (rv) return rv;
   }
   *out = e;
   return 0;
 }
 
-static void layer_release(ctx *c, const char *digest, lcache_ent *e, int owned) {
-  if (!owned) {
-    if (--e->refs > 0) return;
-    char key[128];
-    size_t kl = mkkey(key, sizeof(key), digest, NULL, NULL);
-    hslot *sl = hmap_find(&c->layers, (hkey){key, kl}, fnv(key, kl));
-    if (sl && sl->key) sl->val = NULL;
-  }
-  sc_inventory_free(&e->inv);
-  free(e);
-}
-
 /* Layer refcounts for the whole run: a shared layer is loaded once. */
-static int count_refs(ctx *c, hmap *refs) {
+static int count_refs(ctx *c) {
   sqlite3_stmt *s;
   if (sqlite3_prepare_v2(sc_store_db(c->st),
                          "SELECT il.layer, count(*) FROM image_layers il JOIN images i"
@@ -680,189 +836,312 @@ static int count_refs(ctx *c, hmap *refs) {
     return SC_ERR_DB;
   int rc, rv = 0;
   while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    char key[128];
-    size_t kl = mkkey(key, sizeof(key), (const char *)sqlite3_column_text(s, 0), NULL, NULL);
-    if (!kl) continue;
-    if (hmap_grow(&c->layers)) rv = SC_ERR_NOMEM;
-    uint64_t h = fnv(key, kl);
-    hslot *sl = rv ? NULL : hmap_find(&c->layers, (hkey){key, kl}, h);
-    if (sl && !sl->key) {
-      if (!(sl->key = arena_str(&c->keys, key))) rv = SC_ERR_NOMEM;
-      sl->h = h;
-      sl->val = NULL;
-      c->layers.n++;
-    }
-    if (!rv && hmap_grow(refs)) rv = SC_ERR_NOMEM;
-    hslot *rs = rv ? NULL : hmap_find(refs, (hkey){key, kl}, h);
-    if (rs && !rs->key) {
-      rs->key = sl->key;
-      rs->h = h;
-      rs->val = (void *)(intptr_t)sqlite3_column_int64(s, 1);
-      refs->n++;
-    }
+    const char *d = (const char *)sqlite3_column_text(s, 0);
+    lent *e;
+    if (d && !(rv = get_layer(c, d, 0, &e))) e->refs = (long)sqlite3_column_int64(s, 1);
   }
   if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
   sqlite3_finalize(s);
+  c->counted = 1;
   return rv;
 }
 
-/* Merges the image's layers, attributes packages to layers, matches. */
-static int store_findings(ctx *c, const char *digest, const sc_finding_list *l);
+static void layer_release(ctx *c, const char *digest) {
+  hslot *sl = slot_of(&c->layers, digest, 0, NULL);
+  if (!c->counted || !sl || !sl->val) return;
+  lent *e = sl->val;
+  if (--e->refs > 0) return;
+  lent_free(e);
+  sl->val = NULL;
+}
 
-/* store: write the findings before the inventory behind borrowed strings goes */
-static int compute_image(ctx *c, const char *digest, const hmap *refs, sc_finding_list *out, int store) {
-  char **dig = NULL;
-  lcache_ent **ents = NULL;
-  int *owned = NULL;
-  size_t nl = 0, cap = 0;
-  const char **pl = NULL;
-  sc_inventory img;
-  sc_inventory_init(&img);
+/* OS key: both fields, NULL kept apart from "" (purls tell them apart);
+ * caller frees. */
+static int os_key(const sc_osinfo *os, char **out) {
+  const char *id = os ? os->id : NULL, *v = os ? os->version_id : NULL;
+  int n = asprintf(out, "%s%zu:%s/%s%zu:%s", id ? "+" : "-", id ? strlen(id) : 0, id ? id : "", v ? "+" : "-",
+                   v ? strlen(v) : 0, v ? v : "");
+  if (n >= 0) return 0;
+  *out = NULL;
+  return SC_ERR_NOMEM;
+}
+
+/* The findings of one layer's packages under the image's OS. */
+static int make_set(ctx *c, const lent *e, const char *key, const sc_osinfo *os, lset **out) {
+  static const sc_osinfo none = {0};
+  lset *s = calloc(1, sizeof(*s));
+  char *eco = os ? sc_os_ecosystem(os->id, os->version_id) : NULL;
+  const char *eco_a = NULL;
+  char en[SC_OSV_MAX_NAME], nn[SC_OSV_MAX_NAME];
+  size_t cap = 0;
+  int rv = s && (s->os = arena_str(&c->keys, key)) ? 0 : SC_ERR_NOMEM;
+  uint64_t h = 1469598103934665603ull;
+  for (size_t k = 0; !rv && k < e->inv.npkgs; k++) {
+    const sc_package *p = &e->inv.pkgs[k];
+    sc_package q = *p;
+    if (!q.ecosystem && eco && is_os_type(q.type)) {
+      if (!eco_a && !(eco_a = arena_str(&c->keys, eco))) rv = SC_ERR_NOMEM;
+      q.ecosystem = (char *)eco_a;
+    }
+    const char *version;
+    const hits *hv;
+    if (rv || lookup_key(&q, en, sizeof(en), nn, sizeof(nn), &version)) continue;
+    if ((rv = match_cached(c->db, &c->mm, en, nn, version, NULL, &hv)) || !hv->n) continue;
+    if (s->n == cap) {
+      cap = cap ? cap * 2 : 16;
+      lpkg *np = realloc(s->p, cap * sizeof(*np));
+      if (!np) {
+        rv = SC_ERR_NOMEM;
+        break;
+      }
+      s->p = np;
+    }
+    char *purl = sc_package_purl(p, os ? os : &none);
+    const char *pa = purl ? arena_str(&c->keys, purl) : NULL;
+    free(purl);
+    if (!pa) {
+      rv = SC_ERR_NOMEM;
+      break;
+    }
+    s->p[s->n++] = (lpkg){(uint32_t)k, q.ecosystem, pa, hv};
+    s->nfindings += hv->n;
+    h = mix(mix(mix(mix(h ^ k, p->name), p->version), q.ecosystem), pa);
+    for (size_t i = 0; i < hv->n; i++) {
+      h = mix(mix(h, hv->v[i].v->id), hv->v[i].fixed);
+      h = (h ^ (uint64_t)(hv->v[i].sev + 2)) * 1099511628211ull;
+      h = (h ^ (uint64_t)(int64_t)(hv->v[i].score * 100)) * 1099511628211ull;
+    }
+  }
+  free(eco);
+  if (rv) {
+    set_free(s);
+    return rv;
+  }
+  s->hash = (int64_t)(h >> 1);
+  *out = s;
+  return 0;
+}
+
+static int set_json(sbuf *b, const lent *e, const lset *s) {
+  b->n = 0;
+  b->err = 0;
+  sb_put(b, "[", 1);
+  for (size_t i = 0; i < s->n; i++) {
+    const lpkg *lp = &s->p[i];
+    const sc_package *p = &e->inv.pkgs[lp->seq];
+    sb_fmt(b, i ? ",[%lld," : "[%lld,", lp->seq);
+    sb_str(b, p->name);
+    sb_put(b, ",", 1);
+    sb_str(b, p->version);
+    sb_put(b, ",", 1);
+    sb_str(b, lp->eco);
+    sb_put(b, ",", 1);
+    sb_str(b, lp->purl);
+    sb_put(b, ",[", 2);
+    for (size_t k = 0; k < lp->h->n; k++) {
+      const hit *x = &lp->h->v[k];
+      sb_put(b, k ? ",[" : "[", k ? 2 : 1);
+      sb_str(b, x->v->id);
+      sb_put(b, ",", 1);
+      sb_str(b, x->fixed);
+      sb_fmt(b, ",%lld,", x->sev);
+      sb_num(b, x->score);
+      sb_put(b, "]", 1);
+    }
+    sb_put(b, "]]", 2);
+  }
+  sb_put(b, "]", 1);
+  return b->err;
+}
+
+/* Writes a set unless this run did already; an unchanged stored set only
+ * moves to the current generation. */
+static int store_set(ctx *c, const char *digest, const lent *e, lset *s) {
+  if (s->stored) return 0;
+  char key[800];
+  size_t kl = mkkey(key, sizeof(key), digest, s->os, NULL);
+  hslot *o = kl && c->old.s ? hmap_find(&c->old, (hkey){key, kl}, fnv(key, kl)) : NULL;
+  int rv = 0;
+  sqlite3_stmt *q;
+  if (o && o->key && *(int64_t *)o->val == s->hash) {
+    q = c->bump_set;
+    if (sqlite3_bind_int64(q, 1, c->gen) || sqlite3_bind_text(q, 2, digest, -1, SQLITE_TRANSIENT) ||
+        sqlite3_bind_text(q, 3, s->os, -1, SQLITE_STATIC) || sqlite3_step(q) != SQLITE_DONE)
+      rv = SC_ERR_DB;
+  } else {
+    q = c->put_set;
+    if ((rv = set_json(&c->js, e, s))) return rv;
+    if (sqlite3_bind_text(q, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_bind_text(q, 2, s->os, -1, SQLITE_STATIC) ||
+        sqlite3_bind_int64(q, 3, c->gen) || sqlite3_bind_int64(q, 4, s->hash) ||
+        sqlite3_bind_int64(q, 5, (sqlite3_int64)s->nfindings) ||
+        sqlite3_bind_text(q, 6, c->js.p, (int)c->js.n, SQLITE_STATIC) || sqlite3_step(q) != SQLITE_DONE)
+      rv = SC_ERR_DB;
+  }
+  sqlite3_reset(q);
+  sqlite3_clear_bindings(q);
+  s->stored = !rv;
+  return rv;
+}
+
+static void iview_free(ctx *c, iview *v) {
+  for (size_t i = 0; i < v->nl; i++) {
+    if (v->ents && v->ents[i]) layer_release(c, v->dig[i]);
+    free(v->dig[i]);
+    if (v->hid) free(v->hid[i]);
+  }
+  free(v->dig);
+  free(v->ents);
+  free(v->sets);
+  free(v->hid);
+  free(v->oskey);
+  memset(v, 0, sizeof(*v));
+}
+
+/* Loads the image's layers, decides its OS, hidden packages and sets. */
+static int compute_image(ctx *c, const char *digest, iview *v) {
+  memset(v, 0, sizeof(*v));
+  size_t cap = 0;
   int rv = 0, rc;
   sqlite3_stmt *q = c->q_layers;
   if (sqlite3_bind_text(q, 1, digest, -1, SQLITE_TRANSIENT) != SQLITE_OK) return SC_ERR_DB;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    if (nl == cap) {
-      cap = cap ? cap * 2 : 8;
-      char **nd = realloc(dig, cap * sizeof(char *));
-      if (nd) dig = nd;
-      lcache_ent **ne = realloc(ents, cap * sizeof(*ne));
-      if (ne) ents = ne;
-      int *no = realloc(owned, cap * sizeof(int));
-      if (no) owned = no;
-      if (!nd || !ne || !no || nl >= 4096) {
-        rv = nd && ne && no ? SC_ERR_LIMIT : SC_ERR_NOMEM;
+    if (v->nl == cap) {
+      if (v->nl >= MAX_IMAGE_LAYERS) {
+        rv = SC_ERR_LIMIT;
         break;
       }
+      cap = cap ? cap * 2 : 8;
+      char **nd = realloc(v->dig, cap * sizeof(char *));
+      if (!nd) {
+        rv = SC_ERR_NOMEM;
+        break;
+      }
+      v->dig = nd;
     }
     const char *d = (const char *)sqlite3_column_text(q, 0);
-    if (!(dig[nl] = strdup(d ? d : ""))) {
+    if (!(v->dig[v->nl] = strdup(d ? d : ""))) {
       rv = SC_ERR_NOMEM;
       break;
     }
-    ents[nl] = NULL;
-    nl++;
+    v->nl++;
   }
   if (!rv && rc != SQLITE_ROW && rc != SQLITE_DONE) rv = SC_ERR_DB;
   sqlite3_reset(q);
+  size_t nl = v->nl;
+  if (!rv && nl && (!(v->ents = calloc(nl, sizeof(*v->ents))) || !(v->sets = calloc(nl, sizeof(*v->sets))) ||
+                    !(v->hid = calloc(nl, sizeof(*v->hid)))))
+    rv = SC_ERR_NOMEM;
+  size_t top = 0; /* 1 + highest layer that hides anything */
+  const sc_osinfo *os = NULL;
   for (size_t i = 0; !rv && i < nl; i++) {
-    if ((rv = load_layer(c, dig[i], &ents[i], &owned[i]))) break;
-    if (!owned[i] && !ents[i]->refs) {
-      /* first use in this run: take the image count */
-      char key[128];
-      size_t kl = mkkey(key, sizeof(key), dig[i], NULL, NULL);
-      hslot *rs = refs && refs->s ? hmap_find(refs, (hkey){key, kl}, fnv(key, kl)) : NULL;
-      ents[i]->refs = rs && rs->key ? (long)(intptr_t)rs->val : 1;
-    }
-    if (ents[i]->found) rv = sc_inventory_merge(&img, &ents[i]->inv);
+    if ((rv = get_layer(c, v->dig[i], 1, &v->ents[i])) || !v->ents[i]->found) continue;
+    const lent *e = v->ents[i];
+    if (e->mask) top = i + 1;
+    /* the OS as sc_inventory_merge leaves it */
+    if (os && os->path && sc_inventory_mask_hides(e->mask, os->path)) os = NULL;
+    if (sc_inventory_os_replaces(os ? os->path : NULL, &e->inv.os)) os = &e->inv.os;
   }
-  if (!rv) rv = sc_inventory_finish(&img);
-  /* merged packages keep layer order: walk the layers alongside */
-  if (!rv && img.npkgs && !(pl = calloc(img.npkgs, sizeof(char *)))) rv = SC_ERR_NOMEM;
-  size_t L = 0, k = 0;
-  for (size_t i = 0; !rv && i < img.npkgs; i++) {
-    pl[i] = "";
-    size_t L0 = L, k0 = k;
-    for (; L < nl; L++, k = 0) {
-      const sc_inventory *li = &ents[L]->inv;
-      for (; ents[L]->found && k < li->npkgs && !same_pkg(&li->pkgs[k], &img.pkgs[i]); k++) {}
-      if (ents[L]->found && k < li->npkgs) break;
-    }
-    if (L < nl) {
-      pl[i] = dig[L];
-      k++;
-    } else {
-      L = L0, k = k0; /* not found (cannot happen): leave "" */
+  v->os = os;
+  if (!rv) rv = os_key(os, &v->oskey);
+  /* a package is gone when any layer above hides its path */
+  for (size_t i = 0; !rv && i + 1 < top; i++) {
+    const lent *e = v->ents[i];
+    for (size_t k = 0; e->found && k < e->inv.npkgs; k++) {
+      const char *path = e->inv.pkgs[k].path;
+      size_t j = i + 1;
+      while (j < top && !(v->ents[j]->found && sc_inventory_mask_hides(v->ents[j]->mask, path))) j++;
+      if (j == top) continue;
+      if (!v->hid[i] && !(v->hid[i] = calloc(e->inv.npkgs, 1))) {
+        rv = SC_ERR_NOMEM;
+        break;
+      }
+      v->hid[i][k] = 1;
+      c->stats.packages--;
     }
   }
-  c->stats.packages += img.npkgs;
-  if (!rv) rv = match_inv(c->db, c->mm, &img, pl, out);
-  if (!rv) rv = list_sort(out);
-  if (!rv && store) rv = store_findings(c, digest, out);
-  for (size_t i = 0; i < nl; i++) {
-    if (ents && ents[i]) layer_release(c, dig[i], ents[i], owned[i]);
-    free(dig[i]);
+  for (size_t i = 0; !rv && i < nl; i++) {
+    lent *e = v->ents[i];
+    if (!e->found) continue;
+    lset *s = e->sets;
+    while (s && strcmp(s->os, v->oskey)) s = s->next;
+    if (!s && !(rv = make_set(c, e, v->oskey, os, &s))) {
+      s->next = e->sets;
+      e->sets = s;
+    }
+    v->sets[i] = s;
+    c->stats.packages += e->inv.npkgs;
   }
-  free(dig);
-  free(ents);
-  free(owned);
-  free(pl);
-  sc_inventory_free(&img);
   return rv;
 }
 
-/* Hash of everything a finding row holds: an image whose findings did not
- * change keeps its rows (a re-match then only moves its generation). */
-static int64_t list_hash(const sc_finding_list *l) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < l->n; i++) {
-    const sc_finding *f = &l->v[i];
-    const char *parts[] = {f->id, f->package, f->version, f->fixed_version, f->ecosystem, l->layer[i],
-                           l->purl[i]};
-    for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++)
-      h = fnv(parts[k], strlen(parts[k]) + 1) ^ (h * 1099511628211ull);
-    h = (h ^ (uint64_t)(f->severity + 2)) * 1099511628211ull;
-    h = (h ^ (uint64_t)(int64_t)(f->score * 10)) * 1099511628211ull;
-  }
-  return (int64_t)(h >> 1);
-}
-
-static int store_findings(ctx *c, const char *digest, const sc_finding_list *l) {
-  int64_t fh = list_hash(l);
+/* Writes the image's sets and its row; counts its findings. */
+static int store_image(ctx *c, const char *digest, iview *v) {
   int rv = 0;
-  long long now = (long long)time(NULL);
-  if (c->old.s) { /* re-match: unchanged findings stay, only the generation moves */
-    char key[128];
-    size_t kl = mkkey(key, sizeof(key), digest, NULL, NULL);
-    hslot *sl = kl ? hmap_find(&c->old, (hkey){key, kl}, fnv(key, kl)) : NULL;
-    if (sl && sl->key && *(int64_t *)sl->val == fh) {
-      sqlite3_stmt *u = c->upd_m;
-      if (sqlite3_bind_int64(u, 1, c->gen) || sqlite3_bind_int64(u, 2, now) ||
-          sqlite3_bind_text(u, 3, digest, -1, SQLITE_TRANSIENT) || sqlite3_step(u) != SQLITE_DONE)
-        rv = SC_ERR_DB;
-      sqlite3_reset(u);
-      return rv;
-    }
+  uint64_t h = 1469598103934665603ull;
+  sbuf *b = &c->js;
+  size_t nf = 0;
+  for (size_t i = 0; !rv && i < v->nl; i++) {
+    if (!v->sets[i]) continue;
+    rv = store_set(c, v->dig[i], v->ents[i], v->sets[i]);
+    h = (h ^ (uint64_t)v->sets[i]->hash) * 1099511628211ull;
+    for (size_t k = 0; k < v->sets[i]->n; k++)
+      if (!v->hid[i] || !v->hid[i][v->sets[i]->p[k].seq]) nf += v->sets[i]->p[k].h->n;
   }
-  sqlite3_stmt *s = c->del_f;
-  if (sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_step(s) != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_reset(s);
-  s = c->ins;
-  /* aliases are not copied per finding: readers join vulns (the findings
-   * are recomputed whenever the vulnerability data changes) */
-  if (rv || sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_bind_int64(s, 13, c->gen))
-    return SC_ERR_DB;
-  for (size_t i = 0; !rv && i < l->n; i++) {
-    const sc_finding *f = &l->v[i];
-    if (sqlite3_bind_int64(s, 2, (sqlite3_int64)i) || sqlite3_bind_text(s, 3, f->id, -1, SQLITE_STATIC) ||
-        sqlite3_bind_text(s, 5, f->package, -1, SQLITE_STATIC) ||
-        sqlite3_bind_text(s, 6, f->version, -1, SQLITE_STATIC) ||
-        sqlite3_bind_text(s, 7, f->fixed_version, -1, SQLITE_STATIC) || sqlite3_bind_int(s, 8, f->severity) ||
-        sqlite3_bind_double(s, 9, f->score) || sqlite3_bind_text(s, 10, f->ecosystem, -1, SQLITE_STATIC) ||
-        sqlite3_bind_text(s, 11, l->layer[i], -1, SQLITE_STATIC) ||
-        sqlite3_bind_text(s, 12, l->purl[i], -1, SQLITE_STATIC) || sqlite3_step(s) != SQLITE_DONE)
-      rv = SC_ERR_DB;
-    sqlite3_reset(s);
-  }
-  sqlite3_clear_bindings(s);
-  s = c->ins_m;
-  if (!rv && (sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_bind_int64(s, 2, c->gen) ||
-              sqlite3_bind_int64(s, 3, now) || sqlite3_bind_int64(s, 4, fh) || sqlite3_step(s) != SQLITE_DONE))
+  if (rv) return rv;
+  b->n = 0;
+  b->err = 0;
+  for (size_t i = 0; i < v->nl; i++)
+    for (size_t k = 0; v->hid[i] && k < v->ents[i]->inv.npkgs; k++)
+      if (v->hid[i][k]) {
+        char t[48];
+        int n = snprintf(t, sizeof(t), "%s[%zu,%zu]", b->n ? "," : "[", i, k);
+        sb_put(b, t, (size_t)n);
+        h = (h ^ (i << 32 ^ k)) * 1099511628211ull;
+      }
+  if (b->n) sb_put(b, "]", 1);
+  if (b->err) return b->err;
+  sqlite3_stmt *q = c->put_img;
+  if (sqlite3_bind_text(q, 1, digest, -1, SQLITE_TRANSIENT) || sqlite3_bind_int64(q, 2, c->gen) ||
+      sqlite3_bind_int64(q, 3, c->now) || sqlite3_bind_int64(q, 4, (int64_t)(h >> 1)) ||
+      sqlite3_bind_text(q, 5, v->oskey, -1, SQLITE_STATIC) ||
+      (b->n ? sqlite3_bind_text(q, 6, b->p, (int)b->n, SQLITE_STATIC) : sqlite3_bind_null(q, 6)) ||
+      sqlite3_step(q) != SQLITE_DONE)
     rv = SC_ERR_DB;
-  sqlite3_reset(s);
+  sqlite3_reset(q);
+  sqlite3_clear_bindings(q);
+  c->stats.images++;
+  c->stats.findings += nf;
   return rv;
 }
 
-/* image -> fhash of what is stored now */
+/* The image's findings as an owned list, sorted. */
+static int emit_image(const iview *v, sc_finding_list *out) {
+  int rv = 0;
+  for (size_t i = 0; !rv && i < v->nl; i++) {
+    const lset *s = v->sets[i];
+    for (size_t k = 0; s && !rv && k < s->n; k++) {
+      const lpkg *lp = &s->p[k];
+      const sc_package *p = &v->ents[i]->inv.pkgs[lp->seq];
+      if (v->hid[i] && v->hid[i][lp->seq]) continue;
+      for (size_t j = 0; !rv && j < lp->h->n; j++) {
+        const hit *x = &lp->h->v[j];
+        rv = list_add(out, x->v->id, x->v->aliases, x->v->naliases, lp->eco, p->name, p->version, x->fixed,
+                      x->sev, x->score, v->dig[i], lp->purl);
+      }
+    }
+  }
+  return rv ? rv : list_sort(out);
+}
+
 static int load_old_hashes(ctx *c) {
   sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(sc_store_db(c->st), "SELECT image, fhash FROM matched_images WHERE fhash IS NOT NULL",
-                         -1, &s, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(sc_store_db(c->st), "SELECT layer, os, fhash FROM layer_findings", -1, &s, NULL))
     return SC_ERR_DB;
-  int rc = SQLITE_DONE, rv = hmap_grow(&c->old);
+  int rc = SQLITE_DONE, rv = 0;
   while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    char key[128];
-    size_t kl = mkkey(key, sizeof(key), (const char *)sqlite3_column_text(s, 0), NULL, NULL);
+    char key[800];
+    size_t kl = mkkey(key, sizeof(key), (const char *)sqlite3_column_text(s, 0),
+                      (const char *)sqlite3_column_text(s, 1), NULL);
     if (!kl) continue;
     if (hmap_grow(&c->old)) {
       rv = SC_ERR_NOMEM;
@@ -875,7 +1154,7 @@ static int load_old_hashes(ctx *c) {
       rv = SC_ERR_NOMEM;
       break;
     }
-    *box = sqlite3_column_int64(s, 1);
+    *box = sqlite3_column_int64(s, 2);
     if (!sl->val) c->old.n++;
     sl->h = h;
     sl->val = box;
@@ -888,40 +1167,48 @@ static int load_old_hashes(ctx *c) {
 static int ctx_open(ctx *c, sc_store *st) {
   memset(c, 0, sizeof(*c));
   c->st = st;
+  c->now = (long long)time(NULL);
   sqlite3 *db = sc_store_db(st);
   if (sc_vulndb_generation(st, &c->gen) ||
       sqlite3_prepare_v2(db, "SELECT layer FROM image_layers WHERE image = ? ORDER BY idx", -1, &c->q_layers,
                          NULL) ||
+      sqlite3_prepare_v2(db, "SELECT os_id, os_version_id, os_path FROM layers WHERE digest = ?", -1, &c->q_os,
+                         NULL) ||
       sqlite3_prepare_v2(db,
-                         "INSERT INTO findings (image, seq, vuln, aliases, package, version, fixed,"
-                         " severity, score, ecosystem, layer, purl, generation)"
-                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                         -1, &c->ins, NULL) ||
+                         "SELECT type, ecosystem, name, version, source_name, source_version, path, purl"
+                         " FROM layer_packages WHERE layer = ? ORDER BY seq",
+                         -1, &c->q_pkgs, NULL) ||
       sqlite3_prepare_v2(db,
-                         "INSERT OR REPLACE INTO matched_images (image, generation, matched_at, fhash)"
-                         " VALUES (?,?,?,?)",
-                         -1, &c->ins_m, NULL) ||
-      sqlite3_prepare_v2(db, "UPDATE matched_images SET generation = ?, matched_at = ? WHERE image = ?", -1,
-                         &c->upd_m, NULL) ||
-      sqlite3_prepare_v2(db, "DELETE FROM findings WHERE image = ?", -1, &c->del_f, NULL))
+                         "SELECT kind, path FROM layer_paths WHERE layer = ?"
+                         " AND kind IN ('cataloged', 'whiteout', 'opaque') ORDER BY kind, seq",
+                         -1, &c->q_paths, NULL) ||
+      sqlite3_prepare_v2(db,
+                         "INSERT OR REPLACE INTO layer_findings (layer, os, generation, fhash, nfindings, data)"
+                         " VALUES (?,?,?,?,?,?)",
+                         -1, &c->put_set, NULL) ||
+      sqlite3_prepare_v2(db, "UPDATE layer_findings SET generation = ? WHERE layer = ? AND os = ?", -1,
+                         &c->bump_set, NULL) ||
+      sqlite3_prepare_v2(db,
+                         "INSERT OR REPLACE INTO matched_images (image, generation, matched_at, fhash, os, hidden)"
+                         " VALUES (?,?,?,?,?,?)",
+                         -1, &c->put_img, NULL))
     return SC_ERR_DB;
   return 0;
 }
 
 static void ctx_close(ctx *c) {
   sqlite3_finalize(c->q_layers);
-  sqlite3_finalize(c->ins);
-  sqlite3_finalize(c->ins_m);
-  sqlite3_finalize(c->upd_m);
-  sqlite3_finalize(c->del_f);
+  sqlite3_finalize(c->q_os);
+  sqlite3_finalize(c->q_pkgs);
+  sqlite3_finalize(c->q_paths);
+  sqlite3_finalize(c->put_set);
+  sqlite3_finalize(c->bump_set);
+  sqlite3_finalize(c->put_img);
   free(c->old.s);
-  for (size_t i = 0; c->layers.s && i <= c->layers.mask; i++)
-    if (c->layers.s[i].val) {
-      lcache_ent *e = c->layers.s[i].val;
-      sc_inventory_free(&e->inv);
-      free(e);
-    }
+  for (size_t i = 0; c->layers.s && i <= c->layers.mask; i++) lent_free(c->layers.s[i].val);
   free(c->layers.s);
+  memo_free(&c->mm);
+  free(c->js.p);
   arena_free(&c->keys);
 }
 
@@ -951,66 +1238,166 @@ int sc_match_store_image(sc_store *st, const char *digest, sc_finding_list *out)
   sc_finding_list *l = out ? out : &tmp;
   sc_vulndb *db = NULL;
   ctx c;
+  iview v;
+  memset(&v, 0, sizeof(v));
   sqlite3 *sq = sc_store_db(st);
   if ((rv = ctx_open(&c, st)) || (rv = sc_vulndb_load(st, &db))) goto out;
   c.db = db;
   l->generation = c.gen;
-  if ((rv = compute_image(&c, digest, NULL, l, 0))) goto out;
+  if ((rv = compute_image(&c, digest, &v)) || (rv = emit_image(&v, l))) goto out;
   /* storing is best effort for a reader: a locked or read-only database
    * still gets its answer */
   if (sqlite3_exec(sq, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
-    int ok = !store_findings(&c, digest, l);
+    int ok = !store_image(&c, digest, &v);
     sqlite3_exec(sq, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
   }
 out:
+  iview_free(&c, &v);
   ctx_close(&c);
   sc_vulndb_free(db);
   sc_finding_list_free(&tmp);
   return rv;
 }
 
+typedef struct hidset {
+  uint64_t *v; /* idx << 32 | seq, sorted */
+  size_t n;
+} hidset;
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* [[idx, seq], ...] (JSON text) -> hidset; SC_ERR_FORMAT when unreadable */
+static int hid_parse(const char *txt, hidset *h) {
+  json_t *j = json_loads(txt, 0, NULL);
+  size_t n = json_array_size(j);
+  int rv = json_is_array(j) ? 0 : SC_ERR_FORMAT;
+  if (!rv && n && !(h->v = malloc(n * sizeof(uint64_t)))) rv = SC_ERR_NOMEM;
+  for (size_t i = 0; !rv && i < n; i++) {
+    const json_t *e = json_array_get(j, i);
+    json_int_t a = json_integer_value(json_array_get(e, 0)), b = json_integer_value(json_array_get(e, 1));
+    if (a < 0 || b < 0 || a > UINT32_MAX || b > UINT32_MAX) rv = SC_ERR_FORMAT;
+    else h->v[h->n++] = (uint64_t)a << 32 | (uint64_t)b;
+  }
+  json_decref(j);
+  if (h->n) qsort(h->v, h->n, sizeof(uint64_t), cmp_u64);
+  return rv;
+}
+
+static int is_hidden(const hidset *h, size_t idx, json_int_t seq) {
+  if (!h->n || seq < 0 || seq > UINT32_MAX || idx > UINT32_MAX) return 0;
+  uint64_t k = (uint64_t)idx << 32 | (uint64_t)seq;
+  return bsearch(&k, h->v, h->n, sizeof(uint64_t), cmp_u64) != NULL;
+}
+
+#define T(s, i) ((const char *)sqlite3_column_text(s, i))
+/* Adds the findings of one stored layer set; SC_ERR_FORMAT when unreadable. */
+static int add_set(sqlite3_stmt *al, const char *layer, size_t idx, const char *data, const hidset *hid,
+                   sc_finding_list *out) {
+  json_t *j = json_loads(data, 0, NULL);
+  int rv = json_is_array(j) ? 0 : SC_ERR_FORMAT;
+  for (size_t i = 0; !rv && i < json_array_size(j); i++) {
+    const json_t *p = json_array_get(j, i), *hs = json_array_get(p, 5);
+    const char *name = json_string_value(json_array_get(p, 1)), *ver = json_string_value(json_array_get(p, 2));
+    const char *eco = json_string_value(json_array_get(p, 3)), *purl = json_string_value(json_array_get(p, 4));
+    if (!name || !ver || !eco || !purl || !json_is_array(hs)) {
+      rv = SC_ERR_FORMAT;
+      break;
+    }
+    if (is_hidden(hid, idx, json_integer_value(json_array_get(p, 0)))) continue;
+    for (size_t k = 0; !rv && k < json_array_size(hs); k++) {
+      const json_t *h = json_array_get(hs, k);
+      const char *id = json_string_value(json_array_get(h, 0)), *fixed = json_string_value(json_array_get(h, 1));
+      if (!id || !fixed) {
+        rv = SC_ERR_FORMAT;
+        break;
+      }
+      json_t *aj = NULL;
+      if (sqlite3_bind_text(al, 1, id, -1, SQLITE_TRANSIENT)) rv = SC_ERR_DB;
+      else if (sqlite3_step(al) == SQLITE_ROW && T(al, 0)) aj = json_loads(T(al, 0), 0, NULL);
+      size_t na = json_array_size(aj);
+      const char **av = calloc(na ? na : 1, sizeof(char *));
+      if (!av) rv = SC_ERR_NOMEM;
+      for (size_t a = 0; av && a < na; a++)
+        if (!(av[a] = json_string_value(json_array_get(aj, a)))) av[a] = "";
+      if (!rv)
+        rv = list_add(out, id, av, na, eco, name, ver, fixed, (int)json_integer_value(json_array_get(h, 2)),
+                      json_number_value(json_array_get(h, 3)), layer, purl);
+      free(av);
+      json_decref(aj);
+      sqlite3_reset(al);
+    }
+  }
+  json_decref(j);
+  return rv;
+}
+
 /* Stored findings when they exist for the current generation: 1 loaded, 0
- * absent or stale. */
+ * absent, stale or unreadable (recomputed then). */
 static int load_stored(sc_store *st, const char *digest, int64_t gen, sc_finding_list *out) {
   sqlite3 *sq = sc_store_db(st);
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(sq, "SELECT generation FROM matched_images WHERE image = ?", -1, &s, NULL))
-    return SC_ERR_DB;
+  sqlite3_stmt *s = NULL, *al = NULL;
+  hidset hid = {0};
+  char *os = NULL;
+  int rv = SC_ERR_DB, rc;
+  /* one read snapshot: a re-match committing meanwhile is seen whole or not */
+  if (sqlite3_exec(sq, "SAVEPOINT sc_match_load", NULL, NULL, NULL) != SQLITE_OK) return SC_ERR_DB;
+  if (sqlite3_prepare_v2(sq, "SELECT generation, os, hidden FROM matched_images WHERE image = ?", -1, &s, NULL))
+    goto out;
   sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(s), fresh = rc == SQLITE_ROW && sqlite3_column_int64(s, 0) == gen;
-  sqlite3_finalize(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SC_ERR_DB;
-  if (!fresh) return 0;
-  if (sqlite3_prepare_v2(sq,
-                         "SELECT f.vuln, v.aliases, f.package, f.version, f.fixed, f.severity, f.score,"
-                         " f.ecosystem, f.layer, f.purl FROM findings f LEFT JOIN vulns v ON v.id = f.vuln"
-                         " WHERE f.image = ? ORDER BY f.seq",
-                         -1, &s, NULL))
-    return SC_ERR_DB;
-  sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT);
-  int rv = 0;
-#define T(i) ((const char *)sqlite3_column_text(s, i))
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    json_t *aj = T(1) ? json_loads(T(1), 0, NULL) : NULL;
-    size_t na = json_array_size(aj);
-    const char **al = calloc(na ? na : 1, sizeof(char *));
-    if (!al) rv = SC_ERR_NOMEM;
-    for (size_t i = 0; al && i < na; i++) {
-      al[i] = json_string_value(json_array_get(aj, i));
-      if (!al[i]) al[i] = "";
-    }
-    if (!rv)
-      rv = list_add(out, T(0) ? T(0) : "", al, na, T(7), T(2), T(3), T(4), sqlite3_column_int(s, 5),
-                    sqlite3_column_double(s, 6), T(8), T(9));
-    free(al);
-    json_decref(aj);
+  rc = sqlite3_step(s);
+  int fresh = 0; /* -1: out of memory */
+  if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) == gen && T(s, 1)) {
+    fresh = 1;
+    if (!(os = strdup(T(s, 1)))) fresh = -1;
+    else if (T(s, 2) && (rv = hid_parse(T(s, 2), &hid))) fresh = rv == SC_ERR_FORMAT ? 0 : -1;
   }
-#undef T
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
   sqlite3_finalize(s);
+  s = NULL;
+  if (fresh < 0) {
+    rv = SC_ERR_NOMEM;
+    goto out;
+  }
+  rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+  if (rv || !fresh) goto out;
+  rv = SC_ERR_DB;
+  if (sqlite3_prepare_v2(sq,
+                         "SELECT il.idx, il.layer, l.digest IS NOT NULL, lf.data FROM image_layers il"
+                         " LEFT JOIN layers l ON l.digest = il.layer"
+                         " LEFT JOIN layer_findings lf ON lf.layer = il.layer AND lf.os = ?2"
+                         " WHERE il.image = ?1 ORDER BY il.idx",
+                         -1, &s, NULL) ||
+      sqlite3_prepare_v2(sq, "SELECT aliases FROM vulns WHERE id = ?", -1, &al, NULL))
+    goto out;
+  sqlite3_bind_text(s, 1, digest, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, os, -1, SQLITE_TRANSIENT);
+  rv = 0;
+  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (!sqlite3_column_int(s, 2)) continue; /* layer not stored: nothing to match */
+    if (!T(s, 3)) rv = 1;                   /* stored after the match: stale */
+    else rv = add_set(al, T(s, 1), (size_t)sqlite3_column_int64(s, 0), T(s, 3), &hid, out);
+  }
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  if (rv == 1 || rv == SC_ERR_FORMAT) { /* recompute from the layers */
+    sc_finding_list_free(out);
+    sc_finding_list_init(out);
+    rv = 0;
+    goto out;
+  }
+  if (!rv) rv = list_sort(out);
   out->generation = gen;
-  return rv ? rv : 1;
+  if (!rv) rv = 1;
+out:
+  sqlite3_finalize(s);
+  sqlite3_finalize(al);
+  sqlite3_exec(sq, "RELEASE sc_match_load", NULL, NULL, NULL);
+  free(hid.v);
+  free(os);
+  return rv;
 }
+#undef T
 
 int sc_match_image(sc_store *st, const char *digest, sc_finding_list *out) {
   if (!st || !digest || !out) return SC_ERR_ARG;
@@ -1028,10 +1415,8 @@ int sc_match_rematch_all(sc_store *st, sc_match_stats *stats) {
   if (!st) return SC_ERR_ARG;
   sqlite3 *sq = sc_store_db(st);
   sc_vulndb *db = NULL;
-  memo mm;
-  memset(&mm, 0, sizeof(mm));
-  hmap refs = {0};
   ctx c;
+  memset(&c, 0, sizeof(c));
   char **imgs = NULL;
   size_t ni = 0, cap = 0;
   sqlite3_stmt *s = NULL;
@@ -1050,14 +1435,10 @@ int sc_match_rematch_all(sc_store *st, sc_match_stats *stats) {
   }
   if ((rv = ctx_open(&c, st)) || (rv = sc_vulndb_load(st, &db))) goto out;
   c.db = db;
-  c.mm = &mm;
-  if ((rv = count_refs(&c, &refs))) goto out;
-  rv = SC_ERR_DB;
-  if ((rv = load_old_hashes(&c))) goto out;
+  if ((rv = count_refs(&c)) || (rv = load_old_hashes(&c))) goto out;
   rv = SC_ERR_DB;
   /* images gone from the store lose their findings */
   if (sqlite3_exec(sq,
-                   "DELETE FROM findings WHERE image NOT IN (SELECT digest FROM images WHERE kind = 'image');"
                    "DELETE FROM matched_images WHERE image NOT IN"
                    " (SELECT digest FROM images WHERE kind = 'image');",
                    NULL, NULL, NULL) ||
@@ -1079,23 +1460,23 @@ int sc_match_rematch_all(sc_store *st, sc_match_stats *stats) {
   }
   if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
   for (size_t i = 0; !rv && i < ni; i++) {
-    sc_finding_list l;
-    sc_finding_list_init(&l);
-    l.borrow = 1;
-    rv = compute_image(&c, imgs[i], &refs, &l, 1);
-    c.stats.images++;
-    c.stats.findings += l.n;
-    sc_finding_list_free(&l);
+    iview v;
+    if (!(rv = compute_image(&c, imgs[i], &v))) rv = store_image(&c, imgs[i], &v);
+    iview_free(&c, &v);
   }
+  /* sets no image uses any more */
+  sqlite3_stmt *d = NULL;
+  if (!rv && (sqlite3_prepare_v2(sq, "DELETE FROM layer_findings WHERE generation != ?", -1, &d, NULL) ||
+              sqlite3_bind_int64(d, 1, c.gen) || sqlite3_step(d) != SQLITE_DONE))
+    rv = SC_ERR_DB;
+  sqlite3_finalize(d);
   if (!rv && sqlite3_exec(sq, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rv = SC_ERR_DB;
 out:
   if (rv) sqlite3_exec(sq, "ROLLBACK", NULL, NULL, NULL);
   sqlite3_finalize(s);
   for (size_t i = 0; i < ni; i++) free(imgs[i]);
   free(imgs);
-  free(refs.s);
   ctx_close(&c);
-  memo_free(&mm);
   sc_vulndb_free(db);
   if (stats) *stats = c.stats;
 restore:;

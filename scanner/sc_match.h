@@ -10,12 +10,17 @@
  * lowest `fixed` above the installed version among the ranges that affect
  * it, "" when there is none.
  *
- * Findings are stored per image (table findings) with the data generation
- * they were computed at.  sc_match_rematch_all recomputes every stored
- * image in one transaction (readers see the old set or the new one); it
- * loads the vulnerability data once into a hash keyed by (ecosystem, name),
- * keeps each layer's inventory while images still reference it, and
- * memoises the result per (ecosystem, name, version).
+ * Findings are stored per (layer, OS of the image) in table layer_findings:
+ * a package's findings depend only on the package and the OS, so images
+ * sharing a base layer share its stored set.  matched_images holds, per
+ * image, the generation it was matched at, its OS key and the packages its
+ * upper layers hide (the rules of sc_inventory_merge, applied by reference
+ * with sc_inventory_mask); the view `findings` expands this to one row per
+ * image finding.  sc_match_rematch_all recomputes every stored image in one
+ * transaction (readers see the old findings or the new ones): it loads the
+ * vulnerability data once, each layer once (freed when its last image is
+ * done), matches each (layer, OS) once, memoises per (ecosystem, name,
+ * version), and rewrites only the sets whose findings changed.
  *
  * Errors: 0, SC_ERR_ARG, SC_ERR_NOMEM, SC_ERR_DB, SC_ERR_NOTFOUND (image not
  * stored), SC_ERR_UNSUPP (digest is an index), SC_ERR_LIMIT, SC_ERR_FORMAT

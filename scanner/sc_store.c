@@ -95,6 +95,32 @@ static const char *const migrations[] = {
     " layer TEXT, purl TEXT, generation INTEGER NOT NULL, PRIMARY KEY (image, seq)) WITHOUT ROWID;"
     "DELETE FROM matched_images;"
     "ALTER TABLE matched_images ADD COLUMN fhash INTEGER;",
+    /* 4: findings per (layer, OS) instead of per image.  A package's
+     * findings depend only on the package and the image's OS, so each
+     * layer's set is stored once (one JSON row: [[seq, name, version,
+     * ecosystem, purl, [[vuln, fixed, severity, score], ...]], ...]) and
+     * shared by every image on that layer; an image row names its OS key
+     * and the [[layer idx, package seq], ...] an upper layer hides.  The
+     * view `findings` expands them with the old columns. */
+    "DROP TABLE findings;"
+    "DELETE FROM matched_images;"
+    "ALTER TABLE matched_images ADD COLUMN os TEXT;"
+    "ALTER TABLE matched_images ADD COLUMN hidden TEXT;"
+    "CREATE TABLE layer_findings ("
+    " layer TEXT NOT NULL, os TEXT NOT NULL, generation INTEGER NOT NULL, fhash INTEGER NOT NULL,"
+    " nfindings INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (layer, os));"
+    "CREATE VIEW findings AS SELECT m.image AS image,"
+    " il.idx * 1048576 + p.key * 1024 + h.key AS seq, json_extract(h.value, '$[0]') AS vuln,"
+    " NULL AS aliases, json_extract(p.value, '$[1]') AS package,"
+    " json_extract(p.value, '$[2]') AS version, json_extract(h.value, '$[1]') AS fixed,"
+    " json_extract(h.value, '$[2]') AS severity, json_extract(h.value, '$[3]') AS score,"
+    " json_extract(p.value, '$[3]') AS ecosystem, il.layer AS layer,"
+    " json_extract(p.value, '$[4]') AS purl, m.generation AS generation"
+    " FROM matched_images m JOIN image_layers il ON il.image = m.image"
+    " JOIN layer_findings lf ON lf.layer = il.layer AND lf.os = m.os"
+    " JOIN json_each(lf.data) p JOIN json_each(p.value, '$[5]') h"
+    " WHERE NOT EXISTS (SELECT 1 FROM json_each(m.hidden) x WHERE json_extract(x.value, '$[0]') = il.idx"
+    " AND json_extract(x.value, '$[1]') = json_extract(p.value, '$[0]'));",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -203,6 +203,169 @@ static void test_store(void) {
   sc_inventory_free(&b);
 }
 
+
+/* ---- stored images match exactly what merging their layers gives -------------- */
+
+typedef struct lspec {
+  const char *digest, *os_id, *os_ver, *os_path;
+  pk pkgs[3];
+  const char *paths[3]; /* per package */
+  const char *cataloged[2], *whiteouts[2], *opaque[2];
+} lspec;
+
+#define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+static const lspec layers[] = {
+    {D("a"), "debian", "12", "etc/os-release",
+     {{"deb", NULL, "libssl3", "3.0.11-1+b1", "openssl", "1:3.0.11-1"},
+      {"npm", "npm", "multi", "2.0.1", NULL, NULL},
+      {"npm", "npm", "lastpkg", "3.0.2", NULL, NULL}},
+     {"var/lib/dpkg/status", "app/node_modules/multi/package.json", "opt/x/package.json"},
+     {"var/lib/dpkg/status", "etc/os-release"}, {NULL}, {NULL}},
+    {D("b"), "ubuntu", "22.04", "etc/os-release",
+     {{"deb", NULL, "curl", "7.81.0-1ubuntu1.14", NULL, NULL}}, {"var/lib/dpkg/status"},
+     {"var/lib/dpkg/status", "etc/os-release"}, {NULL}, {NULL}},
+    /* whiteout of a directory above a package */
+    {D("c"), NULL, NULL, NULL, {{"npm", "npm", "@scope/pkg", "1.0.4", NULL, NULL}}, {"app2/package.json"},
+     {NULL}, {"opt/x"}, {NULL}},
+    /* dpkg status written again: the lower one's packages are gone */
+    {D("d"), NULL, NULL, NULL, {{"deb", NULL, "libssl3", "3.0.13-1", "openssl", "1:3.0.13-1"}},
+     {"var/lib/dpkg/status"}, {"var/lib/dpkg/status"}, {NULL}, {NULL}},
+    {D("e"), NULL, NULL, NULL, {{NULL}}, {NULL}, {NULL}, {NULL}, {"app"}},
+    /* a new os-release: the lower deb packages belong to Ubuntu now */
+    {D("f"), "ubuntu", "22.04", "etc/os-release", {{NULL}}, {NULL}, {"etc/os-release"}, {NULL}, {NULL}},
+    /* a fallback never overrides an os-release */
+    {D("0"), "debian", "11", "etc/debian_version", {{NULL}}, {NULL}, {"etc/debian_version"}, {NULL}, {NULL}},
+    /* whiteout of the os-release: no OS, no OS ecosystem */
+    {D("1"), NULL, NULL, NULL, {{"go", "Go", "stdlib", "go1.21.5", NULL, NULL}}, {"usr/bin/app"}, {NULL},
+     {"etc/os-release"}, {NULL}},
+};
+
+static const struct {
+  const char *digest;
+  const char *layers[4];
+} images[] = {
+    {D("2"), {D("a")}},         {D("3"), {D("a"), D("c")}}, {D("4"), {D("a"), D("d")}},
+    {D("5"), {D("a"), D("e")}}, {D("6"), {D("a"), D("f")}}, {D("7"), {D("a"), D("0")}},
+    {D("8"), {D("b"), D("a")}}, {D("9"), {D("a"), D("4"), D("c")}}, /* middle layer never stored */
+    {D("c"), {D("a"), D("a")}}, {D("d"), {D("b"), D("1"), D("a")}}, {D("e"), {D("a"), D("1")}},
+};
+
+static int same_str(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
+
+/* Same findings, same order, every field but the layer. */
+static int same_list(const sc_finding_list *a, const sc_finding_list *b) {
+  if (a->n != b->n) return 0;
+  for (size_t i = 0; i < a->n; i++) {
+    const sc_finding *f = &a->v[i], *g = &b->v[i];
+    if (!same_str(f->id, g->id) || !same_str(f->package, g->package) || !same_str(f->version, g->version) ||
+        !same_str(f->fixed_version, g->fixed_version) || !same_str(f->ecosystem, g->ecosystem) ||
+        f->severity != g->severity || f->score != g->score || f->naliases != g->naliases ||
+        !same_str(a->purl[i], b->purl[i]))
+      return 0;
+  }
+  return 1;
+}
+
+static size_t view_count(const char *digest) {
+  sqlite3_stmt *s;
+  size_t n = (size_t)-1;
+  if (sqlite3_prepare_v2(sc_store_db(st), "SELECT count(*) FROM findings WHERE image = ?", -1, &s, NULL)) return n;
+  sqlite3_bind_text(s, 1, digest, -1, SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_ROW) n = (size_t)sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return n;
+}
+
+static void check_images(const sc_vulndb *db, const char *when) {
+  for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
+    sc_inventory inv;
+    sc_inventory_init(&inv);
+    sc_finding_list ref, got;
+    sc_finding_list_init(&ref);
+    sc_finding_list_init(&got);
+    CHECK_INT(sc_store_image_inventory(st, images[i].digest, &inv), 0, "%s: image %zu inventory", when, i);
+    CHECK_INT(sc_match_inventory(db, &inv, NULL, &ref), 0, "%s: image %zu reference match", when, i);
+    CHECK_INT(sc_match_image(st, images[i].digest, &got), 0, "%s: image %zu match", when, i);
+    CHECK(same_list(&ref, &got), "%s: image %zu: %zu findings as merging the layers gives (%zu)", when, i,
+          got.n, ref.n);
+    CHECK_INT(view_count(images[i].digest), got.n, "%s: image %zu: findings view agrees", when, i);
+    /* each finding names a layer of the image that holds its package */
+    size_t bad = 0;
+    for (size_t k = 0; k < got.n; k++) {
+      int ok = 0;
+      for (size_t L = 0; L < 4 && images[i].layers[L]; L++) {
+        if (strcmp(got.layer[k], images[i].layers[L])) continue;
+        for (size_t q = 0; q < sizeof(layers) / sizeof(layers[0]); q++)
+          if (!strcmp(layers[q].digest, got.layer[k]))
+            for (size_t j = 0; j < 3; j++)
+              ok |= layers[q].pkgs[j].name && !strcmp(layers[q].pkgs[j].name, got.v[k].package);
+      }
+      bad += !ok;
+    }
+    CHECK_INT(bad, 0, "%s: image %zu: findings attributed to their layers", when, i);
+    sc_finding_list_free(&ref);
+    sc_finding_list_free(&got);
+    sc_inventory_free(&inv);
+  }
+}
+
+static void test_merge(void) {
+  for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++) {
+    const lspec *L = &layers[i];
+    sc_inventory inv;
+    sc_inventory_init(&inv);
+    if (L->os_id) sc_inventory_set_os(&inv, L->os_id, L->os_ver, L->os_path);
+    for (size_t j = 0; j < 3 && L->pkgs[j].type; j++) {
+      const pk *p = &L->pkgs[j];
+      sc_package k = {(char *)p->type, (char *)p->eco, (char *)p->name, (char *)p->version,
+                      (char *)p->src, (char *)p->srcver, (char *)L->paths[j], NULL};
+      sc_inventory_add_package(&inv, &k);
+    }
+    for (size_t j = 0; j < 2; j++) {
+      if (L->cataloged[j]) sc_strlist_add(&inv.cataloged, L->cataloged[j]);
+      if (L->whiteouts[j]) sc_strlist_add(&inv.whiteouts, L->whiteouts[j]);
+      if (L->opaque[j]) sc_strlist_add(&inv.opaque, L->opaque[j]);
+    }
+    CHECK_INT(sc_store_put_layer(st, L->digest, NULL, &inv), 0, "merge: layer %zu stored", i);
+    sc_inventory_free(&inv);
+  }
+  for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
+    sc_mlayer ls[4];
+    sc_manifest m;
+    memset(&m, 0, sizeof(m));
+    memset(ls, 0, sizeof(ls));
+    m.kind = SC_MANIFEST_IMAGE;
+    m.layers = ls;
+    while (m.nlayers < 4 && images[i].layers[m.nlayers]) {
+      ls[m.nlayers].digest = (char *)images[i].layers[m.nlayers];
+      ls[m.nlayers].size = 1;
+      m.nlayers++;
+    }
+    CHECK_INT(sc_store_put_manifest(st, "merge/app", NULL, images[i].digest, &m, NULL, 0), 0, "merge: image %zu", i);
+  }
+  sc_vulndb *db = NULL;
+  CHECK_INT(sc_vulndb_load(st, &db), 0, "merge: vulndb");
+  check_images(db, "first match");
+  check_images(db, "stored");
+  sc_match_stats ms;
+  CHECK_INT(sc_match_rematch_all(st, &ms), 0, "merge: re-match all");
+  check_images(db, "re-matched");
+  /* the cases must differ, or they test nothing */
+  sc_finding_list a, b;
+  sc_finding_list_init(&a);
+  sc_finding_list_init(&b);
+  sc_match_image(st, images[0].digest, &a);
+  for (size_t i = 1; i < 6; i++) {
+    sc_finding_list_init(&b);
+    sc_match_image(st, images[i].digest, &b);
+    if (i < 5) CHECK(!same_list(&a, &b), "merge: image %zu differs from the base alone", i);
+    else CHECK(same_list(&a, &b), "merge: a fallback OS file changes nothing");
+    sc_finding_list_free(&b);
+  }
+  sc_finding_list_free(&a);
+  sc_vulndb_free(db);
+}
+
 int main(void) {
   if (sc_store_open(":memory:", &st)) {
     printf("Bail out! cannot open store\n");
@@ -215,6 +378,7 @@ int main(void) {
   }
   test_inventory();
   test_store();
+  test_merge();
   sc_store_close(st);
   return tap_done();
 }
