@@ -359,6 +359,9 @@ int px_h1_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   tv.tv_usec = (ctx->cfg->client_timeout_ms % 1000) * 1000;
   bufferevent_set_timeouts(bev, &tv, &tv);
   bufferevent_setwatermark(bev, EV_READ, 0, ctx->cfg->watermark);
+  /* libevent moves 16 KiB per read/write call by default: bulk bodies want far more */
+  bufferevent_set_max_single_read(bev, ctx->cfg->watermark);
+  bufferevent_set_max_single_write(bev, ctx->cfg->watermark);
   bufferevent_setwatermark(bev, EV_WRITE, ctx->cfg->watermark / 2, 0);
   bufferevent_setcb(bev, h1_read, h1_write, h1_event, c);
   bufferevent_enable(bev, EV_READ | EV_WRITE);

@@ -375,6 +375,8 @@ int px_h2_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   tv.tv_usec = (ctx->cfg->client_timeout_ms % 1000) * 1000;
   bufferevent_set_timeouts(bev, &tv, NULL);
   bufferevent_setwatermark(bev, EV_WRITE, ctx->cfg->watermark, 0);
+  bufferevent_set_max_single_read(bev, ctx->cfg->watermark);
+  bufferevent_set_max_single_write(bev, ctx->cfg->watermark);
   bufferevent_setcb(bev, h2_read, h2_write, h2_event, s);
   bufferevent_enable(bev, EV_READ | EV_WRITE);
   if (ctx->draining) {

@@ -159,6 +159,9 @@ static px_upconn *up_new(px_ctx *ctx) {
   if (!up->resume_ev) goto fail;
   bufferevent_setcb(up->bev, up_read, up_write, up_event, up);
   bufferevent_setwatermark(up->bev, EV_READ, 0, ctx->cfg->watermark);
+  /* libevent moves 16 KiB per read/write call by default: bulk bodies want far more */
+  bufferevent_set_max_single_read(up->bev, ctx->cfg->watermark);
+  bufferevent_set_max_single_write(up->bev, ctx->cfg->watermark);
   bufferevent_setwatermark(up->bev, EV_WRITE, ctx->cfg->watermark / 2, 0);
   set_timeouts(up, 1);
   bufferevent_enable(up->bev, EV_READ | EV_WRITE);
