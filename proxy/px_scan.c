@@ -21,8 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define JOB_MEM_CAP (1024 * 1024) /* bytes queued in memory before spilling */
+#define JOB_MEM_CAP (4 * 1024 * 1024) /* bytes queued in memory before spilling */
+#define READ_BATCH (64 * 1024)         /* the worker wakes for this much, or the end */
 #define MAX_WORKERS 64
+#define STALL_MS (120 * 1000) /* an upload that sends nothing for this long is abandoned */
 
 enum { JOB_STREAM, JOB_FETCH, JOB_MANIFEST };
 
@@ -51,6 +53,7 @@ struct px_job {
   char *body;
   size_t bodylen;
   int64_t created_ms;
+  int64_t last_push_ms;     /* a stream that stalls holds a worker: broken after STALL_MS */
   /* byte queue, guarded by mu */
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -61,6 +64,7 @@ struct px_job {
   int spilling;
   uint64_t bytes_in;
   int eof, broken, done;
+  int reader_waiting;       /* the worker sleeps on cv: only then is a wake-up needed */
   char why[256];
   sc_layer_result res;
   /* loop thread */
@@ -156,7 +160,10 @@ static void prune(px_ctx *ctx) {
     int finished = j->done;
     pthread_mutex_unlock(&j->mu);
     /* finished jobs are kept a while for manifests that follow the upload;
-     * an upload left unfinished for a day is abandoned */
+     * a stream that stalls is abandoned (its worker is needed elsewhere; the
+     * layer is fetched when a manifest names it) */
+    int stalled = !finished && j->kind == JOB_STREAM && now - j->last_push_ms > STALL_MS;
+    if (stalled) px_job_break(j, "upload stalled");
     if ((finished && now - j->created_ms > 10 * 60 * 1000) || now - j->created_ms > 24 * 3600 * 1000) {
       *pp = j->next;
       j->registered = 0;
@@ -177,6 +184,7 @@ static px_job *job_new(px_ctx *ctx, int kind, const char *repo) {
   j->kind = kind;
   j->spill_fd = -1;
   j->created_ms = px_now_ms();
+  j->last_push_ms = j->created_ms;
   snprintf(j->repo, sizeof(j->repo), "%s", repo);
   pthread_mutex_init(&j->mu, NULL);
   pthread_cond_init(&j->cv, NULL);
@@ -286,12 +294,16 @@ int px_job_push(px_job *j, const void *data, size_t len) {
       }
     }
   }
-  if (rc == 0) j->bytes_in += len;
+  if (rc == 0) {
+    j->bytes_in += len;
+    j->last_push_ms = px_now_ms();
+  }
   else if (rc != PX_ERR_STATE) {
     j->broken = 1;
     snprintf(j->why, sizeof(j->why), "%s", rc == PX_ERR_LIMIT ? "spool cap reached" : "spool write failed");
   }
-  pthread_cond_signal(&j->cv);
+  /* waking the worker for every small DATA frame costs more than the scan */
+  if (j->reader_waiting && (j->mem_bytes >= READ_BATCH || j->spilling || j->broken)) pthread_cond_signal(&j->cv);
   pthread_mutex_unlock(&j->mu);
   return rc;
 }
@@ -385,19 +397,24 @@ static ssize_t job_pull(void *arg, void *buf, size_t len) {
       pthread_mutex_unlock(&j->mu);
       return SC_ERR_IO;
     }
-    if (j->head) {
-      chunk *c = j->head;
-      size_t n = c->len - c->off < len ? c->len - c->off : len;
-      memcpy(buf, c->data + c->off, n);
-      c->off += n;
-      j->mem_bytes -= n;
-      if (c->off == c->len) {
-        j->head = c->next;
-        if (!j->head) j->tail = NULL;
-        free(c);
+    if (j->head && (j->mem_bytes >= READ_BATCH || j->eof || j->spilling)) {
+      /* as many queued chunks as fit: one lock round trip for many pushes */
+      size_t got = 0;
+      while (j->head && got < len) {
+        chunk *c = j->head;
+        size_t n = c->len - c->off < len - got ? c->len - c->off : len - got;
+        memcpy((char *)buf + got, c->data + c->off, n);
+        got += n;
+        c->off += n;
+        j->mem_bytes -= n;
+        if (c->off == c->len) {
+          j->head = c->next;
+          if (!j->head) j->tail = NULL;
+          free(c);
+        }
       }
       pthread_mutex_unlock(&j->mu);
-      return (ssize_t)n;
+      return (ssize_t)got;
     }
     if (j->spill_rd < j->spill_wr) {
       uint64_t off = j->spill_rd;
@@ -423,7 +440,9 @@ static ssize_t job_pull(void *arg, void *buf, size_t len) {
       pthread_mutex_unlock(&j->mu);
       return 0;
     }
+    j->reader_waiting = 1;
     pthread_cond_wait(&j->cv, &j->mu);
+    j->reader_waiting = 0;
   }
 }
 
@@ -724,10 +743,22 @@ static void pool_stop(px_scanpool *pool) {
   free(pool);
 }
 
+static struct event *prune_ev;
+
+static void prune_cb(evutil_socket_t fd, short what, void *arg) {
+  (void)fd;
+  (void)what;
+  prune(arg);
+}
+
 int px_scan_start(px_ctx *ctx) {
   int n = ctx->cfg->scan_workers;
-  if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-  if (n <= 0) n = 2;
+  /* Stream jobs spend most of their life waiting for the client's bytes, so
+   * the pool is larger than the core count: the CPU-heavy part is bounded by
+   * the cores anyway, and a few slow uploads must not make every other one
+   * spill to disk while it waits for a worker. */
+  if (n <= 0) n = 4 * (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 8) n = 8;
   if (n > MAX_WORKERS) n = MAX_WORKERS;
   curl_global_init(CURL_GLOBAL_DEFAULT);
   ctx->scan = pool_new(ctx, n);
@@ -740,10 +771,19 @@ int px_scan_start(px_ctx *ctx) {
   }
   px_info("scanner: %d layer worker(s), spool %s (cap %llu MiB per upload)", ctx->scan->nth, ctx->cfg->spool_dir,
           (unsigned long long)(ctx->cfg->spool_max_bytes >> 20));
+  prune_ev = event_new(ctx->base, -1, EV_PERSIST, prune_cb, ctx);
+  if (prune_ev) {
+    struct timeval tv = {30, 0};
+    event_add(prune_ev, &tv);
+  }
   return 0;
 }
 
 void px_scan_stop(px_ctx *ctx) {
+  if (prune_ev) {
+    event_free(prune_ev);
+    prune_ev = NULL;
+  }
   if (!ctx->scan) return;
   /* unblock workers waiting for bytes that will never come */
   for (px_job *j = ctx->jobs; j; j = j->next) px_job_break(j, "shutting down");
