@@ -1,10 +1,13 @@
 /* test_layer.c - streaming layer scan on real tar / tar.gz / tar.zst files
  * built at test time: digests against sha256sum, catalogers reached through
  * the tar walk, whiteouts, hostile entries, corrupt and truncated streams,
- * decompression bombs, pull errors. */
+ * decompression bombs, pull errors; a bigger layer (8 MiB of random bytes
+ * then a dpkg status) through tiny, failing and blocking pulls, limits hit
+ * mid-stream, and several scans at once. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +320,184 @@ static void test_pulls(void) {
   }
 }
 
+
+/* ---- rand.tar.*: the decompressor has real work while the walk waits ---- */
+
+typedef struct bigcase {
+  const char *file;
+  size_t step, fail_after;
+  uint64_t max_entries, max_total;
+  int rv, status;
+  const char *err_sub;
+} bigcase;
+
+static void test_big(void) {
+  static const bigcase t[] = {
+      {"rand.tar.gz", 0, 0, 0, 0, 0, 0, NULL},
+      {"rand.tar.zst", 0, 0, 0, 0, 0, 0, NULL},
+      {"rand.tar", 0, 0, 0, 0, 0, 0, NULL},
+      {"rand.tar.gz", 997, 0, 0, 0, 0, 0, NULL},           /* many tiny pulls */
+      {"rand.tar.zst", 4093, 0, 0, 0, 0, 0, NULL},
+      {"randjunk.tar.gz", 0, 0, 0, 0, 0, 0, NULL},         /* bytes after the gzip member */
+      {"rand.tar.gz", 0, 3000000, 0, 0, SC_ERR_IO, SC_ERR_IO, "reading the layer failed at byte"},
+      {"rand.tar.gz", 333, 5000000, 0, 0, SC_ERR_IO, SC_ERR_IO, "reading the layer failed at byte"},
+      {"rand.tar.zst", 0, 6000000, 0, 0, SC_ERR_IO, SC_ERR_IO, "reading the layer failed at byte"},
+      {"rand.tar", 77, 2000000, 0, 0, SC_ERR_IO, SC_ERR_IO, "reading the layer failed at byte"},
+      {"rand.tar.gz", 0, 0, 2, 0, 0, SC_ERR_LIMIT, "more than 2 tar entries"},
+      {"rand.tar.gz", 0, 0, 0, 2u << 20, 0, SC_ERR_LIMIT, "exceeds 2097152 uncompressed bytes"},
+      {"rand.tar.zst", 501, 0, 0, 1u << 20, 0, SC_ERR_LIMIT, "exceeds 1048576 uncompressed bytes"},
+      {"bomb.tar.gz", 61, 0, 0, 8u << 20, 0, SC_ERR_LIMIT, "exceeds 8388608 uncompressed bytes"},
+  };
+  char tar_digest[72];
+  struct stat tst;
+  sha256sum(fx("rand.tar"), tar_digest);
+  stat(fx("rand.tar"), &tst);
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    sc_limits lim;
+    sc_limits_default(&lim);
+    if (t[i].max_entries) lim.max_entries = t[i].max_entries;
+    if (t[i].max_total) lim.max_total_bytes = t[i].max_total;
+    sc_inventory inv;
+    sc_inventory_init(&inv);
+    sc_layer_result res;
+    src s = {open(fx(t[i].file), O_RDONLY), t[i].step, t[i].fail_after, 0};
+    int rv = sc_layer_scan(pull_src, &s, &lim, &inv, &res);
+    close(s.fd);
+    const char *f = t[i].file;
+    size_t st = t[i].step;
+    char want[72];
+    struct stat fst;
+    sha256sum(fx(f), want);
+    stat(fx(f), &fst);
+    CHECK_INT(rv, t[i].rv, "%s step %zu #%zu: rv", f, st, i);
+    CHECK_INT(res.status, t[i].status, "%s step %zu #%zu: status (%s)", f, st, i, res.error);
+    if (t[i].err_sub)
+      CHECK(strstr(res.error, t[i].err_sub) != NULL, "%s #%zu: error (%s)", f, i, res.error);
+    if (t[i].rv) {
+      CHECK_STR(res.digest, "", "%s #%zu: no digest after a pull error", f, i);
+      CHECK(s.done >= t[i].fail_after && s.done < t[i].fail_after + (1u << 20),
+            "%s #%zu: pulled to the failure (%zu)", f, i, s.done);
+      sc_inventory_free(&inv);
+      continue;
+    }
+    CHECK_STR(res.digest, want, "%s step %zu #%zu: digest", f, st, i);
+    CHECK_INT(res.compressed_size, fst.st_size, "%s #%zu: whole stream pulled", f, i);
+    if (t[i].status == 0) {
+      CHECK_STR(res.diff_id, tar_digest, "%s step %zu #%zu: diff_id", f, st, i);
+      CHECK_INT(res.uncompressed_size, tst.st_size, "%s #%zu: uncompressed size", f, i);
+      CHECK_INT(res.entries, 5, "%s #%zu: entries", f, i);
+      CHECK(find(&inv, "tail-pkg") != NULL, "%s step %zu #%zu: package after the big file", f, st, i);
+    } else if (t[i].max_total) {
+      CHECK(res.uncompressed_size <= t[i].max_total + (1u << 20), "%s #%zu: stopped inflating early", f, i);
+      CHECK_STR(res.diff_id, "", "%s #%zu: no diff_id", f, i);
+    } else {
+      CHECK_STR(res.diff_id, tar_digest, "%s #%zu: diff_id of the whole tar after the walk stopped", f, i);
+    }
+    sc_inventory_free(&inv);
+  }
+}
+
+/* pull from a pipe fed by another thread in small bursts: pull blocks */
+typedef struct feeder {
+  int in, out;
+  size_t stop_at; /* 0 = all */
+} feeder;
+
+static void *feed(void *arg) {
+  feeder *fd = arg;
+  char buf[3000];
+  size_t sent = 0;
+  ssize_t n;
+  while ((n = read(fd->in, buf, sizeof(buf))) > 0) {
+    if (fd->stop_at && sent + (size_t)n > fd->stop_at) n = (ssize_t)(fd->stop_at - sent);
+    if (n > 0 && write(fd->out, buf, (size_t)n) != n) break;
+    sent += (size_t)n;
+    if (fd->stop_at && sent >= fd->stop_at) break;
+    if (sent % 30000 < sizeof(buf)) usleep(200);
+  }
+  close(fd->out);
+  return NULL;
+}
+
+static void test_blocking(void) {
+  static const struct { const char *file; size_t stop_at; int status; const char *err_sub; } t[] = {
+      {"rand.tar.gz", 0, 0, NULL},
+      {"rand.tar.zst", 0, 0, NULL},
+      {"rand.tar.gz", 4000000, SC_ERR_FORMAT, "truncated gzip"},
+      {"rand.tar.zst", 4000000, SC_ERR_FORMAT, "truncated zstd"},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    int p[2];
+    if (pipe(p) != 0) {
+      CHECK(0, "pipe");
+      return;
+    }
+    feeder f = {open(fx(t[i].file), O_RDONLY), p[1], t[i].stop_at};
+    pthread_t th;
+    pthread_create(&th, NULL, feed, &f);
+    sc_limits lim;
+    sc_limits_default(&lim);
+    sc_inventory inv;
+    sc_inventory_init(&inv);
+    sc_layer_result res;
+    int rv = sc_layer_scan_fd(p[0], &lim, &inv, &res);
+    pthread_join(th, NULL);
+    close(p[0]);
+    close(f.in);
+    CHECK_INT(rv, 0, "blocking %s stop %zu: rv", t[i].file, t[i].stop_at);
+    CHECK_INT(res.status, t[i].status, "blocking %s stop %zu: status (%s)", t[i].file, t[i].stop_at, res.error);
+    if (t[i].err_sub) {
+      CHECK(strstr(res.error, t[i].err_sub) != NULL, "blocking %s: error (%s)", t[i].file, res.error);
+      CHECK_INT(res.compressed_size, t[i].stop_at, "blocking %s: all bytes sent were pulled", t[i].file);
+    } else {
+      char want[72];
+      sha256sum(fx(t[i].file), want);
+      CHECK_STR(res.digest, want, "blocking %s: digest", t[i].file);
+      CHECK(find(&inv, "tail-pkg") != NULL, "blocking %s: package", t[i].file);
+    }
+    sc_inventory_free(&inv);
+  }
+}
+
+/* several scans at once, as on the proxy's worker threads */
+typedef struct job {
+  const char *file;
+  int rv;
+  sc_layer_result res;
+  int found;
+} job;
+
+static void *scan_job(void *arg) {
+  job *j = arg;
+  sc_limits lim;
+  sc_limits_default(&lim);
+  sc_inventory inv;
+  j->rv = scan_file(j->file, &lim, &inv, &j->res);
+  j->found = find(&inv, "tail-pkg") != NULL || find(&inv, "libc6") != NULL;
+  sc_inventory_free(&inv);
+  return NULL;
+}
+
+static void test_concurrent(void) {
+  enum { N = 6 };
+  static const char *files[] = {"rand.tar.gz", "root.tar.gz", "rand.tar.zst", "rand.tar", "tiny.tar.gz", "multi.tar.gz"};
+  job j[N];
+  pthread_t th[N];
+  char want[N][72], path[N][512];
+  for (int i = 0; i < N; i++) {
+    snprintf(path[i], sizeof(path[i]), "%s", fx(files[i]));
+    sha256sum(path[i], want[i]);
+    j[i].file = path[i];
+    pthread_create(&th[i], NULL, scan_job, &j[i]);
+  }
+  for (int i = 0; i < N; i++) {
+    pthread_join(th[i], NULL);
+    CHECK(j[i].rv == 0 && j[i].res.status == 0, "concurrent %s: ok (%s)", files[i], j[i].res.error);
+    CHECK_STR(j[i].res.digest, want[i], "concurrent %s: digest", files[i]);
+    CHECK(j[i].found, "concurrent %s: packages found", files[i]);
+  }
+}
+
 int main(void) {
   if (!mkdtemp(dir)) return 1;
   char longname[600];
@@ -334,12 +515,19 @@ int main(void) {
   ok = ok && sh("cd %s && head -c 1500000 root.tar > trunc.tar && gzip -c trunc.tar > trunctar.tar.gz && head -c 5000 /dev/urandom > garbage.bin && printf '\\3757zXZ\\0junk' > x.tar.xz", dir, NULL) == 0;
   /* 200 MiB of zeros in one entry: ~200 KB of gzip */
   ok = ok && sh("cd %s && mkdir b && truncate -s 200M b/zeros && tar cf - -C b zeros | gzip -9 > bomb.tar.gz && rm -r b", dir, NULL) == 0;
+  /* 8 MiB of random bytes, then a dpkg status: inflating is real work; and a
+   * one-file layer */
+  ok = ok && sh("cd %s && mkdir -p r/var/lib/dpkg && head -c 8M /dev/urandom > r/blob && printf 'Package: tail-pkg\nStatus: install ok installed\nVersion: 1\n' > r/var/lib/dpkg/status && tar cf rand.tar -C r blob var && gzip -1 -k rand.tar && zstd -q -1 rand.tar -o rand.tar.zst && rm -r r", dir, NULL) == 0;
+  ok = ok && sh("cd %s && cat rand.tar.gz > randjunk.tar.gz && printf 'trailing junk' >> randjunk.tar.gz && mkdir -p t/var/lib/dpkg && printf 'Package: tail-pkg\\nStatus: install ok installed\\nVersion: 1\\n' > t/var/lib/dpkg/status && tar czf tiny.tar.gz -C t var/lib/dpkg/status && rm -r t", dir, NULL) == 0;
   CHECK(ok, "fixtures built in %s", dir);
   if (ok) {
     test_formats();
     test_failures();
     test_bomb();
     test_pulls();
+    test_big();
+    test_blocking();
+    test_concurrent();
   }
   if (!getenv("CUSTOMS_KEEP_FIXTURES")) sh("rm -rf %s", dir, NULL);
   return tap_done();
