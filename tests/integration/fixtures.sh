@@ -80,3 +80,15 @@ open(path, "wb").write(data)
 PY
     chmod 755 "$1"
 }
+
+# fixture_shop_image DIR: the two shop layers plus a Go binary in layer 1,
+# as an OCI layout at DIR tagged v1; sets R0, R1 (the root filesystems) and
+# prints the manifest digest.
+fixture_shop_image() {
+    local img=$1
+    R0=$T/rootfs0 R1=$T/rootfs1
+    fixture_shop "$R0" "$R1"
+    mkdir -p "$R1/usr/local/bin"
+    fixture_go_binary "$R1/usr/local/bin/app" example.com/shop
+    oci_init "$img" && oci_add_layer "$img" "$R0" && oci_add_layer "$img" "$R1" && oci_finish "$img" v1
+}

@@ -17,12 +17,9 @@ start_registry
 start_customs
 DB=$T/customs-1.db
 
-R0=$T/rootfs0 R1=$T/rootfs1 IMG=$T/shop
-fixture_shop "$R0" "$R1"
-mkdir -p "$R1/usr/local/bin"
-fixture_go_binary "$R1/usr/local/bin/app" example.com/shop
-oci_init "$IMG" && oci_add_layer "$IMG" "$R0" && oci_add_layer "$IMG" "$R1" &&
-    DIGEST=$(oci_finish "$IMG" v1) || bail_out "cannot build the OCI layout"
+IMG=$T/shop
+fixture_shop_image "$IMG" >"$T/digest" || bail_out "cannot build the OCI layout"
+DIGEST=$(cat "$T/digest")
 
 # ---- push through customs --------------------------------------------------
 skopeo copy -q --dest-tls-verify=false "oci:$IMG:v1" "docker://127.0.0.1:$CUS_PORT/shop/app:v1" \

@@ -4,24 +4,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "tap.h"
+#include "memreader.h"
 #include "../../scanner/sc_catalog.h"
 
-/* A reader over memory handing out at most `chunk` bytes per call, so the
- * magic and the strings straddle read boundaries. */
-typedef struct memrd {
-  const unsigned char *p;
-  size_t len, pos, chunk;
-} memrd;
-
-static ssize_t mem_read(void *ctx, void *buf, size_t len) {
-  memrd *m = ctx;
-  size_t n = m->len - m->pos;
-  if (n > len) n = len;
-  if (n > m->chunk) n = m->chunk;
-  memcpy(buf, m->p + m->pos, n);
-  m->pos += n;
-  return (ssize_t)n;
-}
 
 typedef struct fix {
   unsigned char *b;

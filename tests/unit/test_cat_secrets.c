@@ -6,22 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "tap.h"
+#include "memreader.h"
 #include "../../scanner/sc_catalog.h"
 
-typedef struct memrd {
-  const unsigned char *p;
-  size_t len, pos, chunk;
-} memrd;
-
-static ssize_t mem_read(void *ctx, void *buf, size_t len) {
-  memrd *m = ctx;
-  size_t n = m->len - m->pos;
-  if (n > len) n = len;
-  if (n > m->chunk) n = m->chunk;
-  memcpy(buf, m->p + m->pos, n);
-  m->pos += n;
-  return (ssize_t)n;
-}
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
