@@ -22,7 +22,7 @@ void px_config_defaults(px_config *c) {
   c->client_timeout_ms = 300000;
   c->drain_timeout_ms = 30000;
   c->watermark = 256 * 1024;
-  c->h2_window = 1024 * 1024;
+  c->h2_window = 4 * 1024 * 1024;
   c->max_idle_upstream = 64;
   c->max_clients = 4096;
   c->log_level = PX_LOG_INFO;

@@ -368,7 +368,9 @@ int px_h2_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   };
   nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, 2);
   /* connection window: room for a few streams' windows */
-  nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, (int32_t)(ctx->cfg->h2_window * 8));
+  uint64_t conn_window = (uint64_t)ctx->cfg->h2_window * 4;
+  if (conn_window > NGHTTP2_MAX_WINDOW_SIZE) conn_window = NGHTTP2_MAX_WINDOW_SIZE;
+  nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, (int32_t)conn_window);
   s->next = all_sessions;
   all_sessions = s;
   tv.tv_sec = ctx->cfg->client_timeout_ms / 1000;
