@@ -20,12 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sc_config.h"
 #include "sc_image.h"
 #include "sc_layer.h"
 #include "sc_match.h"
+#include "sc_policy.h"
 #include "sc_report.h"
 #include "sc_store.h"
 
@@ -726,10 +728,45 @@ static int emit(fmt_t fmt, const sc_report_input *in, json_t *report) {
 }
 
 /* Builds, prints, and judges a report. */
+/* Replaces the report's verdict with the policy's (the same evaluation the
+ * proxy does at pull time). */
+static int apply_policy(json_t *r, const sc_policy *pol, const char *repo, const char *tag, const char *digest,
+                        const sc_inventory *inv, const sc_image_config *cfg, const sc_report_layer *layers,
+                        size_t nlayers, const sc_finding_list *findings) {
+  sc_image_facts f;
+  sc_verdict v;
+  memset(&f, 0, sizeof(f));
+  memset(&v, 0, sizeof(v));
+  f.repository = repo ? repo : "local";
+  f.reference = tag;
+  f.digest = digest;
+  f.findings = findings ? findings->v : NULL;
+  f.nfindings = findings ? findings->n : 0;
+  f.packages = inv->pkgs;
+  f.npackages = inv->npkgs;
+  f.secrets = inv->secrets;
+  f.nsecrets = inv->nsecrets;
+  f.runs_as_root = cfg ? cfg->runs_as_root : -1;
+  f.created = cfg ? cfg->created : -1;
+  f.scanned = 1;
+  for (size_t i = 0; i < nlayers; i++)
+    if (layers[i].status && strcmp(layers[i].status, "ok") != 0) f.scan_failed = 1;
+  if (sc_policy_evaluate(pol, &f, (int64_t)time(NULL), &v) != 0) return SC_ERR_NOMEM;
+  json_t *verdict = json_object();
+  json_t *reasons = v.reasons_json ? json_loads(v.reasons_json, 0, NULL) : NULL;
+  json_object_set_new(verdict, "decision", json_string(sc_decision_name(v.decision)));
+  json_object_set_new(verdict, "reasons", reasons ? reasons : json_array());
+  if (v.rule) json_object_set_new(verdict, "rule", json_string(v.rule));
+  if (v.message) json_object_set_new(verdict, "message", json_string(v.message));
+  json_object_set_new(r, "verdict", verdict);
+  sc_verdict_free(&v);
+  return 0;
+}
+
 static int finish_report(fmt_t fmt, const char *image, const char *repo, const char *tag,
                          const char *digest, const sc_inventory *inv, const char *config,
                          size_t config_len, const sc_report_layer *layers, size_t nlayers,
-                         const sc_finding_list *findings) {
+                         const sc_finding_list *findings, const sc_policy *pol) {
   sc_image_config cfg;
   int have_cfg = config && sc_config_parse(config, config_len, &cfg) == 0;
   if (config && !have_cfg) {
@@ -739,9 +776,12 @@ static int finish_report(fmt_t fmt, const char *image, const char *repo, const c
   sc_report_input in = {image, repo, tag, digest, inv, have_cfg ? &cfg : NULL, layers, nlayers,
                         findings};
   json_t *r = sc_report_json(&in);
+  if (r && pol && apply_policy(r, pol, repo, tag, digest, inv, have_cfg ? &cfg : NULL, layers, nlayers, findings)) {
+    json_decref(r);
+    r = NULL;
+  }
   int rv = r ? emit(fmt, &in, r) : SC_ERR_NOMEM;
   if (!r) fprintf(stderr, "customs: out of memory\n");
-  /* the policy decides later; "deny" from it will map to EXIT_DENY */
   const char *d = json_string_value(json_object_get(json_object_get(r, "verdict"), "decision"));
   int code = rv ? EXIT_ERROR : (d && !strcmp(d, "deny")) ? EXIT_DENY : EXIT_PASS;
   json_decref(r);
@@ -791,9 +831,15 @@ int px_cmd_scan(int argc, char **argv) {
     scan_usage(stderr);
     return EXIT_ERROR;
   }
-  if (policy && access(policy, R_OK) != 0) {
-    fprintf(stderr, "customs scan: policy %s: %s\n", policy, strerror(errno));
-    return EXIT_ERROR;
+  sc_policy *pol = NULL;
+  if (policy) {
+    char *perr = NULL;
+    if (sc_policy_load(policy, &pol, &perr) != 0) {
+      fprintf(stderr, "customs scan: %s\n", perr ? perr : "cannot read the policy");
+      free(perr);
+      return EXIT_ERROR;
+    }
+    free(perr);
   }
   job j;
   memset(&j, 0, sizeof(j));
@@ -801,6 +847,7 @@ int px_cmd_scan(int argc, char **argv) {
   sc_limits_default(&j.lim);
   int rv;
   if (db && sc_store_open(db, &j.st) != 0) {
+    sc_policy_free(pol);
     fprintf(stderr, "customs scan: cannot open database %s\n", db);
     return EXIT_ERROR;
   }
@@ -851,13 +898,14 @@ int px_cmd_scan(int argc, char **argv) {
     }
   }
   code = finish_report(fmt, j.image ? j.image : t, j.repo, j.tag, j.digest[0] ? j.digest : NULL,
-                       &img, j.config, j.config_len, rl, j.n, j.st ? &fl : NULL);
+                       &img, j.config, j.config_len, rl, j.n, j.st ? &fl : NULL, pol);
 out:
   sc_finding_list_free(&fl);
   free(rl);
   sc_inventory_free(&img);
   job_free(&j);
   sc_store_close(j.st);
+  sc_policy_free(pol);
   return code;
 }
 
@@ -960,7 +1008,7 @@ int px_cmd_report(int argc, char **argv) {
     goto out;
   }
   code = finish_report(fmt, image, repo, at ? NULL : ref, digest, &inv, img.config_json,
-                       img.config_len, rl, img.nlayers, &fl);
+                       img.config_len, rl, img.nlayers, &fl, NULL);
 out:
   sc_finding_list_free(&fl);
   free(image);

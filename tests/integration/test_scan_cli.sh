@@ -52,6 +52,15 @@ is "$(jq -r '.verdict.decision' "$OUT")" allow "verdict allow"
 is "$(jq -r '[.layers[].status] | join(",")' "$OUT")" "ok,ok" "both layers scanned ok"
 is "$(jq -r '.config.runs_as_root' "$OUT")" true "config: runs as root"
 
+# ---- policy: exit 3 when the image fails it ------------------------------------
+"$CUSTOMS_BIN" scan --policy "$TOP_DIR/conf/policy.yaml" --format json "oci:$IMG:v1" >"$T/pol.json" 2>>"$T/scan.err"
+is "$?" 3 "scan --policy exits 3 for an image that fails the policy (planted key)"
+is "$(jq -r .verdict.decision "$T/pol.json")" deny "verdict deny"
+is "$(jq -r '.verdict.reasons[0].kind + " " + .verdict.rule' "$T/pol.json")" "secret no-critical" "reason: the secret, rule no-critical"
+printf 'mode: enforce\nrules:\n  - name: no-secrets-in-prod\n    repositories: ["prod/**"]\n    deny:\n      secrets: true\n' >"$T/p2.yaml"
+"$CUSTOMS_BIN" scan --policy "$T/p2.yaml" --format json "oci:$IMG:v1" >"$T/pol2.json" 2>>"$T/scan.err"
+is "$?" 0 "a rule for other repositories does not apply (exit 0)"
+
 # ---- CycloneDX ------------------------------------------------------------
 CDX=$T/scan.cdx.json
 "$CUSTOMS_BIN" scan --format cyclonedx "oci:$IMG:v1" >"$CDX" 2>>"$T/scan.err"
