@@ -254,6 +254,46 @@ json_t *sc_report_cyclonedx(const sc_report_input *in) {
     push(comps, o, &bad);
   }
   set(bom, "components", comps, &bad);
+  /* vulnerabilities, each pointing at the component it affects */
+  const sc_finding_list *fl = in->findings;
+  json_t *vulns = fl ? json_array() : NULL;
+  for (size_t i = 0; vulns && i < fl->n; i++) {
+    const sc_finding *f = &fl->v[i];
+    const char *fpurl = fl->purl ? fl->purl[i] : NULL;
+    char ref[32] = "";
+    for (size_t k = 0; k < inv->npkgs && !ref[0]; k++) {
+      const sc_package *p = &inv->pkgs[k];
+      int same = fpurl && fpurl[0] && p->purl ? !strcmp(fpurl, p->purl)
+                                              : p->name && f->package && !strcmp(p->name, f->package) &&
+                                                    p->version && f->version && !strcmp(p->version, f->version);
+      if (same) snprintf(ref, sizeof(ref), "pkg-%zu", k);
+    }
+    json_t *o = json_object(), *ratings = json_array(), *affects = json_array();
+    if (!o || !ratings || !affects) {
+      json_decref(o);
+      json_decref(ratings);
+      json_decref(affects);
+      bad = 1;
+      break;
+    }
+    set(o, "id", json_string(f->id), &bad);
+    set(o, "source", json_pack("{s:s}", "name", "OSV"), &bad);
+    json_t *rating = json_object();
+    static const char *const sev[] = {"unknown", "low", "medium", "high", "critical"};
+    set(rating, "severity", json_string(f->severity >= 0 && f->severity <= 4 ? sev[f->severity] : "none"), &bad);
+    if (f->score >= 0) set(rating, "score", json_real(f->score), &bad);
+    push(ratings, rating, &bad);
+    set(o, "ratings", ratings, &bad);
+    if (ref[0]) push(affects, json_pack("{s:s}", "ref", ref), &bad);
+    set(o, "affects", affects, &bad);
+    if (f->fixed_version && f->fixed_version[0]) {
+      char rec[300];
+      snprintf(rec, sizeof(rec), "Upgrade %s to %s", f->package ? f->package : "the package", f->fixed_version);
+      set(o, "recommendation", json_string(rec), &bad);
+    }
+    push(vulns, o, &bad);
+  }
+  if (vulns) set(bom, "vulnerabilities", vulns, &bad);
   if (bad) {
     json_decref(bom);
     return NULL;

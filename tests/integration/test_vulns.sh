@@ -95,6 +95,11 @@ is "$(jq -r '.vulnerabilities[0].ecosystem' "$OUT")" "Debian:12" "ecosystem"
 L0=$(jq -r '.layers[0].digest' "$OUT") L1=$(jq -r '.layers[1].digest' "$OUT")
 is "$(jq -r '[.vulnerabilities[] | .layer] | join(" ")' "$OUT")" "$L0 $L0 $L1 $L1" \
     "each finding names the layer that brought its package"
+"$CUSTOMS_BIN" scan --db "$DB" --format cyclonedx "oci:$IMG:v1" >"$T/sbom.json" 2>>"$T/report.err"
+is "$(jq -r '[.vulnerabilities[].id] | sort | join(" ")' "$T/sbom.json")" \
+    "$(jq -r '[.vulnerabilities[].id] | sort | join(" ")' "$OUT")" "CycloneDX lists the same vulnerabilities"
+ok 'jq -e "[.vulnerabilities[].affects[0].ref] as \$r | [.components[].\"bom-ref\"] as \$c | (\$r | length) > 0 and all(\$r[]; . as \$x | \$c | index(\$x))" "$T/sbom.json" >/dev/null' \
+    "each CycloneDX vulnerability points at a component of the SBOM"
 "$CUSTOMS_BIN" report --db "$DB" shop/app:v1 >"$T/report.txt" 2>>"$T/report.err"
 like "$(cat "$T/report.txt")" "Vulnerabilities \\(4\\)" "table view lists the findings"
 like "$(grep DEBIAN-CVE-2024-0727 "$T/report.txt")" "critical" "with severity"
