@@ -30,6 +30,7 @@ void px_config_defaults(px_config *c) {
   c->spool_max_bytes = 20ULL << 30;
   c->scan_workers = 0;
   c->scan_wait_ms = 20000;
+  c->decisions_days = 90;
 }
 
 enum kind { K_STR, K_INT, K_BOOL, K_SIZE, K_LOGLEVEL, K_DURATION };
@@ -64,6 +65,7 @@ static const struct key keys[] = {
     I("scan.wait_ms", scan_wait_ms),
     {"db.refresh", K_DURATION, offsetof(px_config, db_refresh_s), sizeof(int)},
     {"gate.blobs", K_BOOL, offsetof(px_config, gate_blobs), sizeof(int)},
+    I("db.decisions_days", decisions_days),
 };
 
 static int set_key(px_config *c, const char *name, const char *val, char *err, size_t errlen) {

@@ -37,7 +37,8 @@ typedef struct px_config {
   char db_sources[PX_MAX_SOURCES][PX_PATH_MAX]; /* OSV files, directories or http(s) URLs */
   int ndb_sources;
   int db_refresh_s;          /* seconds between refreshes; 0 = never */
-  int gate_blobs;            /* refuse blob GETs of layers that belong only to denied images */
+  int gate_blobs;
+  int decisions_days;        /* decisions older than this are deleted; 0 = kept forever */            /* refuse blob GETs of layers that belong only to denied images */
 } px_config;
 
 void px_config_defaults(px_config *c);

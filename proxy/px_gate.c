@@ -328,6 +328,16 @@ static void flush_decisions(evutil_socket_t fd, short what, void *arg) {
     }
     sqlite3_finalize(st);
   }
+  /* retention: at most once an hour, in the same transaction */
+  static int64_t last_purge;
+  int64_t now = (int64_t)time(NULL);
+  if (ctx->cfg->decisions_days > 0 && now - last_purge > 3600) {
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DELETE FROM decisions WHERE at < %lld",
+             (long long)(now - (int64_t)ctx->cfg->decisions_days * 86400));
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    last_purge = now;
+  }
   if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     px_error("decisions: cannot record %zu decision(s): %s", G.nqueue, sqlite3_errmsg(db));
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
