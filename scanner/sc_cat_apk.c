@@ -23,19 +23,14 @@ static int apk_scan(sc_inventory *inv, const char *path, sc_reader *r, const sc_
   if (rv) return rv;
   char *name = NULL, *ver = NULL, *origin = NULL;
   char *p = buf, *end = buf + len;
-  while (p < end && rv == 0) {
-    char *nl = memchr(p, '\n', (size_t)(end - p));
-    char *line = p;
-    if (nl) *nl = '\0';
-    p = nl ? nl + 1 : end;
-    size_t n = strlen(line);
-    if (n && line[n - 1] == '\r') line[--n] = '\0';
-    if (n == 0) {
+  char *line;
+  while (rv == 0 && (line = sc_next_line(&p, end)) != NULL) {
+    if (line[0] == '\0') {
       rv = emit(inv, path, name, ver, origin);
       name = ver = origin = NULL;
       continue;
     }
-    if (n < 2 || line[1] != ':') continue;
+    if (line[1] != ':') continue; /* line[0] is set: line[1] is at worst the NUL */
     if (line[0] == 'P') name = line + 2;
     else if (line[0] == 'V') ver = line + 2;
     else if (line[0] == 'o') origin = line + 2;

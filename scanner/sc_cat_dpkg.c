@@ -22,14 +22,6 @@ typedef struct stanza {
   char *package, *version, *status, *source;
 } stanza;
 
-/* Trims surrounding blanks in place. */
-static char *trim(char *s) {
-  while (*s == ' ' || *s == '\t') s++;
-  size_t n = strlen(s);
-  while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
-  return s;
-}
-
 /* Whether the Status field says the package is installed ("install ok installed"). */
 static int installed(const char *status) {
   const char *last = strrchr(status, ' ');
@@ -47,11 +39,11 @@ static int emit(sc_inventory *inv, const char *path, stanza *s, int need_status)
     if (paren) {
       char *close = strchr(paren, ')');
       if (close) *close = '\0';
-      srcver = trim(paren + 1);
+      srcver = sc_trim(paren + 1);
       *paren = '\0';
       if (!*srcver) srcver = NULL;
     }
-    srcname = trim(srcname);
+    srcname = sc_trim(srcname);
     if (!*srcname) srcname = NULL;
   }
   sc_package p = {"deb", NULL, s->package, s->version, srcname, srcver, (char *)path, NULL};
@@ -66,12 +58,9 @@ static int dpkg_scan(sc_inventory *inv, const char *path, sc_reader *r, const sc
   int need_status = strcmp(path, "var/lib/dpkg/status") == 0;
   stanza s = {0};
   char *p = buf, *end = buf + len;
-  while (p < end && rv == 0) {
-    char *nl = memchr(p, '\n', (size_t)(end - p));
-    char *line = p;
-    if (nl) *nl = '\0';
-    p = nl ? nl + 1 : end;
-    if (line[0] == '\0' || (line[0] == '\r' && line[1] == '\0')) {
+  char *line;
+  while (rv == 0 && (line = sc_next_line(&p, end)) != NULL) {
+    if (line[0] == '\0') {
       rv = emit(inv, path, &s, need_status);
       memset(&s, 0, sizeof(s));
       continue;
@@ -80,7 +69,7 @@ static int dpkg_scan(sc_inventory *inv, const char *path, sc_reader *r, const sc
     char *colon = strchr(line, ':');
     if (!colon) continue;
     *colon = '\0';
-    char *val = trim(colon + 1);
+    char *val = sc_trim(colon + 1);
     if (strcasecmp(line, "Package") == 0) s.package = val;
     else if (strcasecmp(line, "Version") == 0) s.version = val;
     else if (strcasecmp(line, "Status") == 0) s.status = val;

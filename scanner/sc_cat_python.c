@@ -20,13 +20,6 @@ static int py_match(const char *path, int64_t size, mode_t mode) {
          ends_with(path, ".egg-info");
 }
 
-static char *trim(char *s) {
-  while (*s == ' ' || *s == '\t') s++;
-  size_t n = strlen(s);
-  while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
-  return s;
-}
-
 static int py_scan(sc_inventory *inv, const char *path, sc_reader *r, const sc_limits *lim) {
   char *buf;
   size_t len;
@@ -35,18 +28,15 @@ static int py_scan(sc_inventory *inv, const char *path, sc_reader *r, const sc_l
   if (rv) return rv;
   char *name = NULL, *ver = NULL;
   char *p = buf, *end = buf + len;
-  while (p < end) {
-    char *nl = memchr(p, '\n', (size_t)(end - p));
-    char *line = p;
-    if (nl) *nl = '\0';
-    p = nl ? nl + 1 : end;
-    if (line[0] == '\0' || (line[0] == '\r' && line[1] == '\0')) break; /* end of headers */
+  char *line;
+  while ((line = sc_next_line(&p, end)) != NULL) {
+    if (line[0] == '\0') break; /* end of headers */
     if (line[0] == ' ' || line[0] == '\t') continue;
     char *colon = strchr(line, ':');
     if (!colon) continue;
     *colon = '\0';
-    if (!name && strcasecmp(line, "Name") == 0) name = trim(colon + 1);
-    else if (!ver && strcasecmp(line, "Version") == 0) ver = trim(colon + 1);
+    if (!name && strcasecmp(line, "Name") == 0) name = sc_trim(colon + 1);
+    else if (!ver && strcasecmp(line, "Version") == 0) ver = sc_trim(colon + 1);
   }
   rv = 0;
   if (name && *name && ver && *ver) {

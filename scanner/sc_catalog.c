@@ -2,6 +2,7 @@
 #include "sc_catalog.h"
 
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 void sc_limits_default(sc_limits *lim) {
@@ -60,3 +61,22 @@ const sc_cataloger *const sc_catalogers[] = {
     &sc_cat_os,     &sc_cat_dpkg, &sc_cat_apk,  &sc_cat_rpm,     &sc_cat_python,
     &sc_cat_npm,    &sc_cat_go,   &sc_cat_java, &sc_cat_secrets, NULL,
 };
+
+char *sc_next_line(char **p, char *end) {
+  char *line = *p, *nl;
+  size_t n;
+  if (line >= end) return NULL;
+  nl = memchr(line, '\n', (size_t)(end - line));
+  if (nl) *nl = '\0';
+  *p = nl ? nl + 1 : end;
+  n = nl ? (size_t)(nl - line) : strlen(line);
+  if (n && line[n - 1] == '\r') line[n - 1] = '\0';
+  return line;
+}
+
+char *sc_trim(char *s) {
+  while (*s == ' ' || *s == '\t') s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+  return s;
+}

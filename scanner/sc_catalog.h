@@ -39,6 +39,13 @@ static inline ssize_t sc_read(sc_reader *r, void *buf, size_t len) {
  * returned), SC_ERR_NOMEM or the reader's error. */
 int sc_read_all(sc_reader *r, size_t cap, char **out, size_t *outlen);
 
+/* Text helpers for catalogers reading a buffer from sc_read_all in place.
+ * sc_next_line: the next line of [*p, end) NUL-terminated (a CRLF ending
+ * dropped), advancing *p; NULL at the end.  sc_trim: leading blanks and
+ * trailing white space removed. */
+char *sc_next_line(char **p, char *end);
+char *sc_trim(char *s);
+
 typedef struct sc_cataloger {
   const char *name;
   /* path is cleaned (no leading "/" or "./"); size is the entry size; mode
