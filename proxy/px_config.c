@@ -28,6 +28,9 @@ void px_config_defaults(px_config *c) {
   c->log_level = PX_LOG_INFO;
   snprintf(c->spool_dir, sizeof(c->spool_dir), "/var/tmp");
   c->spool_max_bytes = 20ULL << 30;
+  c->spool_total_max_bytes = 64ULL << 30;
+  c->scan_min_rate = 16 * 1024;
+  c->scan_max_stream_s = 6 * 3600;
   c->scan_workers = 0;
   c->scan_wait_ms = 20000;
   c->decisions_days = 90;
@@ -61,6 +64,9 @@ static const struct key keys[] = {
     {"log.level", K_LOGLEVEL, offsetof(px_config, log_level), sizeof(int)},
     S("scan.spool_dir", spool_dir),
     {"scan.spool_max_bytes", K_SIZE, offsetof(px_config, spool_max_bytes), sizeof(uint64_t)},
+    {"scan.spool_total_max_bytes", K_SIZE, offsetof(px_config, spool_total_max_bytes), sizeof(uint64_t)},
+    {"scan.min_rate_bytes", K_SIZE, offsetof(px_config, scan_min_rate), sizeof(uint64_t)},
+    {"scan.max_stream", K_DURATION, offsetof(px_config, scan_max_stream_s), sizeof(int)},
     I("scan.workers", scan_workers),
     I("scan.wait_ms", scan_wait_ms),
     {"db.refresh", K_DURATION, offsetof(px_config, db_refresh_s), sizeof(int)},

@@ -30,6 +30,9 @@ typedef struct px_config {
   /* scanning */
   char spool_dir[PX_PATH_MAX];
   uint64_t spool_max_bytes;  /* per upload, before the scan gives up and fetches later */
+  uint64_t spool_total_max_bytes; /* all uploads' spill files together */
+  uint64_t scan_min_rate;    /* bytes/s an upload must average (after a grace period) to keep its scanner */
+  int scan_max_stream_s;     /* absolute deadline of a stream scan; then the layer is fetched later */
   int scan_workers;          /* 0 = number of cores */
   int scan_wait_ms;          /* how long a final PUT / manifest PUT waits for scans */
   /* vulnerability data refreshed by the daemon */
@@ -37,8 +40,8 @@ typedef struct px_config {
   char db_sources[PX_MAX_SOURCES][PX_PATH_MAX]; /* OSV files, directories or http(s) URLs */
   int ndb_sources;
   int db_refresh_s;          /* seconds between refreshes; 0 = never */
-  int gate_blobs;
-  int decisions_days;        /* decisions older than this are deleted; 0 = kept forever */            /* refuse blob GETs of layers that belong only to denied images */
+  int gate_blobs;            /* refuse blob GETs of layers that belong only to denied images */
+  int decisions_days;        /* decisions older than this are deleted; 0 = kept forever */
 } px_config;
 
 void px_config_defaults(px_config *c);

@@ -1,5 +1,6 @@
 /* px_gate.c - verdicts and decisions (see px_gate.h). */
 #include "px_gate.h"
+#include "px_dbq.h"
 #include "px_headers.h"
 #include "px_log.h"
 #include "px_policy.h"
@@ -10,6 +11,7 @@
 #include "sc_store.h"
 #include <event2/event.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +36,17 @@ typedef struct decision {
   char client[64], repo[256], ref[256], digest[80], method[16], verdict[12], rule[128], agent[200];
 } decision;
 
+/* The verdict cache is read and written by the database threads (G.mu);
+ * the decisions queue belongs to the loop thread. */
 static struct {
+  pthread_mutex_t mu;
   cache_entry *cache;
-  uint64_t epoch;
+  uint64_t epoch;           /* atomic */
   decision *queue;
   size_t nqueue;
   struct event *flush_ev;
   px_ctx *ctx;
-} G;
+} G = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 const char *px_verdict_name(px_verdict_kind k) {
   static const char *const n[] = {"allow", "warn", "deny", "unscanned"};
@@ -64,7 +69,7 @@ static void result_copy(px_gate_result *dst, const px_gate_result *src) {
 
 void px_gate_invalidate(px_ctx *ctx) {
   (void)ctx;
-  G.epoch++;
+  __atomic_add_fetch(&G.epoch, 1, __ATOMIC_SEQ_CST);
 }
 
 static uint64_t hash_key(const char *s) {
@@ -81,12 +86,12 @@ static px_verdict_kind kind_of(sc_decision d) {
 
 /* Evaluates one image manifest; *cacheable is cleared when the facts may
  * still change (layers not scanned yet). */
-static int judge_image(px_ctx *ctx, const sc_policy *p, const char *repo, const sc_store_image *img,
+static int judge_image(sc_store *st, const sc_policy *p, const char *repo, const sc_store_image *img,
                        px_gate_result *out, int *cacheable) {
   sc_verdict v;
   sc_judge_info info;
   memset(&v, 0, sizeof(v));
-  int rc = sc_judge_image(ctx->store, p, repo, NULL, img, (int64_t)time(NULL), &v, &info);
+  int rc = sc_judge_image(st, p, repo, NULL, img, (int64_t)time(NULL), &v, &info);
   if (!info.complete) *cacheable = 0;
   if (rc != 0) return rc;
   out->kind = kind_of(v.decision);
@@ -96,13 +101,13 @@ static int judge_image(px_ctx *ctx, const sc_policy *p, const char *repo, const 
   return 0;
 }
 
-static int judge(px_ctx *ctx, const sc_policy *p, const char *repo, const char *digest, int depth,
+static int judge(sc_store *st, const sc_policy *p, const char *repo, const char *digest, int depth,
                  px_gate_result *out, int *cacheable) {
   sc_store_image img;
   int rc;
   memset(&img, 0, sizeof(img));
   memset(out, 0, sizeof(*out));
-  rc = sc_store_get_image(ctx->store, digest, &img);
+  rc = sc_store_get_image(st, digest, &img);
   if (rc == SC_ERR_NOTFOUND) {
     sc_store_image_free(&img);
     out->kind = PX_V_UNSCANNED;
@@ -114,7 +119,7 @@ static int judge(px_ctx *ctx, const sc_policy *p, const char *repo, const char *
     return rc;
   }
   if (img.kind != SC_MANIFEST_INDEX) {
-    rc = judge_image(ctx, p, repo, &img, out, cacheable);
+    rc = judge_image(st, p, repo, &img, out, cacheable);
     sc_store_image_free(&img);
     return rc;
   }
@@ -127,7 +132,7 @@ static int judge(px_ctx *ctx, const sc_policy *p, const char *repo, const char *
   FILE *m = open_memstream(&msg, &msglen);
   for (size_t i = 0; i < img.nchildren && depth < 2 && rc == 0; i++) {
     px_gate_result c;
-    rc = judge(ctx, p, repo, img.children[i], depth + 1, &c, cacheable);
+    rc = judge(st, p, repo, img.children[i], depth + 1, &c, cacheable);
     if (rc != 0) break;
     if (c.kind == PX_V_DENY) {
       denied++;
@@ -163,83 +168,185 @@ static int judge(px_ctx *ctx, const sc_policy *p, const char *repo, const char *
   return rc;
 }
 
-int px_gate_judge(px_ctx *ctx, const char *repo, const char *digest, px_gate_result *out) {
-  const sc_policy *p = px_policy_get(ctx);
+/* Database thread.  The verdict on repo@digest under pol (NULL: no policy). */
+static int judge_cached(sc_store *st, px_policy_ref *pol, const char *repo, const char *digest, px_gate_result *out) {
+  const sc_policy *p = px_policy_ref_policy(pol);
   char key[400];
   int64_t data_gen = 0, day = (int64_t)time(NULL) / 86400;
-  uint64_t pol_gen = px_policy_generation(ctx);
+  uint64_t pol_gen = px_policy_ref_generation(pol), epoch = __atomic_load_n(&G.epoch, __ATOMIC_SEQ_CST);
   int cacheable = 1, rc;
   cache_entry *e;
 
   memset(out, 0, sizeof(*out));
+  if (!st) return SC_ERR_DB;
   if (!p) { /* no policy: nothing is blocked, the verdict says what is known */
     sc_store_image img;
     memset(&img, 0, sizeof(img));
-    out->kind = sc_store_get_image(ctx->store, digest, &img) == 0 ? PX_V_ALLOW : PX_V_UNSCANNED;
+    rc = sc_store_get_image(st, digest, &img);
     sc_store_image_free(&img);
+    if (rc != 0 && rc != SC_ERR_NOTFOUND) return rc;
+    out->kind = rc == 0 ? PX_V_ALLOW : PX_V_UNSCANNED;
     return 0;
   }
-  sc_vulndb_generation(ctx->store, &data_gen);
+  if (sc_vulndb_generation(st, &data_gen) != 0) return SC_ERR_DB;
   snprintf(key, sizeof(key), "%s@%s", repo, digest);
-  e = &G.cache[hash_key(key) % CACHE_SLOTS];
-  if (e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen && e->day == day &&
-      e->epoch == G.epoch) {
+  pthread_mutex_lock(&G.mu);
+  e = G.cache ? &G.cache[hash_key(key) % CACHE_SLOTS] : NULL;
+  if (e && e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen &&
+      e->day == day && e->epoch == epoch) {
     result_copy(out, &e->r);
+    pthread_mutex_unlock(&G.mu);
     return 0;
   }
-  rc = judge(ctx, p, repo, digest, 0, out, &cacheable);
-  if (rc == 0 && cacheable && out->kind != PX_V_UNSCANNED) {
+  pthread_mutex_unlock(&G.mu);
+  rc = judge(st, p, repo, digest, 0, out, &cacheable);
+  if (rc == 0 && cacheable && out->kind != PX_V_UNSCANNED && e) {
+    pthread_mutex_lock(&G.mu);
     if (e->used) px_gate_result_free(&e->r);
     snprintf(e->key, sizeof(e->key), "%s", key);
     e->policy_gen = pol_gen;
     e->data_gen = data_gen;
     e->day = day;
-    e->epoch = G.epoch;
+    e->epoch = epoch; /* an invalidation during the judgement makes this entry stale at once */
     result_copy(&e->r, out);
     e->used = 1;
+    pthread_mutex_unlock(&G.mu);
   }
   return rc;
 }
 
-int px_gate_blob(px_ctx *ctx, const char *repo, const char *blob, int *denied, char **message) {
-  sqlite3 *db = sc_store_db(ctx->store);
-  sqlite3_stmt *st = NULL;
-  size_t n = 0, ndenied = 0;
+/* Database thread.  Judges every (repository, image) row of q, which
+ * binds the blob as ?1 (and the repository as ?2 when it has one): counts
+ * them and the denied ones, and names the first denied image in *message. */
+static int judge_rows(sc_store *st, px_policy_ref *pol, const char *sql, const char *repo, const char *blob,
+                      size_t *n, size_t *ndenied, char **message) {
+  sqlite3_stmt *q = NULL;
   int rc = 0;
-  *denied = 0;
-  *message = NULL;
-  if (!px_policy_get(ctx)) return 0;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT DISTINCT i.digest FROM images i JOIN repo_images r ON r.digest = i.digest "
-                         "WHERE r.repo = ?1 AND (i.config_digest = ?2 OR EXISTS "
-                         "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?2)) LIMIT 1000",
-                         -1, &st, NULL) != SQLITE_OK)
-    return SC_ERR_DB;
-  sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, blob, -1, SQLITE_STATIC);
-  while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-    char image[80];
+  if (sqlite3_prepare_v2(sc_store_db(st), sql, -1, &q, NULL) != SQLITE_OK) return SC_ERR_DB;
+  sqlite3_bind_text(q, 1, blob, -1, SQLITE_STATIC);
+  if (repo) sqlite3_bind_text(q, 2, repo, -1, SQLITE_STATIC);
+  for (;;) {
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE) break;
+    if (step != SQLITE_ROW) { /* busy or broken: the caller applies on_error */
+      rc = SC_ERR_DB;
+      break;
+    }
+    char image[80], irepo[256];
     px_gate_result r;
-    snprintf(image, sizeof(image), "%s", (const char *)sqlite3_column_text(st, 0));
-    n++;
-    if ((rc = px_gate_judge(ctx, repo, image, &r)) != 0) break;
+    snprintf(irepo, sizeof(irepo), "%s", (const char *)sqlite3_column_text(q, 0));
+    snprintf(image, sizeof(image), "%s", (const char *)sqlite3_column_text(q, 1));
+    (*n)++;
+    if ((rc = judge_cached(st, pol, irepo, image, &r)) != 0) break;
     if (r.kind == PX_V_DENY) {
-      ndenied++;
+      (*ndenied)++;
       if (!*message && r.message) {
-        size_t need = strlen(r.message) + 200;
+        size_t need = strlen(r.message) + strlen(irepo) + 200;
         *message = malloc(need);
-        if (*message) snprintf(*message, need, "this blob belongs only to denied images, e.g. %s: %s", image, r.message);
+        if (*message)
+          snprintf(*message, need, "this blob belongs only to denied images, e.g. %s@%s: %s", irepo, image, r.message);
       }
     }
     px_gate_result_free(&r);
   }
-  sqlite3_finalize(st);
+  sqlite3_finalize(q);
+  return rc;
+}
+
+/* Database thread.  Blob gating: *denied when the blob belongs to images of
+ * repo and every one of them is denied.  When customs knows no image of repo
+ * holding the blob (that repository was pushed around customs, or the blob
+ * was mounted into it), the images of every repository that hold it decide:
+ * a denied layer does not come out through a repository customs never saw. */
+static int blob_denied(sc_store *st, px_policy_ref *pol, const char *repo, const char *blob, int *denied,
+                       char **message) {
+  static const char *const in_repo =
+      "SELECT DISTINCT r.repo, i.digest FROM images i JOIN repo_images r ON r.digest = i.digest "
+      "WHERE r.repo = ?2 AND (i.config_digest = ?1 OR EXISTS "
+      "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?1)) LIMIT 1000";
+  static const char *const anywhere =
+      "SELECT DISTINCT r.repo, i.digest FROM images i JOIN repo_images r ON r.digest = i.digest "
+      "WHERE i.config_digest = ?1 OR EXISTS "
+      "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?1) LIMIT 1000";
+  size_t n = 0, ndenied = 0;
+  int rc;
+  *denied = 0;
+  *message = NULL;
+  if (!px_policy_ref_policy(pol)) return 0;
+  if (!st) return SC_ERR_DB;
+  rc = judge_rows(st, pol, in_repo, repo, blob, &n, &ndenied, message);
+  if (rc == 0 && n == 0) rc = judge_rows(st, pol, anywhere, NULL, blob, &n, &ndenied, message);
   *denied = rc == 0 && n > 0 && ndenied == n;
   if (!*denied) {
     free(*message);
     *message = NULL;
   }
   return rc;
+}
+
+/* ---- asynchronous requests ---- */
+
+enum { REQ_IMAGE, REQ_BLOB };
+
+typedef struct gate_req {
+  int kind;
+  char repo[256], digest[160];
+  px_policy_ref *pol;
+  int rc;
+  px_gate_result r;
+  px_gate_cb cb;
+  void *cbarg;
+} gate_req;
+
+static void req_run(sc_store *st, void *arg) {
+  gate_req *q = arg;
+  if (q->kind == REQ_IMAGE) {
+    q->rc = judge_cached(st, q->pol, q->repo, q->digest, &q->r);
+  } else {
+    int denied = 0;
+    char *msg = NULL;
+    q->rc = blob_denied(st, q->pol, q->repo, q->digest, &denied, &msg);
+    q->r.kind = denied ? PX_V_DENY : PX_V_ALLOW;
+    q->r.message = msg;
+  }
+}
+
+static void req_done(void *arg) {
+  gate_req *q = arg;
+  q->cb(q->cbarg, q->rc, &q->r);
+}
+
+static void req_free(void *arg) {
+  gate_req *q = arg;
+  px_gate_result_free(&q->r);
+  px_policy_release(q->pol);
+  free(q);
+}
+
+static px_dbtask *submit(px_ctx *ctx, int kind, const char *repo, const char *digest, px_gate_cb cb, void *arg) {
+  gate_req *q = calloc(1, sizeof(*q));
+  px_dbtask *t;
+  if (!q) return NULL;
+  q->kind = kind;
+  snprintf(q->repo, sizeof(q->repo), "%s", repo);
+  snprintf(q->digest, sizeof(q->digest), "%s", digest);
+  q->pol = px_policy_acquire(ctx);
+  q->cb = cb;
+  q->cbarg = arg;
+  if (!(t = px_dbq_submit(ctx, req_run, req_done, req_free, q))) req_free(q);
+  return t;
+}
+
+px_dbtask *px_gate_judge_async(px_ctx *ctx, const char *repo, const char *digest, px_gate_cb cb, void *arg) {
+  return submit(ctx, REQ_IMAGE, repo, digest, cb, arg);
+}
+
+px_dbtask *px_gate_blob_async(px_ctx *ctx, const char *repo, const char *blob, px_gate_cb cb, void *arg) {
+  return submit(ctx, REQ_BLOB, repo, blob, cb, arg);
+}
+
+int px_gate_judge_sync(sc_store *st, px_policy_ref *pol, const char *repo, const char *digest, px_gate_result *out) {
+  return judge_cached(st, pol, repo, digest, out);
 }
 
 /* ---- HEAD and tokens ---- */
@@ -299,50 +406,94 @@ int px_gate_token_can_push(const char *authorization, const char *repo, int *has
 
 /* ---- decisions ---- */
 
-static void flush_decisions(evutil_socket_t fd, short what, void *arg) {
-  px_ctx *ctx = arg;
+typedef struct decision_batch {
+  decision *d;
+  size_t n;
+  int days;               /* retention, 0 = keep */
+} decision_batch;
+
+static int64_t last_purge; /* database threads, under G.mu */
+
+/* Database thread: one transaction for the batch (and, at most once an
+ * hour, the retention purge). */
+static void batch_write(sc_store *st, void *arg) {
+  decision_batch *b = arg;
   sqlite3 *db;
-  sqlite3_stmt *st = NULL;
-  (void)fd;
-  (void)what;
-  if (!G.nqueue || !ctx->store) return;
-  db = sc_store_db(ctx->store);
-  if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return;
+  sqlite3_stmt *ins = NULL;
+  if (!st) {
+    px_error("decisions: no database connection: %zu decision(s) not recorded", b->n);
+    return;
+  }
+  db = sc_store_db(st);
+  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    px_error("decisions: cannot record %zu decision(s): %s", b->n, sqlite3_errmsg(db));
+    return;
+  }
   if (sqlite3_prepare_v2(db,
                          "INSERT INTO decisions(at, client, repository, reference, digest, method, verdict, rule, "
                          "user_agent) VALUES (?,?,?,?,?,?,?,?,?)",
-                         -1, &st, NULL) == SQLITE_OK) {
-    for (size_t i = 0; i < G.nqueue; i++) {
-      decision *d = &G.queue[i];
-      sqlite3_bind_int64(st, 1, d->at);
-      sqlite3_bind_text(st, 2, d->client, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 3, d->repo, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 4, d->ref, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 5, d->digest, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 6, d->method, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 7, d->verdict, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 8, d->rule[0] ? d->rule : NULL, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 9, d->agent, -1, SQLITE_STATIC);
-      sqlite3_step(st);
-      sqlite3_reset(st);
+                         -1, &ins, NULL) == SQLITE_OK) {
+    for (size_t i = 0; i < b->n; i++) {
+      decision *d = &b->d[i];
+      sqlite3_bind_int64(ins, 1, d->at);
+      sqlite3_bind_text(ins, 2, d->client, -1, SQLITE_STATIC);
+      sqlite3_bind_text(ins, 3, d->repo, -1, SQLITE_STATIC);
+      sqlite3_bind_text(ins, 4, d->ref, -1, SQLITE_STATIC);
+      sqlite3_bind_text(ins, 5, d->digest, -1, SQLITE_STATIC);
+      sqlite3_bind_text(ins, 6, d->method, -1, SQLITE_STATIC);
+      sqlite3_bind_text(ins, 7, d->verdict, -1, SQLITE_STATIC);
+      sqlite3_bind_text(ins, 8, d->rule[0] ? d->rule : NULL, -1, SQLITE_STATIC);
+      sqlite3_bind_text(ins, 9, d->agent, -1, SQLITE_STATIC);
+      sqlite3_step(ins);
+      sqlite3_reset(ins);
     }
-    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
   }
-  /* retention: at most once an hour, in the same transaction */
-  static int64_t last_purge;
   int64_t now = (int64_t)time(NULL);
-  if (ctx->cfg->decisions_days > 0 && now - last_purge > 3600) {
+  pthread_mutex_lock(&G.mu);
+  int purge = b->days > 0 && now - last_purge > 3600;
+  if (purge) last_purge = now;
+  pthread_mutex_unlock(&G.mu);
+  if (purge) {
     char sql[128];
-    snprintf(sql, sizeof(sql), "DELETE FROM decisions WHERE at < %lld",
-             (long long)(now - (int64_t)ctx->cfg->decisions_days * 86400));
+    snprintf(sql, sizeof(sql), "DELETE FROM decisions WHERE at < %lld", (long long)(now - (int64_t)b->days * 86400));
     sqlite3_exec(db, sql, NULL, NULL, NULL);
-    last_purge = now;
   }
   if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    px_error("decisions: cannot record %zu decision(s): %s", G.nqueue, sqlite3_errmsg(db));
+    px_error("decisions: cannot record %zu decision(s): %s", b->n, sqlite3_errmsg(db));
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
   }
+}
+
+static void batch_free(void *arg) {
+  decision_batch *b = arg;
+  free(b->d);
+  free(b);
+}
+
+/* Loop thread: hands the queued decisions to a database thread. */
+static void flush_decisions(evutil_socket_t fd, short what, void *arg) {
+  px_ctx *ctx = arg;
+  decision_batch *b;
+  (void)fd;
+  (void)what;
+  if (!G.nqueue) return;
+  b = calloc(1, sizeof(*b));
+  if (b) b->d = malloc(G.nqueue * sizeof(*b->d));
+  if (!b || !b->d) {
+    if (b) free(b);
+    px_error("decisions: out of memory: %zu decision(s) not recorded", G.nqueue);
+    G.nqueue = 0;
+    return;
+  }
+  memcpy(b->d, G.queue, G.nqueue * sizeof(*b->d));
+  b->n = G.nqueue;
+  b->days = ctx->cfg->decisions_days;
   G.nqueue = 0;
+  if (!px_dbq_submit(ctx, batch_write, NULL, batch_free, b)) {
+    px_error("decisions: database threads unavailable: %zu decision(s) not recorded", b->n);
+    batch_free(b);
+  }
 }
 
 void px_gate_record(px_xchg *x, const char *digest, px_verdict_kind k, const char *rule, const char *note) {
@@ -389,12 +540,19 @@ int px_gate_init(px_ctx *ctx) {
 }
 
 void px_gate_shutdown(px_ctx *ctx) {
-  flush_decisions(-1, 0, ctx);
+  flush_decisions(-1, 0, ctx); /* runs before px_dbq_stop, which completes it */
   if (G.flush_ev) event_free(G.flush_ev);
+  G.flush_ev = NULL;
+}
+
+void px_gate_free(px_ctx *ctx) {
+  (void)ctx;
   if (G.cache)
     for (size_t i = 0; i < CACHE_SLOTS; i++)
       if (G.cache[i].used) px_gate_result_free(&G.cache[i].r);
   free(G.cache);
   free(G.queue);
-  memset(&G, 0, sizeof(G));
+  G.cache = NULL;
+  G.queue = NULL;
+  G.nqueue = 0;
 }

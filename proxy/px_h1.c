@@ -1,6 +1,11 @@
 /* px_h1.c - HTTP/1.1 front: one exchange at a time per connection (the
  * parser is paused after each request until its response is complete, which
- * also serialises pipelined requests). */
+ * also serialises pipelined requests).
+ *
+ * Ownership: front.  Thread: loop thread.  Lifetime: the exchange is freed
+ * only from this file's own loop callbacks (read, write, event, resume),
+ * never inside a px_front_ops callback: px_xchg and the interception may
+ * still be using it further up the stack (see px_xchg.h). */
 #include "px_h1.h"
 #include "px_log.h"
 #include "px_xchg.h"
@@ -89,7 +94,13 @@ static void op_on_response(px_xchg *x) {
   evbuffer_add(out, "\r\n", 2);
 }
 
-static void op_on_resp_data(px_xchg *x) { h1_pump(x->front); }
+static int h1_move(h1_conn *c);
+
+/* Inside an exchange callback: bytes move now, the end waits for resume_ev. */
+static void op_on_resp_data(px_xchg *x) {
+  h1_conn *c = x->front;
+  if (h1_move(c)) event_active(c->resume_ev, 0, 0);
+}
 
 static void op_on_req_drained(px_xchg *x) {
   h1_conn *c = x->front;
@@ -111,12 +122,13 @@ static void op_on_abort(px_xchg *x) {
 
 static const px_front_ops h1_ops = {op_on_response, op_on_resp_data, op_on_req_drained, op_on_abort};
 
-/* Moves response bytes to the client while its output is below the watermark. */
-static void h1_pump(h1_conn *c) {
+/* Moves response bytes to the client while its output is below the
+ * watermark.  Returns 1 when the response is complete (h1_pump ends it). */
+static int h1_move(h1_conn *c) {
   px_xchg *x = c->x;
   struct evbuffer *out = bufferevent_get_output(c->bev);
   size_t wm = c->ctx->cfg->watermark;
-  if (!x || !x->resp_head_given || c->resp_final_written) return;
+  if (!x || !x->resp_head_given || c->resp_final_written) return 0;
   while (evbuffer_get_length(x->resp_body) > 0 && evbuffer_get_length(out) < wm) {
     size_t n = evbuffer_get_length(x->resp_body);
     if (n > wm) n = wm;
@@ -125,7 +137,15 @@ static void h1_pump(h1_conn *c) {
     if (c->resp_chunked) evbuffer_add(out, "\r\n", 2);
   }
   px_xchg_resp_consumed(x);
-  if (!x->resp_done || evbuffer_get_length(x->resp_body) > 0 || c->in_parse) return;
+  return x->resp_done && evbuffer_get_length(x->resp_body) == 0;
+}
+
+/* Top of the stack only (loop callbacks): moves bytes and ends a complete
+ * response, freeing the exchange. */
+static void h1_pump(h1_conn *c) {
+  px_xchg *x = c->x;
+  struct evbuffer *out = bufferevent_get_output(c->bev);
+  if (!h1_move(c) || c->in_parse) return;
   if (c->resp_chunked) evbuffer_add(out, "0\r\n\r\n", 5);
   c->resp_final_written = 1;
   if (!x->req_done) c->close_after = 1;
@@ -332,7 +352,7 @@ static void h1_event(struct bufferevent *bev, short what, void *arg) {
     return;
   }
   if (c->x && !(c->x->resp_done && c->x->req_done))
-    px_info("client=%s closed the connection during %s %s", c->peer, c->x->method, c->x->path ? c->x->path : "");
+    px_info("client=%s closed the connection during %s %s", c->peer, c->x->method, px_xchg_logpath(c->x));
   h1_free(c);
 }
 

@@ -5,7 +5,17 @@
  * the upstream connection has taken the bytes, so a fast client cannot fill
  * customs' memory when the registry is slow.  nghttp2_session_mem_send() is
  * called from one place (h2_flush), never from inside nghttp2 callbacks or
- * the upstream parser: other code schedules a flush. */
+ * the upstream parser: other code schedules a flush.
+ *
+ * Ownership: front.  Thread: loop thread.  Lifetime: exchanges are freed in
+ * on_stream_close and sess_free, which run from h2_flush / h2_read / the
+ * bufferevent callbacks, never inside a px_front_ops callback (those only
+ * submit frames and schedule a flush; see px_xchg.h).
+ *
+ * Limits: a client may open at most PX_H2_MAX_CONCURRENT_STREAMS streams at
+ * once per connection (SETTINGS_MAX_CONCURRENT_STREAMS; nghttp2 resets
+ * streams over it); all connections together share the upstream admission
+ * cap of px_upstream.h. */
 #include "px_h2.h"
 #include "px_log.h"
 #include "px_xchg.h"
@@ -16,6 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Concurrent streams per client connection. */
+#define PX_H2_MAX_CONCURRENT_STREAMS 128
 
 typedef struct h2_sess h2_sess;
 
@@ -238,7 +251,8 @@ static int on_data_chunk_recv(nghttp2_session *ng, uint8_t flags, int32_t stream
     return 0;
   }
   st->unconsumed += len;
-  if (!st->x->up || px_xchg_req_pending(st->x) < st->s->ctx->cfg->watermark) credit(st);
+  /* pending counts bytes held while the request waits (judgement, upstream slot) */
+  if (px_xchg_req_pending(st->x) < st->s->ctx->cfg->watermark) credit(st);
   return 0;
 }
 
@@ -363,7 +377,7 @@ int px_h2_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   cbs = NULL;
   opt = NULL;
   nghttp2_settings_entry iv[] = {
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 256},
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, PX_H2_MAX_CONCURRENT_STREAMS},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, ctx->cfg->h2_window},
   };
   nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, 2);

@@ -128,3 +128,16 @@ int px_header_is_hop(const char *name, const char *connection) {
     if (strcmp(name, hop[i]) == 0) return 1;
   return connection && px_list_has_token(connection, name);
 }
+
+const char *px_connection_protected(const px_headers *h) {
+  static const char *const protected_fields[] = {
+      "authorization", "accept", "content-type", "content-length", "content-range", "content-encoding",
+      "range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range",
+      "host", "expect", "docker-content-digest", NULL};
+  for (size_t i = 0; i < h->n; i++) {
+    if (strcmp(h->f[i].name, "connection") != 0) continue;
+    for (size_t k = 0; protected_fields[k]; k++)
+      if (px_list_has_token(h->f[i].value, protected_fields[k])) return protected_fields[k];
+  }
+  return NULL;
+}

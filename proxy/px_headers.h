@@ -1,5 +1,7 @@
 /* px_headers.h - a bounded list of HTTP header fields.
  *
+ * Ownership: front.  Thread: loop thread (pure functions on the list).
+ *
  * Names are stored lower-cased (HTTP/2 requires it, HTTP/1.1 does not care).
  * The list has hard caps on the field count and the total bytes, so a client
  * cannot grow a request's memory with headers.
@@ -46,6 +48,12 @@ int px_headers_set(px_headers *h, const char *name, const char *value);
 int px_header_check(const char *name, size_t namelen, const char *value, size_t valuelen);
 /* Nonzero for hop-by-hop fields, including those listed in `connection`. */
 int px_header_is_hop(const char *name, const char *connection);
+/* End-to-end fields customs decides on (or that carry the request):
+ * authorization, accept, content-*, range, if-*, host, expect,
+ * docker-content-digest.  Returns the first of them that a Connection field
+ * of h names (it would be stripped upstream after customs read it), or NULL.
+ * The request is then refused with 400 rather than forwarded without it. */
+const char *px_connection_protected(const px_headers *h);
 /* Nonzero when the comma-separated list `list` contains `token` (case-insensitive). */
 int px_list_has_token(const char *list, const char *token);
 #endif

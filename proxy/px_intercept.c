@@ -1,6 +1,7 @@
 /* px_intercept.c - upload tee, manifest recording and push holds (see
  * px_intercept.h). */
 #include "px_intercept.h"
+#include "px_dbq.h"
 #include "px_gate.h"
 #include "px_log.h"
 #include "px_mcache.h"
@@ -32,11 +33,14 @@ typedef struct px_hook {
   int gate_scan;          /* unscanned image: scan the manifest once it is complete */
   char digest[160];
   struct evbuffer *cbody; /* manifest GET by digest: kept for px_mcache */
+  px_dbtask *task;        /* verdict being computed on a database thread */
+  int cached;             /* answering from px_mcache once the verdict is in */
 } px_hook;
 
 static void gate_deny(px_xchg *x, const char *message, const char *rule, const char *detail_json,
                       const char *digest);
 static int serve_cached(px_xchg *x, px_hook *h);
+static void blob_judged(void *arg, int rc, px_gate_result *r);
 
 static px_hook *hook_of(px_xchg *x, int create) {
   if (!x->hook && create) {
@@ -92,26 +96,50 @@ int px_intercept_request(px_xchg *x) {
     h->tee = x->req_has_body;
     h->final = is_put && r->q_digest[0];
   } else if (r->kind == PX_R_MANIFEST && !strcmp(x->method, "PUT")) {
-    if (!(h = hook_of(x, 1))) return 0;
+    if (!(h = hook_of(x, 1))) return px_intercept_oom(x);
     h->mbody = evbuffer_new();
+    /* the document is checked whole before the registry sees a byte of it */
+    return PX_REQ_WAIT_BODY;
   } else if (r->kind == PX_R_BLOB && !strcmp(x->method, "GET") && ctx->cfg->gate_blobs && px_policy_get(ctx)) {
-    int denied = 0;
-    char *msg = NULL;
-    if (px_gate_blob(ctx, r->repo, r->ref, &denied, &msg) != 0) {
-      denied = sc_policy_on_error(px_policy_get(ctx)) == SC_ON_ERROR_DENY;
-      msg = denied ? strdup("the database failed and the policy says on_error: deny") : NULL;
+    /* the verdict needs the database: the request waits for it */
+    if (!(h = hook_of(x, 1))) return px_intercept_oom(x);
+    h->task = px_gate_blob_async(ctx, r->repo, r->ref, blob_judged, h);
+    if (!h->task) {
+      blob_judged(h, SC_ERR_NOMEM, NULL);
+      return PX_REQ_ANSWERED;
     }
-    if (denied) {
-      px_gate_record(x, r->ref, PX_V_DENY, NULL, "blob");
-      gate_deny(x, msg ? msg : "this blob belongs only to denied images", NULL, NULL, r->ref);
-    }
-    free(msg);
-    return denied;
+    return PX_REQ_WAIT;
   } else if (r->kind == PX_R_MANIFEST && (!strcmp(x->method, "GET") || !strcmp(x->method, "HEAD"))) {
-    if (!(h = hook_of(x, 1))) return 0;
+    if (!(h = hook_of(x, 1))) return px_intercept_oom(x);
     h->gate = 1;
     if (r->ref_is_digest) return serve_cached(x, h);
   }
+  return PX_REQ_PROCEED;
+}
+
+/* A gated request cannot be judged without memory: refused (fail closed). */
+int px_intercept_oom(px_xchg *x) {
+  px_xchg_respond_error(x, 503, "UNAVAILABLE", "customs is out of memory");
+  return PX_REQ_ANSWERED;
+}
+
+int px_intercept_req_complete(px_xchg *x, const void *body, size_t len) {
+  px_hook *h = x->hook;
+  char why[300] = "";
+  if (!h || !h->mbody) {
+    px_xchg_proceed(x);
+    return 0;
+  }
+  if (len > SC_MANIFEST_MAX_BYTES) {
+    px_xchg_respond_error(x, 400, "MANIFEST_INVALID", "manifest larger than 4 MiB");
+    return 1;
+  }
+  if (sc_manifest_check(body, len, px_headers_get(&x->req, "content-type"), why, sizeof(why)) != 0) {
+    px_warn("req=%llu manifest PUT %s refused: %s", (unsigned long long)x->id, x->route.repo, why);
+    px_xchg_respond_error(x, 400, "MANIFEST_INVALID", why[0] ? why : "manifest not understood");
+    return 1;
+  }
+  px_xchg_proceed(x); /* the body is teed into h->mbody as it is sent */
   return 0;
 }
 
@@ -176,7 +204,7 @@ static void hold_timeout(evutil_socket_t fd, short what, void *arg) {
   (void)fd;
   (void)what;
   px_warn("req=%llu %s %s: scan not finished after %d ms, answering; the scan goes on", (unsigned long long)h->x->id,
-          h->x->method, h->x->path, h->x->ctx->cfg->scan_wait_ms);
+          h->x->method, px_xchg_logpath(h->x), h->x->ctx->cfg->scan_wait_ms);
   end_wait(h);
   if (h->gate_scan) {
     /* an unscanned image is not let out before its verdict exists */
@@ -319,10 +347,105 @@ static int apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
   return PX_HOOK_PASS;
 }
 
+static int start_gate_scan(px_xchg *x, px_hook *h);
+
+/* The verdict of a request answered from px_mcache: 0 when answered, -1
+ * when the request should go to the registry after all. */
+static int answer_cached(px_xchg *x, px_hook *h, px_gate_result *r) {
+  px_mcache_hit hit;
+  px_headers hdr;
+  if (r->kind == PX_V_UNSCANNED ||
+      !px_mcache_get(x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit))
+    return -1;
+  px_headers_free(&x->resp);
+  px_headers_set(&x->resp, "content-type", hit.content_type);
+  px_headers_set(&x->resp, "docker-content-digest", h->digest);
+  px_headers_set(&x->resp, "x-customs-cache", "hit");
+  if (apply_verdict(x, h, r) == PX_HOOK_PASS) {
+    hdr = x->resp;
+    px_headers_init(&x->resp);
+    x->resp_status = 200;
+    px_xchg_respond_local(x, 200, &hdr, hit.body, hit.len);
+  }
+  return 0;
+}
+
+/* Verdict callback (loop thread) for a manifest response or a cached one. */
+static void gate_judged(void *arg, int rc, px_gate_result *r) {
+  px_hook *h = arg;
+  px_xchg *x = h->x;
+  const sc_policy *p = px_policy_get(x->ctx);
+  h->task = NULL;
+  if (h->cached) {
+    h->cached = 0;
+    if (rc == 0 && answer_cached(x, h, r) == 0) return;
+    px_xchg_proceed(x); /* unknown or failed: the registry answers, judged then */
+    return;
+  }
+  if (!x->held) return; /* the upstream failed meanwhile and the client was answered */
+  if (rc != 0) {
+    on_error_decision(x, h, "the scanner or the database failed");
+    if (x->held) px_xchg_release(x, NULL, NULL);
+    return;
+  }
+  if (r->kind == PX_V_UNSCANNED && p && sc_policy_unscanned(p) == SC_UNSCANNED_SCAN && !strcmp(x->method, "GET") &&
+      x->ctx->mscan) {
+    /* the manifest is held whole, the image scanned, then judged */
+    h->gate_scan = 1;
+    if (x->resp_done) start_gate_scan(x, h);
+    else px_xchg_resp_consumed(x); /* resp_limit grew: let the upstream read on */
+    return;
+  }
+  if (apply_verdict(x, h, r) == PX_HOOK_PASS) px_xchg_release(x, NULL, NULL);
+}
+
+/* Verdict callback after the scan of a never-seen image. */
+static void gate_rejudged(void *arg, int rc, px_gate_result *r) {
+  px_hook *h = arg;
+  px_xchg *x = h->x;
+  h->task = NULL;
+  if (!x->held) return;
+  if (rc != 0) {
+    on_error_decision(x, h, "the scanner or the database failed");
+    if (x->held) px_xchg_release(x, NULL, NULL);
+    return;
+  }
+  if (r->kind == PX_V_UNSCANNED) {
+    r->kind = PX_V_DENY;
+    free(r->message);
+    r->message = strdup("the image could not be scanned");
+  }
+  if (apply_verdict(x, h, r) == PX_HOOK_PASS) px_xchg_release(x, NULL, NULL);
+}
+
+/* Verdict callback for a blob GET (gate.blobs); r is NULL when the request
+ * could not be queued. */
+static void blob_judged(void *arg, int rc, px_gate_result *r) {
+  px_hook *h = arg;
+  px_xchg *x = h->x;
+  px_route *rt = &x->route;
+  const sc_policy *p = px_policy_get(x->ctx);
+  int denied = 0;
+  const char *msg = NULL;
+  h->task = NULL;
+  if (rc != 0 || !r) {
+    denied = !p || sc_policy_on_error(p) == SC_ON_ERROR_DENY;
+    msg = "the database failed and the policy says on_error: deny";
+  } else if (r->kind == PX_V_DENY) {
+    denied = 1;
+    msg = r->message ? r->message : "this blob belongs only to denied images";
+  }
+  if (!denied) {
+    px_xchg_proceed(x);
+    return;
+  }
+  px_gate_record(x, rt->ref, PX_V_DENY, NULL, "blob");
+  gate_deny(x, msg, NULL, NULL, rt->ref);
+}
+
 static void gate_scanned(px_job *j, void *arg) {
   px_hook *h = arg;
   px_xchg *x = h->x;
-  px_gate_result r;
   h->wait = NULL;
   if (h->timer) {
     event_free(h->timer);
@@ -331,21 +454,13 @@ static void gate_scanned(px_job *j, void *arg) {
   px_job_unref(j);
   h->gate_scan = 0;
   px_gate_invalidate(x->ctx);
-  if (px_gate_judge(x->ctx, x->route.repo, h->digest, &r) != 0) {
-    on_error_decision(x, h, "the scanner or the database failed");
-    if (x->held) px_xchg_release(x, NULL, NULL);
-    return;
-  }
-  if (r.kind == PX_V_UNSCANNED) r.kind = PX_V_DENY, r.message = strdup("the image could not be scanned");
-  if (apply_verdict(x, h, &r) == PX_HOOK_PASS) px_xchg_release(x, NULL, NULL);
-  px_gate_result_free(&r);
+  h->task = px_gate_judge_async(x->ctx, x->route.repo, h->digest, gate_rejudged, h);
+  if (!h->task) gate_rejudged(h, SC_ERR_NOMEM, NULL);
 }
 
 static int gate_response(px_hook *h) {
   px_xchg *x = h->x;
   const char *dig = px_headers_get(&x->resp, "docker-content-digest");
-  px_gate_result r;
-  int rc;
   if (dig && px_valid_digest(dig)) snprintf(h->digest, sizeof(h->digest), "%s", dig);
   else if (x->route.ref_is_digest && strlen(x->route.ref) < sizeof(h->digest))
     memcpy(h->digest, x->route.ref, strlen(x->route.ref) + 1);
@@ -358,55 +473,33 @@ static int gate_response(px_hook *h) {
     on_error_decision(x, h, "the registry answered with another digest than the one asked for");
     return x->resp_done ? PX_HOOK_ANSWERED : PX_HOOK_PASS;
   }
-  if (px_gate_judge(x->ctx, x->route.repo, h->digest, &r) != 0) {
-    on_error_decision(x, h, "the scanner or the database failed");
+  /* hold the whole (small) manifest while a database thread judges it */
+  x->resp_limit = SC_MANIFEST_MAX_BYTES;
+  if (x->route.ref_is_digest && !strcmp(x->method, "GET") && !strncmp(h->digest, "sha256:", 7))
+    h->cbody = evbuffer_new();
+  h->task = px_gate_judge_async(x->ctx, x->route.repo, h->digest, gate_judged, h);
+  if (!h->task) {
+    on_error_decision(x, h, "the database threads are unavailable");
     return x->resp_done ? PX_HOOK_ANSWERED : PX_HOOK_PASS;
   }
-  const sc_policy *p = px_policy_get(x->ctx);
-  if (r.kind == PX_V_UNSCANNED && p && sc_policy_unscanned(p) == SC_UNSCANNED_SCAN && !strcmp(x->method, "GET") &&
-      x->ctx->mscan) {
-    /* hold the manifest, scan the image, then decide */
-    px_gate_result_free(&r);
-    h->gate_scan = 1;
-    x->resp_limit = SC_MANIFEST_MAX_BYTES;
-    return PX_HOOK_HOLD;
-  }
-  rc = apply_verdict(x, h, &r);
-  px_gate_result_free(&r);
-  if (rc == PX_HOOK_PASS && x->route.ref_is_digest && !strcmp(x->method, "GET") && !strncmp(h->digest, "sha256:", 7))
-    h->cbody = evbuffer_new();
-  return rc;
+  return PX_HOOK_HOLD;
 }
 
 /* A GET or HEAD by digest that the same credentials fetched moments ago:
- * answered from px_mcache, verdict included.  Returns 1 when answered. */
+ * answered from px_mcache once the verdict is in (the request waits). */
 static int serve_cached(px_xchg *x, px_hook *h) {
   px_mcache_hit hit;
-  px_gate_result r;
-  px_headers hdr;
-  int rc;
-  if (!px_mcache_get(x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit)) return 0;
-  if (strlen(x->route.ref) >= sizeof(h->digest)) return 0;
+  if (!px_mcache_get(x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit))
+    return PX_REQ_PROCEED;
+  if (strlen(x->route.ref) >= sizeof(h->digest)) return PX_REQ_PROCEED;
   memcpy(h->digest, x->route.ref, strlen(x->route.ref) + 1);
-  if (px_gate_judge(x->ctx, x->route.repo, h->digest, &r) != 0) return 0; /* let the normal path decide */
-  if (r.kind == PX_V_UNSCANNED) {
-    px_gate_result_free(&r);
-    return 0;
+  h->cached = 1;
+  h->task = px_gate_judge_async(x->ctx, x->route.repo, h->digest, gate_judged, h);
+  if (!h->task) {
+    h->cached = 0;
+    return PX_REQ_PROCEED; /* the registry answers, and that answer is judged */
   }
-  px_headers_free(&x->resp);
-  px_headers_set(&x->resp, "content-type", hit.content_type);
-  px_headers_set(&x->resp, "docker-content-digest", h->digest);
-  px_headers_set(&x->resp, "x-customs-cache", "hit");
-  rc = apply_verdict(x, h, &r);
-  px_gate_result_free(&r);
-  if (rc == PX_HOOK_PASS) {
-    /* px_mcache_get's pointers stay valid: nothing touched the cache since */
-    hdr = x->resp;
-    px_headers_init(&x->resp);
-    x->resp_status = 200;
-    px_xchg_respond_local(x, 200, &hdr, hit.body, hit.len);
-  }
-  return 1;
+  return PX_REQ_WAIT;
 }
 
 int px_intercept_response_head(px_xchg *x) {
@@ -454,7 +547,7 @@ void px_intercept_resp_body(px_xchg *x, const void *data, size_t len) {
   evbuffer_add(h->cbody, data, len);
 }
 
-void px_intercept_response_done(px_xchg *x) {
+int px_intercept_response_done(px_xchg *x) {
   px_hook *h = x->hook;
   if (h && h->cbody && x->resp_status == 200) {
     size_t len = evbuffer_get_length(h->cbody);
@@ -467,10 +560,24 @@ void px_intercept_response_done(px_xchg *x) {
     evbuffer_free(h->cbody);
     h->cbody = NULL;
   }
-  if (!h || !h->gate_scan || h->wait || !x->held) return;
+  if (!h || !h->gate_scan || h->wait || h->task || !x->held) return 0;
+  return start_gate_scan(x, h);
+}
+
+/* The held manifest of a never-seen image is complete: scan the image.
+ * Returns 1 when it answered (403): x may be gone then. */
+static int start_gate_scan(px_xchg *x, px_hook *h) {
   size_t len = evbuffer_get_length(x->resp_body);
   unsigned char *body = evbuffer_pullup(x->resp_body, -1);
   px_route *r = &x->route;
+  char why[300] = "";
+  if (body && sc_manifest_check((const char *)body, len, px_headers_get(&x->resp, "content-type"), why,
+                                sizeof(why)) != 0) {
+    /* pushed around customs: read differently by Go clients than by us */
+    px_gate_record(x, h->digest, PX_V_DENY, NULL, "manifest-invalid");
+    gate_deny(x, why[0] ? why : "the manifest is not one customs can judge", NULL, NULL, h->digest);
+    return 1;
+  }
   px_job *j = body ? px_job_new_manifest(x->ctx, r->repo, r->ref_is_digest ? NULL : r->ref, h->digest,
                                          px_headers_get(&x->resp, "content-type"), body, len,
                                          px_headers_get(&x->req, "authorization"))
@@ -480,7 +587,9 @@ void px_intercept_response_done(px_xchg *x) {
   if (!j || !hold_for(h, j, gate_scanned)) {
     px_gate_record(x, h->digest, PX_V_DENY, NULL, "scan-failed");
     gate_deny(x, "the image could not be scanned", NULL, NULL, h->digest);
+    return 1;
   }
+  return 0;
 }
 
 void px_intercept_free(px_xchg *x) {
@@ -492,6 +601,7 @@ void px_intercept_free(px_xchg *x) {
     px_job_unref(h->job);
   }
   end_wait(h);
+  if (h->task) px_dbq_cancel(h->task);
   if (h->mbody) evbuffer_free(h->mbody);
   if (h->cbody) evbuffer_free(h->cbody);
   free(h);

@@ -9,9 +9,22 @@
 #include <stddef.h>
 
 struct px_xchg;
-/* After routing, before the request goes upstream.  Returns 1 when the
- * exchange was answered locally. */
+/* After routing, before the request goes upstream.  Returns:
+ *   PX_REQ_PROCEED    send it upstream now;
+ *   PX_REQ_ANSWERED   customs answered it locally;
+ *   PX_REQ_WAIT       a verdict is being computed off the loop: the exchange
+ *                     keeps the request (and any body bytes, bounded) until
+ *                     the interception calls px_xchg_proceed() or answers;
+ *   PX_REQ_WAIT_BODY  the same, and once the whole body is in the exchange
+ *                     calls px_intercept_req_complete() (manifest PUTs are
+ *                     checked whole before the registry sees them). */
+enum { PX_REQ_PROCEED = 0, PX_REQ_ANSWERED = 1, PX_REQ_WAIT = 2, PX_REQ_WAIT_BODY = 3 };
 int px_intercept_request(struct px_xchg *x);
+/* The held body of a PX_REQ_WAIT_BODY request is complete.  Answers (400)
+ * or calls px_xchg_proceed().  Returns 1 when answered. */
+int px_intercept_req_complete(struct px_xchg *x, const void *body, size_t len);
+/* Answers 503 (no memory to judge the request) and returns PX_REQ_ANSWERED. */
+int px_intercept_oom(struct px_xchg *x);
 void px_intercept_req_body(struct px_xchg *x, const void *data, size_t len);
 void px_intercept_req_end(struct px_xchg *x);
 enum { PX_HOOK_PASS = 0, PX_HOOK_HOLD = 1, PX_HOOK_ANSWERED = 2 };
@@ -21,8 +34,9 @@ enum { PX_HOOK_PASS = 0, PX_HOOK_HOLD = 1, PX_HOOK_ANSWERED = 2 };
 int px_intercept_response_head(struct px_xchg *x);
 /* Response body bytes from the upstream, as they arrive. */
 void px_intercept_resp_body(struct px_xchg *x, const void *data, size_t len);
-/* A held response is complete upstream. */
-void px_intercept_response_done(struct px_xchg *x);
+/* A held response is complete upstream.  Returns 1 when customs answered
+ * instead (the exchange may be freed by then: the caller must not touch it). */
+int px_intercept_response_done(struct px_xchg *x);
 /* The exchange ends (any outcome). */
 void px_intercept_free(struct px_xchg *x);
 #endif

@@ -9,8 +9,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A loaded policy with its generation.  The state holds one reference;
+ * database threads judging with it hold theirs, so a reload never frees a
+ * policy that a judgement still reads. */
+struct px_policy_ref {
+  sc_policy *policy;
+  uint64_t generation;
+  int refs; /* atomic */
+};
+
 typedef struct px_policy_state {
   sc_policy *policy;
+  px_policy_ref *ref;
   uint64_t generation;
   struct timespec mtime;
   off_t size;
@@ -48,9 +58,19 @@ static int load(px_ctx *ctx, const char *why) {
     return -1;
   }
   free(errors);
-  if (state.policy) sc_policy_free(state.policy);
-  state.policy = p;
+  px_policy_ref *ref = calloc(1, sizeof(*ref));
+  if (!ref) {
+    sc_policy_free(p);
+    px_error("policy %s: out of memory; the previous policy stays in force", path);
+    return -1;
+  }
   state.generation++;
+  ref->policy = p;
+  ref->generation = state.generation;
+  ref->refs = 1;
+  px_policy_release(state.ref);
+  state.ref = ref;
+  state.policy = p;
   px_info("policy %s loaded (%s): generation %llu, mode %s, %zu rule(s), %zu exception(s)", path, why,
           (unsigned long long)state.generation, sc_policy_mode_of(p) == SC_MODE_AUDIT ? "audit" : "enforce",
           sc_policy_rule_count(p), sc_policy_exception_count(p));
@@ -92,7 +112,7 @@ void px_policy_shutdown(px_ctx *ctx) {
   (void)ctx;
   if (state.poll_ev) event_free(state.poll_ev);
   if (state.hup_ev) event_free(state.hup_ev);
-  if (state.policy) sc_policy_free(state.policy);
+  px_policy_release(state.ref);
   memset(&state, 0, sizeof(state));
 }
 
@@ -104,4 +124,22 @@ const struct sc_policy *px_policy_get(px_ctx *ctx) {
 uint64_t px_policy_generation(px_ctx *ctx) {
   (void)ctx;
   return state.generation;
+}
+
+px_policy_ref *px_policy_acquire(px_ctx *ctx) {
+  (void)ctx;
+  if (!state.ref) return NULL;
+  __atomic_add_fetch(&state.ref->refs, 1, __ATOMIC_SEQ_CST);
+  return state.ref;
+}
+
+const struct sc_policy *px_policy_ref_policy(const px_policy_ref *r) { return r ? r->policy : NULL; }
+
+uint64_t px_policy_ref_generation(const px_policy_ref *r) { return r ? r->generation : 0; }
+
+void px_policy_release(px_policy_ref *r) {
+  if (r && __atomic_sub_fetch(&r->refs, 1, __ATOMIC_SEQ_CST) == 0) {
+    sc_policy_free(r->policy);
+    free(r);
+  }
 }

@@ -20,4 +20,13 @@ void px_policy_reload(px_ctx *ctx);
 /* The policy in force, or NULL when customs runs without one (nothing blocked). */
 const struct sc_policy *px_policy_get(px_ctx *ctx);
 uint64_t px_policy_generation(px_ctx *ctx);
+
+/* A counted reference to the policy in force, for database threads that
+ * judge while the loop may reload: acquire on the loop thread (NULL when
+ * customs runs without a policy), read and release on any thread. */
+typedef struct px_policy_ref px_policy_ref;
+px_policy_ref *px_policy_acquire(px_ctx *ctx);
+const struct sc_policy *px_policy_ref_policy(const px_policy_ref *r);
+uint64_t px_policy_ref_generation(const px_policy_ref *r);
+void px_policy_release(px_policy_ref *r);
 #endif

@@ -25,6 +25,11 @@
 #define READ_BATCH (64 * 1024)         /* the worker wakes for this much, or the end */
 #define MAX_WORKERS 64
 #define STALL_MS (120 * 1000) /* an upload that sends nothing for this long is abandoned */
+#define RATE_GRACE_MS (60 * 1000) /* scan.min_rate_bytes applies after this much of an upload */
+
+/* Bytes in all jobs' spill files together (scan.spool_total_max_bytes):
+ * changed under each job's mutex, read and written atomically. */
+static uint64_t spool_total;
 
 enum { JOB_STREAM, JOB_FETCH, JOB_MANIFEST };
 
@@ -61,6 +66,7 @@ struct px_job {
   size_t mem_bytes;
   int spill_fd;
   uint64_t spill_wr, spill_rd;
+  uint64_t spill_acct;      /* this job's share of spool_total */
   int spilling;
   uint64_t bytes_in;
   int eof, broken, done;
@@ -88,7 +94,15 @@ typedef struct px_scanpool {
 
 /* ---- references ---- */
 
+/* Gives the job's spill bytes back to the global budget (j->mu held, or the
+ * job is being freed). */
+static void spill_unaccount(px_job *j) {
+  if (j->spill_acct) __atomic_sub_fetch(&spool_total, j->spill_acct, __ATOMIC_SEQ_CST);
+  j->spill_acct = 0;
+}
+
 static void job_free(px_job *j) {
+  spill_unaccount(j);
   while (j->head) {
     chunk *c = j->head;
     j->head = c->next;
@@ -164,6 +178,14 @@ static void prune(px_ctx *ctx) {
      * layer is fetched when a manifest names it) */
     int stalled = !finished && j->kind == JOB_STREAM && now - j->last_push_ms > STALL_MS;
     if (stalled) px_job_break(j, "upload stalled");
+    /* a slow drip would hold a scanner thread for as long as it likes */
+    int64_t age = now - j->created_ms;
+    if (!finished && j->kind == JOB_STREAM && age > RATE_GRACE_MS &&
+        (double)j->bytes_in * 1000.0 / (double)age < (double)ctx->cfg->scan_min_rate)
+      px_job_break(j, "upload too slow to scan in-stream (scan.min_rate_bytes)");
+    if (!finished && j->kind == JOB_STREAM && ctx->cfg->scan_max_stream_s > 0 &&
+        age > (int64_t)ctx->cfg->scan_max_stream_s * 1000)
+      px_job_break(j, "upload still streaming after scan.max_stream");
     if ((finished && now - j->created_ms > 10 * 60 * 1000) || now - j->created_ms > 24 * 3600 * 1000) {
       *pp = j->next;
       j->registered = 0;
@@ -273,7 +295,12 @@ int px_job_push(px_job *j, const void *data, size_t len) {
     }
   } else if (j->spill_wr + len > j->ctx->cfg->spool_max_bytes) {
     rc = PX_ERR_LIMIT;
+  } else if (__atomic_add_fetch(&spool_total, len, __ATOMIC_SEQ_CST) > j->ctx->cfg->spool_total_max_bytes) {
+    __atomic_sub_fetch(&spool_total, len, __ATOMIC_SEQ_CST);
+    rc = PX_ERR_LIMIT;
+    snprintf(j->why, sizeof(j->why), "spool total cap reached (scan.spool_total_max_bytes)");
   } else {
+    j->spill_acct += len;
     /* the scanner is behind: spill, never slow the upload down */
     if (j->spill_fd < 0) rc = spill_open(j);
     if (rc == 0) {
@@ -300,7 +327,8 @@ int px_job_push(px_job *j, const void *data, size_t len) {
   }
   else if (rc != PX_ERR_STATE) {
     j->broken = 1;
-    snprintf(j->why, sizeof(j->why), "%s", rc == PX_ERR_LIMIT ? "spool cap reached" : "spool write failed");
+    if (!j->why[0])
+      snprintf(j->why, sizeof(j->why), "%s", rc == PX_ERR_LIMIT ? "spool cap reached" : "spool write failed");
   }
   /* waking the worker for every small DATA frame costs more than the scan */
   if (j->reader_waiting && (j->mem_bytes >= READ_BATCH || j->spilling || j->broken)) pthread_cond_signal(&j->cv);
@@ -432,6 +460,7 @@ static ssize_t job_pull(void *arg, void *buf, size_t len) {
       if (j->spill_rd == j->spill_wr) { /* caught up: back to memory */
         j->spill_rd = j->spill_wr = 0;
         j->spilling = 0;
+        spill_unaccount(j);
       }
       pthread_mutex_unlock(&j->mu);
       return r;
@@ -527,6 +556,7 @@ static void finish_job(px_job *j) {
     free(c);
   }
   j->tail = NULL;
+  spill_unaccount(j);
   pthread_mutex_unlock(&j->mu);
   event_active(j->done_ev, 0, 0);
 }

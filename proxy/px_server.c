@@ -4,6 +4,7 @@
 #include "px_headers.h"
 #include "px_h1.h"
 #include "px_h2.h"
+#include "px_dbq.h"
 #include "px_gate.h"
 #include "px_log.h"
 #include "px_policy.h"
@@ -303,6 +304,11 @@ int px_server_run(px_config *cfg) {
     rc = PX_ERR_IO;
     goto out;
   }
+  if (px_dbq_start(&ctx) < 0) {
+    px_error("cannot start the database threads");
+    rc = PX_ERR_NOMEM;
+    goto out;
+  }
   if (px_policy_init(&ctx) < 0 || px_gate_init(&ctx) < 0) {
     rc = PX_ERR_INVALID;
     goto out;
@@ -328,7 +334,9 @@ out:
   px_refresh_stop(&ctx);
   px_scan_stop(&ctx);
   if (ctx.base) {
-    px_gate_shutdown(&ctx);
+    px_gate_shutdown(&ctx); /* queues the last decisions */
+    px_dbq_stop(&ctx);      /* writes them, and frees every task */
+    px_gate_free(&ctx);
     px_policy_shutdown(&ctx);
   }
   px_upstream_close_idle(&ctx);

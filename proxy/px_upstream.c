@@ -1,4 +1,5 @@
-/* px_upstream.c - upstream HTTP/1.1 connections (see px_upstream.h). */
+/* px_upstream.c - upstream HTTP/1.1 connections and the process-wide
+ * admission cap (see px_upstream.h). */
 #include "px_upstream.h"
 #include "px_log.h"
 #include "px_xchg.h"
@@ -33,7 +34,64 @@ struct px_upconn {
   int head_request;
   int req_done;
   int msg_done;
+  int counted;               /* holds one of the PX_UPSTREAM_MAX_INFLIGHT slots */
 };
+
+/* Admission state: process-wide, loop thread only. */
+static struct {
+  unsigned inflight, nqueued;
+  struct px_xchg *head, *tail;
+  struct event *dispatch_ev;
+} U;
+
+static void dispatch_cb(evutil_socket_t fd, short what, void *arg) {
+  (void)fd;
+  (void)what;
+  (void)arg;
+  while (U.inflight < PX_UPSTREAM_MAX_INFLIGHT && U.head) {
+    px_xchg *x = U.head;
+    px_upstream_dequeue(x);
+    px_xchg_upstream_admitted(x); /* binds a connection (inflight++) or answers */
+  }
+}
+
+int px_upstream_admit(px_ctx *ctx, px_xchg *x) {
+  if (U.inflight < PX_UPSTREAM_MAX_INFLIGHT && !U.head) return 0;
+  if (U.nqueued >= PX_UPSTREAM_MAX_QUEUED) return PX_ERR_LIMIT;
+  if (!U.dispatch_ev) U.dispatch_ev = event_new(ctx->base, -1, 0, dispatch_cb, NULL);
+  if (!U.dispatch_ev) return PX_ERR_LIMIT;
+  x->q_next = NULL;
+  x->q_prev = U.tail;
+  if (U.tail) U.tail->q_next = x;
+  else U.head = x;
+  U.tail = x;
+  x->queued = 1;
+  U.nqueued++;
+  return 1;
+}
+
+void px_upstream_dequeue(px_xchg *x) {
+  if (!x->queued) return;
+  if (x->q_prev) x->q_prev->q_next = x->q_next;
+  else U.head = x->q_next;
+  if (x->q_next) x->q_next->q_prev = x->q_prev;
+  else U.tail = x->q_prev;
+  x->q_prev = x->q_next = NULL;
+  x->queued = 0;
+  U.nqueued--;
+}
+
+unsigned px_upstream_inflight(void) { return U.inflight; }
+unsigned px_upstream_queued(void) { return U.nqueued; }
+
+/* A slot is given back; queued exchanges go on from a fresh loop callback
+ * (never inside the release, whose caller may be deep in an exchange). */
+static void uncount(px_upconn *up) {
+  if (!up->counted) return;
+  up->counted = 0;
+  U.inflight--;
+  if (U.head && U.dispatch_ev) event_active(U.dispatch_ev, 0, 0);
+}
 
 static void up_read(struct bufferevent *bev, void *arg);
 static void up_write(struct bufferevent *bev, void *arg);
@@ -174,6 +232,7 @@ fail:
 
 static void up_destroy(px_upconn *up) {
   if (!up) return;
+  uncount(up);
   if (up->resume_ev) event_free(up->resume_ev);
   if (up->bev) bufferevent_free(up->bev);
   free(up);
@@ -201,6 +260,10 @@ int px_upconn_acquire(px_ctx *ctx, struct px_xchg *x) {
   }
   up->x = x;
   x->up = up;
+  if (!up->counted) {
+    up->counted = 1;
+    U.inflight++;
+  }
   up->head_request = strcmp(x->method, "HEAD") == 0;
   up->req_done = 0;
   up->msg_done = 0;
@@ -265,6 +328,7 @@ static void go_idle(px_upconn *up) {
 void px_upconn_release(px_upconn *up, int reusable) {
   if (up->x) up->x->up = NULL;
   up->x = NULL;
+  uncount(up);
   reusable = reusable && up->msg_done && up->req_done && http_should_keep_alive(&up->parser) &&
              px_upconn_pending(up) == 0;
   if (up->in_read) {
@@ -378,6 +442,10 @@ static void up_event(struct bufferevent *bev, short what, void *arg) {
 }
 
 void px_upstream_close_idle(px_ctx *ctx) {
+  if (U.dispatch_ev && !U.head) {
+    event_free(U.dispatch_ev);
+    U.dispatch_ev = NULL;
+  }
   while (ctx->idle) {
     px_upconn *up = ctx->idle;
     idle_remove(up);

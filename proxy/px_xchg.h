@@ -11,7 +11,25 @@
  * per exchange is bounded by a few watermarks whatever the body size.
  *
  * The front owns the exchange and frees it with px_xchg_free() when the
- * response is complete or the client went away; nothing else frees it. */
+ * response is complete or the client went away; nothing else frees it.
+ *
+ * Lifetime rule (why: a local answer can be given deep inside a call chain,
+ * e.g. px_xchg_upstream_done -> px_intercept_response_done -> gate_deny ->
+ * px_xchg_respond_local, and every caller on that stack still uses x):
+ *   - fronts never free an exchange from inside a px_front_ops callback;
+ *     they defer completion to their own event (px_h1.c, px_h2.c);
+ *   - as a second line, px_xchg_free() called while any px_xchg_* function
+ *     is on the stack (x->busy > 0) only marks the exchange dying and frees
+ *     it from a fresh event-loop callback; a dying exchange calls no front
+ *     op and no interception hook any more.
+ *
+ * Requests the interception must judge before they go upstream
+ * (PX_REQ_WAIT, PX_REQ_WAIT_BODY) wait in the exchange: body bytes are kept
+ * in x->req_held, at most PX_XCHG_HELD_MAX_BYTES, until px_xchg_proceed()
+ * or a local answer.
+ *
+ * Query strings may carry secrets (upload _state, tokens): logs use
+ * px_xchg_logpath(), never x->path. */
 #ifndef CUSTOMS_PX_XCHG_H
 #define CUSTOMS_PX_XCHG_H
 #include <stddef.h>
@@ -21,7 +39,18 @@
 #include "px_server.h"
 
 struct evbuffer;
+struct event;
 typedef struct px_xchg px_xchg;
+
+/* Request body bytes kept while the interception judges the request (a
+ * manifest PUT is checked whole; its own cap, 4 MiB, is enforced by the
+ * interception, which must see an oversized one to refuse it). */
+#define PX_XCHG_HELD_MAX_BYTES (8u * 1024 * 1024)
+/* x->req_wait while the request waits for an upstream slot (px_upstream.h);
+ * distinct from the interception's PX_REQ_* values. */
+#define PX_XCHG_WAIT_UPSTREAM 16
+/* Bytes of the redacted path kept for log lines. */
+#define PX_XCHG_LOGPATH_BYTES 300
 
 typedef struct px_front_ops {
   void (*on_response)(px_xchg *x);    /* head ready: resp_status, resp, resp_has_body, resp_cl */
@@ -47,6 +76,9 @@ struct px_xchg {
   int64_t req_cl;            /* -1: unknown (chunked / h2 without content-length) */
   uint64_t req_bytes;
   int req_done;
+  int req_end_sent;          /* the end of the request went upstream */
+  int req_wait;              /* PX_REQ_WAIT*: interception holds the request back */
+  struct evbuffer *req_held; /* body bytes that arrived while it was held */
   px_route route;
   /* response */
   int resp_status;
@@ -63,9 +95,16 @@ struct px_xchg {
   /* upstream */
   struct px_upconn *up;
   int up_retried;
+  int queued;                /* waiting for an upstream slot */
+  px_xchg *q_prev, *q_next;  /* the admission queue (px_upstream.c) */
   int64_t t_start, t_up_start, t_up_head, t_up_end;
   /* interception state owned by px_hooks (scanner, policy) */
   void *hook;
+  /* lifetime (see the rule above) */
+  int busy;                  /* px_xchg_* frames on the stack */
+  int dying;                 /* px_xchg_free was called: free once unwound */
+  struct event *free_ev;
+  char logpath[PX_XCHG_LOGPATH_BYTES];
 };
 
 px_xchg *px_xchg_new(px_ctx *ctx, const px_front_ops *ops, void *front);
@@ -86,6 +125,11 @@ void px_xchg_resp_consumed(px_xchg *x);
 void px_xchg_respond_error(px_xchg *x, int status, const char *code, const char *message);
 /* Answers with a complete response (headers + body) from customs itself. */
 void px_xchg_respond_local(px_xchg *x, int status, px_headers *h, const char *body, size_t len);
+/* A request the interception held (PX_REQ_WAIT*) goes upstream now, with
+ * the body bytes held so far.  No-op unless the exchange waits. */
+void px_xchg_proceed(px_xchg *x);
+/* The request target with the query replaced by "?<redacted>", for logs. */
+const char *px_xchg_logpath(px_xchg *x);
 /* Gives a held response to the front, with an extra header (may be NULL). */
 void px_xchg_release(px_xchg *x, const char *hname, const char *hvalue);
 /* Logs the access line, releases the upstream connection, frees. */
@@ -97,6 +141,8 @@ void px_xchg_upstream_body(px_xchg *x, const void *data, size_t len);
 void px_xchg_upstream_done(px_xchg *x);
 void px_xchg_upstream_failed(px_xchg *x, int timeout, const char *why);
 void px_xchg_upstream_drained(px_xchg *x);
+/* A queued request got its upstream slot (fresh loop callback). */
+void px_xchg_upstream_admitted(px_xchg *x);
 
 const char *px_status_reason(int status);
 #endif

@@ -1,6 +1,7 @@
 /* test_headers.c - header lists: caps, validation, hop-by-hop rules. */
 #include "px_headers.h"
 #include "../unit/tap.h"
+#include <strings.h>
 
 int main(void) {
   px_headers h;
@@ -36,6 +37,25 @@ int main(void) {
   CHECK(px_header_is_hop("keep-alive", NULL), "keep-alive is hop-by-hop");
   CHECK(!px_header_is_hop("authorization", NULL), "authorization passes");
   CHECK(px_header_is_hop("x-secret-hop", "close, X-Secret-Hop"), "fields named by Connection are hop-by-hop");
+  /* Connection may not strip an end-to-end field customs decides on */
+  px_headers c;
+  px_headers_init(&c);
+  px_headers_add(&c, "Connection", 10, "keep-alive, x-trace", 19);
+  CHECK(px_connection_protected(&c) == NULL, "Connection naming ordinary fields is fine");
+  static const char *const prot[] = {"Authorization", "accept", "Range", "If-None-Match", "if-modified-since",
+                                     "Content-Type", "host", "If-Range"};
+  for (size_t i = 0; i < sizeof(prot) / sizeof(prot[0]); i++) {
+    char v[64];
+    int n = snprintf(v, sizeof(v), "close , %s", prot[i]);
+    px_headers_add(&c, "connection", 10, v, (size_t)n);
+    const char *got = px_connection_protected(&c);
+    CHECK(got && !strcasecmp(got, prot[i]), "Connection: %s is caught", v);
+    px_headers_del(&c, "connection");
+  }
+  px_headers_add(&c, "connection", 10, "close", 5);
+  px_headers_add(&c, "connection", 10, "authorization", 13);
+  CHECK(px_connection_protected(&c) != NULL, "a second Connection field is read too");
+  px_headers_free(&c);
   CHECK(px_list_has_token("a, b ,c", "b"), "token list");
   CHECK(!px_list_has_token("ab, c", "b"), "token list exact");
   return tap_done();
