@@ -8,6 +8,7 @@
 #include "px_headers.h"
 #include "px_log.h"
 #include "sc_catalog.h"
+#include "sc_config.h"
 #include "sc_image.h"
 #include "sc_layer.h"
 #include "sc_store.h"
@@ -666,6 +667,17 @@ static void run_manifest(px_job *j, sc_store *store) {
   if (m.kind == SC_MANIFEST_IMAGE && m.config_digest) {
     config = fetch_small(j, m.config_digest, 1024 * 1024, &configlen, err, sizeof(err));
     if (!config) px_warn("manifest %s@%s: config: %s", j->repo, j->want_digest, err);
+    char why[300] = "";
+    if (config && sc_config_check(config, configlen, why, sizeof(why)) != 0) {
+      /* Go clients would read this config differently from us (case-folded
+       * or duplicate keys): the image is not recorded, so it is never
+       * judged on facts a client does not see */
+      px_warn("manifest %s@%s: config refused: %s", j->repo, j->want_digest, why);
+      fail_job(j, "image config not readable as Go clients read it");
+      free(config);
+      sc_manifest_free(&m);
+      return;
+    }
   }
   if (sc_store_put_manifest(store, j->repo, j->tag[0] ? j->tag : NULL, j->want_digest, &m, config, configlen) != 0) {
     px_error("manifest %s@%s: cannot store: %s", j->repo, j->want_digest, sc_store_errmsg(store));

@@ -1,10 +1,58 @@
-/* sc_config.c - OCI / Docker image config facts (see sc_config.h). */
+/* sc_config.c - OCI / Docker image config facts (see sc_config.h), read
+ * with Go's key semantics (sc_gojson) or refused.  Thread: any. */
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <jansson.h>
 #include "sc_config.h"
+#include "sc_gojson.h"
+
+/* ---- how Go clients read a config (sc_gojson) ----
+ * Field names are the union, spelled exactly as Go spells them, of
+ * image-spec specs-go/v1 Image (with Platform inlined), ImageConfig, RootFS,
+ * History, and docker's image.Image / V1Image, container.Config (fields
+ * without json tags keep their Go names: "Env", "User", ...), HealthConfig,
+ * RootFS ("base_layer" on Windows).  "config" and "container_config" have
+ * the same type.  Maps (keys exact, last wins; exact duplicates are refused
+ * at load): "ExposedPorts" and "Volumes" (map[string]struct{}), "Labels"
+ * (map[string]string).  "Size" is docker's `json:",omitempty"` field. */
+static const sc_gojson_type cf_map = {SC_GJ_MAP, NULL, NULL};
+static const sc_gojson_field cf_health_fields[] = {
+    {"Test", NULL}, {"Interval", NULL}, {"Timeout", NULL}, {"StartPeriod", NULL},
+    {"StartInterval", NULL}, {"Retries", NULL}, {NULL, NULL}};
+static const sc_gojson_type cf_health = {SC_GJ_STRUCT, cf_health_fields, NULL};
+static const sc_gojson_field cf_container_fields[] = {
+    {"Hostname", NULL},     {"Domainname", NULL},   {"User", NULL},          {"AttachStdin", NULL},
+    {"AttachStdout", NULL}, {"AttachStderr", NULL}, {"ExposedPorts", &cf_map}, {"Tty", NULL},
+    {"OpenStdin", NULL},    {"StdinOnce", NULL},    {"Env", NULL},           {"Cmd", NULL},
+    {"Healthcheck", &cf_health}, {"ArgsEscaped", NULL}, {"Image", NULL},    {"Volumes", &cf_map},
+    {"WorkingDir", NULL},   {"Entrypoint", NULL},   {"NetworkDisabled", NULL}, {"MacAddress", NULL},
+    {"OnBuild", NULL},      {"Labels", &cf_map},    {"StopSignal", NULL},    {"StopTimeout", NULL},
+    {"Shell", NULL},        {NULL, NULL}};
+static const sc_gojson_type cf_container_t = {SC_GJ_STRUCT, cf_container_fields, NULL};
+static const sc_gojson_field cf_rootfs_fields[] = {
+    {"type", NULL}, {"diff_ids", NULL}, {"base_layer", NULL}, {NULL, NULL}};
+static const sc_gojson_type cf_rootfs_t = {SC_GJ_STRUCT, cf_rootfs_fields, NULL};
+static const sc_gojson_field cf_history_fields[] = {
+    {"created", NULL}, {"author", NULL}, {"created_by", NULL}, {"comment", NULL}, {"empty_layer", NULL},
+    {NULL, NULL}};
+static const sc_gojson_type cf_history = {SC_GJ_STRUCT, cf_history_fields, NULL};
+static const sc_gojson_type cf_histories = {SC_GJ_ARRAY, NULL, &cf_history};
+static const sc_gojson_field cf_top_fields[] = {
+    {"created", NULL},       {"author", NULL},          {"architecture", NULL},
+    {"os", NULL},            {"os.version", NULL},      {"os.features", NULL},
+    {"variant", NULL},       {"config", &cf_container_t}, {"container_config", &cf_container_t},
+    {"rootfs", &cf_rootfs_t}, {"history", &cf_histories}, {"id", NULL},
+    {"parent", NULL},        {"comment", NULL},         {"container", NULL},
+    {"docker_version", NULL}, {"Size", NULL},           {NULL, NULL}};
+static const sc_gojson_type cf_top = {SC_GJ_STRUCT, cf_top_fields, NULL};
+
+const struct sc_gojson_type *sc_config_gotype(void) {
+  return &cf_top;
+}
 
 static char *cf_dup(const char *s) {
   return s ? strdup(s) : NULL;
@@ -170,17 +218,37 @@ static int cf_parse(sc_image_config *c, json_t *root) {
   return 0;
 }
 
-int sc_config_parse(const char *json, size_t len, sc_image_config *out) {
+static int config_read(const char *json, size_t len, sc_image_config *out, char *why, size_t cap) {
+  if (why && cap) why[0] = '\0';
   if (!out) return SC_ERR_ARG;
   memset(out, 0, sizeof *out);
   out->created = -1;
   if (!json) return SC_ERR_ARG;
-  if (len > SC_CONFIG_MAX_BYTES) return SC_ERR_LIMIT;
-  json_error_t err;
-  json_t *root = json_loadb(json, len, 0, &err);
-  if (!root) return json_error_code(&err) == json_error_out_of_memory ? SC_ERR_NOMEM : SC_ERR_FORMAT;
-  int rc = cf_parse(out, root);
+  if (len > SC_CONFIG_MAX_BYTES) {
+    if (why && cap) snprintf(why, cap, "config of %zu bytes, more than %u", len, SC_CONFIG_MAX_BYTES);
+    return SC_ERR_LIMIT;
+  }
+  json_t *root = NULL;
+  int rc = sc_gojson_load(json, len, &root, why, cap);
+  if (rc) return rc;
+  if ((rc = sc_gojson_check(root, &cf_top, why, cap)) == 0 && (rc = cf_parse(out, root)) != 0 && why && cap) {
+    if (rc == SC_ERR_LIMIT) snprintf(why, cap, "more than %d ports, secret env names or diff_ids", SC_CONFIG_MAX_ITEMS);
+    else if (rc == SC_ERR_NOMEM) snprintf(why, cap, "out of memory");
+    else snprintf(why, cap, "config is not an object, or a member it reads has the wrong type");
+  }
   json_decref(root);
+  return rc;
+}
+
+int sc_config_parse(const char *json, size_t len, sc_image_config *out) {
+  return config_read(json, len, out, NULL, 0);
+}
+
+int sc_config_check(const char *json, size_t len, char *why, size_t whycap) {
+  sc_image_config c;
+  int rc = config_read(json, len, &c, why, whycap);
+  sc_config_free(&c);
+  if (rc == SC_ERR_ARG && why && whycap) snprintf(why, whycap, "no config");
   return rc;
 }
 

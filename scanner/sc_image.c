@@ -1,8 +1,11 @@
-/* sc_image.c - manifest parsing (jansson) and content digests. */
+/* sc_image.c - manifest parsing (jansson, read with Go's key semantics by
+ * sc_gojson) and content digests.  Thread: any.  Errors: see sc_image.h. */
 #include "sc_image.h"
+#include "sc_gojson.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +62,56 @@ void sc_manifest_free(sc_manifest *m) {
   memset(m, 0, sizeof(*m));
 }
 
-/* Copies an optional string member; a present non-string member is an error. */
+/* ---- how Go clients read these documents (sc_gojson) ----
+ * Field names are the union, spelled exactly as the json tags spell them,
+ * of the structs the clients decode into: image-spec specs-go/v1
+ * Descriptor, Platform, Manifest, Index (v1.1) and distribution's
+ * Descriptor, PlatformSpec, schema2.Manifest, manifestlist.ManifestList.
+ * The top level unites manifest and index fields because clients pick the
+ * struct by media type or by sniffing ("manifests" read case-insensitively).
+ * Maps (keys exact, last wins; jansson already refuses exact duplicates):
+ * "annotations" (map[string]string everywhere).  Everything else named here
+ * is a struct, a slice of structs or a scalar. */
+static const sc_gojson_type mf_annotations = {SC_GJ_MAP, NULL, NULL};
+static const sc_gojson_field mf_platform_fields[] = {
+    {"architecture", NULL}, {"os", NULL},       {"os.version", NULL},
+    {"os.features", NULL},  {"variant", NULL},  {"features", NULL}, /* manifestlist.PlatformSpec */
+    {NULL, NULL}};
+static const sc_gojson_type mf_platform = {SC_GJ_STRUCT, mf_platform_fields, NULL};
+static const sc_gojson_field mf_desc_fields[] = {
+    {"mediaType", NULL}, {"digest", NULL},   {"size", NULL},
+    {"urls", NULL},      {"annotations", &mf_annotations},
+    {"data", NULL},      {"platform", &mf_platform}, {"artifactType", NULL},
+    {NULL, NULL}};
+static const sc_gojson_type mf_desc = {SC_GJ_STRUCT, mf_desc_fields, NULL};
+static const sc_gojson_type mf_descs = {SC_GJ_ARRAY, NULL, &mf_desc};
+static const sc_gojson_field mf_top_fields[] = {
+    {"schemaVersion", NULL}, {"mediaType", NULL},     {"artifactType", NULL},
+    {"config", &mf_desc},    {"layers", &mf_descs},   {"manifests", &mf_descs},
+    {"subject", &mf_desc},   {"annotations", &mf_annotations},
+    {NULL, NULL}};
+static const sc_gojson_type mf_top = {SC_GJ_STRUCT, mf_top_fields, NULL};
+
+const sc_gojson_type *sc_manifest_gotype(void) {
+  return &mf_top;
+}
+
+static void mf_why(char *why, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  if (!why || !cap) return;
+  va_start(ap, fmt);
+  vsnprintf(why, cap, fmt, ap);
+  va_end(ap);
+}
+
+/* Copies an optional string member; a present non-string member is an
+ * error.  "" counts as absent, as Go's zero value does. */
 static int opt_str(json_t *obj, const char *key, char **out) {
   json_t *v = json_object_get(obj, key);
   *out = NULL;
   if (!v || json_is_null(v)) return 0;
   if (!json_is_string(v)) return SC_ERR_FORMAT;
+  if (!*json_string_value(v)) return 0;
   if (!(*out = strdup(json_string_value(v)))) return SC_ERR_NOMEM;
   return 0;
 }
@@ -78,14 +125,27 @@ static int opt_size(json_t *obj, int64_t *out) {
   return 0;
 }
 
-/* A descriptor needs a valid digest. */
-static int descriptor(json_t *d, char **digest, char **mt, int64_t *size) {
+/* A descriptor (at `where`, e.g. "$.layers[2]") needs a valid digest. */
+static int descriptor(json_t *d, const char *where, char **digest, char **mt, int64_t *size, char *why,
+                      size_t cap) {
   int rv;
-  if (!json_is_object(d)) return SC_ERR_FORMAT;
-  if ((rv = opt_str(d, "digest", digest)) || (rv = opt_str(d, "mediaType", mt)) ||
-      (rv = opt_size(d, size)))
+  if (!json_is_object(d)) {
+    mf_why(why, cap, "descriptor %s is not a JSON object", where);
+    return SC_ERR_FORMAT;
+  }
+  if ((rv = opt_str(d, "digest", digest)) || (rv = opt_str(d, "mediaType", mt))) {
+    mf_why(why, cap, "%s: digest and mediaType must be strings", where);
     return rv;
-  return sc_digest_valid(*digest, 1) ? 0 : SC_ERR_FORMAT;
+  }
+  if ((rv = opt_size(d, size))) {
+    mf_why(why, cap, "%s.size is not a non-negative integer", where);
+    return rv;
+  }
+  if (!sc_digest_valid(*digest, 1)) {
+    mf_why(why, cap, "%s.digest is missing or not a valid digest", where);
+    return SC_ERR_FORMAT;
+  }
+  return 0;
 }
 
 static int is_index_type(const char *t) {
@@ -95,100 +155,183 @@ static int is_image_type(const char *t) {
   return t && (strcmp(t, SC_MT_OCI_MANIFEST) == 0 || strcmp(t, SC_MT_DOCKER_MANIFEST) == 0);
 }
 
-static int parse_image(json_t *root, sc_manifest *m) {
+static int parse_image(json_t *root, sc_manifest *m, char *why, size_t cap) {
   int rv;
   int64_t sz;
+  char where[32];
   json_t *cfg = json_object_get(root, "config"), *layers = json_object_get(root, "layers");
-  if (!cfg || !json_is_array(layers)) return SC_ERR_FORMAT;
-  if ((rv = descriptor(cfg, &m->config_digest, &m->config_media_type, &sz))) return rv;
+  if (json_object_get(root, "manifests")) {
+    /* CVE-2021-41190: one document read as an image by some clients and
+     * as an index by others */
+    mf_why(why, cap, "image manifest carries \"manifests\"");
+    return SC_ERR_FORMAT;
+  }
+  if (!cfg || !json_is_array(layers)) {
+    mf_why(why, cap, "image manifest needs \"config\" and a \"layers\" array");
+    return SC_ERR_FORMAT;
+  }
+  if ((rv = descriptor(cfg, "$.config", &m->config_digest, &m->config_media_type, &sz, why, cap))) return rv;
   size_t n = json_array_size(layers);
-  if (n > SC_MANIFEST_MAX_ITEMS) return SC_ERR_LIMIT;
+  if (n > SC_MANIFEST_MAX_ITEMS) {
+    mf_why(why, cap, "%zu layers, more than %d", n, SC_MANIFEST_MAX_ITEMS);
+    return SC_ERR_LIMIT;
+  }
   if (n && !(m->layers = calloc(n, sizeof(*m->layers)))) return SC_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
     sc_mlayer *l = &m->layers[i];
     m->nlayers = i + 1; /* so a partial entry is freed */
-    if ((rv = descriptor(json_array_get(layers, i), &l->digest, &l->media_type, &l->size))) return rv;
+    snprintf(where, sizeof where, "$.layers[%zu]", i);
+    if ((rv = descriptor(json_array_get(layers, i), where, &l->digest, &l->media_type, &l->size, why, cap)))
+      return rv;
   }
   return 0;
 }
 
-static int parse_index(json_t *root, sc_manifest *m) {
+static int parse_index(json_t *root, sc_manifest *m, char *why, size_t cap) {
   int rv;
+  char where[40];
   json_t *arr = json_object_get(root, "manifests");
-  if (!json_is_array(arr)) return SC_ERR_FORMAT;
+  if (json_object_get(root, "layers") || json_object_get(root, "config")) {
+    mf_why(why, cap, "index carries \"%s\"", json_object_get(root, "layers") ? "layers" : "config");
+    return SC_ERR_FORMAT;
+  }
+  if (!json_is_array(arr)) {
+    mf_why(why, cap, "index needs a \"manifests\" array");
+    return SC_ERR_FORMAT;
+  }
   size_t n = json_array_size(arr);
-  if (n > SC_MANIFEST_MAX_ITEMS) return SC_ERR_LIMIT;
+  if (n > SC_MANIFEST_MAX_ITEMS) {
+    mf_why(why, cap, "%zu manifests, more than %d", n, SC_MANIFEST_MAX_ITEMS);
+    return SC_ERR_LIMIT;
+  }
   if (n && !(m->children = calloc(n, sizeof(*m->children)))) return SC_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
     sc_mchild *c = &m->children[i];
     json_t *d = json_array_get(arr, i);
     m->nchildren = i + 1;
-    if ((rv = descriptor(d, &c->digest, &c->media_type, &c->size))) return rv;
+    snprintf(where, sizeof where, "$.manifests[%zu]", i);
+    if ((rv = descriptor(d, where, &c->digest, &c->media_type, &c->size, why, cap))) return rv;
     json_t *p = json_object_get(d, "platform");
     if (p && !json_is_null(p)) {
-      if (!json_is_object(p)) return SC_ERR_FORMAT;
+      if (!json_is_object(p)) {
+        mf_why(why, cap, "%s.platform is not a JSON object", where);
+        return SC_ERR_FORMAT;
+      }
       if ((rv = opt_str(p, "os", &c->platform.os)) ||
           (rv = opt_str(p, "architecture", &c->platform.architecture)) ||
-          (rv = opt_str(p, "variant", &c->platform.variant)))
+          (rv = opt_str(p, "variant", &c->platform.variant))) {
+        mf_why(why, cap, "%s.platform: os, architecture and variant must be strings", where);
         return rv;
+      }
     }
   }
   return 0;
 }
 
-int sc_manifest_parse(const char *json, size_t len, const char *content_type, sc_manifest *out) {
+/* The media type of a Content-Type header: parameters and blanks dropped,
+ * lower-cased (RFC 9110 media types are case-insensitive).  "" when none. */
+static void ctype_base(const char *ct, char *out, size_t cap) {
+  size_t o = 0;
+  if (!cap) return;
+  if (ct) {
+    while (*ct == ' ' || *ct == '\t') ct++;
+    for (; *ct && *ct != ';' && *ct != ' ' && *ct != '\t' && o + 1 < cap; ct++)
+      out[o++] = (char)((*ct >= 'A' && *ct <= 'Z') ? *ct + 32 : *ct);
+  }
+  out[o] = '\0';
+}
+
+static int manifest_read(const char *json, size_t len, const char *content_type, sc_manifest *out, char *why,
+                         size_t cap) {
+  char ct[128], mtshow[96];
+  if (why && cap) why[0] = '\0';
   if (!out) return SC_ERR_ARG;
   memset(out, 0, sizeof(*out));
   if (!json) return SC_ERR_ARG;
-  if (len > SC_MANIFEST_MAX_BYTES) return SC_ERR_LIMIT;
-  json_error_t err;
-  json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
-  if (!root) return SC_ERR_FORMAT;
-  int rv = SC_ERR_FORMAT;
-  if (!json_is_object(root)) goto done;
+  if (len > SC_MANIFEST_MAX_BYTES) {
+    mf_why(why, cap, "manifest of %zu bytes, more than %u", len, SC_MANIFEST_MAX_BYTES);
+    return SC_ERR_LIMIT;
+  }
+  json_t *root = NULL;
+  int rv = sc_gojson_load(json, len, &root, why, cap);
+  if (rv) return rv;
+  rv = SC_ERR_FORMAT;
+  if (!json_is_object(root)) {
+    mf_why(why, cap, "manifest is not a JSON object");
+    goto done;
+  }
+  if ((rv = sc_gojson_check(root, &mf_top, why, cap))) goto done;
+  rv = SC_ERR_FORMAT;
   json_t *sv = json_object_get(root, "schemaVersion");
   if (sv && json_is_integer(sv) && json_integer_value(sv) == 1) {
+    mf_why(why, cap, "schemaVersion 1 (Docker schema 1) is not supported");
     rv = SC_ERR_UNSUPP;
     goto done;
   }
-  if (sv && !(json_is_integer(sv) && json_integer_value(sv) == 2)) goto done;
-  if ((rv = opt_str(root, "mediaType", &out->media_type))) goto done;
+  if (!sv || !json_is_integer(sv) || json_integer_value(sv) != 2) {
+    /* Go reads an absent schemaVersion as 0; the registry wants 2 */
+    mf_why(why, cap, "schemaVersion is %s, not 2", sv ? "wrong" : "missing");
+    goto done;
+  }
+  if ((rv = opt_str(root, "mediaType", &out->media_type))) {
+    mf_why(why, cap, "mediaType is not a string");
+    goto done;
+  }
+  ctype_base(content_type, ct, sizeof ct);
+  if (!is_index_type(ct) && !is_image_type(ct)) ct[0] = '\0'; /* e.g. application/json: no opinion */
   const char *mt = out->media_type;
-  if (!mt && content_type) {
-    /* "type; charset=..." -> "type" */
-    size_t n = strcspn(content_type, "; \t");
-    if (!(out->media_type = strndup(content_type, n))) {
-      rv = SC_ERR_NOMEM;
-      goto done;
-    }
-    mt = out->media_type;
-    if (!is_index_type(mt) && !is_image_type(mt)) {
-      free(out->media_type); /* e.g. application/json: infer below */
-      out->media_type = NULL;
-      mt = NULL;
-    }
+  if (mt && ct[0] && strcmp(mt, ct) != 0) {
+    mtshow[0] = '\0';
+    sc_gojson_quote(mt, strlen(mt), mtshow, sizeof mtshow);
+    mf_why(why, cap, "mediaType %s contradicts Content-Type \"%s\"", mtshow, ct);
+    rv = SC_ERR_FORMAT;
+    goto done;
   }
   if (!mt) {
-    /* OCI allows an absent mediaType: infer from the shape */
-    if (json_object_get(root, "manifests")) mt = SC_MT_OCI_INDEX;
+    /* OCI allows an absent mediaType: the Content-Type, else the shape */
+    if (ct[0]) mt = ct;
+    else if (json_object_get(root, "manifests")) mt = SC_MT_OCI_INDEX;
     else if (json_object_get(root, "layers")) mt = SC_MT_OCI_MANIFEST;
-    else goto done;
+    else {
+      mf_why(why, cap, "no mediaType, and neither \"layers\" nor \"manifests\"");
+      rv = SC_ERR_FORMAT;
+      goto done;
+    }
     if (!(out->media_type = strdup(mt))) {
       rv = SC_ERR_NOMEM;
       goto done;
     }
+    mt = out->media_type;
   }
   if (is_index_type(mt)) {
     out->kind = SC_MANIFEST_INDEX;
-    rv = parse_index(root, out);
+    rv = parse_index(root, out, why, cap);
   } else if (is_image_type(mt)) {
     out->kind = SC_MANIFEST_IMAGE;
-    rv = parse_image(root, out);
+    rv = parse_image(root, out, why, cap);
   } else {
+    mtshow[0] = '\0';
+    sc_gojson_quote(mt, strlen(mt), mtshow, sizeof mtshow);
+    mf_why(why, cap, "mediaType %s is not an image manifest or index", mtshow);
     rv = SC_ERR_UNSUPP;
   }
 done:
+  if (rv == SC_ERR_NOMEM) mf_why(why, cap, "out of memory");
   json_decref(root);
+  return rv;
+}
+
+int sc_manifest_parse(const char *json, size_t len, const char *content_type, sc_manifest *out) {
+  return manifest_read(json, len, content_type, out, NULL, 0);
+}
+
+int sc_manifest_check(const char *json, size_t len, const char *content_type, char *why, size_t whycap) {
+  sc_manifest m;
+  int rv = manifest_read(json, len, content_type, &m, why, whycap);
+  sc_manifest_free(&m);
+  if (rv == SC_ERR_ARG) mf_why(why, whycap, "no manifest");
+  for (char *c = why; c && whycap && *c; c++) /* the Content-Type is quoted: keep one printable line */
+    if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
   return rv;
 }
 

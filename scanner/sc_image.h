@@ -2,7 +2,9 @@
  * manifest, OCI index and Docker manifest list.
  *
  * Manifests are small JSON documents; they are parsed whole with jansson
- * after a hard size cap (SC_MANIFEST_MAX_BYTES). */
+ * after a hard size cap (SC_MANIFEST_MAX_BYTES), and read with the key
+ * semantics of Go's encoding/json or refused (sc_gojson.h).
+ * Thread: any; no global state. */
 #ifndef CUSTOMS_SC_IMAGE_H
 #define CUSTOMS_SC_IMAGE_H
 #include <stddef.h>
@@ -48,11 +50,32 @@ typedef struct sc_manifest {
 
 /* Parses a manifest (content_type may be NULL; it is used when the document
  * has no mediaType).  *out is zeroed first; free it with sc_manifest_free,
- * also after an error.
- * Returns 0, SC_ERR_FORMAT (not JSON, wrong shape, bad digest syntax),
- * SC_ERR_UNSUPP (schema 1 or an unknown media type), SC_ERR_LIMIT (over
- * SC_MANIFEST_MAX_BYTES or SC_MANIFEST_MAX_ITEMS), SC_ERR_NOMEM, SC_ERR_ARG. */
+ * also after an error.  Accepts only documents that Go clients (registry,
+ * containerd, docker, skopeo) read the same way (sc_gojson.h): refused are
+ * duplicate keys at any depth; in struct objects, keys that fold (Go's case
+ * fold, with U+017F and U+212A) to a field name without being spelled like
+ * it, and keys folding to each other; an image manifest with "manifests"; an
+ * index with "layers" or "config"; a mediaType other than a known manifest
+ * Content-Type given by the caller; a non-object descriptor; a missing or
+ * non-2 schemaVersion.  A mediaType of "" counts as absent, as in Go.
+ * Returns 0, SC_ERR_FORMAT (not JSON, wrong shape, bad digest syntax, any of
+ * the above), SC_ERR_UNSUPP (schema 1 or an unknown media type),
+ * SC_ERR_LIMIT (over SC_MANIFEST_MAX_BYTES or SC_MANIFEST_MAX_ITEMS),
+ * SC_ERR_NOMEM, SC_ERR_ARG. */
 int sc_manifest_parse(const char *json, size_t len, const char *content_type, sc_manifest *out);
+
+/* The same reading as sc_manifest_parse, for a yes/no answer: 0 when the
+ * manifest is acceptable, else the same SC_ERR_* code with a one-line reason
+ * of printable ASCII in why (whycap bytes; why may be NULL when whycap is 0),
+ * e.g. `key "LAYERS" at $ folds to "layers" (Go clients read it
+ * case-insensitively)`.  For a PUT answer (400 MANIFEST_INVALID) or to deny
+ * a stored manifest. */
+int sc_manifest_check(const char *json, size_t len, const char *content_type, char *why, size_t whycap);
+
+/* The Go type tree (sc_gojson_type) manifests are checked against; static. */
+struct sc_gojson_type;
+const struct sc_gojson_type *sc_manifest_gotype(void);
+
 void sc_manifest_free(sc_manifest *m);
 
 /* Platform string "os/arch[/variant]" into out (cap bytes, truncated). */

@@ -275,8 +275,8 @@ printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":%s,"LAYERS":%s}
     >"$T/case.json"
 printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":%s,"layers":%s}' "$MT" "$CFG" "$GOODL" "$BADL" \
     >"$T/dup.json"
-printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":%s,"La\xc5\xbfers":%s}' "$MT" "$CFG" "$GOODL" "$BADL" \
-    >"$T/fold.json" # U+017F (long s) folds to s in Go's encoding/json
+printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":%s,"layer\xc5\xbf":%s}' "$MT" "$CFG" "$GOODL" "$BADL" \
+    >"$T/fold.json" # "layerſ": U+017F (long s) folds to s in Go's encoding/json
 for f in case dup fold; do
     code=$(curl -s -o "$T/put.body" -w '%{http_code}' -X PUT -H "Content-Type: $MT" --data-binary "@$T/$f.json" \
         "$CUS_URL/v2/team/mixed/manifests/$f")
