@@ -88,7 +88,8 @@ int px_headers_set(px_headers *h, const char *name, const char *value) {
 }
 
 static int is_tchar(unsigned char c) {
-  return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+  /* c != 0 first: strchr finds the terminator, which made NUL a "tchar" */
+  return c != 0 && (isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 int px_header_check(const char *name, size_t namelen, const char *value, size_t valuelen) {

@@ -664,7 +664,23 @@ static void run_manifest(px_job *j, sc_store *store) {
     fail_job(j, "manifest not understood");
     return;
   }
-  if (m.kind == SC_MANIFEST_IMAGE && m.config_digest) {
+  if (sc_manifest_is_artifact(&m)) {
+    /* An artifact (signature, SBOM, ...): no runtime unpacks it.  Its
+     * blobs that are not layers are not scanned and do not count; blobs
+     * typed as layers still are, so a denied layer cannot ride along. */
+    size_t k = 0;
+    for (size_t i = 0; i < m.nlayers; i++) {
+      if (sc_media_is_layer(m.layers[i].media_type)) {
+        m.layers[k++] = m.layers[i];
+        continue;
+      }
+      free(m.layers[i].digest);
+      free(m.layers[i].media_type);
+    }
+    px_info("manifest %s@%s: artifact (config %s): %zu of %zu blob(s) are layers", j->repo, j->want_digest,
+            m.config_media_type, k, m.nlayers);
+    m.nlayers = k;
+  } else if (m.kind == SC_MANIFEST_IMAGE && m.config_digest) {
     config = fetch_small(j, m.config_digest, 1024 * 1024, &configlen, err, sizeof(err));
     if (!config) px_warn("manifest %s@%s: config: %s", j->repo, j->want_digest, err);
     char why[300] = "";

@@ -5,6 +5,10 @@
  * archive is ever held in memory.  Nested archives (WEB-INF/lib/x.jar,
  * BOOT-INF/lib/x.jar, lib/x.jar of an ear, ...) are read the same way from the
  * enclosing archive's current entry, up to lim->max_nesting levels deep.
+ * Bytes inflated to feed nested archives count against the layer's nested
+ * budget (lim->budget, shared by all archives of the layer): over it, the
+ * scan stops and the layer fails "budget: java: ...".  Runs in the layer
+ * walker's thread; errors are SC_ERR_*.
  *
  * Per archive: every META-INF/maven/<g>/<a>/pom.properties is a package
  * "g:a" (shaded jars carry several); without any, META-INF/MANIFEST.MF and
@@ -44,8 +48,19 @@ typedef struct jv_scan {
   sc_inventory *inv;
   const sc_limits *lim;
   uint64_t entries;   /* zip entries seen, all levels */
-  uint64_t budget;    /* decompressed bytes nested levels may still pull */
+  sc_budget *b;       /* the layer's budget for this cataloger (NULL: none) */
+  uint64_t left;      /* without one: bytes nested levels may still inflate */
 } jv_scan;
+
+/* Charges n bytes inflated out of an archive to feed a nested one: to the
+ * layer's nested budget (shared by every archive of the layer), or without
+ * one to this scan's own allowance.  0 or SC_ERR_LIMIT. */
+static int jv_charge(jv_scan *s, uint64_t n) {
+  if (s->b) return sc_budget_inflate(s->b, n);
+  if (n > s->left) return SC_ERR_LIMIT;
+  s->left -= n;
+  return 0;
+}
 
 /* Where an archive's compressed bytes come from: the layer entry (level 0)
  * or the current entry of the enclosing archive. */
@@ -61,14 +76,16 @@ static la_ssize_t jv_read_cb(struct archive *a, void *ctx, const void **out) {
   jv_src *src = ctx;
   ssize_t n;
   if (src->outer) {
-    n = archive_read_data(src->outer, src->buf, sizeof src->buf);
-    if (n < 0) {
-      src->err = SC_ERR_FORMAT;
-    } else if ((uint64_t)n > src->s->budget) {
+    /* the inflating happens here, in the outer archive: check the CPU
+     * budget too, level 0's reads do it for the layer entry */
+    if (sc_budget_check(src->s->b)) {
       src->err = SC_ERR_LIMIT;
       n = -1;
-    } else {
-      src->s->budget -= (uint64_t)n;
+    } else if ((n = archive_read_data(src->outer, src->buf, sizeof src->buf)) < 0) {
+      src->err = SC_ERR_FORMAT;
+    } else if (jv_charge(src->s, (uint64_t)n)) {
+      src->err = SC_ERR_LIMIT;
+      n = -1;
     }
   } else {
     n = sc_read(src->r, src->buf, sizeof src->buf);
@@ -249,7 +266,9 @@ static int jv_entry(jv_scan *s, struct archive *a, struct archive_entry *e, cons
     sub->s = s;
     rc = jv_archive(s, sub, inner, depth + 1);
     free(sub);
-    /* A broken nested archive costs only itself; the outer one goes on. */
+    /* Over the layer's budget: stop everything (the layer fails).  Else a
+     * broken nested archive costs only itself; the outer one goes on. */
+    if (sc_budget_hit(s->b)) return SC_ERR_LIMIT;
     if (rc == SC_ERR_FORMAT || rc == SC_ERR_LIMIT) rc = jv_note(s, inner, rc);
     return rc;
   }
@@ -300,7 +319,7 @@ static int jv_scan_cb(sc_inventory *inv, const char *path, sc_reader *r, const s
     sc_limits_default(&dflt);
     lim = &dflt;
   }
-  jv_scan s = {inv, lim, 0, lim->max_total_bytes};
+  jv_scan s = {inv, lim, 0, lim->budget, lim->nested_max_bytes ? lim->nested_max_bytes : lim->max_total_bytes};
   jv_src *src = calloc(1, sizeof *src);
   if (!src) return SC_ERR_NOMEM;
   src->r = r;

@@ -1,4 +1,5 @@
-/* sc_catalog.c - limits, the bounded whole-entry read, the cataloger table. */
+/* sc_catalog.c - limits, the bounded whole-entry read, the cataloger table.
+ * Thread-safe (no state); errors are SC_ERR_* from sc_inventory.h. */
 #include "sc_catalog.h"
 
 #include <stdlib.h>
@@ -13,9 +14,17 @@ void sc_limits_default(sc_limits *lim) {
   lim->max_secret_file = 1u << 20;
   lim->max_name = 4096;
   lim->max_nesting = 3;
+  lim->cat_cpu_ms = SC_CAT_MAX_CPU_MS;
+  lim->cat_mem_bytes = SC_CAT_MAX_MEM_BYTES;
+  lim->nested_max_bytes = SC_NESTED_MAX_BYTES;
+  lim->budget = NULL;
 }
 
 int sc_read_all(sc_reader *r, size_t cap, char **out, size_t *outlen) {
+  return sc_read_all_b(r, cap, NULL, out, outlen);
+}
+
+int sc_read_all_b(sc_reader *r, size_t cap, sc_budget *budget, char **out, size_t *outlen) {
   size_t bufcap = cap < 65536 ? cap + 1 : 65536, len = 0;
   char *buf = malloc(bufcap);
   if (!buf) return SC_ERR_NOMEM;
@@ -30,6 +39,10 @@ int sc_read_all(sc_reader *r, size_t cap, char **out, size_t *outlen) {
         return n < 0 ? (int)n : SC_ERR_LIMIT;
       }
       size_t ncap = bufcap * 2 > cap + 1 ? cap + 1 : bufcap * 2;
+      if (sc_budget_mem(budget, ncap)) {
+        free(buf);
+        return SC_ERR_LIMIT;
+      }
       char *nb = realloc(buf, ncap);
       if (!nb) {
         free(buf);

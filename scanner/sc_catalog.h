@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "sc_budget.h"
 #include "sc_inventory.h"
 
 typedef struct sc_limits {
@@ -19,12 +20,23 @@ typedef struct sc_limits {
   size_t max_secret_file;      /* text files bigger than this are not searched for secrets */
   size_t max_name;             /* longest accepted entry path */
   int max_nesting;             /* nested archives (jar in war in ear) */
+  /* budgets (sc_budget.h): per cataloger per layer, and nested archives per layer */
+  uint64_t cat_cpu_ms;         /* CPU time of one cataloger on one layer; 0 = none */
+  uint64_t cat_mem_bytes;      /* memory one cataloger may hold at once; 0 = none */
+  uint64_t nested_max_bytes;   /* bytes inflated out of nested archives, all catalogers */
+  /* The budget of the cataloger being called: set by the layer walker on
+   * its copy of the limits for each call, NULL otherwise (every sc_budget_*
+   * function accepts NULL).  A cataloger with loops of its own (SQLite,
+   * nested archives) checks it there; reads check it for them. */
+  sc_budget *budget;
 } sc_limits;
 
 void sc_limits_default(sc_limits *lim);
 
 /* Pulls up to len bytes of the current entry into buf.
- * Returns bytes read, 0 at end of entry, or a negative SC_ERR_*. */
+ * Returns bytes read, 0 at end of entry, or a negative SC_ERR_*.  The
+ * layer walker's readers check the cataloger's budget on every read, so a
+ * cataloger over budget sees SC_ERR_LIMIT and stops. */
 typedef struct sc_reader {
   ssize_t (*read)(void *ctx, void *buf, size_t len);
   void *ctx;
@@ -38,6 +50,8 @@ static inline ssize_t sc_read(sc_reader *r, void *buf, size_t len) {
  * bytes.  Returns 0, SC_ERR_LIMIT when the entry is longer than cap (nothing
  * returned), SC_ERR_NOMEM or the reader's error. */
 int sc_read_all(sc_reader *r, size_t cap, char **out, size_t *outlen);
+/* Same, also charging the buffer to budget's memory (NULL: none). */
+int sc_read_all_b(sc_reader *r, size_t cap, sc_budget *budget, char **out, size_t *outlen);
 
 /* Text helpers for catalogers reading a buffer from sc_read_all in place.
  * sc_next_line: the next line of [*p, end) NUL-terminated (a CRLF ending
@@ -52,7 +66,8 @@ typedef struct sc_cataloger {
    * the file mode.  Returns nonzero when this cataloger wants the bytes. */
   int (*match)(const char *path, int64_t size, mode_t mode);
   /* Reads what it needs from r and adds to inv.  Returns 0 or SC_ERR_*;
-   * an error is recorded as a note, it never aborts the layer scan. */
+   * an error is recorded as a note and the layer goes on, except when
+   * lim->budget was spent or refused: then the layer fails. */
   int (*scan)(sc_inventory *inv, const char *path, sc_reader *r, const sc_limits *lim);
 } sc_cataloger;
 

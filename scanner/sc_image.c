@@ -354,3 +354,15 @@ int sc_manifest_pick(const sc_manifest *m, const char *os, const char *arch, con
   }
   return -1;
 }
+
+int sc_manifest_is_artifact(const sc_manifest *m) {
+  const char *t = m ? m->config_media_type : NULL;
+  if (!m || m->kind != SC_MANIFEST_IMAGE || !t) return 0;
+  return strcmp(t, "application/vnd.oci.image.config.v1+json") != 0 &&
+         strcmp(t, "application/vnd.docker.container.image.v1+json") != 0;
+}
+
+int sc_media_is_layer(const char *t) {
+  if (!t) return 1;
+  return strstr(t, "tar") || strstr(t, "layer") || strstr(t, "rootfs");
+}

@@ -78,6 +78,16 @@ const struct sc_gojson_type *sc_manifest_gotype(void);
 
 void sc_manifest_free(sc_manifest *m);
 
+/* Whether an image manifest is an artifact (signature, SBOM, attestation,
+ * any OCI artifact): its config is not an image config, so no runtime
+ * (docker, containerd, podman) unpacks or runs it.  A missing config media
+ * type counts as an image (fail closed). */
+int sc_manifest_is_artifact(const sc_manifest *m);
+/* Whether a layer media type is one a runtime unpacks (tar, gzip or zstd
+ * tar, docker rootfs/foreign layers).  NULL or anything naming a tar, a
+ * layer or a rootfs counts (fail closed). */
+int sc_media_is_layer(const char *media_type);
+
 /* Platform string "os/arch[/variant]" into out (cap bytes, truncated). */
 void sc_platform_str(const sc_platform *p, char *out, size_t cap);
 

@@ -310,6 +310,7 @@ typedef struct hit {
   const char *fixed; /* points into the vulndb arena, or "" */
   int sev;
   double score;
+  int unsure;        /* a version did not parse: affected by caution, not by comparison */
 } hit;
 
 typedef struct hits {
@@ -340,10 +341,10 @@ static int match_pkg(const sc_vulndb *db, const char *eco, const char *name, con
   const char *ver = sc_osv_normalize_version(eco, version);
   size_t cap = 0;
   for (const vaff *a = sl->val; a; a = a->next) {
-    int affected = 0;
+    int affected = 0, sure = 0, unparsed = 0;
     const char *fixed = NULL, *any_fixed = NULL;
     for (size_t i = 0; i < a->nversions && !affected; i++)
-      affected = !strcmp(a->versions[i], version) || !strcmp(a->versions[i], ver);
+      affected = sure = !strcmp(a->versions[i], version) || !strcmp(a->versions[i], ver);
     for (size_t r = 0; r < a->nranges; r++) {
       sc_vscheme s = a->rsemver[r] ? SC_VS_SEMVER : eco_s;
       const sc_event *ev = a->ev + a->rstart[r];
@@ -351,16 +352,29 @@ static int match_pkg(const sc_vulndb *db, const char *eco, const char *name, con
       int in = 0;
       const char *f = sc_range_fixed_for(s, ev, nev, ver);
       any_fixed = lower_fixed(s, any_fixed, f);
-      if (sc_range_affected(s, ev, nev, ver, &in) || !in) continue;
+      int rc = sc_range_affected(s, ev, nev, ver, &in);
+      /* A version (installed or in the range) the comparator cannot parse
+       * says nothing about the range: count it affected rather than let an
+       * odd version string hide a vulnerability.  The hit is marked so the
+       * finding carries a note. */
+      if (rc == SC_ERR_FORMAT || rc == SC_ERR_LIMIT) {
+        unparsed = 1;
+      } else if (rc || !in) {
+        continue;
+      } else {
+        sure = 1;
+      }
       affected = 1;
       fixed = lower_fixed(s, fixed, f);
     }
     if (!affected) continue;
+    int unsure = unparsed && !sure;
     if (!fixed) fixed = any_fixed;
     /* one hit per vulnerability: several affected entries merge */
     size_t k;
     for (k = 0; k < out->n && out->v[k].v != a->v; k++) {}
     if (k < out->n) {
+      out->v[k].unsure = out->v[k].unsure && unsure; /* a sure match wins */
       out->v[k].fixed = lower_fixed(eco_s, out->v[k].fixed[0] ? out->v[k].fixed : NULL, fixed);
       if (!out->v[k].fixed) out->v[k].fixed = "";
       continue;
@@ -383,6 +397,7 @@ static int match_pkg(const sc_vulndb *db, const char *eco, const char *name, con
     int use_aff = a->sev != SC_SEV_UNKNOWN && a->v->score_own < 0;
     h->sev = use_aff ? a->sev : a->v->sev;
     h->score = a->v->score;
+    h->unsure = unsure;
   }
   return 0;
 }
@@ -398,6 +413,7 @@ void sc_finding_list_free(sc_finding_list *l) {
   free(l->v);
   free(l->layer);
   free(l->purl);
+  sc_strlist_free(&l->notes);
   if (l->arena) arena_free(l->arena);
   free(l->arena);
   memset(l, 0, sizeof(*l));
@@ -572,6 +588,17 @@ static int match_cached(const sc_vulndb *db, memo *mm, const char *eco, const ch
   return rv;
 }
 
+/* Records a finding matched by caution (see sc_finding_list.unsure). */
+static int note_unsure(sc_finding_list *out, const char *eco, const sc_package *p, const char *id) {
+  out->unsure++;
+  if (out->notes.n >= SC_MATCH_MAX_NOTES) return 0;
+  char buf[SC_VERSION_MAX + 2 * SC_OSV_MAX_NAME + 128];
+  snprintf(buf, sizeof(buf), "%s %s %s: version not comparable (%s): counted as affected by %s", eco,
+           p->name ? p->name : "", p->version ? p->version : "", sc_vscheme_name(sc_vscheme_for_ecosystem(eco)),
+           id);
+  return sc_strlist_add(&out->notes, buf);
+}
+
 static int match_inv(const sc_vulndb *db, memo *mm, const sc_inventory *inv,
                      const char *const *pkg_layer, sc_finding_list *out) {
   char eco[SC_OSV_MAX_NAME], name[SC_OSV_MAX_NAME];
@@ -587,6 +614,7 @@ static int match_inv(const sc_vulndb *db, memo *mm, const sc_inventory *inv,
       rv = list_add(out, v->id, v->aliases, v->naliases, p->ecosystem, p->name, p->version,
                     h->v[k].fixed, h->v[k].sev, h->v[k].score, pkg_layer ? pkg_layer[i] : "",
                     p->purl);
+      if (!rv && h->v[k].unsure) rv = note_unsure(out, eco, p, v->id);
     }
     free(tmp.v);
     if (rv) return rv;

@@ -36,6 +36,7 @@
 #include "sc_store.h"
 
 #define SC_MATCH_MAX_FINDINGS 1000000 /* per image */
+#define SC_MATCH_MAX_NOTES 100         /* notes about unparsable versions, per list */
 
 struct sc_match_arena;
 
@@ -48,6 +49,15 @@ typedef struct sc_finding_list {
   const char **purl;    /* per finding: package URL, "" unknown */
   size_t n, cap;
   int64_t generation;   /* vulnerability data generation they were computed at */
+  /* Findings matched by caution: a version (installed, or of the OSV range)
+   * that the ecosystem's comparator cannot parse is counted as affected, not
+   * as "not affected".  unsure counts them; notes says which (at most
+   * SC_MATCH_MAX_NOTES), e.g. "Debian:12 foo 1.0~~bad: version not
+   * comparable (dpkg): counted as affected by CVE-...".  Filled when the
+   * findings are computed (sc_match_inventory, sc_match_store_image), not
+   * when read back from the store. */
+  size_t unsure;
+  sc_strlist notes;
   int borrow;           /* internal: strings not copied (sc_match_rematch_all) */
   struct sc_match_arena *arena;
 } sc_finding_list;

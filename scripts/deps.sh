@@ -1,5 +1,7 @@
 #!/bin/sh
 # Installs what customs needs to build, run and be tested (Debian 12, as root).
+# clang-14 and libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes) build tests/fuzz.
+# Idempotent: apt-get install leaves installed packages as they are.
 set -e
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
@@ -8,4 +10,5 @@ apt-get install -y -qq --no-install-recommends \
   libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
   libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
-  sqlite3 jq zstd procps python3 bc >/dev/null
+  sqlite3 jq zstd procps python3 bc \
+  clang-14 libclang-rt-14-dev >/dev/null

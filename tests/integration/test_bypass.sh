@@ -284,6 +284,44 @@ for f in case dup fold; do
     refused "and the tag $f is not served" -H "$ACC" "$CUS_URL/v2/team/mixed/manifests/$f"
 done
 
+# ---- OCI artifacts: not images, but no way around the gate either ----------------------------
+# An artifact (config not an image config) whose blobs are not layers is no
+# runtime's image: it passes, as signatures and SBOMs must.  One whose blob is
+# typed as a layer and is the denied layer is judged like an image: denied.
+EMPTY='{}'
+printf '%s' "$EMPTY" >"$T/empty.json"
+EDIG=sha256:$(sha256sum "$T/empty.json" | cut -d' ' -f1)
+up=$(curl -s -D - -o /dev/null -X POST "$CUS_URL/v2/team/art/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
+case $up in http*) ;; *) up=$CUS_URL$up ;; esac
+sep='?'; case $up in *\?*) sep='&' ;; esac
+curl -s -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$T/empty.json" "$up${sep}digest=$EDIG"
+printf 'signature bytes %s' "$RANDOM" >"$T/sig.bin"
+SDIG=sha256:$(sha256sum "$T/sig.bin" | cut -d' ' -f1)
+up=$(curl -s -D - -o /dev/null -X POST "$CUS_URL/v2/team/art/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
+case $up in http*) ;; *) up=$CUS_URL$up ;; esac
+sep='?'; case $up in *\?*) sep='&' ;; esac
+curl -s -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$T/sig.bin" "$up${sep}digest=$SDIG"
+ECFG="{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"$EDIG\",\"size\":2}"
+printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"application/vnd.example.sig","config":%s,"layers":[{"mediaType":"application/vnd.example.sig.v1","digest":"%s","size":%s}]}' \
+    "$MT" "$ECFG" "$SDIG" "$(stat -c %s "$T/sig.bin")" >"$T/art-ok.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $MT" --data-binary "@$T/art-ok.json" \
+    "$CUS_URL/v2/team/art/manifests/sig")
+is "$code" 201 "an OCI artifact (empty config, non-layer blob) is accepted"
+code=$(curl -s -o "$T/art.body" -D "$T/art.head" -w '%{http_code}' -H "$ACC" "$CUS_URL/v2/team/art/manifests/sig")
+is "$code" 200 "and served: it is not an image, its blob is not a layer"
+ok 'grep -qi "^x-customs-verdict: allow" "$T/art.head"' "with verdict allow"
+# the same artifact shape, but its blob is the denied image's layer, typed as a layer
+printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"application/vnd.example.sig","config":%s,"layers":%s}' \
+    "$MT" "$ECFG" "$BADL" >"$T/art-bad.json"
+for l in $(jq -r '.[].digest' <<<"$BADL"); do
+    curl -s -o /dev/null -X POST "$CUS_URL/v2/team/art/blobs/uploads/?mount=$l&from=team/bad"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $MT" --data-binary "@$T/art-bad.json" \
+    "$CUS_URL/v2/team/art/manifests/ride")
+is "$code" 201 "setup: an artifact carrying the denied layer (mounted) is pushed"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$ACC" "$CUS_URL/v2/team/art/manifests/ride")
+is "$code" 403 "an artifact whose layer-typed blob is the denied layer is denied"
+
 ok 'kill -0 "$CUS_PID"' "customs still running"
 
 # ---- local answers deep in the response path (ASan in CI) ---------------------------------

@@ -127,6 +127,36 @@ static void test_inventory(void) {
   sc_vulndb_free(db);
 }
 
+/* A version the comparator cannot parse is matched conservatively (counted
+ * affected, with a note), never silently "not affected". */
+static void test_unparsable(void) {
+  sc_vulndb *db = NULL;
+  CHECK_INT(sc_vulndb_load(st, &db), 0, "unparsable: load vulndb");
+  static const pk pkgs[] = {
+      {"npm", "npm", "@scope/pkg", "not a version!!", NULL, NULL},   /* SEMVER cannot parse it */
+      {"deb", "Debian:12", "openssl", "3.0.1 1", NULL, NULL},        /* nor dpkg (space) */
+      {"npm", "npm", "multi", "2.1.0", NULL, NULL},                  /* parses: at a fix, clean */
+  };
+  sc_inventory inv;
+  sc_inventory_init(&inv);
+  for (size_t i = 0; i < sizeof(pkgs) / sizeof(pkgs[0]); i++) add(&inv, &pkgs[i]);
+  sc_inventory_finish(&inv);
+  sc_finding_list l;
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_inventory(db, &inv, NULL, &l), 0, "unparsable: match");
+  CHECK(find(&l, "NPM-1", "@scope/pkg") != NULL, "unparsable semver version counted as affected");
+  CHECK(find(&l, "CVE-DEB-1", "openssl") != NULL, "unparsable dpkg version counted as affected");
+  CHECK(find(&l, "MULTI-1", "multi") == NULL, "a version that parses is still judged by the range");
+  CHECK_INT(l.unsure, 2, "two findings by caution");
+  int noted = 0;
+  for (size_t i = 0; i < l.notes.n; i++)
+    noted += strstr(l.notes.v[i], "version not comparable") && (strstr(l.notes.v[i], "NPM-1") || strstr(l.notes.v[i], "CVE-DEB-1"));
+  CHECK_INT(noted, 2, "each has a note (%s)", l.notes.n ? l.notes.v[0] : "none");
+  sc_finding_list_free(&l);
+  sc_inventory_free(&inv);
+  sc_vulndb_free(db);
+}
+
 #define L1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define L2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 #define IMG "sha256:3333333333333333333333333333333333333333333333333333333333333333"
@@ -377,6 +407,7 @@ int main(void) {
     CHECK(rv == 0 && s.added == 1, "import record %zu", i);
   }
   test_inventory();
+  test_unparsable();
   test_store();
   test_merge();
   sc_store_close(st);
