@@ -327,6 +327,12 @@ int px_job_push(px_job *j, const void *data, size_t len) {
     j->last_push_ms = px_now_ms();
   }
   else if (rc != PX_ERR_STATE) {
+    if (rc == PX_ERR_IO)
+      px_warn("scan repo=%s upload=%s: spool write in %s failed: %s (the layer is fetched and scanned later)",
+              j->repo, j->upload_id[0] ? j->upload_id : "-", j->ctx->cfg->spool_dir, strerror(errno));
+    else if (rc == PX_ERR_LIMIT)
+      px_warn("scan repo=%s upload=%s: %s (the layer is fetched and scanned later)", j->repo,
+              j->upload_id[0] ? j->upload_id : "-", j->why[0] ? j->why : "spool cap reached (scan.spool_max_bytes)");
     j->broken = 1;
     if (!j->why[0])
       snprintf(j->why, sizeof(j->why), "%s", rc == PX_ERR_LIMIT ? "spool cap reached" : "spool write failed");

@@ -472,7 +472,11 @@ static int import_zip(imp *c, const char *path, const char *source) {
   struct archive *a = archive_read_new();
   struct archive_entry *e;
   if (!a) return SC_ERR_NOMEM;
-  archive_read_support_format_zip(a);
+  /* Seekable only: the central directory at the end must be there.  The
+   * streaming reader (which format_zip falls back to) takes a zip cut short
+   * by a stopped download as whole, and a partial import could drop
+   * records or withdrawals. */
+  archive_read_support_format_zip_seekable(a);
   int rv = 0;
   if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
     archive_read_free(a);

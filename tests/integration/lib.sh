@@ -435,3 +435,77 @@ blob_upload() {
     rm -f "$hdr"
     echo "${code:-000}"
 }
+
+# ---------------------------------------------------------------------------
+# Fault and load helpers (test_faults.sh, test_load_many.sh, bench/loop_latency.sh)
+# ---------------------------------------------------------------------------
+
+# http_code URL [CURL OPTS...]: print only the HTTP status ("000" when the
+# transport failed). Bounded by -m 30 so a hung server fails the caller.
+http_code() {
+    local url=$1 code
+    shift
+    code=$(curl -s -o /dev/null -m 30 -w '%{http_code}' "$@" "$url" 2>/dev/null)
+    echo "${code:-000}"
+}
+
+# db_integrity DB: what `PRAGMA integrity_check` says ("ok" when intact).
+db_integrity() {
+    sqlite3 "$1" 'PRAGMA integrity_check' 2>&1 | tr '\n' ' ' | sed 's/ $//'
+}
+
+# forget_blob_locations: skopeo remembers where it saw blobs and mounts them
+# across repositories instead of uploading; a test that needs the bytes to
+# flow through customs forgets that first.
+forget_blob_locations() {
+    rm -f /var/lib/containers/cache/blob-info-cache-v1.* \
+        "${HOME:-/root}"/.local/share/containers/cache/blob-info-cache-v1.* 2>/dev/null
+    return 0
+}
+
+# skopeo_push OCI_DIR TAG HOSTPORT REPO:TAG [SECS]: push an OCI layout over
+# cleartext, bounded by SECS (default 120). Output goes to stderr.
+skopeo_push() {
+    timeout "${5:-120}" skopeo copy -q --dest-tls-verify=false "oci:$1:$2" "docker://$3/$4" >&2
+}
+
+# skopeo_pull HOSTPORT REPO:TAG OCI_DIR [SECS]: pull into a fresh OCI layout.
+skopeo_pull() {
+    rm -rf "$3"
+    timeout "${4:-120}" skopeo copy -q --src-tls-verify=false "docker://$1/$2" "oci:$3:x" >&2
+}
+
+# make_osv_set DIR N [PREFIX]: N synthetic OSV records (PREFIX-000001.json...)
+# over made-up Debian, PyPI, npm and Go packages (synthpkg-(i % 5000); Debian:12
+# when i % 4 == 0), each with a range, aliases and a CVSS vector (critical or
+# high, alternating within each ecosystem), so that an import does real work.
+# None of them names a package the fixtures install. Deterministic.
+make_osv_set() {
+    python3 - "$1" "$2" "${3:-SYNTH}" <<'PY'
+import json, os, sys
+out, n, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+os.makedirs(out, exist_ok=True)
+ecos = [("Debian:12", "ECOSYSTEM", "1.%d-1"), ("PyPI", "ECOSYSTEM", "1.%d.0"),
+        ("npm", "SEMVER", "1.%d.0"), ("Go", "SEMVER", "1.%d.0")]
+for i in range(1, n + 1):
+    eco, kind, fix = ecos[i % len(ecos)]
+    rid = "%s-%06d" % (prefix, i)
+    rec = {"schema_version": "1.6.0", "id": rid, "modified": "2030-01-01T00:00:00Z",
+           "aliases": ["CVE-2098-%05d" % i], "summary": "synthetic record %d " % i + "x" * 200,
+           "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:%s/A:N"
+                         % ("H" if (i // 4) % 2 else "L")}],
+           "affected": [{"package": {"ecosystem": eco, "name": "synthpkg-%d" % (i % 5000)},
+                         "ranges": [{"type": kind, "events": [{"introduced": "0"},
+                                                             {"fixed": fix % (i % 97)}]}]}]}
+    with open(os.path.join(out, rid + ".json"), "w") as f:
+        json.dump(rec, f)
+PY
+}
+
+# zip_dir DIR ZIP: zip every *.json of DIR (flat) into ZIP.
+zip_dir() {
+    (cd "$1" && python3 -c 'import sys, zipfile, glob
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
+[z.write(f) for f in sorted(glob.glob("*.json"))]
+z.close()' "$2")
+}
