@@ -360,6 +360,11 @@ static int answer_cached(px_xchg *x, px_hook *h, px_gate_result *r) {
   px_headers_free(&x->resp);
   px_headers_set(&x->resp, "content-type", hit.content_type);
   px_headers_set(&x->resp, "docker-content-digest", h->digest);
+  {
+    char etag[180];
+    snprintf(etag, sizeof(etag), "\"%s\"", h->digest); /* what the registry sends for a manifest */
+    px_headers_set(&x->resp, "etag", etag);
+  }
   px_headers_set(&x->resp, "x-customs-cache", "hit");
   if (apply_verdict(x, h, r) == PX_HOOK_PASS) {
     hdr = x->resp;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* ---- lifetime (see px_xchg.h) ---- */
 
@@ -146,6 +147,14 @@ void px_xchg_respond_local(px_xchg *x, int status, px_headers *h, const char *bo
   snprintf(cl, sizeof(cl), "%zu", len);
   px_headers_set(&x->resp, "content-length", cl);
   px_headers_set(&x->resp, "docker-distribution-api-version", "registry/2.0");
+  {
+    /* as the registry's own answers carry it (RFC 9110 IMF-fixdate) */
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm) && strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm))
+      px_headers_set(&x->resp, "date", date);
+  }
   x->resp_status = status;
   x->resp_cl = (int64_t)len;
   x->resp_has_body = strcmp(x->method, "HEAD") != 0 && status >= 200 && status != 204 && status != 304;

@@ -101,6 +101,8 @@ curl -s -o "$T/byd1" -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST"
 curl -s -D "$T/byd2.h" -o "$T/byd2" -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST"
 is "$(header_value "$T/byd2.h" x-customs-cache)" hit "a repeated GET by digest is served from the manifest cache"
 is "$(sha256_of "$T/byd2")" "$DIGEST" "the cached manifest is byte-exact"
+is "$(header_value "$T/byd2.h" etag)" "\"$DIGEST\"" "the cached answer carries the registry's ETag"
+ok 'grep -qi "^date: " "$T/byd2.h"' "and a Date"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: $MT" -H "Authorization: Bearer other" \
     "$CUS_URL/v2/shop/app/manifests/$DIGEST" -D "$T/byd3.h")
 ok '! grep -qi "x-customs-cache" "$T/byd3.h"' "other credentials never get the cached copy"
