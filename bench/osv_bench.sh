@@ -1,8 +1,8 @@
 #!/bin/bash
 # bench/osv_bench.sh - OSV import and re-match speed.
 #
-#   1. `customs db import` of the real OSV zips (Go, PyPI, Debian from
-#      ../shared/data/osv) into a fresh database, interleaved with a re-import
+#   1. `customs db import` of real OSV zips (Go.zip, PyPI.zip, Debian.zip as
+#      OSV publishes them per ecosystem, in the directory OSV_DIR) into a fresh database, interleaved with a re-import
 #      of the same zips into the filled database (all unchanged): 3 rounds,
 #      medians and peak RSS reported.
 #   2. A synthetic store of IMAGES images x 300 packages (each image = one
@@ -17,7 +17,8 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CUSTOMS_BIN=${CUSTOMS_BIN:-$TOP/customs}
-OSV_DIR=${OSV_DIR:-$TOP/../shared/data/osv}
+OSV_DIR=${OSV_DIR:-}
+[ -n "$OSV_DIR" ] || { echo "set OSV_DIR to a directory holding OSV's Go.zip, PyPI.zip and/or Debian.zip" >&2; exit 2; }
 IMAGES=${1:-10000}
 [ -x "$CUSTOMS_BIN" ] || { echo "customs binary not found: $CUSTOMS_BIN" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is required" >&2; exit 1; }
