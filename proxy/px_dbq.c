@@ -10,13 +10,6 @@
 #include <event2/event.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-/* Nice value of the database threads: matching is CPU work that can wait a
- * few milliseconds, the loop thread (every other request) cannot. */
-#define PX_DBQ_NICE 10
 
 struct px_dbtask {
   px_dbq_fn fn;
@@ -63,9 +56,6 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
 static void *db_thread(void *arg) {
   px_ctx *ctx = arg;
   sc_store *st = NULL;
-  /* Linux: nice applies per thread (best effort; failure changes nothing) */
-  if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), PX_DBQ_NICE) != 0)
-    px_debug("database thread: cannot lower its priority");
   if (sc_store_open(ctx->cfg->db, &st) != 0) {
     px_error("database thread: cannot open %s%s%s", ctx->cfg->db, st ? ": " : "", st ? sc_store_errmsg(st) : "");
     if (st) sc_store_close(st);
