@@ -15,9 +15,10 @@
  * spooled to an unlinked temp file and replayed to each).  Each cataloger
  * runs under an sc_budget (CPU, memory, nested inflation): over it, the
  * layer fails "budget: <cataloger>: <what>" and the walk stops.  Paths,
- * hard links and symlinks follow containerd's unpacking: see "what the
- * runtime sees" below. */
+ * hard links, symlinks, whiteouts and that spool follow containerd's
+ * unpacking: sc_layer_paths.c ("what the runtime sees"). */
 #include "sc_layer.h"
+#include "sc_layer_paths.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -29,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 #ifdef HAVE_ISAL
@@ -46,8 +46,7 @@
 #define OUT_MIN (64u << 10)       /* hand a slot over when less room than this is left */
 #define GZ_HDR_WANT 4096u         /* compressed bytes buffered before a gzip header is parsed */
 #define RATIO_GRACE (64ull << 20) /* the ratio guard starts after this much output */
-#define MAX_CATS 32               /* catalogers (bits of a uint32_t mask) */
-#define SYM_SIZE 64               /* size a symlink's path is offered to match() with */
+#define MAX_CATS SC_LAYER_MAX_CATS /* catalogers (bits of a uint32_t mask) */
 #define MAX_NOTES 64              /* notes one layer may add */
 
 enum { C_NONE, C_GZIP, C_ZSTD };
@@ -124,15 +123,9 @@ typedef struct layer {
   EVP_MD_CTX *hc, *hu; /* compressed, uncompressed */
   int notes;
   int stop;     /* the layer failed in a way that ends the walk (budget, links) */
-  uint64_t n_dotdot, n_abs;
   sc_budget bud[MAX_CATS]; /* per cataloger, for the whole layer */
   uint64_t nested_left;    /* bytes nested archives may still inflate, all catalogers */
-  struct frec *recs;       /* symlinks and cataloged files of this layer, by path */
-  size_t rcap, rn, rbytes;
-  char **syms;             /* symlinks at paths a cataloger reads, checked at the end */
-  size_t nsyms, symcap;
-  char *scratch, *scratch2; /* pathcap bytes each, for link resolution */
-  size_t pathcap;
+  sc_lpaths lp;            /* names, links, the spool (sc_layer_paths.c) */
 } layer;
 
 static void vrecord(perr *e, int status, const char *fmt, va_list ap) {
@@ -602,368 +595,27 @@ static void run_cat(layer *L, int ci, const char *path, sc_reader *r) {
   if (rv && !L->res->status) note(L, "%s: %s: %s", c->name, path, errname(rv));
 }
 
-/* ---- what the runtime sees: paths, links ------------------------------------
- * containerd (archive/tar.go Apply) cleans every name, resolves its parent
- * directory inside the root (fs.RootPath: symlinks followed, ".." stops at
- * the root, so "../../x" and "/x" both land at "x"), and makes a hard link to
- * RootPath(root, linkname), which may be a file of a lower layer.  The walk
- * does the same within the layer: names are cleaned and clamped to the
- * root, parents are resolved through this layer's symlinks (symlinks of
- * lower layers cannot be seen from here), a hard link is cataloged as its
- * target's content at its own path, and a symlink at a path a cataloger
- * reads must point at a path the same catalogers read.  Whatever cannot be
- * brought to a cataloger fails the layer; nothing is skipped silently. */
+/* ---- regular files and entries ---------------------------------------------
+ * Names, links, whiteouts and the spool for big files shared by several
+ * catalogers are sc_layer_paths.c ("what the runtime sees"); here a regular
+ * file's content is streamed or held and handed to the catalogers. */
 
-#define LINK_HOPS 40                     /* symlinks followed per name (Linux MAXSYMLINKS) */
-#define LINKS_MAX_BYTES (64ull << 20)    /* symlink and file records of one layer */
-#define SPOOL_MAX_BYTES (4ull << 30)     /* a file over max_file_read wanted by several catalogers */
-
-typedef struct frec {
-  char *path;    /* key (cleaned, resolved) */
-  char *target;  /* symlink: its target as written; NULL for a cataloged file */
-  char *origin;  /* file: path its inventory items are recorded under */
-  uint32_t mask; /* file: catalogers run on the content */
-  int64_t size;
-  mode_t mode;
-} frec;
-
-static uint64_t fnv1a(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
-/* Open addressing; deleted records keep their slot with path "" */
-static frec *rec_find(layer *L, const char *path) {
-  if (!L->rcap) return NULL;
-  for (size_t i = fnv1a(path) & (L->rcap - 1);; i = (i + 1) & (L->rcap - 1)) {
-    frec *r = &L->recs[i];
-    if (!r->path) return NULL;
-    if (strcmp(r->path, path) == 0) return r;
-  }
-}
-
-static void rec_clear(frec *r) {
-  free(r->target);
-  free(r->origin);
-  r->target = r->origin = NULL;
-  r->mask = 0;
-}
-
-/* The record for path, created empty when missing; NULL when out of memory
- * or over LINKS_MAX_BYTES (then the layer has failed). */
-static frec *rec_get(layer *L, const char *path) {
-  frec *r = rec_find(L, path);
-  if (r) {
-    rec_clear(r);
-    return r;
-  }
-  size_t len = strlen(path) + 1;
-  L->rbytes += len + sizeof(frec);
-  if (L->rbytes > LINKS_MAX_BYTES) {
-    fail(L, SC_ERR_LIMIT, "budget: layer: link and file records over %llu bytes", LINKS_MAX_BYTES);
-    L->stop = 1;
-    return NULL;
-  }
-  if ((L->rn + 1) * 2 > L->rcap) {
-    size_t ncap = L->rcap ? L->rcap * 2 : 256;
-    frec *nv = calloc(ncap, sizeof(*nv));
-    if (!nv) return (void)(L->nomem = 1), NULL;
-    for (size_t i = 0; i < L->rcap; i++) {
-      if (!L->recs[i].path) continue;
-      size_t j = fnv1a(L->recs[i].path) & (ncap - 1);
-      while (nv[j].path) j = (j + 1) & (ncap - 1);
-      nv[j] = L->recs[i];
-    }
-    free(L->recs);
-    L->recs = nv;
-    L->rcap = ncap;
-  }
-  size_t i = fnv1a(path) & (L->rcap - 1);
-  while (L->recs[i].path) i = (i + 1) & (L->rcap - 1);
-  r = &L->recs[i];
-  if (!(r->path = strdup(path))) return (void)(L->nomem = 1), NULL;
-  L->rn++;
-  return r;
-}
-
-static void recs_free(layer *L) {
-  for (size_t i = 0; i < L->rcap; i++) {
-    rec_clear(&L->recs[i]);
-    free(L->recs[i].path);
-  }
-  free(L->recs);
-  for (size_t i = 0; i < L->nsyms; i++) free(L->syms[i]);
-  free(L->syms);
-}
-
-/* Lexically normalises a tar path into out ("a/b/c") relative to the root:
- * strips leading "/" and "./", folds "." and "..", and a ".." at the root
- * stays at the root, as containerd does.  *climbed is set when it did.
- * Returns 0, 1 for an empty result (the root), -1 when out is too small. */
-static int norm_path(const char *in, char *out, size_t cap, int *abs, int *climbed) {
-  size_t n = 0;
-  *abs = in[0] == '/';
-  *climbed = 0;
-  while (*in) {
-    while (*in == '/') in++;
-    const char *e = in;
-    while (*e && *e != '/') e++;
-    size_t len = (size_t)(e - in);
-    if (len == 0) break;
-    if (len == 1 && in[0] == '.') {
-      /* skip */
-    } else if (len == 2 && in[0] == '.' && in[1] == '.') {
-      if (n == 0) *climbed = 1;
-      while (n > 0 && out[n - 1] != '/') n--;
-      if (n > 0) n--; /* the separator */
-    } else {
-      if (n + len + 2 > cap) return -1;
-      if (n) out[n++] = '/';
-      memcpy(out + n, in, len);
-      n += len;
-    }
-    in = e;
-  }
-  out[n] = '\0';
-  return n == 0;
-}
-
-/* Resolves the symlinks of this layer in path (cleaned, in place, cap
- * bytes): in every parent directory, and in the last component too when
- * `last`.  0, or -1 (too many hops, or too long: the runtime fails too). */
-static int resolve(layer *L, char *path, size_t cap, int last) {
-  char *tmp = L->scratch;
-  for (int hops = 0;;) {
-    size_t n = strlen(path), i;
-    frec *hit = NULL;
-    for (i = 0; i <= n; i++) {
-      if (path[i] != '/' && path[i] != '\0') continue;
-      if (path[i] == '\0' && !last) break;
-      char c = path[i];
-      path[i] = '\0';
-      frec *r = rec_find(L, path);
-      path[i] = c;
-      if (r && r->target) {
-        hit = r;
-        break;
-      }
-    }
-    if (!hit) return 0;
-    if (++hops > LINK_HOPS) return -1;
-    /* the link at path[0..i) becomes its target, relative to its directory */
-    const char *dir_end = memrchr(path, '/', i);
-    size_t dl = hit->target[0] == '/' || !dir_end ? 0 : (size_t)(dir_end - path);
-    if (dl + strlen(hit->target) + (n - i) + 3 > cap) return -1;
-    int k = snprintf(tmp, cap, "%.*s%s%s%s", (int)dl, path, dl ? "/" : "", hit->target, path + i);
-    if (k < 0 || (size_t)k >= cap) return -1;
-    int abs, climbed;
-    if (norm_path(tmp, path, cap, &abs, &climbed) < 0) return -1;
-  }
-}
-
-/* Copies the inventory items recorded under `from` to `to` (a hard link:
- * the same content at another path). */
-static void copy_items(layer *L, const char *from, const char *to) {
-  sc_inventory *inv = L->inv;
-  size_t fl = strlen(from), npkgs = inv->npkgs, nsec = inv->nsecrets;
-  for (size_t i = 0; i < npkgs && !L->nomem; i++) {
-    const char *p = inv->pkgs[i].path;
-    if (!p || strncmp(p, from, fl) != 0 || (p[fl] && strncmp(p + fl, "!/", 2) != 0)) continue;
-    size_t cap = strlen(to) + strlen(p + fl) + 1;
-    char *np = malloc(cap);
-    if (!np) return (void)(L->nomem = 1);
-    snprintf(np, cap, "%s%s", to, p + fl);
-    sc_package pk = inv->pkgs[i];
-    pk.path = np;
-    pk.purl = NULL;
-    if (sc_inventory_add_package(inv, &pk)) L->nomem = 1;
-    free(np);
-  }
-  for (size_t i = 0; i < nsec && !L->nomem; i++) {
-    if (strcmp(inv->secrets[i].path, from) != 0) continue;
-    char *rule = strdup(inv->secrets[i].rule);
-    if (!rule || sc_inventory_add_secret(inv, to, rule, inv->secrets[i].line)) L->nomem = 1;
-    free(rule);
-  }
-}
-
-/* Catalogers (bits) that read a file at path with this size and mode. */
-static uint32_t wanted(const char *path, int64_t size, mode_t mode) {
-  uint32_t w = 0;
-  for (int i = 0; sc_catalogers[i] && i < MAX_CATS; i++)
-    if (sc_catalogers[i]->match(path, size, mode)) w |= 1u << i;
-  return w;
-}
-
-static const char *first_name(uint32_t m) {
-  for (int i = 0; sc_catalogers[i] && i < MAX_CATS; i++)
-    if (m & (1u << i)) return sc_catalogers[i]->name;
-  return "?";
-}
-
-static void hardlink(layer *L, const char *path, const char *linkname) {
-  char *t = L->scratch2;
-  int abs, climbed;
-  if (norm_path(linkname, t, L->pathcap, &abs, &climbed) < 0 || resolve(L, t, L->pathcap, 1) < 0)
-    return fail(L, SC_ERR_FORMAT, "hard link %s: target %s does not resolve", path, linkname);
-  frec *tr = rec_find(L, t);
-  int64_t size = tr && !tr->target ? tr->size : 0;
-  mode_t mode = tr && !tr->target ? tr->mode : (mode_t)(S_IFREG | 0644);
-  uint32_t w = wanted(path, size, mode);
-  if (!tr || tr->target || !tr->origin) {
-    if (w) fail(L, SC_ERR_FORMAT, "hard link %s -> %s: target not read by %s in this layer", path, t, first_name(w));
-    return;
-  }
-  if (w & ~tr->mask) {
-    fail(L, SC_ERR_FORMAT, "hard link %s -> %s: target not read by %s", path, t, first_name(w & ~tr->mask));
-    return;
-  }
-  char *origin = strdup(tr->origin);
-  uint32_t mask = tr->mask;
-  if (!origin) return (void)(L->nomem = 1);
-  if (w) {
-    if (sc_strlist_add(&L->inv->cataloged, path) == SC_ERR_NOMEM) L->nomem = 1;
-    copy_items(L, origin, path);
-  }
-  frec *r = rec_get(L, path); /* may move tr */
-  if (!r) return free(origin);
-  r->origin = origin;
-  r->mask = mask;
-  r->size = size;
-  r->mode = mode;
-}
-
-static void symlink_entry(layer *L, const char *path, const char *target) {
-  frec *r = rec_get(L, path);
-  if (!r) return;
-  if (!(r->target = strdup(target))) return (void)(L->nomem = 1);
-  /* checked at the end, when every link of the layer is known */
-  if (!wanted(path, SYM_SIZE, S_IFREG | 0644)) return;
-  if (L->nsyms == L->symcap) {
-    size_t nc = L->symcap ? L->symcap * 2 : 16;
-    char **nv = realloc(L->syms, nc * sizeof(*nv));
-    if (!nv) return (void)(L->nomem = 1);
-    L->syms = nv;
-    L->symcap = nc;
-  }
-  if (!(L->syms[L->nsyms] = strdup(path))) return (void)(L->nomem = 1);
-  L->nsyms++;
-}
-
-/* A symlink at a path a cataloger reads: the runtime reads the target, so
- * the target's path must be one the same catalogers read (the content is
- * then cataloged there, in this layer or the one that has it).  go and
- * secrets are left out: they pick files by content and mode, not path, and
- * the target, being what runs or what is read, is picked by them itself. */
-static void check_symlinks(layer *L) {
-  uint32_t by_content = 0;
-  for (int i = 0; sc_catalogers[i] && i < MAX_CATS; i++)
-    if (sc_catalogers[i] == &sc_cat_go || sc_catalogers[i] == &sc_cat_secrets) by_content |= 1u << i;
-  for (size_t i = 0; i < L->nsyms && !L->res->status; i++) {
-    const char *path = L->syms[i];
-    frec *r = rec_find(L, path);
-    if (!r || !r->target) continue; /* replaced later in the layer */
-    uint32_t w = wanted(path, SYM_SIZE, S_IFREG | 0644) & ~by_content;
-    if (!w) continue;
-    char *t = L->scratch2;
-    snprintf(t, L->pathcap, "%s", path);
-    if (resolve(L, t, L->pathcap, 1) < 0) {
-      fail(L, SC_ERR_FORMAT, "symlink %s: target %s does not resolve", path, r->target);
-      return;
-    }
-    frec *tr = rec_find(L, t);
-    uint32_t got = tr && !tr->target && tr->origin ? tr->mask : wanted(t, SYM_SIZE, S_IFREG | 0644);
-    if (w & ~got)
-      fail(L, SC_ERR_FORMAT, "symlink %s -> %s: target not read by %s", path, t, first_name(w & ~got));
-  }
-}
-
-/* ---- regular files ------------------------------------------------------------ */
-
-typedef struct fdrd {
-  int fd;
-} fdrd;
-
-static ssize_t fd_read(void *ctx, void *buf, size_t len) {
-  fdrd *f = ctx;
-  for (;;) {
-    ssize_t n = read(f->fd, buf, len);
-    if (n >= 0) return n;
-    if (errno != EINTR) return SC_ERR_IO;
-  }
-}
-
-/* A file over max_file_read that several catalogers want: spooled to an
- * unlinked temp file and replayed to each of them. */
-static void spool_to_all(layer *L, struct archive *a, const char *path, const int *want, int nw) {
-  const char *dir = getenv("TMPDIR");
-  char tmpl[4096];
-  snprintf(tmpl, sizeof(tmpl), "%s/customs-spool-XXXXXX", dir && *dir ? dir : "/tmp");
-  int fd = mkstemp(tmpl);
-  if (fd < 0) return fail(L, SC_ERR_IO, "%s: no temp file to share it between catalogers", path);
-  unlink(tmpl);
-  char *buf = malloc(65536);
-  uint64_t total = 0;
-  int ok = buf != NULL;
-  if (!buf) L->nomem = 1;
-  while (ok) {
-    la_ssize_t n = archive_read_data(a, buf, 65536);
-    if (n == 0) break;
-    if (n < 0) {
-      fail(L, SC_ERR_FORMAT, "%s: unreadable entry", path);
-      ok = 0;
-      break;
-    }
-    total += (uint64_t)n;
-    if (total > SPOOL_MAX_BYTES) {
-      fail(L, SC_ERR_LIMIT, "budget: layer: %s: over %llu bytes for several catalogers", path, SPOOL_MAX_BYTES);
-      ok = 0;
-      break;
-    }
-    for (la_ssize_t w = 0; w < n && ok;) {
-      ssize_t m = write(fd, buf + w, (size_t)(n - w));
-      if (m < 0 && errno == EINTR) continue;
-      if (m <= 0) {
-        fail(L, SC_ERR_IO, "%s: spooling for several catalogers failed", path);
-        ok = 0;
-      }
-      w += m;
-    }
-  }
-  free(buf);
-  for (int i = 0; ok && i < nw && !L->stop; i++) {
-    if (lseek(fd, 0, SEEK_SET) != 0) {
-      fail(L, SC_ERR_IO, "%s: spool rewind failed", path);
-      break;
-    }
-    fdrd f = {fd};
-    sc_reader r = {fd_read, &f};
-    run_cat(L, want[i], path, &r);
-  }
-  close(fd);
-}
+static void run_cb(void *ctx, int ci, const char *path, sc_reader *r) { run_cat(ctx, ci, path, r); }
 
 static void regular(layer *L, struct archive *a, const char *path, int64_t size, mode_t mode) {
   int want[MAX_CATS], nw = 0;
-  uint32_t mask = wanted(path, size, mode);
+  uint32_t mask = sc_lpaths_wanted(path, size, mode);
   for (int i = 0; i < MAX_CATS; i++)
     if (mask & (1u << i)) want[nw++] = i;
   if (nw == 0) return;
-  frec *r = rec_get(L, path);
-  if (!r) return;
-  if (!(r->origin = strdup(path))) return (void)(L->nomem = 1);
-  r->mask = mask;
-  r->size = size;
-  r->mode = mode;
-  if (sc_strlist_add(&L->inv->cataloged, path) == SC_ERR_NOMEM) return (void)(L->nomem = 1);
+  if (sc_lpaths_file(&L->lp, path, mask, size, mode)) return;
 
   if (nw == 1) { /* streamed, whatever its size */
     sc_reader r1 = {ar_read, a};
     run_cat(L, want[0], path, &r1);
     return;
   }
-  if (size < 0 || (uint64_t)size > L->lim->max_file_read) return spool_to_all(L, a, path, want, nw);
+  if (size < 0 || (uint64_t)size > L->lim->max_file_read) return sc_lpaths_spool(&L->lp, a, path, mask);
   char *buf = NULL;
   size_t len = 0;
   sc_reader ar = {ar_read, a};
@@ -983,85 +635,19 @@ static void regular(layer *L, struct archive *a, const char *path, int64_t size,
   free(buf);
 }
 
-/* ---- entries --------------------------------------------------------------- */
-
-static void whiteout(layer *L, const char *path, const char *base) {
-  size_t dirlen = (size_t)(base - path);
-  if (dirlen) dirlen--; /* drop the "/" */
-  const char *name = base + 4;
-  int rv;
-  if (strcmp(base, ".wh..wh..opq") == 0) {
-    char *dir = strndup(path, dirlen);
-    if (!dir) return (void)(L->nomem = 1);
-    rv = sc_strlist_add(&L->inv->opaque, dir);
-    free(dir);
-  } else {
-    if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return;
-    size_t cap = dirlen + strlen(name) + 2;
-    char *p = malloc(cap);
-    if (!p) return (void)(L->nomem = 1);
-    if (dirlen)
-      snprintf(p, cap, "%.*s/%s", (int)dirlen, path, name);
-    else
-      snprintf(p, cap, "%s", name);
-    rv = sc_strlist_add(&L->inv->whiteouts, p);
-    free(p);
-  }
-  if (rv == SC_ERR_NOMEM) L->nomem = 1;
-}
-
-static void entry(layer *L, struct archive *a, struct archive_entry *ae, char *path, size_t pathcap) {
-  const char *raw = archive_entry_pathname(ae);
-  if (!raw) raw = archive_entry_pathname_utf8(ae);
-  if (!raw)
-    return fail(L, SC_ERR_FORMAT, "entry %llu: unreadable name", (unsigned long long)L->res->entries);
-  if (strlen(raw) > L->lim->max_name)
-    return fail(L, SC_ERR_LIMIT, "entry %llu: name over %zu bytes", (unsigned long long)L->res->entries,
-                L->lim->max_name);
-  int abs, climbed;
-  int nr = norm_path(raw, path, pathcap, &abs, &climbed);
-  if (nr < 0) return fail(L, SC_ERR_LIMIT, "entry %llu: name too long", (unsigned long long)L->res->entries);
-  if (nr > 0) return; /* the root itself */
-  if (climbed) L->n_dotdot++;
-  if (abs) L->n_abs++;
-  if (resolve(L, path, pathcap, 0) < 0)
-    return fail(L, SC_ERR_FORMAT, "%s: too many symlinks in its path", raw);
-
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  if (strncmp(base, ".wh.", 4) == 0) return whiteout(L, path, base);
-  frec *old = rec_find(L, path);
-  if (old) rec_clear(old); /* replaced: no longer a link or a cataloged file */
-  const char *hl = archive_entry_hardlink(ae);
-  if (hl) return hardlink(L, path, hl);
-  switch (archive_entry_filetype(ae)) {
-    case AE_IFLNK: {
-      const char *t = archive_entry_symlink(ae);
-      if (!t) return fail(L, SC_ERR_FORMAT, "%s: symlink without a target", path);
-      return symlink_entry(L, path, t);
-    }
-    case AE_IFREG: {
-      int64_t size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
-      return regular(L, a, path, size, archive_entry_mode(ae));
-    }
-    default:
-      return; /* directories, devices, fifos: nothing to catalog */
-  }
+static void entry(layer *L, struct archive *a, struct archive_entry *ae) {
+  const char *path;
+  if (!sc_lpaths_entry(&L->lp, ae, &path)) return;
+  int64_t size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+  regular(L, a, path, size, archive_entry_mode(ae));
 }
 
 static void walk(layer *L) {
   struct archive *a = archive_read_new();
   if (!a) return (void)(L->nomem = 1);
-  /* resolved names may grow past max_name through symlink targets */
-  size_t pathcap = 2 * L->lim->max_name + 2;
-  char *path = malloc(pathcap);
-  L->pathcap = pathcap;
-  L->scratch = malloc(pathcap);
-  L->scratch2 = malloc(pathcap);
-  if (!path || !L->scratch || !L->scratch2) {
-    free(path);
+  if (sc_lpaths_init(&L->lp)) {
     archive_read_free(a);
-    return (void)(L->nomem = 1);
+    return;
   }
   archive_read_support_format_tar(a);
   archive_read_support_format_gnutar(a);
@@ -1083,12 +669,11 @@ static void walk(layer *L) {
         fail(L, SC_ERR_LIMIT, "more than %llu tar entries", (unsigned long long)L->lim->max_entries);
         break;
       }
-      entry(L, a, ae, path, pathcap);
+      entry(L, a, ae);
       if (L->nomem || L->stop) break;
     }
-    if (!L->nomem && !L->stop && !L->res->status) check_symlinks(L);
+    if (!L->nomem && !L->stop && !L->res->status) sc_lpaths_finish(&L->lp);
   }
-  free(path);
   archive_read_free(a);
 }
 
@@ -1172,6 +757,8 @@ int sc_layer_scan(sc_pull_fn pull, void *ctx, const sc_limits *lim, sc_inventory
   L.res = res;
   L.rg = &R;
   L.nested_left = lim->nested_max_bytes;
+  L.lp = (sc_lpaths){.lim = lim, .inv = inv, .res = res, .nomem = &L.nomem, .stop = &L.stop, .run = run_cb,
+                     .run_ctx = &L};
   for (int i = 0; sc_catalogers[i] && i < MAX_CATS; i++)
     sc_budget_init(&L.bud[i], sc_catalogers[i]->name, lim->cat_cpu_ms, lim->cat_mem_bytes,
                    lim->nested_max_bytes ? &L.nested_left : NULL, lim->nested_max_bytes);
@@ -1216,10 +803,11 @@ int sc_layer_scan(sc_pull_fn pull, void *ctx, const sc_limits *lim, sc_inventory
     hex_digest(L.hu, res->diff_id);
   }
   if (P.pull_err) res->digest[0] = '\0';
-  if (L.n_dotdot)
+  if (L.lp.n_dotdot)
     note(&L, "layer: %llu entries climbing above the root with \"..\" (read at the root, as containerd does)",
-         (unsigned long long)L.n_dotdot);
-  if (L.n_abs) note(&L, "layer: %llu entries with absolute paths (read relative to the root)", (unsigned long long)L.n_abs);
+         (unsigned long long)L.lp.n_dotdot);
+  if (L.lp.n_abs)
+    note(&L, "layer: %llu entries with absolute paths (read relative to the root)", (unsigned long long)L.lp.n_abs);
   rv = P.pull_err ? SC_ERR_IO : L.nomem ? SC_ERR_NOMEM : 0;
 out:
   if (rv == SC_ERR_NOMEM && !res->status) {
@@ -1241,9 +829,7 @@ out:
   EVP_MD_CTX_free(L.hu);
   for (int i = 0; i < SLOTS; i++) free(R.buf[i]);
   for (int i = 0; i < ISLOTS; i++) free(R.ibuf[i]);
-  recs_free(&L);
-  free(L.scratch);
-  free(L.scratch2);
+  sc_lpaths_free(&L.lp);
   return rv;
 }
 

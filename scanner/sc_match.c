@@ -413,6 +413,7 @@ void sc_finding_list_free(sc_finding_list *l) {
   free(l->v);
   free(l->layer);
   free(l->purl);
+  free(l->flags);
   sc_strlist_free(&l->notes);
   if (l->arena) arena_free(l->arena);
   free(l->arena);
@@ -430,17 +431,33 @@ static int list_grow(sc_finding_list *l) {
   if (la) l->layer = la;
   const char **pu = realloc(l->purl, nc * sizeof(char *));
   if (pu) l->purl = pu;
-  if (!v || !la || !pu) return SC_ERR_NOMEM;
+  uint8_t *fl = realloc(l->flags, nc);
+  if (fl) l->flags = fl;
+  if (!v || !la || !pu || !fl) return SC_ERR_NOMEM;
   l->cap = nc;
   return 0;
 }
 
-/* Appends one finding; every string is copied into the list's arena. */
+/* Counts a finding matched by caution and says which (see
+ * sc_finding_list.unsure). */
+static int note_unsure(sc_finding_list *l, const char *eco, const char *pkg, const char *version, const char *id) {
+  l->unsure++;
+  if (l->notes.n >= SC_MATCH_MAX_NOTES) return 0;
+  char buf[SC_VERSION_MAX + 2 * SC_OSV_MAX_NAME + 128];
+  snprintf(buf, sizeof(buf), "%s %s %s: version not comparable (%s): counted as affected by %s", eco ? eco : "",
+           pkg ? pkg : "", version ? version : "", sc_vscheme_name(sc_vscheme_for_ecosystem(eco)), id);
+  return sc_strlist_add(&l->notes, buf);
+}
+
+/* Appends one finding; every string is copied into the list's arena.
+ * unsure: matched by caution (SC_FINDING_UNSURE, counted and noted). */
 static int list_add(sc_finding_list *l, const char *id, const char *const *aliases, size_t nal,
                     const char *eco, const char *pkg, const char *version, const char *fixed, int sev,
-                    double score, const char *layer, const char *purl) {
+                    double score, const char *layer, const char *purl, int unsure) {
   int rv = list_grow(l);
   if (rv) return rv;
+  l->flags[l->n] = unsure ? SC_FINDING_UNSURE : 0;
+  if (unsure && (rv = note_unsure(l, eco, pkg, version, id))) return rv;
   if (l->borrow) { /* re-match: strings outlive the list (vulndb, inventory) */
     sc_finding *f = &l->v[l->n];
     *f = (sc_finding){id, aliases, nal, eco ? eco : "", pkg ? pkg : "", version ? version : "",
@@ -497,24 +514,28 @@ static int list_sort(sc_finding_list *l) {
   sortref *r = malloc(l->n * sizeof(*r));
   sc_finding *v = malloc(l->n * sizeof(*v));
   const char **la = malloc(l->n * sizeof(char *)), **pu = malloc(l->n * sizeof(char *));
+  uint8_t *fl = malloc(l->n);
   int rv = SC_ERR_NOMEM;
-  if (r && v && la && pu) {
+  if (r && v && la && pu && fl) {
     for (size_t i = 0; i < l->n; i++) r[i] = (sortref){l, i};
     qsort(r, l->n, sizeof(*r), cmp_ref);
     for (size_t i = 0; i < l->n; i++) {
       v[i] = l->v[r[i].i];
       la[i] = l->layer[r[i].i];
       pu[i] = l->purl[r[i].i];
+      fl[i] = l->flags[r[i].i];
     }
     memcpy(l->v, v, l->n * sizeof(*v));
     memcpy(l->layer, la, l->n * sizeof(char *));
     memcpy(l->purl, pu, l->n * sizeof(char *));
+    memcpy(l->flags, fl, l->n);
     rv = 0;
   }
   free(r);
   free(v);
   free(la);
   free(pu);
+  free(fl);
   return rv;
 }
 
@@ -588,17 +609,6 @@ static int match_cached(const sc_vulndb *db, memo *mm, const char *eco, const ch
   return rv;
 }
 
-/* Records a finding matched by caution (see sc_finding_list.unsure). */
-static int note_unsure(sc_finding_list *out, const char *eco, const sc_package *p, const char *id) {
-  out->unsure++;
-  if (out->notes.n >= SC_MATCH_MAX_NOTES) return 0;
-  char buf[SC_VERSION_MAX + 2 * SC_OSV_MAX_NAME + 128];
-  snprintf(buf, sizeof(buf), "%s %s %s: version not comparable (%s): counted as affected by %s", eco,
-           p->name ? p->name : "", p->version ? p->version : "", sc_vscheme_name(sc_vscheme_for_ecosystem(eco)),
-           id);
-  return sc_strlist_add(&out->notes, buf);
-}
-
 static int match_inv(const sc_vulndb *db, memo *mm, const sc_inventory *inv,
                      const char *const *pkg_layer, sc_finding_list *out) {
   char eco[SC_OSV_MAX_NAME], name[SC_OSV_MAX_NAME];
@@ -613,8 +623,7 @@ static int match_inv(const sc_vulndb *db, memo *mm, const sc_inventory *inv,
       const vinfo *v = h->v[k].v;
       rv = list_add(out, v->id, v->aliases, v->naliases, p->ecosystem, p->name, p->version,
                     h->v[k].fixed, h->v[k].sev, h->v[k].score, pkg_layer ? pkg_layer[i] : "",
-                    p->purl);
-      if (!rv && h->v[k].unsure) rv = note_unsure(out, eco, p, v->id);
+                    p->purl, h->v[k].unsure);
     }
     free(tmp.v);
     if (rv) return rv;
@@ -938,6 +947,8 @@ static int make_set(ctx *c, const lent *e, const char *key, const sc_osinfo *os,
       h = mix(mix(h, hv->v[i].v->id), hv->v[i].fixed);
       h = (h ^ (uint64_t)(hv->v[i].sev + 2)) * 1099511628211ull;
       h = (h ^ (uint64_t)(int64_t)(hv->v[i].score * 100)) * 1099511628211ull;
+      /* only when set: sets without such a hit keep their pre-schema-5 hash */
+      if (hv->v[i].unsure) h = (h ^ 0x75) * 1099511628211ull;
     }
   }
   free(eco);
@@ -974,6 +985,7 @@ static int set_json(sbuf *b, const lent *e, const lset *s) {
       sb_str(b, x->fixed);
       sb_fmt(b, ",%lld,", x->sev);
       sb_num(b, x->score);
+      if (x->unsure) sb_put(b, ",1", 2); /* 5th item only when set (schema 5) */
       sb_put(b, "]", 1);
     }
     sb_put(b, "]]", 2);
@@ -1154,7 +1166,7 @@ static int emit_image(const iview *v, sc_finding_list *out) {
       for (size_t j = 0; !rv && j < lp->h->n; j++) {
         const hit *x = &lp->h->v[j];
         rv = list_add(out, x->v->id, x->v->aliases, x->v->naliases, lp->eco, p->name, p->version, x->fixed,
-                      x->sev, x->score, v->dig[i], lp->purl);
+                      x->sev, x->score, v->dig[i], lp->purl, x->unsure);
       }
     }
   }
@@ -1338,10 +1350,13 @@ static int add_set(sqlite3_stmt *al, const char *layer, size_t idx, const char *
     for (size_t k = 0; !rv && k < json_array_size(hs); k++) {
       const json_t *h = json_array_get(hs, k);
       const char *id = json_string_value(json_array_get(h, 0)), *fixed = json_string_value(json_array_get(h, 1));
-      if (!id || !fixed) {
+      /* [id, fixed, severity, score(, 1 = matched by caution)] */
+      const json_t *uj = json_array_get(h, 4);
+      if (!id || !fixed || (uj && !json_is_integer(uj))) {
         rv = SC_ERR_FORMAT;
         break;
       }
+      int unsure = uj && json_integer_value(uj) != 0;
       json_t *aj = NULL;
       if (sqlite3_bind_text(al, 1, id, -1, SQLITE_TRANSIENT)) rv = SC_ERR_DB;
       else if (sqlite3_step(al) == SQLITE_ROW && T(al, 0)) aj = json_loads(T(al, 0), 0, NULL);
@@ -1352,7 +1367,7 @@ static int add_set(sqlite3_stmt *al, const char *layer, size_t idx, const char *
         if (!(av[a] = json_string_value(json_array_get(aj, a)))) av[a] = "";
       if (!rv)
         rv = list_add(out, id, av, na, eco, name, ver, fixed, (int)json_integer_value(json_array_get(h, 2)),
-                      json_number_value(json_array_get(h, 3)), layer, purl);
+                      json_number_value(json_array_get(h, 3)), layer, purl, unsure);
       free(av);
       json_decref(aj);
       sqlite3_reset(al);

@@ -10,7 +10,8 @@
  * lowest `fixed` above the installed version among the ranges that affect
  * it, "" when there is none.
  *
- * Findings are stored per (layer, OS of the image) in table layer_findings:
+ * Findings are stored per (layer, OS of the image) in table layer_findings
+ * (with the SC_FINDING_UNSURE fact of each):
  * a package's findings depend only on the package and the OS, so images
  * sharing a base layer share its stored set.  matched_images holds, per
  * image, the generation it was matched at, its OS key and the packages its
@@ -37,6 +38,7 @@
 
 #define SC_MATCH_MAX_FINDINGS 1000000 /* per image */
 #define SC_MATCH_MAX_NOTES 100         /* notes about unparsable versions, per list */
+#define SC_FINDING_UNSURE 0x1u         /* sc_finding_list.flags: matched by caution (see unsure) */
 
 struct sc_match_arena;
 
@@ -47,15 +49,17 @@ typedef struct sc_finding_list {
   sc_finding *v;
   const char **layer;   /* per finding: layer digest that brought the package, "" unknown */
   const char **purl;    /* per finding: package URL, "" unknown */
+  uint8_t *flags;       /* per finding: SC_FINDING_* bits */
   size_t n, cap;
   int64_t generation;   /* vulnerability data generation they were computed at */
   /* Findings matched by caution: a version (installed, or of the OSV range)
    * that the ecosystem's comparator cannot parse is counted as affected, not
-   * as "not affected".  unsure counts them; notes says which (at most
-   * SC_MATCH_MAX_NOTES), e.g. "Debian:12 foo 1.0~~bad: version not
-   * comparable (dpkg): counted as affected by CVE-...".  Filled when the
-   * findings are computed (sc_match_inventory, sc_match_store_image), not
-   * when read back from the store. */
+   * as "not affected".  Such a finding has SC_FINDING_UNSURE in flags;
+   * unsure counts them; notes says which (at most SC_MATCH_MAX_NOTES), e.g.
+   * "Debian:12 foo 1.0~~bad: version not comparable (dpkg): counted as
+   * affected by CVE-...".  The flag is stored with the finding (5th item of
+   * a stored hit, schema 5), so a list read back from the store has all
+   * three as well. */
   size_t unsure;
   sc_strlist notes;
   int borrow;           /* internal: strings not copied (sc_match_rematch_all) */
@@ -67,6 +71,10 @@ void sc_finding_list_free(sc_finding_list *l);
 /* fixable: a fixed version exists */
 static inline int sc_finding_fixable(const sc_finding *f) {
   return f->fixed_version && f->fixed_version[0];
+}
+/* finding i of l was matched by caution (its version is not comparable) */
+static inline int sc_finding_unsure(const sc_finding_list *l, size_t i) {
+  return l && l->flags && i < l->n && (l->flags[i] & SC_FINDING_UNSURE);
 }
 
 typedef struct sc_vulndb sc_vulndb;

@@ -1,4 +1,11 @@
-/* sc_report.c - JSON report, text tables, CycloneDX SBOM. */
+/* sc_report.c - JSON report, text tables, CycloneDX SBOM.
+ *
+ * Pure formatting of what the caller passes (no I/O but the FILE given, no
+ * globals), so any thread may call it.  A finding matched by caution (its
+ * version is not comparable, sc_finding_unsure) is marked in every format:
+ * "version_comparable": false in JSON, UNSURE_MARK after its version and
+ * UNSURE_TEXT as a footnote in the table, an analysis detail and a
+ * customs:version_comparable property in CycloneDX. */
 #include "sc_report.h"
 
 #include <openssl/rand.h>
@@ -8,6 +15,9 @@
 #include <time.h>
 
 #define COL_MAX 72 /* widest table column; longer cells are cut with "~" */
+#define UNSURE_SIGN "(*)"            /* marks a finding matched by caution ... */
+#define UNSURE_MARK " " UNSURE_SIGN  /* ... after its version in the table */
+#define UNSURE_TEXT "version not comparable: counted as affected"
 
 /* json string or null; NULL return (and *bad) only on allocation failure */
 static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
@@ -54,6 +64,8 @@ static json_t *vulns_json(const sc_finding_list *fl, int *bad) {
       set(o, "ecosystem", jstr(f->ecosystem), bad);
       set(o, "layer", jstr(fl->layer ? fl->layer[i] : ""), bad);
       set(o, "purl", jstr(fl->purl ? fl->purl[i] : ""), bad);
+      /* false: the comparator could not parse a version; affected by caution */
+      set(o, "version_comparable", json_boolean(!sc_finding_unsure(fl, i)), bad);
     }
     json_decref(al);
     push(a, o, bad);
@@ -151,7 +163,11 @@ json_t *sc_report_json(const sc_report_input *in) {
     }
   }
   set(r, "layers", layers, &bad);
-  set(r, "notes", strs(inv->notes.v, inv->notes.n, &bad), &bad);
+  /* the inventory's notes, then which findings were matched by caution */
+  json_t *notes = strs(inv->notes.v, inv->notes.n, &bad);
+  for (size_t i = 0; notes && in->findings && i < in->findings->notes.n; i++)
+    push(notes, jstr(in->findings->notes.v[i]), &bad);
+  set(r, "notes", notes, &bad);
   json_t *v = json_object();
   if (v) set(v, "decision", json_string(decision), &bad);
   if (v) set(v, "reasons", reasons, &bad);
@@ -286,6 +302,12 @@ json_t *sc_report_cyclonedx(const sc_report_input *in) {
     set(o, "ratings", ratings, &bad);
     if (ref[0]) push(affects, json_pack("{s:s}", "ref", ref), &bad);
     set(o, "affects", affects, &bad);
+    if (sc_finding_unsure(fl, i)) {
+      set(o, "analysis", json_pack("{s:s}", "detail", UNSURE_TEXT), &bad);
+      json_t *props = json_array();
+      push(props, prop("customs:version_comparable", "false"), &bad);
+      set(o, "properties", props, &bad);
+    }
     if (f->fixed_version && f->fixed_version[0]) {
       char rec[300];
       snprintf(rec, sizeof(rec), "Upgrade %s to %s", f->package ? f->package : "the package", f->fixed_version);
@@ -344,6 +366,34 @@ static int table(FILE *out, const char *title, const json_t *arr, const char *co
   return 0;
 }
 
+/* The vulnerabilities with UNSURE_MARK after the version of those matched by
+ * caution ("version_comparable": false); *n counts them.  NULL when out of
+ * memory. */
+static json_t *marked_vulns(const json_t *arr, size_t *n) {
+  json_t *out = json_array();
+  for (size_t i = 0; out && i < json_array_size(arr); i++) {
+    json_t *v = json_array_get(arr, i);
+    if (!json_is_false(json_object_get(v, "version_comparable"))) {
+      if (json_array_append(out, v)) goto fail;
+      continue;
+    }
+    json_t *c = json_copy(v);
+    char *ver = NULL;
+    int bad = !c || asprintf(&ver, "%s%s", gs(v, "version"), UNSURE_MARK) < 0;
+    if (bad) ver = NULL;
+    if (!bad) set(c, "version", json_string(ver), &bad);
+    free(ver);
+    if (!bad && json_array_append(out, c)) bad = 1;
+    json_decref(c);
+    if (bad) goto fail;
+    (*n)++;
+  }
+  return out;
+fail:
+  json_decref(out);
+  return NULL;
+}
+
 int sc_report_table(const json_t *r, FILE *out) {
   const json_t *os = json_object_get(r, "os"), *cfg = json_object_get(r, "config"),
                *verdict = json_object_get(r, "verdict");
@@ -369,7 +419,12 @@ int sc_report_table(const json_t *r, FILE *out) {
   table(out, "Packages", json_object_get(r, "packages"), pk, ph, 6);
   static const char *const vk[] = {"severity", "id", "package", "version", "fixed_version", "ecosystem"};
   static const char *const vh[] = {"SEVERITY", "ID", "PACKAGE", "VERSION", "FIXED", "ECOSYSTEM"};
-  table(out, "Vulnerabilities", json_object_get(r, "vulnerabilities"), vk, vh, 6);
+  size_t nunsure = 0;
+  json_t *vulns = marked_vulns(json_object_get(r, "vulnerabilities"), &nunsure);
+  if (!vulns) return SC_ERR_NOMEM;
+  table(out, "Vulnerabilities", vulns, vk, vh, 6);
+  json_decref(vulns);
+  if (nunsure) fprintf(out, "%s %s (%zu)\n", UNSURE_SIGN, UNSURE_TEXT, nunsure);
   static const char *const sk[] = {"rule", "path", "line"};
   static const char *const sh[] = {"RULE", "PATH", "LINE"};
   table(out, "Secrets", json_object_get(r, "secrets"), sk, sh, 3);

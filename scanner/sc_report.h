@@ -2,7 +2,10 @@
  * human-readable table, and a CycloneDX 1.5 SBOM.
  *
  * "vulnerabilities" lists the findings given in the input (sc_match), in
- * their order (severity, then id); it is empty without them.  The verdict
+ * their order (severity, then id); it is empty without them.  Each has
+ * "version_comparable": false when it was matched by caution (a version the
+ * comparator cannot parse, counted as affected), else true; the list's
+ * notes saying which are appended to "notes".  The verdict
  * is "allow", or "warn" when a layer was not scanned completely, until the
  * policy fills it. */
 #ifndef CUSTOMS_SC_REPORT_H
@@ -36,7 +39,8 @@ json_t *sc_report_json(const sc_report_input *in);
 /* The CycloneDX 1.5 BOM; NULL on allocation failure. */
 json_t *sc_report_cyclonedx(const sc_report_input *in);
 /* Renders a JSON report (from sc_report_json, or stored) as aligned text
- * tables.  Returns 0 or SC_ERR_IO. */
+ * tables; a finding with "version_comparable": false gets "(*)" after its
+ * version and a footnote.  Returns 0, SC_ERR_IO or SC_ERR_NOMEM. */
 int sc_report_table(const json_t *report, FILE *out);
 /* Writes any JSON document, indented, with a final newline.  0 or SC_ERR_IO. */
 int sc_report_write_json(const json_t *doc, FILE *out);

@@ -121,6 +121,30 @@ static const char *const migrations[] = {
     " JOIN json_each(lf.data) p JOIN json_each(p.value, '$[5]') h"
     " WHERE NOT EXISTS (SELECT 1 FROM json_each(m.hidden) x WHERE json_extract(x.value, '$[0]') = il.idx"
     " AND json_extract(x.value, '$[1]') = json_extract(p.value, '$[0]'));",
+    /* 5: whether a finding was matched by caution.  A version the
+     * comparator cannot parse is counted as affected (sc_match), and
+     * `customs report` and the gate, which read stored findings, must be
+     * able to say so: a stored hit gains a 5th item, 1 when matched by
+     * caution (absent otherwise, so older sets still read as sure).  Sets
+     * stored before this step may hold such findings without the mark: they
+     * are derived data, so they are dropped and every image matches again
+     * on its next read or re-match.  The view `findings` gains `unsure`. */
+    "DELETE FROM layer_findings;"
+    "DELETE FROM matched_images;"
+    "DROP VIEW findings;"
+    "CREATE VIEW findings AS SELECT m.image AS image,"
+    " il.idx * 1048576 + p.key * 1024 + h.key AS seq, json_extract(h.value, '$[0]') AS vuln,"
+    " NULL AS aliases, json_extract(p.value, '$[1]') AS package,"
+    " json_extract(p.value, '$[2]') AS version, json_extract(h.value, '$[1]') AS fixed,"
+    " json_extract(h.value, '$[2]') AS severity, json_extract(h.value, '$[3]') AS score,"
+    " json_extract(p.value, '$[3]') AS ecosystem, il.layer AS layer,"
+    " json_extract(p.value, '$[4]') AS purl, m.generation AS generation,"
+    " coalesce(json_extract(h.value, '$[4]'), 0) != 0 AS unsure"
+    " FROM matched_images m JOIN image_layers il ON il.image = m.image"
+    " JOIN layer_findings lf ON lf.layer = il.layer AND lf.os = m.os"
+    " JOIN json_each(lf.data) p JOIN json_each(p.value, '$[5]') h"
+    " WHERE NOT EXISTS (SELECT 1 FROM json_each(m.hidden) x WHERE json_extract(x.value, '$[0]') = il.idx"
+    " AND json_extract(x.value, '$[1]') = json_extract(p.value, '$[0]'));",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

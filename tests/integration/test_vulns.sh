@@ -3,7 +3,9 @@
 # findings for the stored image without rescanning: exact ids, fixed
 # versions, severities (own CVSS, text, borrowed through an alias) and the
 # layer that brought each package; re-import is a no-op; an updated record
-# changes the finding.  TAP output.
+# changes the finding; a version that cannot be compared is counted as
+# affected and marked in the stored findings and every report format.  TAP
+# output.
 
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/mkimage.sh"
@@ -139,6 +141,32 @@ is "$(sqlite3 "$DB" "SELECT count(DISTINCT generation) FROM findings")" 1 "store
 is "$(jq -c '[.vulnerabilities[] | {id, package, fixed_version, severity}]' "$T/scan.json")" \
     "$(jq -c '[.vulnerabilities[] | {id, package, fixed_version, severity}]' "$T/report3.json")" \
     "customs scan --db reports the same findings"
+
+# ---- a version PEP 440 cannot compare: counted as affected, and every format says so ----
+mkdir -p "$OSV/c"
+rec c PYSEC-odd-version <<'X'
+{"id": "PYSEC-odd-version", "modified": "2024-07-01T00:00:00Z",
+ "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.32.0 !! not pep440"}]}]}]}
+X
+"$CUSTOMS_BIN" db import --db "$DB" "$OSV/c" >"$T/import5.out" 2>&1
+is "$?" 0 "import a record whose range version does not parse"
+"$CUSTOMS_BIN" report --db "$DB" --format json shop/app:v1 >"$T/report5.json" 2>>"$T/report.err"
+is "$(jq -r '.vulnerabilities[] | select(.id == "PYSEC-odd-version") | .package + " " + (.version_comparable | tostring)' "$T/report5.json")" \
+    "requests false" "stored finding read back: counted as affected, version_comparable false"
+is "$(jq -r '[.vulnerabilities[] | select(.id != "PYSEC-odd-version") | .version_comparable] | all' "$T/report5.json")" \
+    "true" "the other findings are comparable"
+like "$(jq -r '.notes[]' "$T/report5.json")" "requests 2.31.0: version not comparable \\(pep440\\): counted as affected by PYSEC-odd-version" \
+    "the note survives the store"
+is "$(sqlite3 "$DB" "SELECT group_concat(vuln) FROM findings WHERE unsure")" "PYSEC-odd-version" \
+    "the findings view marks exactly that one"
+"$CUSTOMS_BIN" report --db "$DB" shop/app:v1 >"$T/report5.txt" 2>>"$T/report.err"
+like "$(grep PYSEC-odd-version "$T/report5.txt")" "2\\.31\\.0 \\(\\*\\)" "table: marker after the version"
+is "$(grep -c '(\*)' "$T/report5.txt")" 2 "table: one marked row and the footnote"
+like "$(cat "$T/report5.txt")" "\\(\\*\\) version not comparable: counted as affected \\(1\\)" "table: footnote"
+"$CUSTOMS_BIN" scan --db "$DB" --format cyclonedx "oci:$IMG:v1" >"$T/sbom5.json" 2>>"$T/report.err"
+is "$(jq -r '.vulnerabilities[] | select(.id == "PYSEC-odd-version") | .analysis.detail + "; " + (.properties[] | .name + "=" + .value)' "$T/sbom5.json")" \
+    "version not comparable: counted as affected; customs:version_comparable=false" "CycloneDX: analysis detail and property"
 
 # ---- a truncated zip imports nothing -----------------------------------------------
 head -c 700 "$T/first.zip" >"$T/trunc.zip"

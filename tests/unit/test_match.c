@@ -1,7 +1,8 @@
 /* test_match.c - matching inventories against imported OSV records: dpkg by
  * source (with epochs), apk origin, PyPI names, npm scopes, Go prefixes and
  * stdlib, fixed versions, last_affected, Ubuntu LTS; stored images, layer
- * attribution, re-matching after an import. */
+ * attribution, re-matching after an import; findings matched by caution
+ * keep their mark through the store. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +397,110 @@ static void test_merge(void) {
   sc_vulndb_free(db);
 }
 
+/* ---- findings matched by caution keep their mark in the store ------------------ */
+
+#define UL "sha256:5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+#define UI "sha256:6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b"
+
+/* index of (id, package) in l, or -1 */
+static long find_at(const sc_finding_list *l, const char *id, const char *pkg) {
+  for (size_t i = 0; i < l->n; i++)
+    if (!strcmp(l->v[i].id, id) && !strcmp(l->v[i].package, pkg)) return (long)i;
+  return -1;
+}
+
+static int sql_int(const char *sql) {
+  sqlite3_stmt *s;
+  int n = -1;
+  if (sqlite3_prepare_v2(sc_store_db(st), sql, -1, &s, NULL)) return -2;
+  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return n;
+}
+
+static int sql_exec(const char *sql) { return sqlite3_exec(sc_store_db(st), sql, NULL, NULL, NULL); }
+
+/* Checks a list read for UI: CVE-DEB-1 on "openssl 3.0.1 1" unsure, NPM-1 sure. */
+static void check_unsure_list(const sc_finding_list *l, const char *when) {
+  long deb = find_at(l, "CVE-DEB-1", "openssl"), npm = find_at(l, "NPM-1", "@scope/pkg");
+  CHECK(deb >= 0 && npm >= 0, "%s: both findings (%zu)", when, l->n);
+  CHECK(deb >= 0 && sc_finding_unsure(l, (size_t)deb), "%s: the unparsable version is marked unsure", when);
+  CHECK(npm >= 0 && !sc_finding_unsure(l, (size_t)npm), "%s: the comparable one is not", when);
+  CHECK_INT(l->unsure, 1, "%s: one finding by caution", when);
+  CHECK(l->notes.n == 1 && strstr(l->notes.v[0], "openssl 3.0.1 1: version not comparable (dpkg)") &&
+            strstr(l->notes.v[0], "CVE-DEB-1"),
+        "%s: its note (%s)", when, l->notes.n ? l->notes.v[0] : "none");
+}
+
+static void test_unsure_stored(void) {
+  sc_inventory a;
+  sc_inventory_init(&a);
+  sc_inventory_set_os(&a, "debian", "12", "etc/os-release");
+  sc_package k1 = {(char *)"deb", NULL, (char *)"openssl", (char *)"3.0.1 1", NULL, NULL,
+                   (char *)"var/lib/dpkg/status", NULL};
+  sc_package k2 = {(char *)"npm", (char *)"npm", (char *)"@scope/pkg", (char *)"1.0.4", NULL, NULL,
+                   (char *)"app/package.json", NULL};
+  sc_inventory_add_package(&a, &k1);
+  sc_inventory_add_package(&a, &k2);
+  CHECK_INT(sc_store_put_layer(st, UL, NULL, &a), 0, "unsure: layer");
+  sc_manifest m;
+  memset(&m, 0, sizeof(m));
+  sc_mlayer ls[1] = {{(char *)UL, NULL, 1}};
+  m.kind = SC_MANIFEST_IMAGE;
+  m.layers = ls;
+  m.nlayers = 1;
+  CHECK_INT(sc_store_put_manifest(st, "team/unsure", "v1", UI, &m, NULL, 0), 0, "unsure: image");
+
+  sc_finding_list l;
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_store_image(st, UI, &l), 0, "unsure: computed and stored");
+  check_unsure_list(&l, "computed");
+  sc_finding_list_free(&l);
+
+  /* stored: the 5th item of the hit, and the view's column */
+  CHECK_INT(sql_int("SELECT count(*) FROM layer_findings WHERE layer = '" UL "'"), 1, "unsure: one stored set");
+  CHECK_INT(sql_int("SELECT unsure FROM findings WHERE image = '" UI "' AND vuln = 'CVE-DEB-1'"), 1,
+            "unsure: view says unsure for CVE-DEB-1");
+  CHECK_INT(sql_int("SELECT unsure FROM findings WHERE image = '" UI "' AND vuln = 'NPM-1'"), 0,
+            "unsure: view says sure for NPM-1");
+
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_image(st, UI, &l), 0, "unsure: read back");
+  check_unsure_list(&l, "read back");
+  sc_finding_list_free(&l);
+
+  /* read back means from the stored mark: move it to the other hit, by hand */
+  CHECK_INT(sql_exec("UPDATE layer_findings SET data = replace(replace(data, ',1]', ']'),"
+                     " '\"NPM-1\",\"1.0.5\",0,-1]', '\"NPM-1\",\"1.0.5\",0,-1,1]') WHERE layer = '" UL "'"),
+            SQLITE_OK, "unsure: stored mark moved");
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_image(st, UI, &l), 0, "unsure: read the edited set");
+  long deb = find_at(&l, "CVE-DEB-1", "openssl"), npm = find_at(&l, "NPM-1", "@scope/pkg");
+  CHECK(deb >= 0 && !sc_finding_unsure(&l, (size_t)deb) && npm >= 0 && sc_finding_unsure(&l, (size_t)npm),
+        "unsure: the flag comes from the store, not from a recomputation");
+  sc_finding_list_free(&l);
+
+  /* a malformed mark makes the set unreadable: recomputed, never "sure" by default */
+  CHECK_INT(sql_exec("UPDATE layer_findings SET data = replace(data, ',-1,1]', ',-1,\"x\"]') WHERE layer = '" UL "'"),
+            SQLITE_OK, "unsure: stored mark garbled");
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_image(st, UI, &l), 0, "unsure: read the garbled set");
+  check_unsure_list(&l, "garbled, recomputed");
+  sc_finding_list_free(&l);
+
+  /* a re-match after an import keeps the mark */
+  const char *other = REC("OTHER-2", AFF("npm", "not-here-either", EV("0", "1")));
+  sc_osv_stats os = {0};
+  CHECK_INT(sc_osv_import_buffer(st, "other2", other, strlen(other), &os), 0, "unsure: unrelated import");
+  sc_match_stats ms;
+  CHECK_INT(sc_match_rematch_all(st, &ms), 0, "unsure: re-match all");
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_image(st, UI, &l), 0, "unsure: read after re-match");
+  check_unsure_list(&l, "re-matched");
+  sc_finding_list_free(&l);
+  sc_inventory_free(&a);
+}
+
 int main(void) {
   if (sc_store_open(":memory:", &st)) {
     printf("Bail out! cannot open store\n");
@@ -410,6 +515,7 @@ int main(void) {
   test_unparsable();
   test_store();
   test_merge();
+  test_unsure_stored();
   sc_store_close(st);
   return tap_done();
 }

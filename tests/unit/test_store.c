@@ -1,4 +1,6 @@
-/* test_store.c - the SQLite store (sc_store). */
+/* test_store.c - the SQLite store (sc_store).  sc_store.c is included so
+ * that a database can be built at an older schema from its own migration
+ * steps, then migrated by sc_store_open. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -6,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sc_store.h"
+#include "../../scanner/sc_store.c"
 #include "tap.h"
 
 #define LA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -85,6 +87,66 @@ static void test_migrations(void) {
   CHECK_INT(sc_store_open(NULL, &st), SC_ERR_ARG, "NULL path");
   CHECK(st == NULL, "no handle on error");
   CHECK(sc_store_open("/nonexistent-dir/x/y.db", &st) != 0, "unwritable path fails");
+}
+
+/* A database at schema 4 (built from the first four steps) with a stored
+ * findings set: step 5 drops the sets, which cannot say which findings were
+ * matched by caution, keeps the layers and images, and the `findings` view
+ * then reports the mark as column `unsure`. */
+static void test_migration_unsure(void) {
+  char path[300];
+  snprintf(path, sizeof(path), "%s.v4", dbpath);
+  unlink(path);
+  sqlite3 *db = NULL;
+  int ok = sqlite3_open(path, &db) == SQLITE_OK &&
+           sqlite3_exec(db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                        NULL, NULL, NULL) == SQLITE_OK;
+  for (int v = 0; ok && v < 4; v++) {
+    char sql[96];
+    snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, 0)", v + 1);
+    ok = sqlite3_exec(db, migrations[v], NULL, NULL, NULL) == SQLITE_OK &&
+         sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+  }
+  /* one image on one layer with one finding, as schema 4 stored it */
+  static const char *const v4_data =
+      "INSERT INTO layers (digest, status, scanned_at) VALUES ('" LA "', 'ok', 0);"
+      "INSERT INTO images (digest, kind, stored_at) VALUES ('" LB "', 'image', 0);"
+      "INSERT INTO image_layers (image, idx, layer) VALUES ('" LB "', 0, '" LA "');"
+      "INSERT INTO layer_findings VALUES ('" LA "', 'os', 0, 7, 1,"
+      " '[[0,\"openssl\",\"3.0.1 1\",\"Debian:12\",\"pkg:deb/debian/openssl\",[[\"CVE-X\",\"\",3,7.5]]]]');"
+      "INSERT INTO matched_images (image, generation, matched_at, fhash, os) VALUES ('" LB "', 0, 0, 7, 'os');";
+  ok = ok && sqlite3_exec(db, v4_data, NULL, NULL, NULL) == SQLITE_OK;
+  CHECK(ok, "a schema-4 database with a stored findings set (%s)", db ? sqlite3_errmsg(db) : "no db");
+  sqlite3_close(db);
+
+  sc_store *st = NULL;
+  CHECK_INT(sc_store_open(path, &st), 0, "migrate it");
+  if (!st) return;
+  CHECK_INT(sc_store_schema_version(st), NMIGRATIONS, "at the latest schema");
+  CHECK(NMIGRATIONS >= 5, "step 5 exists (%d steps)", NMIGRATIONS);
+  CHECK_INT(count(st, "SELECT count(*) FROM layer_findings"), 0, "sets without the mark dropped");
+  CHECK_INT(count(st, "SELECT count(*) FROM matched_images"), 0, "images to match again");
+  CHECK_INT(count(st, "SELECT count(*) FROM layers") + count(st, "SELECT count(*) FROM images"), 2,
+            "layers and images kept");
+
+  /* the stored mark, as sc_match writes it: a 5th item, 1, only when set */
+  static const char *const v5_data =
+      "INSERT INTO layer_findings VALUES ('" LA "', 'os', 0, 8, 2,"
+      " '[[0,\"openssl\",\"3.0.1 1\",\"Debian:12\",\"p\",[[\"CVE-SURE\",\"\",3,7.5],[\"CVE-UNSURE\",\"\",3,7.5,1]]]]');"
+      "INSERT INTO matched_images (image, generation, matched_at, fhash, os) VALUES ('" LB "', 0, 0, 8, 'os');";
+  CHECK_INT(sqlite3_exec(sc_store_db(st), v5_data, NULL, NULL, NULL), SQLITE_OK, "a set with a marked hit");
+  CHECK_INT(count(st, "SELECT unsure FROM findings WHERE vuln = 'CVE-UNSURE'"), 1, "view: marked hit unsure");
+  CHECK_INT(count(st, "SELECT unsure FROM findings WHERE vuln = 'CVE-SURE'"), 0, "view: unmarked hit sure");
+  CHECK_INT(count(st, "SELECT count(*) FROM findings WHERE image = '" LB "'"), 2, "view: both rows");
+  sc_store_close(st);
+  CHECK_INT(sc_store_open(path, &st), 0, "reopen the migrated database");
+  CHECK_INT(count(st, "SELECT count(*) FROM layer_findings"), 1, "reopening drops nothing again");
+  sc_store_close(st);
+  unlink(path);
+  snprintf(path, sizeof(path), "%s.v4-wal", dbpath);
+  unlink(path);
+  snprintf(path, sizeof(path), "%s.v4-shm", dbpath);
+  unlink(path);
 }
 
 static void test_layer_roundtrip(sc_store *st) {
@@ -336,6 +398,7 @@ int main(void) {
   snprintf(dbpath, sizeof(dbpath), "/tmp/test_store.%d.db", (int)getpid());
   rm_db();
   test_migrations();
+  test_migration_unsure();
   sc_store *st;
   if (sc_store_open(dbpath, &st) == 0) {
     test_layer_roundtrip(st);
