@@ -6,6 +6,7 @@
 #include "px_config.h"
 #include "px_headers.h"
 #include "px_log.h"
+#include "sc_tmpfile.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ void px_config_defaults(px_config *c) {
   c->max_idle_upstream = 64;
   c->max_clients = 4096;
   c->log_level = PX_LOG_INFO;
-  snprintf(c->spool_dir, sizeof(c->spool_dir), "/var/tmp");
+  snprintf(c->spool_dir, sizeof(c->spool_dir), "%s", SC_SPOOL_DIR_DEFAULT);
   c->spool_max_bytes = 20ULL << 30;
   c->spool_total_max_bytes = 64ULL << 30;
   c->scan_min_rate = 16 * 1024;

@@ -5,6 +5,8 @@
 #include "px_log.h"
 #include "px_policy.h"
 #include "px_xchg.h"
+#include "sc_decisions.h"
+#include "sc_hash.h"
 #include "sc_judge.h"
 #include "sc_match.h"
 #include "sc_policy.h"
@@ -12,7 +14,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +37,18 @@ typedef struct decision {
   char client[64], repo[256], ref[256], digest[80], method[16], verdict[12], rule[128], agent[200];
 } decision;
 
-/* The verdict cache is read and written by the database threads (G.mu);
- * the decisions queue belongs to the loop thread. */
-static struct {
+/* The gate's state, ctx->gate (px_gate_init).  The verdict cache is read
+ * and written by the database threads (mu); the decisions queue belongs to
+ * the loop thread. */
+struct px_gate {
   pthread_mutex_t mu;
   cache_entry *cache;
   uint64_t epoch;           /* atomic */
   decision *queue;
   size_t nqueue;
   struct event *flush_ev;
-  px_ctx *ctx;
-} G = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  int64_t last_purge;       /* database threads, under mu: the last retention purge */
+};
 
 const char *px_verdict_name(px_verdict_kind k) {
   static const char *const n[] = {"allow", "warn", "deny", "unscanned"};
@@ -68,14 +70,7 @@ static void result_copy(px_gate_result *dst, const px_gate_result *src) {
 }
 
 void px_gate_invalidate(px_ctx *ctx) {
-  (void)ctx;
-  __atomic_add_fetch(&G.epoch, 1, __ATOMIC_SEQ_CST);
-}
-
-static uint64_t hash_key(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-  return h;
+  if (ctx->gate) __atomic_add_fetch(&ctx->gate->epoch, 1, __ATOMIC_SEQ_CST);
 }
 
 /* ---- facts ---- */
@@ -168,12 +163,14 @@ static int judge(sc_store *st, const sc_policy *p, const char *repo, const char 
   return rc;
 }
 
-/* Database thread.  The verdict on repo@digest under pol (NULL: no policy). */
-static int judge_cached(sc_store *st, px_policy_ref *pol, const char *repo, const char *digest, px_gate_result *out) {
+/* Database thread.  The verdict on repo@digest under pol (NULL: no policy),
+ * through g's verdict cache (g NULL: no cache). */
+static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char *repo, const char *digest,
+                        px_gate_result *out) {
   const sc_policy *p = px_policy_ref_policy(pol);
   char key[400];
   int64_t data_gen = 0, day = (int64_t)time(NULL) / 86400;
-  uint64_t pol_gen = px_policy_ref_generation(pol), epoch = __atomic_load_n(&G.epoch, __ATOMIC_SEQ_CST);
+  uint64_t pol_gen = px_policy_ref_generation(pol), epoch = g ? __atomic_load_n(&g->epoch, __ATOMIC_SEQ_CST) : 0;
   int cacheable = 1, rc;
   cache_entry *e;
 
@@ -190,18 +187,20 @@ static int judge_cached(sc_store *st, px_policy_ref *pol, const char *repo, cons
   }
   if (sc_vulndb_generation(st, &data_gen) != 0) return SC_ERR_DB;
   snprintf(key, sizeof(key), "%s@%s", repo, digest);
-  pthread_mutex_lock(&G.mu);
-  e = G.cache ? &G.cache[hash_key(key) % CACHE_SLOTS] : NULL;
-  if (e && e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen &&
-      e->day == day && e->epoch == epoch) {
-    result_copy(out, &e->r);
-    pthread_mutex_unlock(&G.mu);
-    return 0;
+  e = g && g->cache ? &g->cache[sc_fnv1a_str(key) % CACHE_SLOTS] : NULL;
+  if (e) {
+    pthread_mutex_lock(&g->mu);
+    if (e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen && e->day == day &&
+        e->epoch == epoch) {
+      result_copy(out, &e->r);
+      pthread_mutex_unlock(&g->mu);
+      return 0;
+    }
+    pthread_mutex_unlock(&g->mu);
   }
-  pthread_mutex_unlock(&G.mu);
   rc = judge(st, p, repo, digest, 0, out, &cacheable);
   if (rc == 0 && cacheable && out->kind != PX_V_UNSCANNED && e) {
-    pthread_mutex_lock(&G.mu);
+    pthread_mutex_lock(&g->mu);
     if (e->used) px_gate_result_free(&e->r);
     snprintf(e->key, sizeof(e->key), "%s", key);
     e->policy_gen = pol_gen;
@@ -210,47 +209,42 @@ static int judge_cached(sc_store *st, px_policy_ref *pol, const char *repo, cons
     e->epoch = epoch; /* an invalidation during the judgement makes this entry stale at once */
     result_copy(&e->r, out);
     e->used = 1;
-    pthread_mutex_unlock(&G.mu);
+    pthread_mutex_unlock(&g->mu);
   }
   return rc;
 }
 
-/* Database thread.  Judges every (repository, image) row of q, which
- * binds the blob as ?1 (and the repository as ?2 when it has one): counts
- * them and the denied ones, and names the first denied image in *message. */
-static int judge_rows(sc_store *st, px_policy_ref *pol, const char *sql, const char *repo, const char *blob,
-                      size_t *n, size_t *ndenied, char **message) {
-  sqlite3_stmt *q = NULL;
-  int rc = 0;
-  if (sqlite3_prepare_v2(sc_store_db(st), sql, -1, &q, NULL) != SQLITE_OK) return SC_ERR_DB;
-  sqlite3_bind_text(q, 1, blob, -1, SQLITE_STATIC);
-  if (repo) sqlite3_bind_text(q, 2, repo, -1, SQLITE_STATIC);
-  for (;;) {
-    int step = sqlite3_step(q);
-    if (step == SQLITE_DONE) break;
-    if (step != SQLITE_ROW) { /* busy or broken: the caller applies on_error */
-      rc = SC_ERR_DB;
-      break;
+/* The images holding one blob, judged one by one (blob_denied). */
+typedef struct blob_judging {
+  px_gate *g;
+  sc_store *st;
+  px_policy_ref *pol;
+  size_t n, ndenied;
+  char *message; /* names the first denied image */
+} blob_judging;
+
+/* Database thread.  Judges one (repository, image) holding the blob:
+ * counts it, and the denied ones. */
+static int judge_holder(void *arg, const char *repo, const char *digest) {
+  blob_judging *b = arg;
+  char image[80], irepo[256];
+  px_gate_result r;
+  int rc;
+  snprintf(irepo, sizeof(irepo), "%s", repo);
+  snprintf(image, sizeof(image), "%s", digest);
+  b->n++;
+  if ((rc = judge_cached(b->g, b->st, b->pol, irepo, image, &r)) != 0) return rc;
+  if (r.kind == PX_V_DENY) {
+    b->ndenied++;
+    if (!b->message && r.message) {
+      size_t need = strlen(r.message) + strlen(irepo) + 200;
+      b->message = malloc(need);
+      if (b->message)
+        snprintf(b->message, need, "this blob belongs only to denied images, e.g. %s@%s: %s", irepo, image, r.message);
     }
-    char image[80], irepo[256];
-    px_gate_result r;
-    snprintf(irepo, sizeof(irepo), "%s", (const char *)sqlite3_column_text(q, 0));
-    snprintf(image, sizeof(image), "%s", (const char *)sqlite3_column_text(q, 1));
-    (*n)++;
-    if ((rc = judge_cached(st, pol, irepo, image, &r)) != 0) break;
-    if (r.kind == PX_V_DENY) {
-      (*ndenied)++;
-      if (!*message && r.message) {
-        size_t need = strlen(r.message) + strlen(irepo) + 200;
-        *message = malloc(need);
-        if (*message)
-          snprintf(*message, need, "this blob belongs only to denied images, e.g. %s@%s: %s", irepo, image, r.message);
-      }
-    }
-    px_gate_result_free(&r);
   }
-  sqlite3_finalize(q);
-  return rc;
+  px_gate_result_free(&r);
+  return 0;
 }
 
 /* Database thread.  Blob gating: *denied when the blob belongs to images of
@@ -258,29 +252,20 @@ static int judge_rows(sc_store *st, px_policy_ref *pol, const char *sql, const c
  * holding the blob (that repository was pushed around customs, or the blob
  * was mounted into it), the images of every repository that hold it decide:
  * a denied layer does not come out through a repository customs never saw. */
-static int blob_denied(sc_store *st, px_policy_ref *pol, const char *repo, const char *blob, int *denied,
-                       char **message) {
-  static const char *const in_repo =
-      "SELECT DISTINCT r.repo, i.digest FROM images i JOIN repo_images r ON r.digest = i.digest "
-      "WHERE r.repo = ?2 AND (i.config_digest = ?1 OR EXISTS "
-      "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?1)) LIMIT 1000";
-  static const char *const anywhere =
-      "SELECT DISTINCT r.repo, i.digest FROM images i JOIN repo_images r ON r.digest = i.digest "
-      "WHERE i.config_digest = ?1 OR EXISTS "
-      "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?1) LIMIT 1000";
-  size_t n = 0, ndenied = 0;
+static int blob_denied(px_gate *g, sc_store *st, px_policy_ref *pol, const char *repo, const char *blob,
+                       int *denied, char **message) {
+  blob_judging b = {g, st, pol, 0, 0, NULL};
   int rc;
   *denied = 0;
   *message = NULL;
   if (!px_policy_ref_policy(pol)) return 0;
   if (!st) return SC_ERR_DB;
-  rc = judge_rows(st, pol, in_repo, repo, blob, &n, &ndenied, message);
-  if (rc == 0 && n == 0) rc = judge_rows(st, pol, anywhere, NULL, blob, &n, &ndenied, message);
-  *denied = rc == 0 && n > 0 && ndenied == n;
-  if (!*denied) {
-    free(*message);
-    *message = NULL;
-  }
+  /* a store error (busy or broken) comes back as rc: the caller applies on_error */
+  rc = sc_store_images_holding_blob(st, repo, blob, judge_holder, &b);
+  if (rc == 0 && b.n == 0) rc = sc_store_images_holding_blob(st, NULL, blob, judge_holder, &b);
+  *denied = rc == 0 && b.n > 0 && b.ndenied == b.n;
+  if (*denied) *message = b.message;
+  else free(b.message);
   return rc;
 }
 
@@ -289,6 +274,7 @@ static int blob_denied(sc_store *st, px_policy_ref *pol, const char *repo, const
 enum { REQ_IMAGE, REQ_BLOB };
 
 typedef struct gate_req {
+  px_gate *g; /* ctx->gate: outlives the task (freed after px_dbq_stop) */
   int kind;
   char repo[256], digest[160];
   px_policy_ref *pol;
@@ -301,11 +287,11 @@ typedef struct gate_req {
 static void req_run(sc_store *st, void *arg) {
   gate_req *q = arg;
   if (q->kind == REQ_IMAGE) {
-    q->rc = judge_cached(st, q->pol, q->repo, q->digest, &q->r);
+    q->rc = judge_cached(q->g, st, q->pol, q->repo, q->digest, &q->r);
   } else {
     int denied = 0;
     char *msg = NULL;
-    q->rc = blob_denied(st, q->pol, q->repo, q->digest, &denied, &msg);
+    q->rc = blob_denied(q->g, st, q->pol, q->repo, q->digest, &denied, &msg);
     q->r.kind = denied ? PX_V_DENY : PX_V_ALLOW;
     q->r.message = msg;
   }
@@ -327,6 +313,7 @@ static px_dbtask *submit(px_ctx *ctx, int kind, const char *repo, const char *di
   gate_req *q = calloc(1, sizeof(*q));
   px_dbtask *t;
   if (!q) return NULL;
+  q->g = ctx->gate;
   q->kind = kind;
   snprintf(q->repo, sizeof(q->repo), "%s", repo);
   snprintf(q->digest, sizeof(q->digest), "%s", digest);
@@ -346,7 +333,7 @@ px_dbtask *px_gate_blob_async(px_ctx *ctx, const char *repo, const char *blob, p
 }
 
 int px_gate_judge_sync(sc_store *st, px_policy_ref *pol, const char *repo, const char *digest, px_gate_result *out) {
-  return judge_cached(st, pol, repo, digest, out);
+  return judge_cached(NULL, st, pol, repo, digest, out);
 }
 
 /* ---- HEAD and tokens ---- */
@@ -407,62 +394,42 @@ int px_gate_token_can_push(const char *authorization, const char *repo, int *has
 /* ---- decisions ---- */
 
 typedef struct decision_batch {
+  px_gate *g; /* for last_purge; outlives the task */
   decision *d;
   size_t n;
   int days;               /* retention, 0 = keep */
 } decision_batch;
 
-static int64_t last_purge; /* database threads, under G.mu */
-
-/* Database thread: one transaction for the batch (and, at most once an
- * hour, the retention purge). */
+/* Database thread: the batch in one store transaction, then, at most once
+ * an hour, the retention purge. */
 static void batch_write(sc_store *st, void *arg) {
   decision_batch *b = arg;
-  sqlite3 *db;
-  sqlite3_stmt *ins = NULL;
+  sc_decision_row *rows;
   if (!st) {
     px_error("decisions: no database connection: %zu decision(s) not recorded", b->n);
     return;
   }
-  db = sc_store_db(st);
-  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-    px_error("decisions: cannot record %zu decision(s): %s", b->n, sqlite3_errmsg(db));
+  if (!(rows = calloc(b->n ? b->n : 1, sizeof(*rows)))) {
+    px_error("decisions: out of memory: %zu decision(s) not recorded", b->n);
     return;
   }
-  if (sqlite3_prepare_v2(db,
-                         "INSERT INTO decisions(at, client, repository, reference, digest, method, verdict, rule, "
-                         "user_agent) VALUES (?,?,?,?,?,?,?,?,?)",
-                         -1, &ins, NULL) == SQLITE_OK) {
-    for (size_t i = 0; i < b->n; i++) {
-      decision *d = &b->d[i];
-      sqlite3_bind_int64(ins, 1, d->at);
-      sqlite3_bind_text(ins, 2, d->client, -1, SQLITE_STATIC);
-      sqlite3_bind_text(ins, 3, d->repo, -1, SQLITE_STATIC);
-      sqlite3_bind_text(ins, 4, d->ref, -1, SQLITE_STATIC);
-      sqlite3_bind_text(ins, 5, d->digest, -1, SQLITE_STATIC);
-      sqlite3_bind_text(ins, 6, d->method, -1, SQLITE_STATIC);
-      sqlite3_bind_text(ins, 7, d->verdict, -1, SQLITE_STATIC);
-      sqlite3_bind_text(ins, 8, d->rule[0] ? d->rule : NULL, -1, SQLITE_STATIC);
-      sqlite3_bind_text(ins, 9, d->agent, -1, SQLITE_STATIC);
-      sqlite3_step(ins);
-      sqlite3_reset(ins);
-    }
-    sqlite3_finalize(ins);
+  for (size_t i = 0; i < b->n; i++) {
+    const decision *d = &b->d[i];
+    rows[i] = (sc_decision_row){d->at, d->client, d->repo, d->ref, d->digest, d->method, d->verdict,
+                            d->rule[0] ? d->rule : NULL, d->agent};
+  }
+  int rc = sc_decisions_append(st, rows, b->n);
+  free(rows);
+  if (rc) {
+    px_error("decisions: cannot record %zu decision(s): %s", b->n, sc_store_errmsg(st));
+    return;
   }
   int64_t now = (int64_t)time(NULL);
-  pthread_mutex_lock(&G.mu);
-  int purge = b->days > 0 && now - last_purge > 3600;
-  if (purge) last_purge = now;
-  pthread_mutex_unlock(&G.mu);
-  if (purge) {
-    char sql[128];
-    snprintf(sql, sizeof(sql), "DELETE FROM decisions WHERE at < %lld", (long long)(now - (int64_t)b->days * 86400));
-    sqlite3_exec(db, sql, NULL, NULL, NULL);
-  }
-  if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    px_error("decisions: cannot record %zu decision(s): %s", b->n, sqlite3_errmsg(db));
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-  }
+  pthread_mutex_lock(&b->g->mu);
+  int purge = b->days > 0 && now - b->g->last_purge > 3600;
+  if (purge) b->g->last_purge = now;
+  pthread_mutex_unlock(&b->g->mu);
+  if (purge) sc_decisions_purge_before(st, now - (int64_t)b->days * 86400);
 }
 
 static void batch_free(void *arg) {
@@ -474,22 +441,24 @@ static void batch_free(void *arg) {
 /* Loop thread: hands the queued decisions to a database thread. */
 static void flush_decisions(evutil_socket_t fd, short what, void *arg) {
   px_ctx *ctx = arg;
+  px_gate *g = ctx->gate;
   decision_batch *b;
   (void)fd;
   (void)what;
-  if (!G.nqueue) return;
+  if (!g || !g->nqueue) return;
   b = calloc(1, sizeof(*b));
-  if (b) b->d = malloc(G.nqueue * sizeof(*b->d));
+  if (b) b->d = malloc(g->nqueue * sizeof(*b->d));
   if (!b || !b->d) {
     if (b) free(b);
-    px_error("decisions: out of memory: %zu decision(s) not recorded", G.nqueue);
-    G.nqueue = 0;
+    px_error("decisions: out of memory: %zu decision(s) not recorded", g->nqueue);
+    g->nqueue = 0;
     return;
   }
-  memcpy(b->d, G.queue, G.nqueue * sizeof(*b->d));
-  b->n = G.nqueue;
+  memcpy(b->d, g->queue, g->nqueue * sizeof(*b->d));
+  b->g = g;
+  b->n = g->nqueue;
   b->days = ctx->cfg->decisions_days;
-  G.nqueue = 0;
+  g->nqueue = 0;
   if (!px_dbq_submit(ctx, batch_write, NULL, batch_free, b)) {
     px_error("decisions: database threads unavailable: %zu decision(s) not recorded", b->n);
     batch_free(b);
@@ -498,11 +467,12 @@ static void flush_decisions(evutil_socket_t fd, short what, void *arg) {
 
 void px_gate_record(px_xchg *x, const char *digest, px_verdict_kind k, const char *rule, const char *note) {
   const char *ua = px_headers_get(&x->req, "user-agent");
+  px_gate *g = x->ctx->gate;
   px_info("decision client=%s repo=%s ref=%s digest=%s method=%s verdict=%s rule=%s%s%s ua=\"%.120s\"", x->peer,
           x->route.repo, x->route.ref, digest ? digest : "-", x->method, px_verdict_name(k), rule ? rule : "-",
           note ? " note=" : "", note ? note : "", ua ? ua : "");
-  if (!G.queue || G.nqueue >= DECISIONS_MAX_QUEUED) return;
-  decision *d = &G.queue[G.nqueue++];
+  if (!g || !g->queue || g->nqueue >= DECISIONS_MAX_QUEUED) return;
+  decision *d = &g->queue[g->nqueue++];
   memset(d, 0, sizeof(*d));
   d->at = (int64_t)time(NULL);
   snprintf(d->client, sizeof(d->client), "%s", x->peer);
@@ -513,46 +483,42 @@ void px_gate_record(px_xchg *x, const char *digest, px_verdict_kind k, const cha
   snprintf(d->verdict, sizeof(d->verdict), "%s", px_verdict_name(k));
   snprintf(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
   snprintf(d->agent, sizeof(d->agent), "%s", ua ? ua : "");
-  if (G.flush_ev && !evtimer_pending(G.flush_ev, NULL)) {
+  if (g->flush_ev && !evtimer_pending(g->flush_ev, NULL)) {
     struct timeval tv = {0, 250000};
-    evtimer_add(G.flush_ev, &tv);
+    evtimer_add(g->flush_ev, &tv);
   }
 }
 
 int px_gate_init(px_ctx *ctx) {
-  char *err = NULL;
-  G.ctx = ctx;
-  G.cache = calloc(CACHE_SLOTS, sizeof(*G.cache));
-  G.queue = calloc(DECISIONS_MAX_QUEUED, sizeof(*G.queue));
-  if (!G.cache || !G.queue) return PX_ERR_NOMEM;
-  if (sqlite3_exec(sc_store_db(ctx->store),
-                   "CREATE TABLE IF NOT EXISTS decisions(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, client TEXT, "
-                   "repository TEXT, reference TEXT, digest TEXT, method TEXT, verdict TEXT NOT NULL, rule TEXT, "
-                   "user_agent TEXT);"
-                   "CREATE INDEX IF NOT EXISTS decisions_repo ON decisions(repository, at);",
-                   NULL, NULL, &err) != SQLITE_OK) {
-    px_error("decisions table: %s", err ? err : "?");
-    sqlite3_free(err);
-    return PX_ERR_IO;
-  }
-  G.flush_ev = evtimer_new(ctx->base, flush_decisions, ctx);
+  px_gate *g = calloc(1, sizeof(*g));
+  if (!g) return PX_ERR_NOMEM;
+  g->mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+  ctx->gate = g;
+  g->cache = calloc(CACHE_SLOTS, sizeof(*g->cache));
+  g->queue = calloc(DECISIONS_MAX_QUEUED, sizeof(*g->queue));
+  if (!g->cache || !g->queue) return PX_ERR_NOMEM;
+  /* the decisions table comes with the store's migrations (sc_store.c) */
+  g->flush_ev = evtimer_new(ctx->base, flush_decisions, ctx);
   return 0;
 }
 
 void px_gate_shutdown(px_ctx *ctx) {
+  if (!ctx->gate) return;
   flush_decisions(-1, 0, ctx); /* runs before px_dbq_stop, which completes it */
-  if (G.flush_ev) event_free(G.flush_ev);
-  G.flush_ev = NULL;
+  if (ctx->gate->flush_ev) event_free(ctx->gate->flush_ev);
+  ctx->gate->flush_ev = NULL;
 }
 
 void px_gate_free(px_ctx *ctx) {
-  (void)ctx;
-  if (G.cache)
+  px_gate *g = ctx->gate;
+  if (!g) return;
+  if (g->cache)
     for (size_t i = 0; i < CACHE_SLOTS; i++)
-      if (G.cache[i].used) px_gate_result_free(&G.cache[i].r);
-  free(G.cache);
-  free(G.queue);
-  G.cache = NULL;
-  G.queue = NULL;
-  G.nqueue = 0;
+      if (g->cache[i].used) px_gate_result_free(&g->cache[i].r);
+  pthread_mutex_destroy(&g->mu);
+  if (g->flush_ev) event_free(g->flush_ev);
+  free(g->cache);
+  free(g->queue);
+  free(g);
+  ctx->gate = NULL;
 }

@@ -17,6 +17,9 @@
 #include "px_policy.h"
 
 struct px_xchg;
+/* The gate's state (verdict cache, decisions queue), ctx->gate: made by
+ * px_gate_init, freed by px_gate_free; opaque outside px_gate.c. */
+typedef struct px_gate px_gate;
 
 typedef enum px_verdict_kind {
   PX_V_ALLOW = 0,

@@ -5,8 +5,15 @@
  * Ownership: front.  Thread: loop thread.  Lifetime: the exchange is freed
  * only from this file's own loop callbacks (read, write, event, resume),
  * never inside a px_front_ops callback: px_xchg and the interception may
- * still be using it further up the stack (see px_xchg.h). */
+ * still be using it further up the stack (see px_xchg.h).
+ *
+ * State: a connection is in one h1_state at a time (reading a request, paused
+ * mid-body by backpressure, waiting for a response, closing), plus H1_F_*
+ * condition bits for the message and the connection (haproxy's h1c/h1s
+ * style); h1_describe() prints both for debug logs.
+ * Errors: a malformed request gets a 400 and the connection closes. */
 #include "px_h1.h"
+#include "px_bev.h"
 #include "px_log.h"
 #include "px_xchg.h"
 #include <event2/buffer.h>
@@ -18,7 +25,26 @@
 #include <string.h>
 #include <strings.h>
 
+/* Bytes of a request target (origin-form path and query). */
 #define H1_MAX_URL 8192
+
+/* What the connection is doing. */
+typedef enum h1_state {
+  H1_S_READING = 0,  /* the parser runs: a request head or body, or waiting for the next request */
+  H1_S_BODY_PAUSED,  /* parser paused mid-body: the upstream has not taken the bytes yet */
+  H1_S_WAIT_RESP,    /* the request is read; parser paused until its response is complete */
+  H1_S_CLOSING       /* flushing what is queued, then freed */
+} h1_state;
+
+/* Conditions of the current message and of the connection (h1_conn.flags). */
+#define H1_F_URL_TOO_LONG   0x0001u /* request target over H1_MAX_URL: 414 */
+#define H1_F_HDR_LAST_VALUE 0x0002u /* parser: the last piece was a value (a new name starts a field) */
+#define H1_F_HDR_ERROR      0x0004u /* header fields over the caps: 431 */
+#define H1_F_RESP_CHUNKED   0x0008u /* the response goes out chunked */
+#define H1_F_RESP_FINAL     0x0010u /* the end of the response is written (or abandoned) */
+#define H1_F_CLOSE_AFTER    0x0020u /* close once the current response is written */
+#define H1_F_HTTP10         0x0040u /* the request was HTTP/1.0 */
+#define H1_F_IN_PARSE       0x0080u /* inside http_parser_execute: exchanges complete afterwards */
 
 typedef struct h1_conn {
   px_ctx *ctx;
@@ -30,18 +56,39 @@ typedef struct h1_conn {
   struct event *resume_ev;
   char url[H1_MAX_URL];
   size_t urllen;
-  int url_too_long;
-  int hdr_last_value;
-  int hdr_error;
-  int body_paused;        /* parser paused because upstream is full */
-  int between;            /* parser paused after a message, waiting for the response */
-  int resp_chunked;
-  int resp_final_written;
-  int close_after;        /* close once the current response is written */
-  int closing;            /* waiting for output to flush, then free */
-  int http10;
-  int in_parse;           /* inside http_parser_execute: exchanges complete afterwards */
+  h1_state state;
+  unsigned flags;         /* H1_F_* */
 } h1_conn;
+
+static const char *h1_state_name(h1_state s) {
+  switch (s) {
+  case H1_S_READING: return "reading";
+  case H1_S_BODY_PAUSED: return "body-paused";
+  case H1_S_WAIT_RESP: return "wait-response";
+  case H1_S_CLOSING: return "closing";
+  }
+  return "?";
+}
+
+/* "state=wait-response flags=close_after|http10", for debug logs. */
+static void h1_describe(const h1_conn *c, char *buf, size_t cap) {
+  static const struct { unsigned bit; const char *name; } names[] = {
+      {H1_F_URL_TOO_LONG, "url_too_long"}, {H1_F_HDR_LAST_VALUE, "hdr_last_value"},
+      {H1_F_HDR_ERROR, "hdr_error"},       {H1_F_RESP_CHUNKED, "resp_chunked"},
+      {H1_F_RESP_FINAL, "resp_final"},     {H1_F_CLOSE_AFTER, "close_after"},
+      {H1_F_HTTP10, "http10"},             {H1_F_IN_PARSE, "in_parse"},
+  };
+  size_t o = (size_t)snprintf(buf, cap, "state=%s flags=", h1_state_name(c->state));
+  int first = 1;
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && o < cap; i++) {
+    if (!(c->flags & names[i].bit)) continue;
+    o += (size_t)snprintf(buf + o, cap - o, "%s%s", first ? "" : "|", names[i].name);
+    first = 0;
+  }
+  if (first && o < cap) snprintf(buf + o, cap - o, "-");
+}
+
+static int has(const h1_conn *c, unsigned f) { return (c->flags & f) != 0; }
 
 static void h1_read(struct bufferevent *bev, void *arg);
 static void h1_write(struct bufferevent *bev, void *arg);
@@ -50,6 +97,11 @@ static void h1_pump(h1_conn *c);
 
 static void h1_free(h1_conn *c) {
   px_ctx *ctx = c->ctx;
+  if (px_log_level() >= PX_LOG_DEBUG) {
+    char d[200];
+    h1_describe(c, d, sizeof(d));
+    px_debug("client=%s h1 connection freed: %s", c->peer, d);
+  }
   if (c->x) {
     c->x->aborted = !c->x->resp_done || !c->x->req_done;
     px_xchg_free(c->x);
@@ -62,7 +114,7 @@ static void h1_free(h1_conn *c) {
 
 /* Closes after what is queued has been written. */
 static void h1_close_soon(h1_conn *c) {
-  c->closing = 1;
+  c->state = H1_S_CLOSING;
   bufferevent_disable(c->bev, EV_READ);
   if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) event_active(c->resume_ev, 0, 0);
 }
@@ -79,18 +131,17 @@ static void op_on_response(px_xchg *x) {
     if (!strcmp(f->name, "content-length") && x->resp_has_body && x->resp_cl < 0) continue;
     evbuffer_add_printf(out, "%s: %s\r\n", f->name, f->value);
   }
-  c->resp_chunked = 0;
-  c->resp_final_written = 0;
+  c->flags &= ~(H1_F_RESP_CHUNKED | H1_F_RESP_FINAL);
   if (x->resp_has_body && x->resp_cl < 0) {
-    if (c->http10) c->close_after = 1; /* close-delimited */
+    if (has(c, H1_F_HTTP10)) c->flags |= H1_F_CLOSE_AFTER; /* close-delimited */
     else {
-      c->resp_chunked = 1;
+      c->flags |= H1_F_RESP_CHUNKED;
       evbuffer_add_printf(out, "transfer-encoding: chunked\r\n");
     }
   }
-  if (!x->req_done) c->close_after = 1; /* answered before the body ended: don't resync */
-  if (c->ctx->draining) c->close_after = 1;
-  if (c->close_after) evbuffer_add_printf(out, "connection: close\r\n");
+  if (!x->req_done) c->flags |= H1_F_CLOSE_AFTER; /* answered before the body ended: don't resync */
+  if (c->ctx->draining) c->flags |= H1_F_CLOSE_AFTER;
+  if (has(c, H1_F_CLOSE_AFTER)) evbuffer_add_printf(out, "connection: close\r\n");
   evbuffer_add(out, "\r\n", 2);
 }
 
@@ -104,8 +155,8 @@ static void op_on_resp_data(px_xchg *x) {
 
 static void op_on_req_drained(px_xchg *x) {
   h1_conn *c = x->front;
-  if (c->body_paused && px_xchg_req_pending(x) < c->ctx->cfg->watermark) {
-    c->body_paused = 0;
+  if (c->state == H1_S_BODY_PAUSED && px_xchg_req_pending(x) < c->ctx->cfg->watermark) {
+    c->state = H1_S_READING;
     http_parser_pause(&c->parser, 0);
     bufferevent_enable(c->bev, EV_READ);
     event_active(c->resume_ev, 0, 0);
@@ -115,8 +166,7 @@ static void op_on_req_drained(px_xchg *x) {
 static void op_on_abort(px_xchg *x) {
   h1_conn *c = x->front;
   /* The head is out: the only honest signal left is closing the connection. */
-  c->close_after = 1;
-  c->resp_final_written = 1;
+  c->flags |= H1_F_CLOSE_AFTER | H1_F_RESP_FINAL;
   h1_close_soon(c);
 }
 
@@ -128,13 +178,13 @@ static int h1_move(h1_conn *c) {
   px_xchg *x = c->x;
   struct evbuffer *out = bufferevent_get_output(c->bev);
   size_t wm = c->ctx->cfg->watermark;
-  if (!x || !x->resp_head_given || c->resp_final_written) return 0;
+  if (!x || !x->resp_head_given || has(c, H1_F_RESP_FINAL)) return 0;
   while (evbuffer_get_length(x->resp_body) > 0 && evbuffer_get_length(out) < wm) {
     size_t n = evbuffer_get_length(x->resp_body);
     if (n > wm) n = wm;
-    if (c->resp_chunked) evbuffer_add_printf(out, "%zx\r\n", n);
+    if (has(c, H1_F_RESP_CHUNKED)) evbuffer_add_printf(out, "%zx\r\n", n);
     evbuffer_remove_buffer(x->resp_body, out, n);
-    if (c->resp_chunked) evbuffer_add(out, "\r\n", 2);
+    if (has(c, H1_F_RESP_CHUNKED)) evbuffer_add(out, "\r\n", 2);
   }
   px_xchg_resp_consumed(x);
   return x->resp_done && evbuffer_get_length(x->resp_body) == 0;
@@ -145,18 +195,18 @@ static int h1_move(h1_conn *c) {
 static void h1_pump(h1_conn *c) {
   px_xchg *x = c->x;
   struct evbuffer *out = bufferevent_get_output(c->bev);
-  if (!h1_move(c) || c->in_parse) return;
-  if (c->resp_chunked) evbuffer_add(out, "0\r\n\r\n", 5);
-  c->resp_final_written = 1;
-  if (!x->req_done) c->close_after = 1;
+  if (!h1_move(c) || has(c, H1_F_IN_PARSE)) return;
+  if (has(c, H1_F_RESP_CHUNKED)) evbuffer_add(out, "0\r\n\r\n", 5);
+  c->flags |= H1_F_RESP_FINAL;
+  if (!x->req_done) c->flags |= H1_F_CLOSE_AFTER;
   c->x = NULL;
   px_xchg_free(x);
-  if (c->close_after) {
+  if (has(c, H1_F_CLOSE_AFTER)) {
     h1_close_soon(c);
     return;
   }
   /* next request on this connection */
-  c->between = 0;
+  if (c->state != H1_S_CLOSING) c->state = H1_S_READING;
   http_parser_pause(&c->parser, 0);
   event_active(c->resume_ev, 0, 0);
 }
@@ -166,9 +216,7 @@ static void h1_pump(h1_conn *c) {
 static int on_message_begin(http_parser *p) {
   h1_conn *c = p->data;
   c->urllen = 0;
-  c->url_too_long = 0;
-  c->hdr_last_value = 0;
-  c->hdr_error = 0;
+  c->flags &= ~(H1_F_URL_TOO_LONG | H1_F_HDR_LAST_VALUE | H1_F_HDR_ERROR);
   c->x = px_xchg_new(c->ctx, &h1_ops, c);
   if (!c->x) return -1;
   c->x->proto = "h1";
@@ -180,7 +228,7 @@ static int on_message_begin(http_parser *p) {
 static int on_url(http_parser *p, const char *at, size_t len) {
   h1_conn *c = p->data;
   if (c->urllen + len >= H1_MAX_URL) {
-    c->url_too_long = 1;
+    c->flags |= H1_F_URL_TOO_LONG;
     return 0;
   }
   memcpy(c->url + c->urllen, at, len);
@@ -191,17 +239,17 @@ static int on_url(http_parser *p, const char *at, size_t len) {
 static int on_header_field(http_parser *p, const char *at, size_t len) {
   h1_conn *c = p->data;
   int rc;
-  if (c->hdr_last_value || c->x->req.n == 0) rc = px_headers_add(&c->x->req, at, len, "", 0);
+  if (has(c, H1_F_HDR_LAST_VALUE) || c->x->req.n == 0) rc = px_headers_add(&c->x->req, at, len, "", 0);
   else rc = px_headers_append_last(&c->x->req, 1, at, len);
-  c->hdr_last_value = 0;
-  if (rc) c->hdr_error = rc;
+  c->flags &= ~H1_F_HDR_LAST_VALUE;
+  if (rc) c->flags |= H1_F_HDR_ERROR;
   return 0;
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
   h1_conn *c = p->data;
-  c->hdr_last_value = 1;
-  if (!c->hdr_error && px_headers_append_last(&c->x->req, 0, at, len)) c->hdr_error = PX_ERR_LIMIT;
+  c->flags |= H1_F_HDR_LAST_VALUE;
+  if (!has(c, H1_F_HDR_ERROR) && px_headers_append_last(&c->x->req, 0, at, len)) c->flags |= H1_F_HDR_ERROR;
   return 0;
 }
 
@@ -210,8 +258,9 @@ static int on_headers_complete(http_parser *p) {
   px_xchg *x = c->x;
   const char *te, *cl, *host, *expect;
 
-  c->http10 = p->http_major == 1 && p->http_minor == 0;
-  if (!http_should_keep_alive(p)) c->close_after = 1;
+  if (p->http_major == 1 && p->http_minor == 0) c->flags |= H1_F_HTTP10;
+  else c->flags &= ~H1_F_HTTP10;
+  if (!http_should_keep_alive(p)) c->flags |= H1_F_CLOSE_AFTER;
   snprintf(x->method, sizeof(x->method), "%s", http_method_str(p->method));
   c->url[c->urllen] = 0;
   x->path = strdup(c->url);
@@ -223,17 +272,17 @@ static int on_headers_complete(http_parser *p) {
   x->req_has_body = (p->flags & F_CHUNKED) || (cl && p->content_length > 0);
   x->req_cl = (p->flags & F_CHUNKED) ? -1 : (cl ? (int64_t)p->content_length : 0);
   if (!x->req_has_body) x->req_cl = -1;
-  if (c->url_too_long) px_xchg_respond_error(x, 414, "UNSUPPORTED", "request target too long");
-  else if (c->hdr_error) px_xchg_respond_error(x, 431, "UNSUPPORTED", "request header fields too large");
+  if (has(c, H1_F_URL_TOO_LONG)) px_xchg_respond_error(x, 414, "UNSUPPORTED", "request target too long");
+  else if (has(c, H1_F_HDR_ERROR)) px_xchg_respond_error(x, 431, "UNSUPPORTED", "request header fields too large");
   else if (te && cl) px_xchg_respond_error(x, 400, "UNSUPPORTED", "both Transfer-Encoding and Content-Length");
   else if (te && !(p->flags & F_CHUNKED)) px_xchg_respond_error(x, 501, "UNSUPPORTED", "unsupported transfer-coding");
-  else if (!x->path || (!host && !c->http10)) px_xchg_respond_error(x, 400, "UNSUPPORTED", "missing Host");
+  else if (!x->path || (!host && !has(c, H1_F_HTTP10))) px_xchg_respond_error(x, 400, "UNSUPPORTED", "missing Host");
   else {
     if (expect && !strcasecmp(expect, "100-continue") && x->req_has_body)
       evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
     px_xchg_start(x);
   }
-  if (x->resp_done && x->req_has_body) c->close_after = 1; /* refused: don't read the body */
+  if (x->resp_done && x->req_has_body) c->flags |= H1_F_CLOSE_AFTER; /* refused: don't read the body */
   return 0;
 }
 
@@ -243,7 +292,7 @@ static int on_body(http_parser *p, const char *at, size_t len) {
   if (!x) return 0;
   if (px_xchg_req_body(x, at, len) < 0) return -1;
   if (px_xchg_req_pending(x) >= c->ctx->cfg->watermark) {
-    c->body_paused = 1;
+    if (c->state == H1_S_READING) c->state = H1_S_BODY_PAUSED;
     http_parser_pause(p, 1);
   }
   return 0;
@@ -252,7 +301,7 @@ static int on_body(http_parser *p, const char *at, size_t len) {
 static int on_message_complete(http_parser *p) {
   h1_conn *c = p->data;
   px_xchg *x = c->x;
-  c->between = 1;
+  if (c->state != H1_S_CLOSING) c->state = H1_S_WAIT_RESP;
   http_parser_pause(p, 1);
   if (x && px_xchg_req_end(x) < 0) return -1;
   return 0;
@@ -286,27 +335,27 @@ static void bad_request(h1_conn *c, const char *why) {
     px_xchg_free(c->x);
     c->x = NULL;
   }
-  c->resp_final_written = 1;
+  c->flags |= H1_F_RESP_FINAL;
   h1_close_soon(c);
 }
 
 static void h1_read(struct bufferevent *bev, void *arg) {
   h1_conn *c = arg;
   struct evbuffer *in = bufferevent_get_input(bev);
-  if (c->closing) {
+  if (c->state == H1_S_CLOSING) {
     evbuffer_drain(in, evbuffer_get_length(in));
     return;
   }
-  while (evbuffer_get_length(in) > 0 && !c->body_paused && !c->between && !c->closing) {
+  while (evbuffer_get_length(in) > 0 && c->state == H1_S_READING) {
     struct evbuffer_iovec v;
     if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;
-    c->in_parse = 1;
+    c->flags |= H1_F_IN_PARSE;
     size_t n = http_parser_execute(&c->parser, &h1_settings, v.iov_base, v.iov_len);
-    c->in_parse = 0;
+    c->flags &= ~H1_F_IN_PARSE;
     enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
     evbuffer_drain(in, n);
     if (e == HPE_PAUSED) {
-      if (c->body_paused) bufferevent_disable(bev, EV_READ);
+      if (c->state == H1_S_BODY_PAUSED) bufferevent_disable(bev, EV_READ);
       break;
     }
     if (e != HPE_OK) {
@@ -317,16 +366,16 @@ static void h1_read(struct bufferevent *bev, void *arg) {
   /* an answer produced while parsing (local errors) completes now */
   if (c->x && c->x->resp_done) {
     h1_pump(c);
-    if (c->closing || !c->x) return;
+    if (c->state == H1_S_CLOSING || !c->x) return;
   }
   /* While a response is pending, stop reading (pipelined requests wait in the kernel). */
-  if (c->between && c->x) bufferevent_disable(bev, EV_READ);
-  else if (!c->body_paused && !c->closing) bufferevent_enable(bev, EV_READ);
+  if (c->state == H1_S_WAIT_RESP && c->x) bufferevent_disable(bev, EV_READ);
+  else if (c->state != H1_S_BODY_PAUSED && c->state != H1_S_CLOSING) bufferevent_enable(bev, EV_READ);
 }
 
 static void h1_write(struct bufferevent *bev, void *arg) {
   h1_conn *c = arg;
-  if (c->closing) {
+  if (c->state == H1_S_CLOSING) {
     if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) h1_free(c);
     return;
   }
@@ -337,7 +386,7 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg) {
   h1_conn *c = arg;
   (void)fd;
   (void)what;
-  if (c->closing) {
+  if (c->state == H1_S_CLOSING) {
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) h1_free(c);
     return;
   }
@@ -347,7 +396,7 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg) {
 static void h1_event(struct bufferevent *bev, short what, void *arg) {
   h1_conn *c = arg;
   (void)bev;
-  if (what & BEV_EVENT_EOF && !c->closing && c->x == NULL) {
+  if (what & BEV_EVENT_EOF && c->state != H1_S_CLOSING && c->x == NULL) {
     h1_free(c); /* clean close between requests */
     return;
   }
@@ -358,7 +407,6 @@ static void h1_event(struct bufferevent *bev, short what, void *arg) {
 
 int px_h1_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer) {
   h1_conn *c = calloc(1, sizeof(*c));
-  struct timeval tv;
   if (!c) {
     bufferevent_free(bev);
     return PX_ERR_NOMEM;
@@ -375,14 +423,8 @@ int px_h1_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   }
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
-  tv.tv_sec = ctx->cfg->client_timeout_ms / 1000;
-  tv.tv_usec = (ctx->cfg->client_timeout_ms % 1000) * 1000;
-  bufferevent_set_timeouts(bev, &tv, &tv);
-  bufferevent_setwatermark(bev, EV_READ, 0, ctx->cfg->watermark);
-  /* libevent moves 16 KiB per read/write call by default: bulk bodies want far more */
-  bufferevent_set_max_single_read(bev, ctx->cfg->watermark);
-  bufferevent_set_max_single_write(bev, ctx->cfg->watermark);
-  bufferevent_setwatermark(bev, EV_WRITE, ctx->cfg->watermark / 2, 0);
+  px_bev_timeouts_ms(bev, ctx->cfg->client_timeout_ms, ctx->cfg->client_timeout_ms);
+  px_bev_tune(bev, ctx->cfg->watermark, PX_BEV_H1);
   bufferevent_setcb(bev, h1_read, h1_write, h1_event, c);
   bufferevent_enable(bev, EV_READ | EV_WRITE);
   /* bytes already read while sniffing the protocol */

@@ -17,6 +17,7 @@
  * streams over it); all connections together share the upstream admission
  * cap of px_upstream.h. */
 #include "px_h2.h"
+#include "px_bev.h"
 #include "px_log.h"
 #include "px_xchg.h"
 #include <event2/buffer.h>
@@ -30,7 +31,7 @@
 /* Concurrent streams per client connection. */
 #define PX_H2_MAX_CONCURRENT_STREAMS 128
 
-typedef struct h2_sess h2_sess;
+typedef struct px_h2_sess h2_sess; /* listed in ctx->h2_sessions */
 
 typedef struct h2_stream {
   h2_sess *s;
@@ -42,7 +43,7 @@ typedef struct h2_stream {
   struct h2_stream *prev, *next; /* the session's streams, freed with it */
 } h2_stream;
 
-struct h2_sess {
+struct px_h2_sess {
   px_ctx *ctx;
   struct bufferevent *bev;
   nghttp2_session *ng;
@@ -54,8 +55,6 @@ struct h2_sess {
   h2_stream *streams;
   h2_sess *next;         /* list of sessions, for drain */
 };
-
-static h2_sess *all_sessions;
 
 static int h2_flush(h2_sess *s);
 static void sess_free(h2_sess *s);
@@ -338,7 +337,7 @@ static void h2_event(struct bufferevent *bev, short what, void *arg) {
 
 static void sess_free(h2_sess *s) {
   px_ctx *ctx = s->ctx;
-  h2_sess **pp = &all_sessions;
+  h2_sess **pp = &ctx->h2_sessions;
   while (*pp && *pp != s) pp = &(*pp)->next;
   if (*pp) *pp = s->next;
   while (s->streams) {
@@ -356,7 +355,6 @@ int px_h2_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   h2_sess *s = calloc(1, sizeof(*s));
   nghttp2_session_callbacks *cbs = NULL;
   nghttp2_option *opt = NULL;
-  struct timeval tv;
   if (!s) goto fail;
   s->ctx = ctx;
   s->bev = bev;
@@ -385,14 +383,10 @@ int px_h2_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   uint64_t conn_window = (uint64_t)ctx->cfg->h2_window * 4;
   if (conn_window > NGHTTP2_MAX_WINDOW_SIZE) conn_window = NGHTTP2_MAX_WINDOW_SIZE;
   nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, (int32_t)conn_window);
-  s->next = all_sessions;
-  all_sessions = s;
-  tv.tv_sec = ctx->cfg->client_timeout_ms / 1000;
-  tv.tv_usec = (ctx->cfg->client_timeout_ms % 1000) * 1000;
-  bufferevent_set_timeouts(bev, &tv, NULL);
-  bufferevent_setwatermark(bev, EV_WRITE, ctx->cfg->watermark, 0);
-  bufferevent_set_max_single_read(bev, ctx->cfg->watermark);
-  bufferevent_set_max_single_write(bev, ctx->cfg->watermark);
+  s->next = ctx->h2_sessions;
+  ctx->h2_sessions = s;
+  px_bev_timeouts_ms(bev, ctx->cfg->client_timeout_ms, -1);
+  px_bev_tune(bev, ctx->cfg->watermark, PX_BEV_H2);
   bufferevent_setcb(bev, h2_read, h2_write, h2_event, s);
   bufferevent_enable(bev, EV_READ | EV_WRITE);
   if (ctx->draining) {
@@ -415,8 +409,8 @@ fail:
 }
 
 void px_h2_drain_all(px_ctx *ctx) {
-  for (h2_sess *s = all_sessions; s; s = s->next) {
-    if (s->ctx != ctx || s->goaway_sent) continue;
+  for (h2_sess *s = ctx->h2_sessions; s; s = s->next) {
+    if (s->goaway_sent) continue;
     nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s->ng),
                           NGHTTP2_NO_ERROR, NULL, 0);
     s->goaway_sent = 1;

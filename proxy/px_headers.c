@@ -1,6 +1,7 @@
 /* px_headers.c - bounded header lists, validation and hop-by-hop rules. */
 #include "px_headers.h"
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,6 +86,23 @@ void px_headers_del(px_headers *h, const char *name) {
 int px_headers_set(px_headers *h, const char *name, const char *value) {
   px_headers_del(h, name);
   return px_headers_add(h, name, strlen(name), value, strlen(value));
+}
+
+/* "299 customs \"": what precedes the quoted text of a Warning field */
+#define WARNING_HEAD "299 customs \""
+
+int px_headers_set_warning(px_headers *h, const char *prefix, const char *text) {
+  char warn[sizeof(WARNING_HEAD) + PX_WARNING_PREFIX_MAX_BYTES + PX_WARNING_TEXT_MAX_BYTES + 2];
+  size_t plen = prefix ? strlen(prefix) : 0, tlen = text ? strlen(text) : 0;
+  if (plen > PX_WARNING_PREFIX_MAX_BYTES) plen = PX_WARNING_PREFIX_MAX_BYTES;
+  if (tlen > PX_WARNING_TEXT_MAX_BYTES) tlen = PX_WARNING_TEXT_MAX_BYTES;
+  snprintf(warn, sizeof(warn), WARNING_HEAD "%.*s%.*s\"", (int)plen, prefix ? prefix : "", (int)tlen,
+           text ? text : "");
+  size_t n = strlen(warn);
+  /* the quoted part, without the closing quote */
+  for (size_t i = sizeof(WARNING_HEAD) - 1; i + 1 < n; i++)
+    if (warn[i] == '"' || warn[i] == '\\' || (unsigned char)warn[i] < 0x20) warn[i] = ' ';
+  return px_headers_set(h, "warning", warn);
 }
 
 static int is_tchar(unsigned char c) {

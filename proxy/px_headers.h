@@ -11,12 +11,15 @@
 #ifndef CUSTOMS_PX_HEADERS_H
 #define CUSTOMS_PX_HEADERS_H
 #include <stddef.h>
+#include "sc_err.h"
 
-#define PX_ERR_NOMEM   -1
-#define PX_ERR_LIMIT   -2
-#define PX_ERR_INVALID -3
-#define PX_ERR_IO      -4
-#define PX_ERR_STATE   -5
+/* The proxy's spellings of codes of the one error space (sc_err.h): the
+ * same values, so a code means one thing wherever it travels. */
+#define PX_ERR_NOMEM   SC_ERR_NOMEM
+#define PX_ERR_LIMIT   SC_ERR_LIMIT
+#define PX_ERR_INVALID SC_ERR_INVALID
+#define PX_ERR_IO      SC_ERR_IO
+#define PX_ERR_STATE   SC_ERR_STATE
 
 #define PX_HDR_MAX_FIELDS 100
 #define PX_HDR_MAX_BYTES  (64 * 1024)
@@ -44,6 +47,18 @@ const char *px_headers_get(const px_headers *h, const char *name);
 void px_headers_del(px_headers *h, const char *name);
 /* Replaces (or adds) a field. */
 int px_headers_set(px_headers *h, const char *name, const char *value);
+
+#define PX_WARNING_TEXT_MAX_BYTES 600 /* bytes of `text` a Warning field carries */
+#define PX_WARNING_PREFIX_MAX_BYTES 64 /* bytes of `prefix` it carries */
+/* Replaces (or adds) the field `Warning: 299 customs "<prefix><text>"` (RFC
+ * 7234 warn-code 299, agent "customs"), the one line that carries a
+ * verdict's reason where there is no body (HEAD) or beside one.  `text`
+ * (untrusted: policy messages quote package names) is cut to
+ * PX_WARNING_TEXT_MAX_BYTES bytes, and every '"', '\' and control byte
+ * (< 0x20) in the quoted part becomes a space, so the field is one line and
+ * one quoted-string whatever the text holds.  NULL text is "".  Returns
+ * what px_headers_set returns. */
+int px_headers_set_warning(px_headers *h, const char *prefix, const char *text);
 /* 0 when the field has no CR, LF or NUL and the name is a token. */
 int px_header_check(const char *name, size_t namelen, const char *value, size_t valuelen);
 /* Nonzero for hop-by-hop fields, including those listed in `connection`. */

@@ -1,5 +1,7 @@
-/* px_intercept.c - upload tee, manifest recording and push holds (see
- * px_intercept.h). */
+/* px_intercept.c - upload tee, manifest recording, push holds and pull
+ * gating, reached through the px_intercept_customs ops table (see
+ * px_intercept.h).  Ownership: the px_hook in x->hook.  Thread: loop thread.
+ * Errors: never fail the exchange (see px_intercept.h). */
 #include "px_intercept.h"
 #include "px_dbq.h"
 #include "px_gate.h"
@@ -11,6 +13,7 @@
 #include "px_xchg.h"
 #include "sc_image.h"
 #include "sc_policy.h"
+#include "sc_time.h"
 #include <jansson.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -18,8 +21,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the exchange waits for on the interception's account.  Everything
+ * that waits holds a resource (a database task, a job and its timer) that
+ * the state names; ic_free releases whatever is still held. */
+typedef enum px_hook_state {
+  PX_HK_PASSING = 0,   /* nothing held: bytes are teed and recorded as they pass */
+  PX_HK_BODY_WAIT,     /* manifest PUT: the request waits for its whole body (PX_REQ_WAIT_BODY) */
+  PX_HK_REQ_VERDICT,   /* blob GET: the request waits for its verdict (PX_REQ_WAIT, h->task) */
+  PX_HK_CACHE_VERDICT, /* GET/HEAD by digest: answered from px_mcache once the verdict is in (h->task) */
+  PX_HK_RESP_VERDICT,  /* manifest response held while a database thread judges it (h->task) */
+  PX_HK_SCAN_PENDING,  /* never-scanned image: held until the whole manifest is in, then scanned */
+  PX_HK_GATE_SCAN,     /* held until that scan is done (h->wait, h->timer: scan.wait_ms) */
+  PX_HK_REJUDGE,       /* held while the freshly scanned image is judged (h->task) */
+  PX_HK_PUSH_SCAN,     /* final upload PUT / manifest PUT held until its scan is done (h->wait, h->timer) */
+  PX_HK_DONE           /* released or answered: nothing more to do but tee/free */
+} px_hook_state;
+
 typedef struct px_hook {
   px_xchg *x;
+  px_hook_state state;
   px_job *job;            /* upload stream job we tee into (reference held) */
   int tee;
   int final;              /* this request completes the upload (PUT, monolithic POST) */
@@ -30,16 +50,38 @@ typedef struct px_hook {
   int64_t hold_start;
   px_job_cb on_done;      /* what to do when `wait` finishes */
   int gate;               /* manifest GET/HEAD judged by the policy */
-  int gate_scan;          /* unscanned image: scan the manifest once it is complete */
   char digest[160];
   struct evbuffer *cbody; /* manifest GET by digest: kept for px_mcache */
   px_dbtask *task;        /* verdict being computed on a database thread */
-  int cached;             /* answering from px_mcache once the verdict is in */
 } px_hook;
+
+static const char *px_hook_state_name(px_hook_state s) {
+  switch (s) {
+  case PX_HK_PASSING: return "passing";
+  case PX_HK_BODY_WAIT: return "body-wait";
+  case PX_HK_REQ_VERDICT: return "request-verdict";
+  case PX_HK_CACHE_VERDICT: return "cache-verdict";
+  case PX_HK_RESP_VERDICT: return "response-verdict";
+  case PX_HK_SCAN_PENDING: return "scan-pending";
+  case PX_HK_GATE_SCAN: return "gate-scan";
+  case PX_HK_REJUDGE: return "rejudge";
+  case PX_HK_PUSH_SCAN: return "push-scan";
+  case PX_HK_DONE: return "done";
+  }
+  return "?";
+}
+
+static void set_state(px_hook *h, px_hook_state s) {
+  if (h->state == s) return;
+  px_debug("req=%llu hook %s -> %s", (unsigned long long)h->x->id, px_hook_state_name(h->state),
+           px_hook_state_name(s));
+  h->state = s;
+}
 
 static void gate_deny(px_xchg *x, const char *message, const char *rule, const char *detail_json,
                       const char *digest);
-static int serve_cached(px_xchg *x, px_hook *h);
+static px_req_rc serve_cached(px_xchg *x, px_hook *h);
+static px_req_rc intercept_oom(px_xchg *x);
 static void blob_judged(void *arg, int rc, px_gate_result *r);
 
 static px_hook *hook_of(px_xchg *x, int create) {
@@ -64,14 +106,14 @@ static long long range_start(const char *v) {
   return s;
 }
 
-int px_intercept_request(px_xchg *x) {
+static px_req_rc ic_request(px_xchg *x) {
   px_ctx *ctx = x->ctx;
   px_route *r = &x->route;
   px_hook *h;
-  if (!ctx->scan) return 0;
+  if (!ctx->scan) return PX_REQ_PROCEED;
   if (r->kind == PX_R_UPLOAD_START && !strcmp(x->method, "POST") && r->q_digest[0] && x->req_has_body) {
     /* monolithic upload: the whole blob in one POST */
-    if (!(h = hook_of(x, 1))) return 0;
+    if (!(h = hook_of(x, 1))) return PX_REQ_PROCEED;
     h->job = px_job_new_stream(ctx, r->repo, NULL);
     if (h->job) {
       px_job_ref(h->job);
@@ -89,28 +131,30 @@ int px_intercept_request(px_xchg *x) {
     } else if (j && x->req_has_body && start >= 0 && (uint64_t)start != px_job_bytes(j)) {
       px_job_break(j, "upload chunk out of order");
     }
-    if (!j) return 0;
-    if (!(h = hook_of(x, 1))) return 0;
+    if (!j) return PX_REQ_PROCEED;
+    if (!(h = hook_of(x, 1))) return PX_REQ_PROCEED;
     h->job = j;
     px_job_ref(j);
     h->tee = x->req_has_body;
     h->final = is_put && r->q_digest[0];
   } else if (r->kind == PX_R_MANIFEST && !strcmp(x->method, "PUT")) {
-    if (!(h = hook_of(x, 1))) return px_intercept_oom(x);
+    if (!(h = hook_of(x, 1))) return intercept_oom(x);
     h->mbody = evbuffer_new();
     /* the document is checked whole before the registry sees a byte of it */
+    set_state(h, PX_HK_BODY_WAIT);
     return PX_REQ_WAIT_BODY;
   } else if (r->kind == PX_R_BLOB && !strcmp(x->method, "GET") && ctx->cfg->gate_blobs && px_policy_get(ctx)) {
     /* the verdict needs the database: the request waits for it */
-    if (!(h = hook_of(x, 1))) return px_intercept_oom(x);
+    if (!(h = hook_of(x, 1))) return intercept_oom(x);
+    set_state(h, PX_HK_REQ_VERDICT);
     h->task = px_gate_blob_async(ctx, r->repo, r->ref, blob_judged, h);
     if (!h->task) {
       blob_judged(h, SC_ERR_NOMEM, NULL);
-      return PX_REQ_ANSWERED;
+      return x->resp_done ? PX_REQ_ANSWERED : PX_REQ_PROCEED;
     }
     return PX_REQ_WAIT;
   } else if (r->kind == PX_R_MANIFEST && (!strcmp(x->method, "GET") || !strcmp(x->method, "HEAD"))) {
-    if (!(h = hook_of(x, 1))) return px_intercept_oom(x);
+    if (!(h = hook_of(x, 1))) return intercept_oom(x);
     h->gate = 1;
     if (r->ref_is_digest) return serve_cached(x, h);
   }
@@ -118,32 +162,36 @@ int px_intercept_request(px_xchg *x) {
 }
 
 /* A gated request cannot be judged without memory: refused (fail closed). */
-int px_intercept_oom(px_xchg *x) {
+static px_req_rc intercept_oom(px_xchg *x) {
   px_xchg_respond_error(x, 503, "UNAVAILABLE", "customs is out of memory");
   return PX_REQ_ANSWERED;
 }
 
-int px_intercept_req_complete(px_xchg *x, const void *body, size_t len) {
+/* The whole body of a PX_REQ_WAIT_BODY request (a manifest PUT). */
+static px_hook_rc ic_req_complete(px_xchg *x, const void *body, size_t len) {
   px_hook *h = x->hook;
   char why[300] = "";
   if (!h || !h->mbody) {
     px_xchg_proceed(x);
-    return 0;
+    return PX_HOOK_PASS;
   }
   if (len > SC_MANIFEST_MAX_BYTES) {
+    set_state(h, PX_HK_DONE);
     px_xchg_respond_error(x, 400, "MANIFEST_INVALID", "manifest larger than 4 MiB");
-    return 1;
+    return PX_HOOK_ANSWERED;
   }
   if (sc_manifest_check(body, len, px_headers_get(&x->req, "content-type"), why, sizeof(why)) != 0) {
     px_warn("req=%llu manifest PUT %s refused: %s", (unsigned long long)x->id, x->route.repo, why);
+    set_state(h, PX_HK_DONE);
     px_xchg_respond_error(x, 400, "MANIFEST_INVALID", why[0] ? why : "manifest not understood");
-    return 1;
+    return PX_HOOK_ANSWERED;
   }
+  set_state(h, PX_HK_PASSING);
   px_xchg_proceed(x); /* the body is teed into h->mbody as it is sent */
-  return 0;
+  return PX_HOOK_PASS;
 }
 
-void px_intercept_req_body(px_xchg *x, const void *data, size_t len) {
+static void ic_req_body(px_xchg *x, const void *data, size_t len) {
   px_hook *h = x->hook;
   if (!h) return;
   if (h->tee && h->job && px_job_push(h->job, data, len) < 0) h->tee = 0;
@@ -157,7 +205,7 @@ void px_intercept_req_body(px_xchg *x, const void *data, size_t len) {
   }
 }
 
-void px_intercept_req_end(px_xchg *x) {
+static void ic_req_end(px_xchg *x) {
   px_hook *h = x->hook;
   if (h && h->final && h->job) px_job_finish(h->job);
 }
@@ -196,6 +244,7 @@ static void job_done(px_job *j, void *arg) {
     h->timer = NULL;
   }
   px_job_unref(j);
+  set_state(h, PX_HK_DONE);
   px_xchg_release(x, "x-customs-scan", state);
 }
 
@@ -206,29 +255,34 @@ static void hold_timeout(evutil_socket_t fd, short what, void *arg) {
   px_warn("req=%llu %s %s: scan not finished after %d ms, answering; the scan goes on", (unsigned long long)h->x->id,
           h->x->method, px_xchg_logpath(h->x), h->x->ctx->cfg->scan_wait_ms);
   end_wait(h);
-  if (h->gate_scan) {
+  if (h->state == PX_HK_GATE_SCAN) {
     /* an unscanned image is not let out before its verdict exists */
+    set_state(h, PX_HK_DONE);
     px_gate_record(h->x, h->digest, PX_V_DENY, NULL, "scan-pending");
     gate_deny(h->x, "the image is being scanned; retry in a moment", NULL, NULL, h->digest);
     return;
   }
+  set_state(h, PX_HK_DONE);
   px_xchg_release(h->x, "x-customs-scan", "pending");
 }
 
-static int hold_for(px_hook *h, px_job *j, px_job_cb cb) {
+/* Holds the response until job j is done (cb) or scan.wait_ms passed, in
+ * state `st` (PX_HK_PUSH_SCAN or PX_HK_GATE_SCAN).  PX_HOOK_HOLD, or
+ * PX_HOOK_PASS when the job cannot be waited for. */
+static px_hook_rc hold_for(px_hook *h, px_job *j, px_job_cb cb, px_hook_state st) {
   struct timeval tv;
   int ms = h->x->ctx->cfg->scan_wait_ms;
-  if (px_job_wait(j, cb, h) < 0) return 0;
+  if (px_job_wait(j, cb, h) < 0) return PX_HOOK_PASS;
+  set_state(h, st);
   px_job_ref(j);
   h->wait = j;
   h->hold_start = px_now_ms();
   h->timer = evtimer_new(h->x->ctx->base, hold_timeout, h);
   if (h->timer) {
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
+    tv = sc_ms_to_timeval(ms);
     evtimer_add(h->timer, &tv);
   }
-  return 1;
+  return PX_HOOK_HOLD;
 }
 
 
@@ -240,11 +294,9 @@ static void gate_deny(px_xchg *x, const char *message, const char *rule, const c
                       const char *digest) {
   px_headers hdr;
   json_t *body, *err, *detail;
-  char *text, warn[700];
-  size_t mlen = strlen(message);
+  char *text;
   px_headers_init(&hdr);
-  if (x->up) px_upconn_release(x->up, 0);
-  x->up = NULL;
+  px_upstream_detach(x, 0);
   detail = json_object();
   json_object_set_new(detail, "digest", json_string(digest ? digest : ""));
   json_object_set_new(detail, "repository", json_string(x->route.repo));
@@ -263,13 +315,9 @@ static void gate_deny(px_xchg *x, const char *message, const char *rule, const c
   text = json_dumps(body, JSON_COMPACT);
   json_decref(body);
   /* HEAD has no body: the reason travels in a Warning header (one line, bounded) */
-  snprintf(warn, sizeof(warn), "299 customs \"%.*s\"", (int)(mlen > 600 ? 600 : mlen), message);
-  for (char *p = warn + 13; *p; p++)
-    if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) *p = ' ';
-  warn[strlen(warn) - 1] = '"';
   px_headers_set(&hdr, "content-type", "application/json; charset=utf-8");
   px_headers_set(&hdr, "x-customs-verdict", "deny");
-  px_headers_set(&hdr, "warning", warn);
+  px_headers_set_warning(&hdr, NULL, message);
   x->held = 0;
   x->resp_limit = 0;
   px_xchg_respond_local(x, 403, &hdr, text ? text : "{}", text ? strlen(text) : 2);
@@ -303,7 +351,7 @@ static void on_error_decision(px_xchg *x, px_hook *h, const char *why) {
 
 /* Applies a verdict to the response in x.  Returns PX_HOOK_PASS (headers
  * annotated) or PX_HOOK_ANSWERED (403 sent). */
-static int apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
+static px_hook_rc apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
   int is_head = !strcmp(x->method, "HEAD");
   const sc_policy *p = px_policy_get(x->ctx);
   px_verdict_kind k = r->kind;
@@ -317,14 +365,7 @@ static int apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
     }
   }
   if (k == PX_V_DENY && is_head && head_passes(x)) {
-    char warn[700];
-    size_t mlen = r->message ? strlen(r->message) : 0;
-    snprintf(warn, sizeof(warn), "299 customs \"denied on pull: %.*s\"", (int)(mlen > 600 ? 600 : mlen),
-             r->message ? r->message : "");
-    for (char *p2 = warn + 13; *p2; p2++)
-      if (*p2 == '"' || *p2 == '\\' || (unsigned char)*p2 < 0x20) *p2 = ' ';
-    warn[strlen(warn) - 1] = '"';
-    px_headers_set(&x->resp, "warning", warn);
+    px_headers_set_warning(&x->resp, "denied on pull: ", r->message);
     px_headers_set(&x->resp, "x-customs-verdict", "deny");
     px_gate_record(x, h->digest, k, r->rule, "head-passed");
     return PX_HOOK_PASS;
@@ -335,19 +376,12 @@ static int apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
     return PX_HOOK_ANSWERED;
   }
   px_headers_set(&x->resp, "x-customs-verdict", px_verdict_name(k));
-  if (k == PX_V_WARN && r->message) {
-    char warn[700];
-    snprintf(warn, sizeof(warn), "299 customs \"%.600s\"", r->message);
-    for (char *p2 = warn + 13; *p2; p2++)
-      if (*p2 == '"' || *p2 == '\\' || (unsigned char)*p2 < 0x20) *p2 = ' ';
-    warn[strlen(warn) - 1] = '"';
-    px_headers_set(&x->resp, "warning", warn);
-  }
+  if (k == PX_V_WARN && r->message) px_headers_set_warning(&x->resp, NULL, r->message);
   px_gate_record(x, h->digest, k, r->rule, NULL);
   return PX_HOOK_PASS;
 }
 
-static int start_gate_scan(px_xchg *x, px_hook *h);
+static px_hook_rc start_gate_scan(px_xchg *x, px_hook *h);
 
 /* The verdict of a request answered from px_mcache: 0 when answered, -1
  * when the request should go to the registry after all. */
@@ -355,7 +389,7 @@ static int answer_cached(px_xchg *x, px_hook *h, px_gate_result *r) {
   px_mcache_hit hit;
   px_headers hdr;
   if (r->kind == PX_V_UNSCANNED ||
-      !px_mcache_get(x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit))
+      !px_mcache_get(x->ctx->mcache, x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit))
     return -1;
   px_headers_free(&x->resp);
   px_headers_set(&x->resp, "content-type", hit.content_type);
@@ -381,13 +415,15 @@ static void gate_judged(void *arg, int rc, px_gate_result *r) {
   px_xchg *x = h->x;
   const sc_policy *p = px_policy_get(x->ctx);
   h->task = NULL;
-  if (h->cached) {
-    h->cached = 0;
+  if (h->state == PX_HK_CACHE_VERDICT) {
+    set_state(h, PX_HK_DONE);
     if (rc == 0 && answer_cached(x, h, r) == 0) return;
+    set_state(h, PX_HK_PASSING);
     px_xchg_proceed(x); /* unknown or failed: the registry answers, judged then */
     return;
   }
   if (!x->held) return; /* the upstream failed meanwhile and the client was answered */
+  set_state(h, PX_HK_DONE);
   if (rc != 0) {
     on_error_decision(x, h, "the scanner or the database failed");
     if (x->held) px_xchg_release(x, NULL, NULL);
@@ -396,7 +432,7 @@ static void gate_judged(void *arg, int rc, px_gate_result *r) {
   if (r->kind == PX_V_UNSCANNED && p && sc_policy_unscanned(p) == SC_UNSCANNED_SCAN && !strcmp(x->method, "GET") &&
       x->ctx->mscan) {
     /* the manifest is held whole, the image scanned, then judged */
-    h->gate_scan = 1;
+    set_state(h, PX_HK_SCAN_PENDING);
     if (x->resp_done) start_gate_scan(x, h);
     else px_xchg_resp_consumed(x); /* resp_limit grew: let the upstream read on */
     return;
@@ -410,6 +446,7 @@ static void gate_rejudged(void *arg, int rc, px_gate_result *r) {
   px_xchg *x = h->x;
   h->task = NULL;
   if (!x->held) return;
+  set_state(h, PX_HK_DONE);
   if (rc != 0) {
     on_error_decision(x, h, "the scanner or the database failed");
     if (x->held) px_xchg_release(x, NULL, NULL);
@@ -441,9 +478,11 @@ static void blob_judged(void *arg, int rc, px_gate_result *r) {
     msg = r->message ? r->message : "this blob belongs only to denied images";
   }
   if (!denied) {
+    set_state(h, PX_HK_PASSING);
     px_xchg_proceed(x);
     return;
   }
+  set_state(h, PX_HK_DONE);
   px_gate_record(x, rt->ref, PX_V_DENY, NULL, "blob");
   gate_deny(x, msg, NULL, NULL, rt->ref);
 }
@@ -457,13 +496,13 @@ static void gate_scanned(px_job *j, void *arg) {
     h->timer = NULL;
   }
   px_job_unref(j);
-  h->gate_scan = 0;
+  set_state(h, PX_HK_REJUDGE);
   px_gate_invalidate(x->ctx);
   h->task = px_gate_judge_async(x->ctx, x->route.repo, h->digest, gate_rejudged, h);
   if (!h->task) gate_rejudged(h, SC_ERR_NOMEM, NULL);
 }
 
-static int gate_response(px_hook *h) {
+static px_hook_rc gate_response(px_hook *h) {
   px_xchg *x = h->x;
   const char *dig = px_headers_get(&x->resp, "docker-content-digest");
   if (dig && px_valid_digest(dig)) snprintf(h->digest, sizeof(h->digest), "%s", dig);
@@ -487,61 +526,63 @@ static int gate_response(px_hook *h) {
     on_error_decision(x, h, "the database threads are unavailable");
     return x->resp_done ? PX_HOOK_ANSWERED : PX_HOOK_PASS;
   }
+  set_state(h, PX_HK_RESP_VERDICT);
   return PX_HOOK_HOLD;
 }
 
 /* A GET or HEAD by digest that the same credentials fetched moments ago:
  * answered from px_mcache once the verdict is in (the request waits). */
-static int serve_cached(px_xchg *x, px_hook *h) {
+static px_req_rc serve_cached(px_xchg *x, px_hook *h) {
   px_mcache_hit hit;
-  if (!px_mcache_get(x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit))
+  if (!px_mcache_get(x->ctx->mcache, x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit))
     return PX_REQ_PROCEED;
   if (strlen(x->route.ref) >= sizeof(h->digest)) return PX_REQ_PROCEED;
   memcpy(h->digest, x->route.ref, strlen(x->route.ref) + 1);
-  h->cached = 1;
+  set_state(h, PX_HK_CACHE_VERDICT);
   h->task = px_gate_judge_async(x->ctx, x->route.repo, h->digest, gate_judged, h);
   if (!h->task) {
-    h->cached = 0;
+    set_state(h, PX_HK_PASSING);
     return PX_REQ_PROCEED; /* the registry answers, and that answer is judged */
   }
   return PX_REQ_WAIT;
 }
 
-int px_intercept_response_head(px_xchg *x) {
+static px_hook_rc ic_response_head(px_xchg *x) {
   px_hook *h = x->hook;
   px_route *r = &x->route;
   int ok = x->resp_status >= 200 && x->resp_status < 300;
-  if (!h) return 0;
+  if (!h) return PX_HOOK_PASS;
   if (h->job && !ok) {
     /* the registry refused the chunk or the upload: what we saw is not what it has */
     px_job_break(h->job, "upstream refused the upload request");
     px_jobs_forget_upload(x->ctx, h->job);
-    return 0;
+    return PX_HOOK_PASS;
   }
   if (h->job && h->final) {
     px_jobs_forget_upload(x->ctx, h->job);
-    return hold_for(h, h->job, job_done);
+    return hold_for(h, h->job, job_done, PX_HK_PUSH_SCAN);
   }
   if (r->kind == PX_R_MANIFEST && h->mbody && ok && !h->mbody_over) {
     size_t len = evbuffer_get_length(h->mbody);
     const char *dig = px_headers_get(&x->resp, "docker-content-digest");
     char computed[72];
     unsigned char *body = evbuffer_pullup(h->mbody, -1);
-    if (!body || len == 0) return 0;
-    if (sc_digest_sha256(body, len, computed) != 0) return 0;
+    if (!body || len == 0) return PX_HOOK_PASS;
+    if (sc_digest_sha256(body, len, computed) != 0) return PX_HOOK_PASS;
     if (dig && strcmp(dig, computed) != 0)
       px_warn("manifest %s: registry digest %s differs from the body's %s", r->repo, dig, computed);
     px_job *j = px_job_new_manifest(x->ctx, r->repo, r->ref_is_digest ? NULL : r->ref, computed,
                                     px_headers_get(&x->req, "content-type"), body, len,
                                     px_headers_get(&x->req, "authorization"));
-    if (!j) return 0;
-    return hold_for(h, j, job_done); /* the job list owns j; hold_for takes its own reference */
+    if (!j) return PX_HOOK_PASS;
+    /* the job list owns j; hold_for takes its own reference */
+    return hold_for(h, j, job_done, PX_HK_PUSH_SCAN);
   }
   if (h->gate && x->resp_status == 200) return gate_response(h);
-  return 0;
+  return PX_HOOK_PASS;
 }
 
-void px_intercept_resp_body(px_xchg *x, const void *data, size_t len) {
+static void ic_resp_body(px_xchg *x, const void *data, size_t len) {
   px_hook *h = x->hook;
   if (!h || !h->cbody) return;
   if (evbuffer_get_length(h->cbody) + len > PX_MCACHE_MAX_ENTRY) {
@@ -552,7 +593,7 @@ void px_intercept_resp_body(px_xchg *x, const void *data, size_t len) {
   evbuffer_add(h->cbody, data, len);
 }
 
-int px_intercept_response_done(px_xchg *x) {
+static px_hook_rc ic_response_done(px_xchg *x) {
   px_hook *h = x->hook;
   if (h && h->cbody && x->resp_status == 200) {
     size_t len = evbuffer_get_length(h->cbody);
@@ -560,18 +601,18 @@ int px_intercept_response_done(px_xchg *x) {
     unsigned char *body = evbuffer_pullup(h->cbody, -1);
     /* only bytes that are what the digest says are worth keeping */
     if (body && sc_digest_sha256(body, len, check) == 0 && !strcmp(check, h->digest))
-      px_mcache_put(x->route.repo, h->digest, px_headers_get(&x->req, "authorization"),
+      px_mcache_put(x->ctx->mcache, x->route.repo, h->digest, px_headers_get(&x->req, "authorization"),
                     px_headers_get(&x->resp, "content-type"), body, len);
     evbuffer_free(h->cbody);
     h->cbody = NULL;
   }
-  if (!h || !h->gate_scan || h->wait || h->task || !x->held) return 0;
+  if (!h || h->state != PX_HK_SCAN_PENDING || h->wait || h->task || !x->held) return PX_HOOK_PASS;
   return start_gate_scan(x, h);
 }
 
 /* The held manifest of a never-seen image is complete: scan the image.
- * Returns 1 when it answered (403): x may be gone then. */
-static int start_gate_scan(px_xchg *x, px_hook *h) {
+ * PX_HOOK_HOLD while it scans, PX_HOOK_ANSWERED when it answered (403). */
+static px_hook_rc start_gate_scan(px_xchg *x, px_hook *h) {
   size_t len = evbuffer_get_length(x->resp_body);
   unsigned char *body = evbuffer_pullup(x->resp_body, -1);
   px_route *r = &x->route;
@@ -579,9 +620,10 @@ static int start_gate_scan(px_xchg *x, px_hook *h) {
   if (body && sc_manifest_check((const char *)body, len, px_headers_get(&x->resp, "content-type"), why,
                                 sizeof(why)) != 0) {
     /* pushed around customs: read differently by Go clients than by us */
+    set_state(h, PX_HK_DONE);
     px_gate_record(x, h->digest, PX_V_DENY, NULL, "manifest-invalid");
     gate_deny(x, why[0] ? why : "the manifest is not one customs can judge", NULL, NULL, h->digest);
-    return 1;
+    return PX_HOOK_ANSWERED;
   }
   px_job *j = body ? px_job_new_manifest(x->ctx, r->repo, r->ref_is_digest ? NULL : r->ref, h->digest,
                                          px_headers_get(&x->resp, "content-type"), body, len,
@@ -589,15 +631,16 @@ static int start_gate_scan(px_xchg *x, px_hook *h) {
                    : NULL;
   px_info("req=%llu %s@%s was never scanned: scanning it now (the client waits up to %d ms)",
           (unsigned long long)x->id, r->repo, h->digest, x->ctx->cfg->scan_wait_ms);
-  if (!j || !hold_for(h, j, gate_scanned)) {
+  if (!j || hold_for(h, j, gate_scanned, PX_HK_GATE_SCAN) != PX_HOOK_HOLD) {
+    set_state(h, PX_HK_DONE);
     px_gate_record(x, h->digest, PX_V_DENY, NULL, "scan-failed");
     gate_deny(x, "the image could not be scanned", NULL, NULL, h->digest);
-    return 1;
+    return PX_HOOK_ANSWERED;
   }
-  return 0;
+  return PX_HOOK_HOLD;
 }
 
-void px_intercept_free(px_xchg *x) {
+static void ic_free(px_xchg *x) {
   px_hook *h = x->hook;
   if (!h) return;
   if (h->job) {
@@ -612,3 +655,14 @@ void px_intercept_free(px_xchg *x) {
   free(h);
   x->hook = NULL;
 }
+
+const px_intercept_ops px_intercept_customs = {
+    .request = ic_request,
+    .req_body = ic_req_body,
+    .req_end = ic_req_end,
+    .req_complete = ic_req_complete,
+    .response_head = ic_response_head,
+    .resp_body = ic_resp_body,
+    .response_done = ic_response_done,
+    .free = ic_free,
+};

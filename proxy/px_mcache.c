@@ -1,12 +1,11 @@
-/* px_mcache.c - manifests by digest (see px_mcache.h).  Loop thread only. */
+/* px_mcache.c - manifests by digest (see px_mcache.h).  Ownership: ctx->mcache.
+ * Thread: loop thread only.  Errors: none (a failed put is a later miss). */
 #include "px_mcache.h"
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define SLOTS 1024
 
 typedef struct entry {
   unsigned char key[32]; /* SHA-256 of repo NUL digest NUL auth */
@@ -16,8 +15,18 @@ typedef struct entry {
   int used;
 } entry;
 
-static entry slots[SLOTS];
-static size_t total;
+struct px_mcache {
+  entry slots[PX_MCACHE_SLOTS];
+  size_t total; /* body bytes held */
+};
+
+px_mcache *px_mcache_new(void) { return calloc(1, sizeof(px_mcache)); }
+
+void px_mcache_free(px_mcache *c) {
+  if (!c) return;
+  px_mcache_clear(c);
+  free(c);
+}
 
 static void make_key(const char *repo, const char *digest, const char *auth, unsigned char key[32]) {
   EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -32,21 +41,22 @@ static void make_key(const char *repo, const char *digest, const char *auth, uns
   EVP_MD_CTX_free(c);
 }
 
-static void drop(entry *e) {
+static void drop(px_mcache *c, entry *e) {
   if (!e->used) return;
-  total -= e->len;
+  c->total -= e->len;
   free(e->ctype);
   free(e->body);
   memset(e, 0, sizeof(*e));
 }
 
-int px_mcache_get(const char *repo, const char *digest, const char *auth, px_mcache_hit *hit) {
+int px_mcache_get(px_mcache *c, const char *repo, const char *digest, const char *auth, px_mcache_hit *hit) {
   unsigned char key[32];
+  if (!c) return 0;
   make_key(repo, digest, auth, key);
-  entry *e = &slots[(key[0] | key[1] << 8) % SLOTS];
+  entry *e = &c->slots[(key[0] | key[1] << 8) % PX_MCACHE_SLOTS];
   if (!e->used || memcmp(e->key, key, 32) != 0) return 0;
   if (time(NULL) >= e->expires) {
-    drop(e);
+    drop(c, e);
     return 0;
   }
   hit->content_type = e->ctype;
@@ -55,14 +65,14 @@ int px_mcache_get(const char *repo, const char *digest, const char *auth, px_mca
   return 1;
 }
 
-void px_mcache_put(const char *repo, const char *digest, const char *auth, const char *content_type,
+void px_mcache_put(px_mcache *c, const char *repo, const char *digest, const char *auth, const char *content_type,
                    const void *body, size_t len) {
   unsigned char key[32];
-  if (len > PX_MCACHE_MAX_ENTRY) return;
+  if (!c || len > PX_MCACHE_MAX_ENTRY) return;
   make_key(repo, digest, auth, key);
-  entry *e = &slots[(key[0] | key[1] << 8) % SLOTS];
-  drop(e); /* one entry per slot: the newest wins */
-  if (total + len > PX_MCACHE_MAX_BYTES) return;
+  entry *e = &c->slots[(key[0] | key[1] << 8) % PX_MCACHE_SLOTS];
+  drop(c, e); /* one entry per slot: the newest wins */
+  if (c->total + len > PX_MCACHE_MAX_BYTES) return;
   e->body = malloc(len ? len : 1);
   e->ctype = strdup(content_type ? content_type : "application/octet-stream");
   if (!e->body || !e->ctype) {
@@ -76,9 +86,10 @@ void px_mcache_put(const char *repo, const char *digest, const char *auth, const
   e->len = len;
   e->expires = time(NULL) + PX_MCACHE_TTL_S;
   e->used = 1;
-  total += len;
+  c->total += len;
 }
 
-void px_mcache_clear(void) {
-  for (size_t i = 0; i < SLOTS; i++) drop(&slots[i]);
+void px_mcache_clear(px_mcache *c) {
+  if (!c) return;
+  for (size_t i = 0; i < PX_MCACHE_SLOTS; i++) drop(c, &c->slots[i]);
 }

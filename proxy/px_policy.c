@@ -1,4 +1,7 @@
-/* px_policy.c - policy loading and reloading (see px_policy.h). */
+/* px_policy.c - policy loading and reloading (see px_policy.h).
+ * Ownership: the state lives in ctx->policy (created by px_policy_init,
+ * freed by px_policy_shutdown).  Thread: loop thread, except the counted
+ * references, which database threads read and release. */
 #include "px_policy.h"
 #include "px_headers.h"
 #include "px_log.h"
@@ -18,7 +21,7 @@ struct px_policy_ref {
   int refs; /* atomic */
 };
 
-typedef struct px_policy_state {
+struct px_policy_state {
   sc_policy *policy;
   px_policy_ref *ref;
   uint64_t generation;
@@ -27,32 +30,32 @@ typedef struct px_policy_state {
   ino_t ino;
   struct event *poll_ev;
   struct event *hup_ev;
-} px_policy_state;
+};
+typedef struct px_policy_state px_policy_state;
 
-static px_policy_state state; /* one daemon, one policy */
-
-static int stat_changed(const char *path, int update) {
+static int stat_changed(px_policy_state *state, const char *path, int update) {
   struct stat st;
   if (stat(path, &st) != 0) return 0;
-  int changed = st.st_mtim.tv_sec != state.mtime.tv_sec || st.st_mtim.tv_nsec != state.mtime.tv_nsec ||
-                st.st_size != state.size || st.st_ino != state.ino;
+  int changed = st.st_mtim.tv_sec != state->mtime.tv_sec || st.st_mtim.tv_nsec != state->mtime.tv_nsec ||
+                st.st_size != state->size || st.st_ino != state->ino;
   if (update) {
-    state.mtime = st.st_mtim;
-    state.size = st.st_size;
-    state.ino = st.st_ino;
+    state->mtime = st.st_mtim;
+    state->size = st.st_size;
+    state->ino = st.st_ino;
   }
   return changed;
 }
 
 /* Returns 0 when loaded, -1 when the file was refused. */
 static int load(px_ctx *ctx, const char *why) {
+  px_policy_state *state = ctx->policy;
   const char *path = ctx->cfg->policy;
   sc_policy *p = NULL;
   char *errors = NULL;
-  stat_changed(path, 1);
+  stat_changed(state, path, 1);
   if (sc_policy_load(path, &p, &errors) != 0) {
     px_error("policy %s refused (%s); %s: %s", path, why,
-             state.policy ? "the previous policy stays in force" : "no policy loaded",
+             state->policy ? "the previous policy stays in force" : "no policy loaded",
              errors ? errors : "unreadable");
     free(errors);
     return -1;
@@ -64,15 +67,15 @@ static int load(px_ctx *ctx, const char *why) {
     px_error("policy %s: out of memory; the previous policy stays in force", path);
     return -1;
   }
-  state.generation++;
+  state->generation++;
   ref->policy = p;
-  ref->generation = state.generation;
+  ref->generation = state->generation;
   ref->refs = 1;
-  px_policy_release(state.ref);
-  state.ref = ref;
-  state.policy = p;
+  px_policy_release(state->ref);
+  state->ref = ref;
+  state->policy = p;
   px_info("policy %s loaded (%s): generation %llu, mode %s, %zu rule(s), %zu exception(s)", path, why,
-          (unsigned long long)state.generation, sc_policy_mode_of(p) == SC_MODE_AUDIT ? "audit" : "enforce",
+          (unsigned long long)state->generation, sc_policy_mode_of(p) == SC_MODE_AUDIT ? "audit" : "enforce",
           sc_policy_rule_count(p), sc_policy_exception_count(p));
   return 0;
 }
@@ -81,7 +84,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg) {
   px_ctx *ctx = arg;
   (void)fd;
   (void)what;
-  if (stat_changed(ctx->cfg->policy, 0)) load(ctx, "file changed");
+  if (stat_changed(ctx->policy, ctx->cfg->policy, 0)) load(ctx, "file changed");
 }
 
 static void hup_cb(evutil_socket_t fd, short what, void *arg) {
@@ -91,7 +94,7 @@ static void hup_cb(evutil_socket_t fd, short what, void *arg) {
 }
 
 void px_policy_reload(px_ctx *ctx) {
-  if (ctx->cfg->policy[0]) load(ctx, "SIGHUP");
+  if (ctx->policy && ctx->cfg->policy[0]) load(ctx, "SIGHUP");
 }
 
 int px_policy_init(px_ctx *ctx) {
@@ -100,37 +103,34 @@ int px_policy_init(px_ctx *ctx) {
     px_warn("no policy file (--policy): images are scanned and annotated, nothing is blocked");
     return 0;
   }
+  if (!ctx->policy && !(ctx->policy = calloc(1, sizeof(*ctx->policy)))) return PX_ERR_NOMEM;
   if (load(ctx, "start") < 0) return PX_ERR_INVALID;
-  state.poll_ev = event_new(ctx->base, -1, EV_PERSIST, poll_cb, ctx);
-  state.hup_ev = evsignal_new(ctx->base, SIGHUP, hup_cb, ctx);
-  if (state.poll_ev) event_add(state.poll_ev, &tv);
-  if (state.hup_ev) evsignal_add(state.hup_ev, NULL);
+  ctx->policy->poll_ev = event_new(ctx->base, -1, EV_PERSIST, poll_cb, ctx);
+  ctx->policy->hup_ev = evsignal_new(ctx->base, SIGHUP, hup_cb, ctx);
+  if (ctx->policy->poll_ev) event_add(ctx->policy->poll_ev, &tv);
+  if (ctx->policy->hup_ev) evsignal_add(ctx->policy->hup_ev, NULL);
   return 0;
 }
 
 void px_policy_shutdown(px_ctx *ctx) {
-  (void)ctx;
-  if (state.poll_ev) event_free(state.poll_ev);
-  if (state.hup_ev) event_free(state.hup_ev);
-  px_policy_release(state.ref);
-  memset(&state, 0, sizeof(state));
+  px_policy_state *state = ctx->policy;
+  if (!state) return;
+  if (state->poll_ev) event_free(state->poll_ev);
+  if (state->hup_ev) event_free(state->hup_ev);
+  px_policy_release(state->ref);
+  free(state);
+  ctx->policy = NULL;
 }
 
-const struct sc_policy *px_policy_get(px_ctx *ctx) {
-  (void)ctx;
-  return state.policy;
-}
+const struct sc_policy *px_policy_get(px_ctx *ctx) { return ctx->policy ? ctx->policy->policy : NULL; }
 
-uint64_t px_policy_generation(px_ctx *ctx) {
-  (void)ctx;
-  return state.generation;
-}
+uint64_t px_policy_generation(px_ctx *ctx) { return ctx->policy ? ctx->policy->generation : 0; }
 
 px_policy_ref *px_policy_acquire(px_ctx *ctx) {
-  (void)ctx;
-  if (!state.ref) return NULL;
-  __atomic_add_fetch(&state.ref->refs, 1, __ATOMIC_SEQ_CST);
-  return state.ref;
+  px_policy_ref *r = ctx->policy ? ctx->policy->ref : NULL;
+  if (!r) return NULL;
+  __atomic_add_fetch(&r->refs, 1, __ATOMIC_SEQ_CST);
+  return r;
 }
 
 const struct sc_policy *px_policy_ref_policy(const px_policy_ref *r) { return r ? r->policy : NULL; }

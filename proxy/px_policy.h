@@ -4,8 +4,12 @@
  * in force.  Every successful load bumps the generation that keys cached
  * verdicts.
  *
- * Errors: px_policy_init returns 0 or PX_ERR_INVALID (the file given at start
- * is invalid: customs refuses to start rather than run without it). */
+ * Ownership: the state lives in ctx->policy (NULL until px_policy_init has
+ * loaded a file: px_policy_get then says "no policy").
+ *
+ * Errors: px_policy_init returns 0, PX_ERR_NOMEM, or PX_ERR_INVALID (the
+ * file given at start is invalid: customs refuses to start rather than run
+ * without it). */
 #ifndef CUSTOMS_PX_POLICY_H
 #define CUSTOMS_PX_POLICY_H
 #include <stdint.h>

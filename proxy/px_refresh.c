@@ -2,10 +2,11 @@
 #include "px_refresh.h"
 #include "px_headers.h"
 #include "px_log.h"
+#include "net_http.h"
+#include "sc_tmpfile.h"
 #include "sc_match.h"
 #include "sc_osv.h"
 #include "sc_store.h"
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DOWNLOAD_MAX (2ULL << 30) /* an OSV dump is far smaller; a bigger answer is refused */
+#define REFRESH_DOWNLOAD_MAX_BYTES (2ULL << 30) /* an OSV dump is far smaller; a bigger answer is refused */
 
 static struct {
   pthread_t th;
@@ -24,82 +25,36 @@ static struct {
   px_ctx *ctx;
 } R = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-typedef struct dl {
-  FILE *f;
-  uint64_t bytes;
-} dl;
-
-static size_t dl_write(char *p, size_t size, size_t n, void *arg) {
-  dl *d = arg;
-  size_t len = size * n;
-  d->bytes += len;
-  if (d->bytes > DOWNLOAD_MAX) return 0;
-  return fwrite(p, 1, len, d->f) == len ? len : 0;
-}
-
-static int dl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
-  (void)arg;
-  (void)dt;
-  (void)dn;
-  (void)ut;
-  (void)un;
-  return __atomic_load_n(&R.stop, __ATOMIC_SEQ_CST); /* nonzero aborts the transfer */
-}
-
-/* Downloads url into a spool file; returns its path (caller unlinks, frees) or NULL. */
-static char *download(px_ctx *ctx, const char *url) {
-  char *path = malloc(PX_PATH_MAX + 40);
+/* Downloads url into a named spool file (sc_osv_import_path opens a path and
+ * goes by the extension); returns its path (caller unlinks, frees) or NULL.
+ * px_refresh_stop aborts a download in progress through R.stop. */
+static char *download(px_ctx *ctx, net_http *h, const char *url) {
   const char *ext = strstr(url, ".zip") ? ".zip" : ".json";
-  dl d = {0};
-  long code = 0;
-  CURLcode cr;
-  CURL *c;
-  int fd;
+  char *path = malloc(SC_TMPFILE_PATH_MAX);
+  net_http_resp rs;
   if (!path) return NULL;
-  snprintf(path, PX_PATH_MAX + 40, "%s/customs-osv-XXXXXX%s", ctx->cfg->spool_dir, ext);
-  fd = mkstemps(path, (int)strlen(ext));
-  if (fd < 0 || !(d.f = fdopen(fd, "wb"))) {
-    px_error("db refresh: cannot create a spool file: %s", strerror(errno));
-    if (fd >= 0) close(fd);
+  int fd = sc_tmpfile_named(ctx->cfg->spool_dir, "customs-osv", ext, path, SC_TMPFILE_PATH_MAX);
+  if (fd < 0) {
+    px_error("db refresh: cannot create a spool file in %s: %s", ctx->cfg->spool_dir, strerror(errno));
     free(path);
     return NULL;
   }
-  c = curl_easy_init();
-  if (!c) goto fail;
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, dl_write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, dl_progress);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "customs/0.1 (vulnerability data refresh)");
-  cr = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  curl_easy_cleanup(c);
-  if (fclose(d.f) != 0) cr = CURLE_WRITE_ERROR;
-  d.f = NULL;
-  if (cr != CURLE_OK || code != 200) {
-    px_warn("db refresh: %s: download failed (%s, HTTP %ld): the data already imported stays", url,
-            curl_easy_strerror(cr), code);
+  net_http_req rq = {.url = url, .fd = fd, .max_bytes = REFRESH_DOWNLOAD_MAX_BYTES, .abort_flag = &R.stop};
+  int rv = net_http_get(h, &rq, &rs);
+  if (close(fd) != 0 && !rv) {
+    rv = SC_ERR_IO;
+    snprintf(rs.error, sizeof(rs.error), "writing %s: %s", path, strerror(errno));
+  }
+  if (rv || rs.status != 200) {
+    px_warn("db refresh: %s: download failed (%s): the data already imported stays", url, rs.error);
     unlink(path);
     free(path);
     return NULL;
   }
   return path;
-fail:
-  if (d.f) fclose(d.f);
-  unlink(path);
-  free(path);
-  return NULL;
 }
 
-static void refresh_once(px_ctx *ctx, sc_store *st) {
+static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
   sc_osv_stats total = {0};
   int imported = 0;
   int64_t t0 = px_now_ms();
@@ -108,7 +63,7 @@ static void refresh_once(px_ctx *ctx, sc_store *st) {
     char *tmp = NULL;
     sc_osv_stats s = {0};
     if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
-      tmp = download(ctx, src);
+      tmp = h ? download(ctx, h, src) : NULL;
       if (!tmp) continue;
     }
     int rc = sc_osv_import_path(st, tmp ? tmp : src, &s);
@@ -142,12 +97,15 @@ static void refresh_once(px_ctx *ctx, sc_store *st) {
 static void *refresh_main(void *arg) {
   px_ctx *ctx = arg;
   sc_store *st = NULL;
+  net_http *h = NULL;
   if (sc_store_open(ctx->cfg->db, &st) != 0) {
     px_error("db refresh: cannot open the database %s", ctx->cfg->db);
     return NULL;
   }
+  /* sources are not the upstream registry: system CAs, never insecure */
+  if (net_http_new(NULL, &h) != 0) px_error("db refresh: no HTTP client: URL sources are skipped");
   for (;;) {
-    refresh_once(ctx, st);
+    refresh_once(ctx, st, h);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += ctx->cfg->db_refresh_s > 0 ? ctx->cfg->db_refresh_s : 365L * 86400;
@@ -158,12 +116,14 @@ static void *refresh_main(void *arg) {
     pthread_mutex_unlock(&R.mu);
     if (stop || ctx->cfg->db_refresh_s <= 0) break;
   }
+  net_http_free(h);
   sc_store_close(st);
   return NULL;
 }
 
 int px_refresh_start(px_ctx *ctx) {
   if (ctx->cfg->ndb_sources == 0) return 0;
+  if (net_http_global_init() != 0) return PX_ERR_NOMEM; /* before any thread: curl's init is not */
   R.ctx = ctx;
   R.stop = 0;
   if (pthread_create(&R.th, NULL, refresh_main, ctx) != 0) return PX_ERR_NOMEM;

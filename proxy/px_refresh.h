@@ -2,8 +2,9 @@
  * db.refresh seconds (and once at start) each of db.sources (OSV zip files,
  * directories, JSON files, or http(s) URLs of them) is imported, then every
  * stored image is re-matched.  It runs on its own thread with its own
- * database connection.  A URL is downloaded to a spool file first and only a
- * complete, successful download is imported; an import is one transaction
+ * database connection.  A URL is downloaded (net_http: system CAs, at most
+ * 2 GiB, stopped by px_refresh_stop) to a file in scan.spool_dir first and
+ * only a complete, successful download is imported; an import is one transaction
  * per source, so a failed or partial source never replaces good data.
  *
  * Errors: px_refresh_start returns 0 or PX_ERR_NOMEM. */

@@ -9,6 +9,13 @@
  * pull the bytes, scan them with sc_layer_scan, and store the result.
  * Completion is reported on the loop thread through px_job_wait callbacks.
  *
+ * Modules: px_scan.c (job lifecycle, registry, start/stop), px_jobq.c (the
+ * byte queue and spill), px_scanpool.c (threads), px_scanwork.c (layer scan,
+ * manifest processing), px_fetch.c (blob fetches); px_scan_int.h joins them.
+ * Ownership: jobs are reference counted (px_job_ref/unref); the caller of
+ * px_job_new_* gets no reference of its own (take one to keep the job).
+ * Thread: the loop thread, except px_job_ref/unref and px_job_state_of.
+ *
  * Errors: PX_ERR_NOMEM, PX_ERR_IO (spill file), PX_ERR_LIMIT (spill cap;
  * the job is then broken), PX_ERR_STATE (job already finished/broken). */
 #ifndef CUSTOMS_PX_SCAN_H

@@ -1,16 +1,23 @@
 /* px_server.c - listener, protocol detection (TLS ALPN, or the HTTP/2
- * connection preface on cleartext), signals and graceful drain. */
+ * connection preface on cleartext), signals and graceful drain; builds the
+ * px_ctx and plugs customs' interception into it.
+ * Ownership: px_server_run owns the context.  Thread: loop thread.
+ * Errors: px_server_run returns 0 or a negative PX_ERR_*. */
 #include "px_server.h"
 #include "px_headers.h"
+#include "px_bev.h"
 #include "px_h1.h"
 #include "px_h2.h"
 #include "px_dbq.h"
 #include "px_gate.h"
+#include "px_intercept.h"
 #include "px_log.h"
+#include "px_mcache.h"
 #include "px_policy.h"
 #include "px_refresh.h"
 #include "px_scan.h"
 #include "sc_store.h"
+#include "sc_time.h"
 #include <event2/thread.h>
 #include "px_upstream.h"
 #include <arpa/inet.h>
@@ -31,6 +38,7 @@
 
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define H2_PREFACE_LEN 24
+#define SNIFF_TIMEOUT_MS 30000 /* TLS handshake and the first bytes of a connection */
 
 typedef struct sniff {
   px_ctx *ctx;
@@ -100,7 +108,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
   px_ctx *ctx = arg;
   struct bufferevent *bev;
   sniff *sn;
-  struct timeval tv = {30, 0};
   (void)l;
   (void)salen;
   if (ctx->draining || ctx->nclients >= ctx->cfg->max_clients) {
@@ -141,7 +148,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     return;
   }
   ctx->nclients++;
-  bufferevent_set_timeouts(bev, &tv, &tv); /* handshake / first bytes */
+  px_bev_timeouts_ms(bev, SNIFF_TIMEOUT_MS, SNIFF_TIMEOUT_MS); /* handshake / first bytes */
   bufferevent_setcb(bev, ctx->server_ssl ? NULL : sniff_read, NULL, sniff_event, sn);
   bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
@@ -254,8 +261,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg) {
   }
   px_h2_drain_all(ctx);
   px_upstream_close_idle(ctx);
-  tv.tv_sec = ctx->cfg->drain_timeout_ms / 1000;
-  tv.tv_usec = (ctx->cfg->drain_timeout_ms % 1000) * 1000;
+  tv = sc_ms_to_timeval(ctx->cfg->drain_timeout_ms);
   ctx->drain_timer = evtimer_new(ctx->base, drain_timeout_cb, ctx);
   if (ctx->drain_timer) evtimer_add(ctx->drain_timer, &tv);
   px_server_check_drained(ctx);
@@ -304,6 +310,9 @@ int px_server_run(px_config *cfg) {
     rc = PX_ERR_IO;
     goto out;
   }
+  /* the cache is an optimisation: without memory for it every GET goes upstream */
+  ctx.mcache = px_mcache_new();
+  ctx.intercept = &px_intercept_customs;
   if (px_dbq_start(&ctx) < 0) {
     px_error("cannot start the database threads");
     rc = PX_ERR_NOMEM;
@@ -340,6 +349,7 @@ out:
     px_policy_shutdown(&ctx);
   }
   px_upstream_close_idle(&ctx);
+  px_mcache_free(ctx.mcache);
   if (ctx.store) sc_store_close(ctx.store);
   if (ctx.listener) evconnlistener_free(ctx.listener);
   if (ctx.sigterm_ev) event_free(ctx.sigterm_ev);

@@ -1,6 +1,11 @@
 /* px_server.h - the daemon's shared state: event loop, listener, TLS
- * contexts, upstream address.  One px_ctx per process; every socket belongs
- * to its event loop. */
+ * contexts, upstream address, and every piece of state the modules keep for
+ * the daemon's lifetime (no file-static singletons: a test builds its own
+ * px_ctx with only what it drives).  One px_ctx per process; every socket
+ * belongs to its event loop; all fields are the loop thread's unless noted.
+ *
+ * Ownership: px_server_run owns the context and everything it points to.
+ * Errors: PX_ERR_* (px_headers.h). */
 #ifndef CUSTOMS_PX_SERVER_H
 #define CUSTOMS_PX_SERVER_H
 #include <stdint.h>
@@ -12,7 +17,19 @@ struct evdns_base;
 struct evconnlistener;
 struct event;
 struct px_upconn;
-struct px_hooks;
+struct px_xchg;
+struct px_intercept_ops;
+struct px_policy_state;
+struct px_mcache;
+struct px_h2_sess;
+struct px_gate;
+
+/* The upstream admission queue (px_upstream.c). */
+typedef struct px_upstream_queue {
+  unsigned inflight, nqueued;
+  struct px_xchg *head, *tail;
+  struct event *dispatch_ev;
+} px_upstream_queue;
 
 typedef struct px_ctx {
   struct event_base *base;
@@ -28,15 +45,23 @@ typedef struct px_ctx {
   int up_port;
   char up_hosthdr[300];          /* Host header sent upstream: host[:port] */
   char up_origin[320];           /* scheme://host[:port], for Location rewriting */
-  /* idle keep-alive connections */
+  /* idle keep-alive connections, and the admission cap (px_upstream.c) */
   struct px_upconn *idle;
   int nidle;
+  px_upstream_queue upq;
+  /* HTTP/2 sessions, for GOAWAY on drain (px_h2.c) */
+  struct px_h2_sess *h2_sessions;
   /* counters */
   int nclients;
   int nxchg;
   uint64_t next_id;
   int draining;
-  /* interception (scanner, store, policy); NULL = plain proxy */
+  /* interception (scanner, pull gate): px_xchg calls it at each step of an
+   * exchange; NULL = plain proxy (px_intercept.h installs customs' own) */
+  const struct px_intercept_ops *intercept;
+  struct px_policy_state *policy; /* the policy in force (px_policy.c); NULL: none loaded */
+  struct px_mcache *mcache;      /* manifests by digest (px_mcache.c); NULL: no cache */
+  struct px_gate *gate;          /* pull gate state (px_gate.c) */
   struct px_scanpool *scan;      /* layer scans */
   struct px_scanpool *mscan;     /* manifest processing (waits on layers, fetches) */
   struct px_job *jobs;           /* watched uploads and fetches (loop thread) */

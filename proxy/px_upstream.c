@@ -1,6 +1,9 @@
 /* px_upstream.c - upstream HTTP/1.1 connections and the process-wide
- * admission cap (see px_upstream.h). */
+ * admission cap (see px_upstream.h).  The exchange <-> connection link is
+ * made by link_xchg() and broken by unlink_xchg(), nowhere else.
+ * Ownership: front.  Thread: loop thread.  Errors: see px_upstream.h. */
 #include "px_upstream.h"
+#include "px_bev.h"
 #include "px_log.h"
 #include "px_xchg.h"
 #include <assert.h>
@@ -16,19 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define UP_IDLE_TIMEOUT_MS 30000 /* an idle keep-alive connection is closed after this */
+
 struct px_upconn {
   px_ctx *ctx;
   struct bufferevent *bev;
   http_parser parser;
-  struct px_xchg *x;         /* NULL while idle */
+  struct px_xchg *x;         /* NULL while idle; see link_xchg/unlink_xchg */
   struct px_upconn *next;    /* idle list */
   struct event *resume_ev;
-  int connected;
+  px_upconn_state state;
+  px_upconn_fate fate;       /* a release decided inside up_read */
   int reused;
-  int idle;
   int paused;                /* parser paused by backpressure */
   int in_read;               /* inside up_read: defer release */
-  int release_pending;       /* 1 = reusable, 2 = close */
   int hdr_last_value;
   int interim;               /* current message is a 1xx */
   int head_request;
@@ -37,60 +41,102 @@ struct px_upconn {
   int counted;               /* holds one of the PX_UPSTREAM_MAX_INFLIGHT slots */
 };
 
-/* Admission state: process-wide, loop thread only. */
-static struct {
-  unsigned inflight, nqueued;
-  struct px_xchg *head, *tail;
-  struct event *dispatch_ev;
-} U;
+/* ---- the link (the only writers of x->up and up->x) ---- */
+
+static void link_xchg(px_upconn *up, px_xchg *x) {
+  up->x = x;
+  x->up = up;
+}
+
+/* Returns the exchange that was bound, if any. */
+static px_xchg *unlink_xchg(px_upconn *up) {
+  px_xchg *x = up->x;
+  if (x) x->up = NULL;
+  up->x = NULL;
+  return x;
+}
+
+/* ---- admission (ctx->upq) ---- */
 
 static void dispatch_cb(evutil_socket_t fd, short what, void *arg) {
+  px_upstream_queue *U = &((px_ctx *)arg)->upq;
   (void)fd;
   (void)what;
-  (void)arg;
-  while (U.inflight < PX_UPSTREAM_MAX_INFLIGHT && U.head) {
-    px_xchg *x = U.head;
+  while (U->inflight < PX_UPSTREAM_MAX_INFLIGHT && U->head) {
+    px_xchg *x = U->head;
     px_upstream_dequeue(x);
     px_xchg_upstream_admitted(x); /* binds a connection (inflight++) or answers */
   }
 }
 
 int px_upstream_admit(px_ctx *ctx, px_xchg *x) {
-  if (U.inflight < PX_UPSTREAM_MAX_INFLIGHT && !U.head) return 0;
-  if (U.nqueued >= PX_UPSTREAM_MAX_QUEUED) return PX_ERR_LIMIT;
-  if (!U.dispatch_ev) U.dispatch_ev = event_new(ctx->base, -1, 0, dispatch_cb, NULL);
-  if (!U.dispatch_ev) return PX_ERR_LIMIT;
+  px_upstream_queue *U = &ctx->upq;
+  if (U->inflight < PX_UPSTREAM_MAX_INFLIGHT && !U->head) return 0;
+  if (U->nqueued >= PX_UPSTREAM_MAX_QUEUED) return PX_ERR_LIMIT;
+  if (!U->dispatch_ev) U->dispatch_ev = event_new(ctx->base, -1, 0, dispatch_cb, ctx);
+  if (!U->dispatch_ev) return PX_ERR_LIMIT;
   x->q_next = NULL;
-  x->q_prev = U.tail;
-  if (U.tail) U.tail->q_next = x;
-  else U.head = x;
-  U.tail = x;
+  x->q_prev = U->tail;
+  if (U->tail) U->tail->q_next = x;
+  else U->head = x;
+  U->tail = x;
   x->queued = 1;
-  U.nqueued++;
+  U->nqueued++;
   return 1;
 }
 
 void px_upstream_dequeue(px_xchg *x) {
+  px_upstream_queue *U = &x->ctx->upq;
   if (!x->queued) return;
   if (x->q_prev) x->q_prev->q_next = x->q_next;
-  else U.head = x->q_next;
+  else U->head = x->q_next;
   if (x->q_next) x->q_next->q_prev = x->q_prev;
-  else U.tail = x->q_prev;
+  else U->tail = x->q_prev;
   x->q_prev = x->q_next = NULL;
   x->queued = 0;
-  U.nqueued--;
+  U->nqueued--;
 }
 
-unsigned px_upstream_inflight(void) { return U.inflight; }
-unsigned px_upstream_queued(void) { return U.nqueued; }
+unsigned px_upstream_inflight(const px_ctx *ctx) { return ctx->upq.inflight; }
+unsigned px_upstream_queued(const px_ctx *ctx) { return ctx->upq.nqueued; }
 
 /* A slot is given back; queued exchanges go on from a fresh loop callback
  * (never inside the release, whose caller may be deep in an exchange). */
 static void uncount(px_upconn *up) {
+  px_upstream_queue *U = &up->ctx->upq;
   if (!up->counted) return;
   up->counted = 0;
-  U.inflight--;
-  if (U.head && U.dispatch_ev) event_active(U.dispatch_ev, 0, 0);
+  U->inflight--;
+  if (U->head && U->dispatch_ev) event_active(U->dispatch_ev, 0, 0);
+}
+
+/* ---- state ---- */
+
+px_upconn_state px_upconn_state_of(const px_upconn *up) { return up->state; }
+
+const char *px_upconn_state_name(px_upconn_state s) {
+  switch (s) {
+  case PX_UP_CONNECTING: return "connecting";
+  case PX_UP_ACTIVE: return "active";
+  case PX_UP_IDLE: return "idle";
+  }
+  return "?";
+}
+
+const char *px_upconn_fate_name(px_upconn_fate f) {
+  switch (f) {
+  case PX_UP_FATE_NONE: return "none";
+  case PX_UP_FATE_POOL: return "pool";
+  case PX_UP_FATE_CLOSE: return "close";
+  }
+  return "?";
+}
+
+void px_upconn_describe(const px_upconn *up, char *buf, size_t cap) {
+  snprintf(buf, cap, "state=%s fate=%s flags=%s%s%s%s%s%s%s", px_upconn_state_name(up->state),
+           px_upconn_fate_name(up->fate), up->reused ? "reused," : "", up->paused ? "paused," : "",
+           up->in_read ? "in_read," : "", up->head_request ? "head," : "", up->req_done ? "req_done," : "",
+           up->msg_done ? "msg_done," : "", up->counted ? "counted," : "");
 }
 
 static void up_read(struct bufferevent *bev, void *arg);
@@ -100,15 +146,10 @@ static void up_destroy(px_upconn *up);
 
 static void set_timeouts(px_upconn *up, int connect_phase) {
   px_config *c = up->ctx->cfg;
-  struct timeval wt, rt;
   int wms = connect_phase ? c->connect_timeout_ms : c->upstream_timeout_ms;
-  wt.tv_sec = wms / 1000;
-  wt.tv_usec = (wms % 1000) * 1000;
-  rt.tv_sec = c->upstream_timeout_ms / 1000;
-  rt.tv_usec = (c->upstream_timeout_ms % 1000) * 1000;
   /* No read timeout until the request is complete: a slow upload is not an
    * unresponsive registry. */
-  bufferevent_set_timeouts(up->bev, up->req_done ? &rt : NULL, &wt);
+  px_bev_timeouts_ms(up->bev, up->req_done ? c->upstream_timeout_ms : -1, wms);
 }
 
 /* ---- http-parser callbacks (response) ---- */
@@ -198,6 +239,7 @@ static px_upconn *up_new(px_ctx *ctx) {
   int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
   if (!up) return NULL;
   up->ctx = ctx;
+  up->state = PX_UP_CONNECTING;
   if (ctx->up_tls) {
     SSL *ssl = SSL_new(ctx->client_ssl);
     if (!ssl) goto fail;
@@ -216,11 +258,7 @@ static px_upconn *up_new(px_ctx *ctx) {
   up->resume_ev = event_new(ctx->base, -1, 0, resume_cb, up);
   if (!up->resume_ev) goto fail;
   bufferevent_setcb(up->bev, up_read, up_write, up_event, up);
-  bufferevent_setwatermark(up->bev, EV_READ, 0, ctx->cfg->watermark);
-  /* libevent moves 16 KiB per read/write call by default: bulk bodies want far more */
-  bufferevent_set_max_single_read(up->bev, ctx->cfg->watermark);
-  bufferevent_set_max_single_write(up->bev, ctx->cfg->watermark);
-  bufferevent_setwatermark(up->bev, EV_WRITE, ctx->cfg->watermark / 2, 0);
+  px_bev_tune(up->bev, ctx->cfg->watermark, PX_BEV_H1);
   set_timeouts(up, 1);
   bufferevent_enable(up->bev, EV_READ | EV_WRITE);
   if (bufferevent_socket_connect_hostname(up->bev, ctx->dns, AF_UNSPEC, ctx->up_host, ctx->up_port) < 0) goto fail;
@@ -245,11 +283,11 @@ static void idle_remove(px_upconn *up) {
     *pp = up->next;
     up->ctx->nidle--;
   }
-  up->idle = 0;
+  up->state = PX_UP_ACTIVE; /* bound next, or destroyed by the caller */
   up->next = NULL;
 }
 
-int px_upconn_acquire(px_ctx *ctx, struct px_xchg *x) {
+int px_upstream_attach(px_ctx *ctx, struct px_xchg *x) {
   px_upconn *up = ctx->idle;
   if (up) {
     idle_remove(up);
@@ -258,20 +296,19 @@ int px_upconn_acquire(px_ctx *ctx, struct px_xchg *x) {
     up = up_new(ctx);
     if (!up) return PX_ERR_IO;
   }
-  up->x = x;
-  x->up = up;
+  link_xchg(up, x);
   if (!up->counted) {
     up->counted = 1;
-    U.inflight++;
+    ctx->upq.inflight++;
   }
   up->head_request = strcmp(x->method, "HEAD") == 0;
   up->req_done = 0;
   up->msg_done = 0;
   up->paused = 0;
-  up->release_pending = 0;
+  up->fate = PX_UP_FATE_NONE;
   http_parser_init(&up->parser, HTTP_RESPONSE);
   up->parser.data = up;
-  if (up->connected) set_timeouts(up, 0);
+  if (up->state == PX_UP_ACTIVE) set_timeouts(up, 0);
   bufferevent_enable(up->bev, EV_READ | EV_WRITE);
   return 0;
 }
@@ -291,7 +328,7 @@ int px_upconn_write_chunk(px_upconn *up, const void *data, size_t len) {
 
 void px_upconn_request_done(px_upconn *up) {
   up->req_done = 1;
-  if (up->connected) set_timeouts(up, 0);
+  if (up->state == PX_UP_ACTIVE) set_timeouts(up, 0);
 }
 
 size_t px_upconn_pending(const px_upconn *up) { return evbuffer_get_length(bufferevent_get_output(up->bev)); }
@@ -309,30 +346,29 @@ void px_upconn_resume(px_upconn *up) {
 
 static void go_idle(px_upconn *up) {
   px_ctx *ctx = up->ctx;
-  struct timeval idle_tv = {30, 0};
   if (ctx->draining || ctx->nidle >= ctx->cfg->max_idle_upstream ||
       evbuffer_get_length(bufferevent_get_input(up->bev)) > 0) {
     up_destroy(up);
     return;
   }
-  up->idle = 1;
-  up->x = NULL;
+  up->state = PX_UP_IDLE;
   up->next = ctx->idle;
   ctx->idle = up;
   ctx->nidle++;
   /* Read stays enabled so that a close by the registry is noticed. */
-  bufferevent_set_timeouts(up->bev, &idle_tv, NULL);
+  px_bev_timeouts_ms(up->bev, UP_IDLE_TIMEOUT_MS, -1);
   bufferevent_enable(up->bev, EV_READ);
 }
 
-void px_upconn_release(px_upconn *up, int reusable) {
-  if (up->x) up->x->up = NULL;
-  up->x = NULL;
+void px_upstream_detach(struct px_xchg *x, int reusable) {
+  px_upconn *up = x->up;
+  if (!up) return;
+  unlink_xchg(up);
   uncount(up);
   reusable = reusable && up->msg_done && up->req_done && http_should_keep_alive(&up->parser) &&
              px_upconn_pending(up) == 0;
   if (up->in_read) {
-    up->release_pending = reusable ? 1 : 2;
+    up->fate = reusable ? PX_UP_FATE_POOL : PX_UP_FATE_CLOSE;
     return;
   }
   if (reusable) go_idle(up);
@@ -345,7 +381,7 @@ static void up_read(struct bufferevent *bev, void *arg) {
   px_upconn *up = arg;
   struct evbuffer *in = bufferevent_get_input(bev);
 
-  if (up->idle) { /* unsolicited bytes or close on an idle connection */
+  if (up->state == PX_UP_IDLE) { /* unsolicited bytes or close on an idle connection */
     idle_remove(up);
     up_destroy(up);
     return;
@@ -363,23 +399,17 @@ static void up_read(struct bufferevent *bev, void *arg) {
     }
     if (e != HPE_OK) {
       up->in_read = 0;
-      px_xchg *x = up->x;
-      if (x) {
-        x->up = NULL;
-        up->x = NULL;
-        up_destroy(up);
-        px_xchg_upstream_failed(x, 0, http_errno_description(e));
-      } else {
-        up_destroy(up);
-      }
+      px_xchg *x = unlink_xchg(up);
+      up_destroy(up);
+      if (x) px_xchg_upstream_failed(x, 0, http_errno_description(e));
       return;
     }
   }
   up->in_read = 0;
-  if (up->release_pending) {
-    int reusable = up->release_pending == 1;
-    up->release_pending = 0;
-    if (reusable) go_idle(up);
+  if (up->fate != PX_UP_FATE_NONE) {
+    px_upconn_fate fate = up->fate;
+    up->fate = PX_UP_FATE_NONE;
+    if (fate == PX_UP_FATE_POOL) go_idle(up);
     else up_destroy(up);
   }
 }
@@ -396,11 +426,11 @@ static void up_event(struct bufferevent *bev, short what, void *arg) {
   char why[256];
 
   if (what & BEV_EVENT_CONNECTED) {
-    up->connected = 1;
+    if (up->state == PX_UP_CONNECTING) up->state = PX_UP_ACTIVE;
     set_timeouts(up, 0);
     return;
   }
-  if (up->idle) {
+  if (up->state == PX_UP_IDLE) {
     idle_remove(up);
     up_destroy(up);
     return;
@@ -413,8 +443,7 @@ static void up_event(struct bufferevent *bev, short what, void *arg) {
     http_parser_execute(&up->parser, &parser_settings, NULL, 0);
     up->in_read = 0;
     if (up->msg_done) {
-      x = up->x;
-      if (x) x->up = NULL;
+      unlink_xchg(up);
       up_destroy(up);
       return;
     }
@@ -426,15 +455,14 @@ static void up_event(struct bufferevent *bev, short what, void *arg) {
     unsigned long e = bufferevent_get_openssl_error(bev);
     int err = EVUTIL_SOCKET_ERROR();
     if (e) snprintf(why, sizeof(why), "upstream TLS error: %s", ERR_reason_error_string(e));
-    else if (!up->connected && bufferevent_socket_get_dns_error(bev))
+    else if (up->state == PX_UP_CONNECTING && bufferevent_socket_get_dns_error(bev))
       snprintf(why, sizeof(why), "upstream DNS error: %s", evutil_gai_strerror(bufferevent_socket_get_dns_error(bev)));
-    else snprintf(why, sizeof(why), "upstream %s: %s", up->connected ? "error" : "connect failed",
+    else snprintf(why, sizeof(why), "upstream %s: %s", up->state != PX_UP_CONNECTING ? "error" : "connect failed",
                   evutil_socket_error_to_string(err));
   }
-  if (x) x->up = NULL;
-  up->x = NULL;
+  x = unlink_xchg(up);
   if (up->in_read) {
-    up->release_pending = 2;
+    up->fate = PX_UP_FATE_CLOSE;
   } else {
     up_destroy(up);
   }
@@ -442,9 +470,10 @@ static void up_event(struct bufferevent *bev, short what, void *arg) {
 }
 
 void px_upstream_close_idle(px_ctx *ctx) {
-  if (U.dispatch_ev && !U.head) {
-    event_free(U.dispatch_ev);
-    U.dispatch_ev = NULL;
+  px_upstream_queue *U = &ctx->upq;
+  if (U->dispatch_ev && !U->head) {
+    event_free(U->dispatch_ev);
+    U->dispatch_ev = NULL;
   }
   while (ctx->idle) {
     px_upconn *up = ctx->idle;

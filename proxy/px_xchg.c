@@ -1,9 +1,10 @@
 /* px_xchg.c - protocol-independent exchange logic (see px_xchg.h):
  * request validation and rewriting, upstream request head, response header
  * filtering and Location rewriting, local error answers, the access log.
+ * The interception is reached only through ctx->intercept (NULL: this file
+ * is the whole plain proxy).
  * Ownership: front.  Thread: loop thread.  Errors become local answers. */
 #include "px_xchg.h"
-#include "px_intercept.h"
 #include "px_log.h"
 #include "px_upstream.h"
 #include <event2/buffer.h>
@@ -43,8 +44,55 @@ static void give_data(px_xchg *x) {
   if (!x->dying) x->ops->on_resp_data(x);
 }
 
+/* ---- interception hooks: ctx->intercept, or the plain proxy's answer ---- */
+
+static px_req_rc hook_request(px_xchg *x) {
+  const px_intercept_ops *i = x->ctx->intercept;
+  return i ? i->request(x) : PX_REQ_PROCEED;
+}
+
+static void hook_req_body(px_xchg *x, const void *data, size_t len) {
+  const px_intercept_ops *i = x->ctx->intercept;
+  if (i) i->req_body(x, data, len);
+}
+
+static void hook_req_end(px_xchg *x) {
+  const px_intercept_ops *i = x->ctx->intercept;
+  if (i) i->req_end(x);
+}
+
+static px_hook_rc hook_response_head(px_xchg *x) {
+  const px_intercept_ops *i = x->ctx->intercept;
+  return i ? i->response_head(x) : PX_HOOK_PASS;
+}
+
+static void hook_resp_body(px_xchg *x, const void *data, size_t len) {
+  const px_intercept_ops *i = x->ctx->intercept;
+  if (i) i->resp_body(x, data, len);
+}
+
+static px_hook_rc hook_response_done(px_xchg *x) {
+  const px_intercept_ops *i = x->ctx->intercept;
+  return i ? i->response_done(x) : PX_HOOK_PASS;
+}
+
+static void hook_free(px_xchg *x) {
+  const px_intercept_ops *i = x->ctx->intercept;
+  if (i) i->free(x);
+}
+
+const char *px_xchg_wait_name(px_xchg_wait w) {
+  switch (w) {
+  case PX_WAIT_NONE: return "none";
+  case PX_WAIT_VERDICT: return "verdict";
+  case PX_WAIT_BODY: return "body";
+  case PX_WAIT_UPSTREAM: return "upstream";
+  }
+  return "?";
+}
+
 static void stop_waiting(px_xchg *x) {
-  x->req_wait = 0;
+  x->req_wait = PX_WAIT_NONE;
   if (x->req_held) {
     evbuffer_free(x->req_held);
     x->req_held = NULL;
@@ -248,7 +296,7 @@ static int send_head(px_xchg *x) {
 }
 
 static int forward_body(px_xchg *x, const void *data, size_t len) {
-  px_intercept_req_body(x, data, len);
+  hook_req_body(x, data, len);
   if (!x->up) return 0;
   return x->req_cl >= 0 ? px_upconn_write(x->up, data, len) : px_upconn_write_chunk(x->up, data, len);
 }
@@ -257,7 +305,7 @@ static int forward_end(px_xchg *x) {
   if (x->req_end_sent) return 0;
   x->req_end_sent = 1;
   x->req_done = 1;
-  px_intercept_req_end(x);
+  hook_req_end(x);
   if (!x->up) return 0;
   if (x->req_has_body && x->req_cl < 0 && px_upconn_write(x->up, "0\r\n\r\n", 5) < 0) return PX_ERR_NOMEM;
   px_upconn_request_done(x->up);
@@ -266,7 +314,7 @@ static int forward_end(px_xchg *x) {
 
 static int connect_and_send(px_xchg *x) {
   x->t_up_start = px_now_ms();
-  if (px_upconn_acquire(x->ctx, x) < 0) return PX_ERR_IO;
+  if (px_upstream_attach(x->ctx, x) < 0) return PX_ERR_IO;
   if (send_head(x) < 0) return PX_ERR_NOMEM;
   if (x->req_held && evbuffer_get_length(x->req_held) > 0) {
     /* body bytes that arrived while the interception judged the request */
@@ -281,8 +329,7 @@ static int connect_and_send(px_xchg *x) {
 
 static void send_upstream(px_xchg *x) {
   if (connect_and_send(x) < 0) {
-    if (x->up) px_upconn_release(x->up, 0);
-    x->up = NULL;
+    px_upstream_detach(x, 0);
     px_xchg_respond_error(x, 502, "UNAVAILABLE", "cannot reach the upstream registry");
   }
 }
@@ -300,7 +347,7 @@ static void go_upstream(px_xchg *x) {
   }
   if (a == 1) {
     /* queued for a slot: body bytes wait in req_held as for the interception */
-    x->req_wait = PX_XCHG_WAIT_UPSTREAM;
+    x->req_wait = PX_WAIT_UPSTREAM;
     if (!x->req_held && !(x->req_held = evbuffer_new())) {
       px_upstream_dequeue(x);
       px_xchg_respond_error(x, 503, "UNAVAILABLE", "customs is out of memory");
@@ -313,7 +360,7 @@ static void go_upstream(px_xchg *x) {
 void px_xchg_upstream_admitted(px_xchg *x) {
   if (x->dying || x->resp_done) return;
   enter(x);
-  x->req_wait = 0;
+  x->req_wait = PX_WAIT_NONE;
   send_upstream(x);
   leave(x);
 }
@@ -326,7 +373,8 @@ static void body_complete(px_xchg *x) {
     px_xchg_respond_error(x, 503, "UNAVAILABLE", "customs is out of memory");
     return;
   }
-  px_intercept_req_complete(x, p, len);
+  if (x->ctx->intercept) x->ctx->intercept->req_complete(x, p, len);
+  else px_xchg_proceed(x); /* only an interception asks to wait: not reached without one */
 }
 
 static void refuse_target(px_xchg *x) {
@@ -342,7 +390,7 @@ static void refuse_target(px_xchg *x) {
 
 static void start(px_xchg *x) {
   const char *conn;
-  int ir;
+  px_req_rc ir;
   if (!x->path) {
     px_xchg_respond_error(x, 400, "UNSUPPORTED", "missing request target");
     return;
@@ -370,10 +418,10 @@ static void start(px_xchg *x) {
     px_xchg_respond_error(x, 400, "UNSUPPORTED", "form bodies are not accepted on blob upload requests");
     return;
   }
-  ir = px_intercept_request(x);
+  ir = hook_request(x);
   if (ir == PX_REQ_ANSWERED || x->resp_done || x->dying) return;
   if (ir == PX_REQ_WAIT || ir == PX_REQ_WAIT_BODY) {
-    x->req_wait = ir;
+    x->req_wait = ir == PX_REQ_WAIT ? PX_WAIT_VERDICT : PX_WAIT_BODY;
     x->req_held = evbuffer_new();
     if (!x->req_held) {
       px_xchg_respond_error(x, 503, "UNAVAILABLE", "customs is out of memory");
@@ -396,9 +444,9 @@ int px_xchg_start(px_xchg *x) {
 }
 
 void px_xchg_proceed(px_xchg *x) {
-  if (x->dying || x->resp_done || (x->req_wait != PX_REQ_WAIT && x->req_wait != PX_REQ_WAIT_BODY)) return;
+  if (x->dying || x->resp_done || (x->req_wait != PX_WAIT_VERDICT && x->req_wait != PX_WAIT_BODY)) return;
   enter(x);
-  x->req_wait = 0;
+  x->req_wait = PX_WAIT_NONE;
   go_upstream(x);
   leave(x);
 }
@@ -432,7 +480,7 @@ int px_xchg_req_end(px_xchg *x) {
   x->req_done = 1;
   if (x->req_cl >= 0 && x->req_bytes != (uint64_t)x->req_cl) return PX_ERR_INVALID;
   enter(x);
-  if (x->req_wait == PX_REQ_WAIT_BODY) body_complete(x);
+  if (x->req_wait == PX_WAIT_BODY) body_complete(x);
   else if (!x->req_wait && x->up) rc = forward_end(x);
   leave(x);
   return rc;
@@ -440,7 +488,7 @@ int px_xchg_req_end(px_xchg *x) {
 
 size_t px_xchg_req_pending(const px_xchg *x) {
   /* a WAIT_BODY request needs its whole body (bounded) before anything goes on */
-  if ((x->req_wait == PX_REQ_WAIT || x->req_wait == PX_XCHG_WAIT_UPSTREAM) && x->req_held)
+  if ((x->req_wait == PX_WAIT_VERDICT || x->req_wait == PX_WAIT_UPSTREAM) && x->req_held)
     return evbuffer_get_length(x->req_held);
   return x->up ? px_upconn_pending(x->up) : 0;
 }
@@ -498,13 +546,13 @@ void px_xchg_upstream_head(px_xchg *x, int status, int head_request) {
   x->resp_has_body = !head_request && status >= 200 && status != 204 && status != 304;
   x->resp_cl = (!te && cl) ? strtoll(cl, NULL, 10) : -1;
   rewrite_location(x);
-  switch (px_intercept_response_head(x)) {
+  switch (hook_response_head(x)) {
   case PX_HOOK_HOLD:
     x->held = 1;
     break;
   case PX_HOOK_ANSWERED:
     break;
-  default:
+  case PX_HOOK_PASS:
     if (x->dying || x->resp_head_given) break;
     x->resp_head_given = 1;
     give_head(x);
@@ -526,7 +574,7 @@ void px_xchg_release(px_xchg *x, const char *hname, const char *hvalue) {
 void px_xchg_upstream_body(px_xchg *x, const void *data, size_t len) {
   if (x->dying) return;
   enter(x);
-  px_intercept_resp_body(x, data, len);
+  hook_resp_body(x, data, len);
   if (!x->held && x->resp_head_given) give_data(x);
   leave(x);
 }
@@ -538,7 +586,7 @@ void px_xchg_upstream_done(px_xchg *x) {
   x->resp_done = 1;
   /* x stays valid whatever the interception does (busy): a local answer
    * given inside it has already been handed to the front */
-  if (!px_intercept_response_done(x) && !x->held && !x->dying) give_data(x);
+  if (hook_response_done(x) != PX_HOOK_ANSWERED && !x->held && !x->dying) give_data(x);
   leave(x);
 }
 
@@ -579,8 +627,8 @@ static void really_free(px_xchg *x) {
           x->aborted ? " aborted" : "");
   x->busy++; /* nothing below may free x again */
   px_upstream_dequeue(x);
-  px_intercept_free(x);
-  if (x->up) px_upconn_release(x->up, x->resp_done && x->req_done && !x->aborted);
+  hook_free(x);
+  px_upstream_detach(x, x->resp_done && x->req_done && !x->aborted);
   px_headers_free(&x->req);
   px_headers_free(&x->resp);
   if (x->req_held) evbuffer_free(x->req_held);

@@ -23,6 +23,9 @@
  *     it from a fresh event-loop callback; a dying exchange calls no front
  *     op and no interception hook any more.
  *
+ * Interception: the exchange calls ctx->intercept (px_intercept_ops below;
+ * NULL = plain proxy) at each step.
+ *
  * Requests the interception must judge before they go upstream
  * (PX_REQ_WAIT, PX_REQ_WAIT_BODY) wait in the exchange: body bytes are kept
  * in x->req_held, at most PX_XCHG_HELD_MAX_BYTES, until px_xchg_proceed()
@@ -46,9 +49,6 @@ typedef struct px_xchg px_xchg;
  * manifest PUT is checked whole; its own cap, 4 MiB, is enforced by the
  * interception, which must see an oversized one to refuse it). */
 #define PX_XCHG_HELD_MAX_BYTES (8u * 1024 * 1024)
-/* x->req_wait while the request waits for an upstream slot (px_upstream.h);
- * distinct from the interception's PX_REQ_* values. */
-#define PX_XCHG_WAIT_UPSTREAM 16
 /* Bytes of the redacted path kept for log lines. */
 #define PX_XCHG_LOGPATH_BYTES 300
 
@@ -58,6 +58,57 @@ typedef struct px_front_ops {
   void (*on_req_drained)(px_xchg *x); /* upstream took request bytes: reading may resume */
   void (*on_abort)(px_xchg *x);       /* failed after the head was given: reset the client side */
 } px_front_ops;
+
+/* What the interception says about a request, after routing and before it
+ * goes upstream:
+ *   PX_REQ_PROCEED    send it upstream now;
+ *   PX_REQ_ANSWERED   customs answered it locally;
+ *   PX_REQ_WAIT       a verdict is being computed off the loop: the exchange
+ *                     keeps the request (and any body bytes, bounded) until
+ *                     the interception calls px_xchg_proceed() or answers;
+ *   PX_REQ_WAIT_BODY  the same, and once the whole body is in the exchange
+ *                     it calls ops->req_complete() (manifest PUTs are
+ *                     checked whole before the registry sees them). */
+typedef enum px_req_rc { PX_REQ_PROCEED = 0, PX_REQ_ANSWERED, PX_REQ_WAIT, PX_REQ_WAIT_BODY } px_req_rc;
+
+/* What the interception did with a response (or a complete request body):
+ *   PX_HOOK_PASS      nothing: the exchange goes on as a plain proxy would;
+ *   PX_HOOK_HOLD      it holds the response back until px_xchg_release()
+ *                     (or a local answer);
+ *   PX_HOOK_ANSWERED  customs answered instead (the upstream was let go; the
+ *                     exchange may be dying: the caller must not use it
+ *                     beyond what the lifetime rule above allows). */
+typedef enum px_hook_rc { PX_HOOK_PASS = 0, PX_HOOK_HOLD, PX_HOOK_ANSWERED } px_hook_rc;
+
+/* The interception (scanner, pull gate), plugged in through the context as
+ * the fronts are through px_front_ops.  ctx->intercept == NULL is the plain
+ * proxy.  Every hook runs on the loop thread inside a px_xchg_* frame, so x
+ * stays valid for the whole call whatever the hook does. */
+typedef struct px_intercept_ops {
+  px_req_rc (*request)(px_xchg *x);                           /* routed, before upstream */
+  void (*req_body)(px_xchg *x, const void *data, size_t len); /* bytes as they go upstream */
+  void (*req_end)(px_xchg *x);                                /* the end went upstream */
+  /* the whole body of a PX_REQ_WAIT_BODY request: the hook answers
+   * (PX_HOOK_ANSWERED) or calls px_xchg_proceed() (PX_HOOK_PASS) */
+  px_hook_rc (*req_complete)(px_xchg *x, const void *body, size_t len);
+  px_hook_rc (*response_head)(px_xchg *x);                    /* PASS, HOLD or ANSWERED */
+  void (*resp_body)(px_xchg *x, const void *data, size_t len);/* bytes as they arrive */
+  /* every body byte is in x->resp_body: PX_HOOK_ANSWERED when customs
+   * answered instead; PX_HOOK_PASS otherwise (a held response stays held) */
+  px_hook_rc (*response_done)(px_xchg *x);
+  void (*free)(px_xchg *x);                                   /* the exchange ends (any outcome) */
+} px_intercept_ops;
+
+/* Why a request has not gone upstream yet (x->req_wait). */
+typedef enum px_xchg_wait {
+  PX_WAIT_NONE = 0,  /* not waiting: it went upstream, or was answered */
+  PX_WAIT_VERDICT,   /* the interception judges it (PX_REQ_WAIT) */
+  PX_WAIT_BODY,      /* the interception wants the whole body first (PX_REQ_WAIT_BODY) */
+  PX_WAIT_UPSTREAM   /* queued for an upstream slot (px_upstream.h) */
+} px_xchg_wait;
+
+/* Debug names ("none", "verdict", ...). */
+const char *px_xchg_wait_name(px_xchg_wait w);
 
 struct px_xchg {
   px_ctx *ctx;
@@ -77,7 +128,7 @@ struct px_xchg {
   uint64_t req_bytes;
   int req_done;
   int req_end_sent;          /* the end of the request went upstream */
-  int req_wait;              /* PX_REQ_WAIT*: interception holds the request back */
+  px_xchg_wait req_wait;     /* why the request has not gone upstream yet */
   struct evbuffer *req_held; /* body bytes that arrived while it was held */
   px_route route;
   /* response */
@@ -92,13 +143,14 @@ struct px_xchg {
   struct evbuffer *resp_body;
   uint64_t resp_bytes;
   int aborted;
-  /* upstream */
+  /* upstream: x->up is written only by px_upstream_attach/px_upstream_detach
+   * and the connection's own failure paths, all in px_upstream.c */
   struct px_upconn *up;
   int up_retried;
   int queued;                /* waiting for an upstream slot */
   px_xchg *q_prev, *q_next;  /* the admission queue (px_upstream.c) */
   int64_t t_start, t_up_start, t_up_head, t_up_end;
-  /* interception state owned by px_hooks (scanner, policy) */
+  /* interception state, owned by ctx->intercept (freed by its free hook) */
   void *hook;
   /* lifetime (see the rule above) */
   int busy;                  /* px_xchg_* frames on the stack */

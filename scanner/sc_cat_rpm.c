@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sc_catalog.h"
+#include "sc_tmpfile.h"
 
 #define RPMDB_MAX (512ull << 20) /* on disk, not in memory */
 #define HDR_MAX_INDEX 100000u
@@ -369,12 +370,23 @@ out:
   return rv;
 }
 
-static int scan_sqlite(sc_inventory *inv, const char *path, sc_reader *r, sc_budget *bud) {
-  const char *dir = getenv("TMPDIR");
-  char tmpl[4096];
-  snprintf(tmpl, sizeof(tmpl), "%s/customs-rpmdb-XXXXXX", dir && *dir ? dir : "/tmp");
-  int fd = mkstemp(tmpl);
-  if (fd < 0) return SC_ERR_IO;
+/* Tests see the spooled copy's path while it exists by defining this before
+ * they #include this file. */
+#ifndef RPM_SPOOLED
+#define RPM_SPOOLED(path) ((void)0)
+#endif
+
+/* SQLite opens a path, so the database is copied to a named file in the
+ * spool directory (sc_limits.spool_dir) and unlinked after the read.  No
+ * file there fails the layer (refused, with the reason): an rpm database
+ * left unread would hide every package of the image. */
+static int scan_sqlite(sc_inventory *inv, const char *path, sc_reader *r, const char *spool_dir, sc_budget *bud) {
+  char tmpl[SC_TMPFILE_PATH_MAX];
+  int fd = sc_tmpfile_named(spool_dir, "customs-rpmdb", NULL, tmpl, sizeof(tmpl));
+  if (fd < 0)
+    return sc_budget_refuse(bud, fd, "%s: no temp file for the database in spool dir '%s': %s", path,
+                            spool_dir ? spool_dir : "", strerror(errno));
+  RPM_SPOOLED(tmpl);
   int rv = copy_out(r, fd);
   close(fd);
   if (rv == SC_ERR_LIMIT && !sc_budget_hit(bud))
@@ -386,7 +398,8 @@ static int scan_sqlite(sc_inventory *inv, const char *path, sc_reader *r, sc_bud
 }
 
 static int rpm_scan(sc_inventory *inv, const char *path, sc_reader *r, const sc_limits *lim) {
-  if (in(sqlite_paths, path)) return scan_sqlite(inv, path, r, lim ? lim->budget : NULL);
+  if (in(sqlite_paths, path))
+    return scan_sqlite(inv, path, r, lim ? lim->spool_dir : NULL, lim ? lim->budget : NULL);
   const char *what = in(bdb_paths, path) ? "BerkeleyDB" : "NDB";
   char note[256];
   snprintf(note, sizeof(note), "rpm: %s database not supported (%s)", what, path);

@@ -1,6 +1,7 @@
 /* sc_catalog.c - limits, the bounded whole-entry read, the cataloger table.
  * Thread-safe (no state); errors are SC_ERR_* from sc_inventory.h. */
 #include "sc_catalog.h"
+#include "sc_tmpfile.h"
 
 #include <stdlib.h>
 #include <ctype.h>
@@ -18,6 +19,7 @@ void sc_limits_default(sc_limits *lim) {
   lim->cat_mem_bytes = SC_CAT_MAX_MEM_BYTES;
   lim->nested_max_bytes = SC_NESTED_MAX_BYTES;
   lim->budget = NULL;
+  lim->spool_dir = SC_SPOOL_DIR_DEFAULT;
 }
 
 int sc_read_all(sc_reader *r, size_t cap, char **out, size_t *outlen) {

@@ -29,6 +29,11 @@ typedef struct sc_limits {
    * function accepts NULL).  A cataloger with loops of its own (SQLite,
    * nested archives) checks it there; reads check it for them. */
   sc_budget *budget;
+  /* Where catalogers put the temp files they need (the rpm cataloger's copy
+   * of rpmdb.sqlite, a big file shared by several catalogers): the daemon's
+   * scan.spool_dir or `customs scan --spool-dir`, never TMPDIR.  Borrowed.
+   * NULL or "" fails the layers that need one, with a reason. */
+  const char *spool_dir;
 } sc_limits;
 
 void sc_limits_default(sc_limits *lim);

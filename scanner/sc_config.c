@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "sc_config.h"
 #include "sc_gojson.h"
+#include "sc_time.h"
 
 /* ---- how Go clients read a config (sc_gojson) ----
  * Field names are the union, spelled exactly as Go spells them, of
@@ -135,16 +136,6 @@ static int cf_rootfs(sc_image_config *c, json_t *rootfs) {
   return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's method). */
-static int64_t cf_days(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 /* Reads exactly n digits. */
 static int cf_num(const char **s, int n, int *out) {
   int v = 0;
@@ -188,7 +179,7 @@ int sc_config_parse_time(const char *s, int64_t *out) {
     return SC_ERR_FORMAT;
   int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (mo == 2 && d == 29 && !leap) return SC_ERR_FORMAT;
-  *out = cf_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+  *out = sc_days_from_civil(y, (unsigned)mo, (unsigned)d) * SC_DAY_SECONDS + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 /* sc_inventory.c - layer/image inventories: storage, merge, purls. */
 #include "sc_inventory.h"
+#include "sc_hash.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -159,12 +160,6 @@ typedef struct strset {
   size_t mask;
 } strset;
 
-static uint64_t hash_n(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  return h;
-}
-
 static int strset_build(strset *set, const sc_strlist *l) {
   size_t cap = 16;
   while (cap < l->n * 2 + 1) cap <<= 1;
@@ -172,7 +167,7 @@ static int strset_build(strset *set, const sc_strlist *l) {
   if (!set->slot) return SC_ERR_NOMEM;
   set->mask = cap - 1;
   for (size_t i = 0; i < l->n; i++) {
-    size_t k = hash_n(l->v[i], strlen(l->v[i])) & set->mask;
+    size_t k = sc_fnv1a(l->v[i], strlen(l->v[i])) & set->mask;
     while (set->slot[k] && strcmp(set->slot[k], l->v[i]) != 0) k = (k + 1) & set->mask;
     set->slot[k] = l->v[i];
   }
@@ -181,7 +176,7 @@ static int strset_build(strset *set, const sc_strlist *l) {
 
 /* Whether the first n bytes of s are in the set. */
 static int strset_has_n(const strset *set, const char *s, size_t n) {
-  size_t k = hash_n(s, n) & set->mask;
+  size_t k = sc_fnv1a(s, n) & set->mask;
   while (set->slot[k]) {
     if (strncmp(set->slot[k], s, n) == 0 && set->slot[k][n] == '\0') return 1;
     k = (k + 1) & set->mask;

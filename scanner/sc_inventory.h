@@ -10,15 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SC_ERR_NOMEM    -1  /* allocation failed */
-#define SC_ERR_IO       -2  /* read or write failed */
-#define SC_ERR_FORMAT   -3  /* malformed input (corrupt gzip/tar/json/...) */
-#define SC_ERR_LIMIT    -4  /* a cap was exceeded (size, entries, ratio) */
-#define SC_ERR_DIGEST   -5  /* content does not match the expected digest */
-#define SC_ERR_UNSUPP   -6  /* format recognised but not supported */
-#define SC_ERR_DB       -7  /* database failure */
-#define SC_ERR_ARG      -8  /* bad argument */
-#define SC_ERR_NOTFOUND -9  /* no such layer/image/tag/record */
+#include "sc_err.h" /* the error space: SC_ERR_* */
 
 typedef struct sc_package {
   char *type;           /* cataloger kind: "deb", "apk", "rpm", "python", "npm", "go", "java" */

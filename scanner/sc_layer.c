@@ -544,18 +544,6 @@ static ssize_t mem_read(void *ctx, void *buf, size_t len) {
   return (ssize_t)len;
 }
 
-static const char *errname(int e) {
-  switch (e) {
-    case SC_ERR_NOMEM: return "out of memory";
-    case SC_ERR_IO: return "read error";
-    case SC_ERR_FORMAT: return "malformed";
-    case SC_ERR_LIMIT: return "too large";
-    case SC_ERR_UNSUPP: return "unsupported format";
-    case SC_ERR_DB: return "database error";
-    default: return "error";
-  }
-}
-
 /* ---- budgets ---------------------------------------------------------------- */
 
 /* The reader handed to a cataloger: the entry's reader behind a budget check,
@@ -592,7 +580,7 @@ static void run_cat(layer *L, int ci, const char *path, sc_reader *r) {
     return;
   }
   if (rv == SC_ERR_NOMEM) L->nomem = 1;
-  if (rv && !L->res->status) note(L, "%s: %s: %s", c->name, path, errname(rv));
+  if (rv && !L->res->status) note(L, "%s: %s: %s", c->name, path, customs_strerror(rv));
 }
 
 /* ---- regular files and entries ---------------------------------------------
@@ -624,7 +612,7 @@ static void regular(layer *L, struct archive *a, const char *path, int64_t size,
     return fail(L, SC_ERR_FORMAT, "%s: longer than its tar header says", path);
   if (rv) {
     if (rv == SC_ERR_NOMEM) L->nomem = 1;
-    else fail(L, SC_ERR_FORMAT, "%s: unreadable entry: %s", path, errname(rv));
+    else fail(L, SC_ERR_FORMAT, "%s: unreadable entry: %s", path, customs_strerror(rv));
     return;
   }
   for (int i = 0; i < nw && !L->stop; i++) {

@@ -12,6 +12,8 @@
  * name the runtime would not resolve; SC_ERR_LIMIT: name or record budget,
  * spool over SPOOL_MAX_BYTES; SC_ERR_IO: spool file); *nomem, *stop. */
 #include "sc_layer_paths.h"
+#include "sc_hash.h"
+#include "sc_tmpfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -25,7 +27,6 @@
 #define LINKS_MAX_BYTES (64ull << 20)    /* symlink and file records of one layer */
 #define SPOOL_MAX_BYTES (4ull << 30)     /* a file over max_file_read wanted by several catalogers */
 #define SPOOL_BUF_BYTES 65536            /* one read from the archive into the spool */
-#define SPOOL_PATH_MAX 4096              /* the spool file's template path */
 #define SYM_SIZE 64                      /* size a symlink's path is offered to match() with */
 
 typedef struct sc_frec {
@@ -51,16 +52,10 @@ static void oom(sc_lpaths *p) { *p->nomem = 1; }
 
 /* ---- records: symlinks and cataloged files, by path ------------------------- */
 
-static uint64_t fnv1a(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 /* Open addressing; deleted records keep their slot with path "" */
 static frec *rec_find(sc_lpaths *p, const char *path) {
   if (!p->rcap) return NULL;
-  for (size_t i = fnv1a(path) & (p->rcap - 1);; i = (i + 1) & (p->rcap - 1)) {
+  for (size_t i = sc_fnv1a_str(path) & (p->rcap - 1);; i = (i + 1) & (p->rcap - 1)) {
     frec *r = &p->recs[i];
     if (!r->path) return NULL;
     if (strcmp(r->path, path) == 0) return r;
@@ -95,7 +90,7 @@ static frec *rec_get(sc_lpaths *p, const char *path) {
     if (!nv) return oom(p), NULL;
     for (size_t i = 0; i < p->rcap; i++) {
       if (!p->recs[i].path) continue;
-      size_t j = fnv1a(p->recs[i].path) & (ncap - 1);
+      size_t j = sc_fnv1a_str(p->recs[i].path) & (ncap - 1);
       while (nv[j].path) j = (j + 1) & (ncap - 1);
       nv[j] = p->recs[i];
     }
@@ -103,7 +98,7 @@ static frec *rec_get(sc_lpaths *p, const char *path) {
     p->recs = nv;
     p->rcap = ncap;
   }
-  size_t i = fnv1a(path) & (p->rcap - 1);
+  size_t i = sc_fnv1a_str(path) & (p->rcap - 1);
   while (p->recs[i].path) i = (i + 1) & (p->rcap - 1);
   r = &p->recs[i];
   if (!(r->path = strdup(path))) return oom(p), NULL;
@@ -416,12 +411,11 @@ static ssize_t fd_read(void *ctx, void *buf, size_t len) {
 }
 
 void sc_lpaths_spool(sc_lpaths *p, struct archive *a, const char *path, uint32_t mask) {
-  const char *dir = getenv("TMPDIR");
-  char tmpl[SPOOL_PATH_MAX];
-  snprintf(tmpl, sizeof(tmpl), "%s/customs-spool-XXXXXX", dir && *dir ? dir : "/tmp");
-  int fd = mkstemp(tmpl);
-  if (fd < 0) return fail(p, SC_ERR_IO, "%s: no temp file to share it between catalogers", path);
-  unlink(tmpl);
+  const char *dir = p->lim->spool_dir;
+  int fd = sc_tmpfile_open(dir, "customs-spool"); /* unnamed: gone with its fd */
+  if (fd < 0)
+    return fail(p, SC_ERR_IO, "%s: no temp file in spool dir '%s' to share it between catalogers: %s", path,
+                dir ? dir : "", strerror(errno));
   char *buf = malloc(SPOOL_BUF_BYTES);
   uint64_t total = 0;
   int ok = buf != NULL;

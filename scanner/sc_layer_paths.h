@@ -80,8 +80,9 @@ int sc_lpaths_entry(sc_lpaths *p, struct archive_entry *ae, const char **path);
 int sc_lpaths_file(sc_lpaths *p, const char *path, uint32_t mask, int64_t size, mode_t mode);
 
 /* The current entry of a, too big to hold (or of unknown size), for every
- * cataloger in mask: spooled to an unlinked temp file in $TMPDIR (else
- * /tmp) and replayed to each through p->run. */
+ * cataloger in mask: spooled to an unnamed temp file in lim->spool_dir
+ * (sc_tmpfile_open; none there fails the layer) and replayed to each
+ * through p->run. */
 void sc_lpaths_spool(sc_lpaths *p, struct archive *a, const char *path, uint32_t mask);
 
 /* At the end of the walk (when nothing has failed): every symlink at a path

@@ -1,6 +1,9 @@
-/* sc_osv.c - OSV import (see sc_osv.h). */
+/* sc_osv.c - OSV import (see sc_osv.h): parses records and writes them
+ * through sc_vulnstore (no SQL here).
+ * Owner: scanner.  Thread: the store handle's.  Errors: see sc_osv.h. */
 #include "sc_osv.h"
 #include "sc_file.h"
+#include "sc_vulnstore.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -9,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,22 +67,9 @@ const char *sc_osv_normalize_version(const char *eco, const char *v) {
 /* ---- one record -------------------------------------------------------- */
 
 typedef struct imp {
-  sqlite3 *db;
-  sqlite3_stmt *get_mod, *del, *ins_v, *ins_al, *ins_af;
+  sc_store *st;
   sc_osv_stats s;
 } imp;
-
-static int bind_str(sqlite3_stmt *s, int i, const char *v) {
-  return (v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i)) == SQLITE_OK
-             ? 0 : SC_ERR_DB;
-}
-
-static int run(sqlite3_stmt *s) {
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
-  return rc == SQLITE_DONE ? 0 : SC_ERR_DB;
-}
 
 static const char *jstr_cap(const json_t *o, const char *k, size_t cap) {
   const char *s = json_string_value(json_object_get(o, k));
@@ -276,23 +265,16 @@ static int import_record(imp *c, const json_t *r, const char *source) {
   if (aliases && !json_is_array(aliases) && !json_is_null(aliases)) return SC_ERR_FORMAT;
   const json_t *wd = json_object_get(r, "withdrawn");
   if (json_is_string(wd) && *json_string_value(wd)) {
-    if (bind_str(c->del, 1, id) || run(c->del)) return SC_ERR_DB;
-    if (sqlite3_changes(c->db) > 0) c->s.withdrawn++;
+    int removed = 0;
+    if (sc_vulnstore_delete(c->st, id, &removed)) return SC_ERR_DB;
+    if (removed) c->s.withdrawn++;
     else c->s.unchanged++;
     return 0;
   }
   /* unchanged: the stored record is as new or newer */
-  int exists = 0, rc;
-  if (bind_str(c->get_mod, 1, id)) return SC_ERR_DB;
-  rc = sqlite3_step(c->get_mod);
-  if (rc == SQLITE_ROW) {
-    const char *old = (const char *)sqlite3_column_text(c->get_mod, 0);
-    exists = 1;
-    if (old && strcmp(old, mod) >= 0) exists = 2;
-  }
-  sqlite3_reset(c->get_mod);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SC_ERR_DB;
-  if (exists == 2) {
+  int exists;
+  if (sc_vulnstore_state(c->st, id, mod, &exists)) return SC_ERR_DB;
+  if (exists == SC_VULN_CURRENT) {
     c->s.unchanged++;
     return 0;
   }
@@ -314,23 +296,13 @@ static int import_record(imp *c, const json_t *r, const char *source) {
     rv = SC_ERR_NOMEM;
     goto out;
   }
-  if (exists && (bind_str(c->del, 1, id) || run(c->del))) goto out;
-  if (bind_str(c->ins_v, 1, id) || bind_str(c->ins_v, 2, mod) || bind_str(c->ins_v, 3, altxt) ||
-      sqlite3_bind_int(c->ins_v, 4, sev) || sqlite3_bind_double(c->ins_v, 5, score) ||
-      sqlite3_bind_int(c->ins_v, 6, sev) || sqlite3_bind_double(c->ins_v, 7, score) ||
-      bind_str(c->ins_v, 8, source) || run(c->ins_v))
-    goto out;
-  /* the id itself is a key too: records listing it as an alias share it */
-  if (bind_str(c->ins_al, 1, id) || bind_str(c->ins_al, 2, id) || run(c->ins_al)) goto out;
+  if (exists && sc_vulnstore_delete(c->st, id, NULL)) goto out;
+  if (sc_vulnstore_put_record(c->st, id, mod, altxt, sev, score, source)) goto out;
   for (size_t i = 0; i < json_array_size(al); i++)
-    if (bind_str(c->ins_al, 1, id) || bind_str(c->ins_al, 2, json_string_value(json_array_get(al, i))) ||
-        run(c->ins_al))
-      goto out;
+    if (sc_vulnstore_put_alias(c->st, id, json_string_value(json_array_get(al, i)))) goto out;
   for (size_t i = 0; i < naf; i++)
-    if (bind_str(c->ins_af, 1, id) || sqlite3_bind_int64(c->ins_af, 2, (sqlite3_int64)i) ||
-        bind_str(c->ins_af, 3, af[i].eco) || bind_str(c->ins_af, 4, af[i].name) ||
-        sqlite3_bind_int(c->ins_af, 5, af[i].sev) || bind_str(c->ins_af, 6, af[i].ranges) ||
-        bind_str(c->ins_af, 7, af[i].versions) || run(c->ins_af))
+    if (sc_vulnstore_put_affected(c->st, id, (int64_t)i, af[i].eco, af[i].name, af[i].sev, af[i].ranges,
+                                  af[i].versions))
       goto out;
   if (exists) c->s.updated++;
   else c->s.added++;
@@ -370,76 +342,20 @@ static int import_doc(imp *c, const char *buf, size_t len, const char *source) {
 
 static int imp_begin(imp *c, sc_store *st) {
   memset(c, 0, sizeof(*c));
-  c->db = sc_store_db(st);
-  if (!c->db) return SC_ERR_ARG;
-  if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return SC_ERR_DB;
-  if (sqlite3_prepare_v2(c->db, "SELECT modified FROM vulns WHERE id = ?", -1, &c->get_mod, NULL) ||
-      sqlite3_prepare_v2(c->db, "DELETE FROM vulns WHERE id = ?", -1, &c->del, NULL) ||
-      sqlite3_prepare_v2(c->db,
-                         "INSERT INTO vulns (id, modified, aliases, sev_own, score_own, severity,"
-                         " score, source) VALUES (?,?,?,?,?,?,?,?)",
-                         -1, &c->ins_v, NULL) ||
-      sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO vuln_aliases (vuln, alias) VALUES (?,?)", -1,
-                         &c->ins_al, NULL) ||
-      sqlite3_prepare_v2(c->db,
-                         "INSERT INTO vuln_affected (vuln, seq, ecosystem, name, severity, ranges,"
-                         " versions) VALUES (?,?,?,?,?,?,?)",
-                         -1, &c->ins_af, NULL))
-    return SC_ERR_DB;
-  return 0;
+  c->st = st;
+  return sc_store_write_begin(st, 0);
 }
 
-/* Severities borrowed through shared ids/aliases, recomputed from scratch. */
-static const char BORROW_SQL[] =
-    "UPDATE vulns SET severity = sev_own, score = score_own"
-    " WHERE severity <> sev_own OR score <> score_own;"
-    "UPDATE vulns SET (severity, score) = ("
-    " SELECT w.sev_own, w.score_own FROM vuln_aliases a"
-    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
-    " JOIN vulns w ON w.id = b.vuln"
-    " WHERE a.vuln = vulns.id AND w.sev_own <> 0"
-    " ORDER BY w.sev_own DESC, w.score_own DESC, w.id LIMIT 1)"
-    " WHERE sev_own = 0 AND EXISTS (SELECT 1 FROM vuln_aliases a"
-    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
-    " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0);";
-
+/* Ends the file's transaction: commits what rv == 0 imported (with the
+ * borrowed severities, generation and source row), else rolls back. */
 static int imp_end(imp *c, int rv, const char *source, sc_osv_stats *stats) {
-  sqlite3_finalize(c->get_mod);
-  sqlite3_finalize(c->del);
-  sqlite3_finalize(c->ins_v);
-  sqlite3_finalize(c->ins_al);
-  sqlite3_finalize(c->ins_af);
   int changed = c->s.added || c->s.updated || c->s.withdrawn;
-  if (!rv && changed &&
-      (sqlite3_exec(c->db, BORROW_SQL, NULL, NULL, NULL) != SQLITE_OK ||
-       sqlite3_exec(c->db,
-                    "UPDATE meta SET value = value + 1 WHERE key = 'vulndb_generation';"
-                    "INSERT OR REPLACE INTO meta VALUES ('vulndb_changed', strftime('%s','now'));",
-                    NULL, NULL, NULL) != SQLITE_OK))
-    rv = SC_ERR_DB;
   if (!rv) {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(c->db,
-                           "INSERT OR REPLACE INTO vuln_sources (name, imported_at, added, updated,"
-                           " unchanged, withdrawn, malformed) VALUES (?,?,?,?,?,?,?)",
-                           -1, &s, NULL) != SQLITE_OK ||
-        bind_str(s, 1, source) || sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL)) ||
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)c->s.added) ||
-        sqlite3_bind_int64(s, 4, (sqlite3_int64)c->s.updated) ||
-        sqlite3_bind_int64(s, 5, (sqlite3_int64)c->s.unchanged) ||
-        sqlite3_bind_int64(s, 6, (sqlite3_int64)c->s.withdrawn) ||
-        sqlite3_bind_int64(s, 7, (sqlite3_int64)c->s.malformed) || run(s) ||
-        sqlite3_exec(c->db,
-                     "INSERT OR REPLACE INTO meta VALUES ('last_import', strftime('%s','now'))",
-                     NULL, NULL, NULL) != SQLITE_OK)
-      rv = SC_ERR_DB;
-    sqlite3_finalize(s);
+    sc_vulnsource src = {source, 0, c->s.added, c->s.updated, c->s.unchanged, c->s.withdrawn, c->s.malformed};
+    rv = sc_vulnstore_finish_import(c->st, &src, changed);
   }
-  if (!rv && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rv = SC_ERR_DB;
-  if (rv) {
-    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    return rv;
-  }
+  if (sc_store_write_end(c->st, !rv) && !rv) rv = SC_ERR_DB;
+  if (rv) return rv;
   if (stats) {
     stats->added += c->s.added;
     stats->updated += c->s.updated;

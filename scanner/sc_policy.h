@@ -30,7 +30,12 @@
  * bad globs, missing name/reason, duplicate keys or rule names, YAML aliases
  * and YAML syntax errors are all errors, reported as "FILE:LINE:COL: message"
  * (1-based, pointing at the offending node), one per line, all of them (up
- * to SC_POLICY_MAX_ERRORS).  A typo must never silently weaken a policy. */
+ * to SC_POLICY_MAX_ERRORS).  A typo must never silently weaken a policy.
+ *
+ * Implemented in sc_policy_yaml.c (YAML tree), sc_policy_parse.c (schema,
+ * load, free), sc_policy_eval.c (evaluate) and sc_policy_render.c (messages,
+ * reasons, expiry report); their shared structures are in sc_policy_int.h.
+ * Owner: scanner/policy.  Thread: see above.  Errors: SC_ERR_* (sc_inventory.h). */
 #ifndef CUSTOMS_SC_POLICY_H
 #define CUSTOMS_SC_POLICY_H
 #include <stddef.h>

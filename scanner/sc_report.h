@@ -1,4 +1,4 @@
-/* sc_report.h - the scan/report output: JSON (DESIGN.md keys), a
+/* sc_report.h - the scan/report output: JSON (the keys documented in README.md), a
  * human-readable table, and a CycloneDX 1.5 SBOM.
  *
  * "vulnerabilities" lists the findings given in the input (sc_match), in

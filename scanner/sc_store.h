@@ -1,4 +1,6 @@
-/* sc_store.h - what customs learned, in SQLite.
+/* sc_store.h - what customs learned: layers, images, tags (this header),
+ * vulnerability records (sc_vulnstore.h), findings (sc_findings.h) and the
+ * gate's decisions (sc_decisions.h).
  *
  * Layers are stored once by digest with their inventory (packages, secrets,
  * OS, and the cataloged/whiteout/opaque paths needed to merge them again);
@@ -6,15 +8,37 @@
  * repositories point at image digests.  An image's inventory is recomputed
  * from its layers (sc_store_image_inventory), never stored.
  *
- * The database runs in WAL mode with foreign keys and a busy timeout.  Its
- * schema is versioned (table schema_version) and migrated on open, in one
- * IMMEDIATE transaction per step, so several processes or threads may open
- * it at once.  A sc_store handle (one connection) must be used by one
- * thread at a time: open one per worker thread.
+ * The boundary.  These four headers are the whole interface of the store:
+ * functions named for what they do, taking and returning C values
+ * (strings, integers, sc_inventory, sc_manifest, callbacks per row).  No
+ * caller sees a database handle, a statement or a table name, and no SQL
+ * exists outside the store modules (sc_store.c, sc_store_layers.c,
+ * sc_store_images.c, sc_vulnstore.c, sc_findings.c, sc_decisions.c): the
+ * proxy, the commands, the matcher
+ * and the OSV importer only call these functions.  A second backend (a
+ * PostgreSQL one, for replicas) implements the same four headers and
+ * nothing else changes.  What the interface promises and any backend must
+ * keep: a handle is one connection used by one thread at a time, several
+ * handles (threads, processes) may share one database, a write
+ * transaction (sc_store_write_begin/end) is all-or-nothing and a reader
+ * sees it whole or not at all, callbacks of iterations that say so may use
+ * the same handle, and the JSON value formats documented in
+ * sc_vulnstore.h are part of the interface.
  *
- * Errors: every int function returns 0 or SC_ERR_DB (SQLite failure, message
- * in sc_store_errmsg), SC_ERR_NOMEM, SC_ERR_ARG (NULL or malformed argument),
- * SC_ERR_NOTFOUND where stated, SC_ERR_FORMAT (stored config unparseable). */
+ * What is SQLite-specific (sc_store_int.h and those .c files only): the
+ * file and its WAL journal, the migrations (table schema_version, one
+ * IMMEDIATE transaction per step, so that concurrent openers do not apply
+ * a step twice), the busy timeout, PRAGMAs (foreign keys, synchronous,
+ * the larger page cache of a bulk write), the statement cache, the
+ * `findings` view and the JSON encoding of stored finding sets.
+ *
+ * Thread: a sc_store handle (one connection) is used by one thread at a
+ * time: open one per worker thread.
+ * Errors: every int function returns 0 or SC_ERR_DB (database failure,
+ * message in sc_store_errmsg), SC_ERR_NOMEM, SC_ERR_ARG (NULL or malformed
+ * argument), SC_ERR_NOTFOUND where stated, SC_ERR_FORMAT (stored config
+ * unparseable), SC_ERR_LIMIT (more rows than a stated cap); an iteration
+ * returns the first non-zero value of its callback. */
 #ifndef CUSTOMS_SC_STORE_H
 #define CUSTOMS_SC_STORE_H
 #include <stddef.h>
@@ -27,21 +51,30 @@
 #define SC_ERR_NOTFOUND -9 /* no such layer/image/tag (not in sc_inventory.h yet) */
 #endif
 
-#define SC_STORE_MAX_ROWS 1000000 /* rows loaded for one layer or image list */
+#define SC_STORE_MAX_ROWS 1000000   /* rows loaded for one layer or image list */
+#define SC_STORE_BLOB_HOLDERS_MAX 1000 /* images named by sc_store_images_holding_blob */
 
 typedef struct sc_store sc_store;
-struct sqlite3;
 
 /* Opens (creating) the database at path (":memory:" works) and migrates it
  * to the latest schema.  On error *out is NULL. */
 int sc_store_open(const char *path, sc_store **out);
 void sc_store_close(sc_store *st);
-/* Last SQLite error text of this handle (valid until the next call). */
+/* Text of this handle's last database error (valid until the next call);
+ * after a write transaction failed, the failure's text. */
 const char *sc_store_errmsg(sc_store *st);
-/* The connection, for modules that add their own tables (same thread rules). */
-struct sqlite3 *sc_store_db(sc_store *st);
 /* Schema version after migrations. */
 int sc_store_schema_version(sc_store *st);
+
+/* One write transaction: every store write until sc_store_write_end is
+ * committed together or not at all (the put_layer / put_manifest calls
+ * below run their own and must not be called inside one).  Begin waits
+ * for other writers (busy timeout) and then holds the write lock.  bulk: a
+ * large transaction (a re-match of every image): the backend may spend
+ * more memory on it.  End commits when commit is set (SC_ERR_DB when that
+ * fails: everything is rolled back), else rolls back (returns 0). */
+int sc_store_write_begin(sc_store *st, int bulk);
+int sc_store_write_end(sc_store *st, int commit);
 
 /* Stores (replacing) one scanned layer and its inventory, in one
  * transaction.  Status: res->status 0 -> "ok", SC_ERR_IO (stream cut short)
@@ -104,4 +137,29 @@ int sc_store_index_child(sc_store *st, const char *digest, const char *os, const
 int sc_store_image_inventory(sc_store *st, const char *digest, sc_inventory *out);
 /* Adds to out the layers the image references that are not stored "ok". */
 int sc_store_missing_layers(sc_store *st, const char *digest, sc_strlist *out);
+
+/* ---- reads for the matcher ---- */
+
+/* *kind = SC_MANIFEST_IMAGE or SC_MANIFEST_INDEX.  SC_ERR_NOTFOUND. */
+int sc_store_image_kind(sc_store *st, const char *digest, int *kind);
+/* Appends the image's layer digests, bottom first, repeats kept ("" for an
+ * unreadable one); SC_ERR_LIMIT past max layers.  An unknown image has none. */
+int sc_store_image_layers(sc_store *st, const char *digest, size_t max, sc_strlist *out);
+/* What matching needs of one layer, added to inv: its OS, packages and the
+ * cataloged / whiteout / opaque paths (not secrets, not notes: see
+ * sc_store_load_layer).  SC_ERR_NOTFOUND when the layer is not stored. */
+int sc_store_load_layer_contents(sc_store *st, const char *digest, sc_inventory *inv);
+/* cb for every stored image manifest (not index).  cb must not use st. */
+int sc_store_each_image(sc_store *st, int (*cb)(void *arg, const char *digest), void *arg);
+/* cb for every layer that stored image manifests use, with how many of them
+ * use it (an image using it twice counts twice).  cb must not use st. */
+int sc_store_each_layer_use(sc_store *st, int (*cb)(void *arg, const char *layer, int64_t nimages), void *arg);
+
+/* ---- the pull gate ---- */
+
+/* cb(arg, repository, image) for each image manifest that holds blob (as
+ * a layer or as its config), pushed to repo (NULL: to any repository), at
+ * most SC_STORE_BLOB_HOLDERS_MAX of them.  cb may use st. */
+int sc_store_images_holding_blob(sc_store *st, const char *repo, const char *blob,
+                                 int (*cb)(void *arg, const char *repo, const char *image), void *arg);
 #endif

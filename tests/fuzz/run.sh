@@ -84,11 +84,11 @@ pkg-config --exists libisal && PKGS="$PKGS libisal"
 DEP_CFLAGS=$(pkg-config --cflags $PKGS)
 DEP_LIBS="$(pkg-config --libs $PKGS) -lhttp_parser -lpthread -lm"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -include $cfgdir/config.h -I$top/proxy -I$top/scanner $DEP_CFLAGS $SAN"
+CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -include $cfgdir/config.h -I$top/proxy -I$top/scanner -I$top/net $DEP_CFLAGS $SAN"
 
 # ---- project objects (incremental: rebuilt when the source or any header is newer) ----
-newest_h=$(ls -t "$top"/proxy/*.h "$top"/scanner/*.h "$cfgdir/config.h" | head -n 1)
-srcs=$(ls "$top"/proxy/*.c "$top"/scanner/*.c | grep -v '/proxy/main\.c$')
+newest_h=$(ls -t "$top"/proxy/*.h "$top"/scanner/*.h "$top"/net/*.h "$cfgdir/config.h" | head -n 1)
+srcs=$(ls "$top"/proxy/*.c "$top"/scanner/*.c "$top"/net/*.c)
 build_failed=()
 compile_one() { # src obj
   "$CC" $CFLAGS -fsanitize=fuzzer-no-link -c "$1" -o "$2.tmp" 2>"$2.log" && mv "$2.tmp" "$2"

@@ -136,6 +136,54 @@ is "$(jq -c '[.packages[].name] | sort' "$T/da.json")" "$(jq -c '[.packages[].na
 "$CUSTOMS_BIN" report --db "$DB" --format json "shop/app:1.0" >"$T/da-report.json" 2>>"$T/scan.err"
 is "$?" 0 "docker-archive image stored under its RepoTags"
 
+# ---- containers-transports(5): PATH ends at the first ':', as in skopeo ---------------
+# Two images in one archive: the reference picks one (by normalised RepoTags, or @INDEX).
+jq '.rootfs.diff_ids |= .[0:1]' "$DA/config.json" >"$DA/config2.json"
+jq '. + [{"Config":"config2.json","RepoTags":["other/img:2"],"Layers":["l0/layer.tar"]}]' \
+    "$DA/manifest.json" >"$DA/m2" && mv "$DA/m2" "$DA/manifest.json"
+tar -C "$DA" -cf "$T/da2.tar" manifest.json config.json config2.json l0 l1
+L0_PKGS='["bash","gone-pkg","left-pad","libssl3","requests","zlib1g"]'  # layer 0 only: gone-pkg not yet whited out
+"$CUSTOMS_BIN" scan --format json "docker-archive:$T/da2.tar:other/img:2" >"$T/da2.json" 2>>"$T/scan.err"
+is "$?" 0 "scan docker-archive:FILE:REPO:TAG exits 0"
+is "$(jq -c '[.packages[].name] | sort' "$T/da2.json")" "$L0_PKGS" "the reference picks the second image (one layer)"
+is "$(jq -r '.repository + ":" + .tag' "$T/da2.json")" "other/img:2" "named after the RepoTags entry it matched"
+"$CUSTOMS_BIN" scan --format json "docker-archive:$T/da2.tar:docker.io/other/img:2" >"$T/da2n.json" 2>>"$T/scan.err"
+is "$(jq -c '[.packages[].name] | sort' "$T/da2n.json")" "$L0_PKGS" "a fully qualified reference matches a familiar RepoTags entry"
+"$CUSTOMS_BIN" scan --format json "docker-archive:$T/da2.tar:@1" >"$T/da2i.json" 2>>"$T/scan.err"
+is "$(jq -c '[.packages[].name] | sort' "$T/da2i.json")" "$L0_PKGS" "docker-archive:FILE:@1 picks the second image"
+"$CUSTOMS_BIN" scan --format json "docker-archive:$T/da2.tar:shop/app:1.0" >"$T/da2a.json" 2>>"$T/scan.err"
+is "$(jq -c '[.packages[].name] | sort' "$T/da2a.json")" "$(jq -c '[.packages[].name] | sort' "$OUT")" \
+    "docker-archive:FILE:shop/app:1.0 picks the first image"
+"$CUSTOMS_BIN" scan "docker-archive:$T/da2.tar:other/img:3" >/dev/null 2>"$T/err5"
+is "$?" 1 "an unknown docker-archive reference exits 1"
+like "$(cat "$T/err5")" "no image tagged 'other/img:3'" "with a message naming it"
+if command -v skopeo >/dev/null; then
+    # the very strings customs takes, given to skopeo
+    skopeo copy --quiet "docker-archive:$T/da2.tar:other/img:2" "oci:$T/from-da:x" >/dev/null 2>&1
+    is "$?" 0 "skopeo reads docker-archive:FILE:other/img:2 too"
+    SK=$T/sklayout
+    skopeo copy --quiet "oci:$IMG:v1" "oci:$SK:app:1" >/dev/null 2>&1
+    is "$?" 0 "skopeo wrote oci:DIR:app:1"
+    is "$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$SK/index.json")" "app:1" \
+        "skopeo split at the first colon: layout DIR, reference app:1"
+    "$CUSTOMS_BIN" scan --format json "oci:$SK:app:1" >"$T/sk.json" 2>>"$T/scan.err"
+    is "$?" 0 "customs scan oci:DIR:app:1 exits 0"
+    is "$(jq -r '.repository + " " + .tag' "$T/sk.json")" "local/sklayout app:1" "layout DIR, reference app:1"
+    is "$(jq -c '[.packages[].name] | sort' "$T/sk.json")" "$(jq -c '[.packages[].name] | sort' "$OUT")" \
+        "the skopeo-written layout has the same packages"
+    "$CUSTOMS_BIN" scan "oci:$SK:app" >/dev/null 2>"$T/err6"
+    is "$?" 1 "oci:DIR:app (not app:1) exits 1"
+    like "$(cat "$T/err6")" "no manifest tagged 'app'" "with a message naming the reference"
+    skopeo copy --quiet "oci:$IMG:v1" "docker-archive:$T/sk.tar:shop/app:2" >/dev/null 2>&1
+    "$CUSTOMS_BIN" scan --format json "docker-archive:$T/sk.tar:shop/app:2" >"$T/skda.json" 2>>"$T/scan.err"
+    is "$?" 0 "customs scans a skopeo-written docker-archive:FILE:shop/app:2"
+    is "$(jq -r '.repository + ":" + .tag' "$T/skda.json")" "docker.io/shop/app:2" "named after skopeo's RepoTags"
+else
+    for d in da-read oci-write oci-ref oci-scan oci-name oci-pkgs oci-bad oci-bad-msg da-scan da-name; do
+        skip "skopeo $d" "no skopeo"
+    done
+fi
+
 # ---- docker:// (a real registry, filled with skopeo) --------------------------------
 if [ -x "$REGISTRY_BIN" ] && command -v skopeo >/dev/null; then
     start_registry
@@ -150,8 +198,12 @@ if [ -x "$REGISTRY_BIN" ] && command -v skopeo >/dev/null; then
     is "$(jq -r '.repository + ":" + .tag' "$T/reg.json")" "team/shop:v1" "registry repository and tag"
     "$CUSTOMS_BIN" scan "docker://127.0.0.1:$REG_PORT/team/shop:missing" >/dev/null 2>"$T/err4"
     is "$?" 1 "scan of a missing registry tag exits 1"
+    "$CUSTOMS_BIN" scan --spool-dir "$T/no-such-dir" "docker://127.0.0.1:$REG_PORT/team/shop:v1" \
+        >/dev/null 2>"$T/err7"
+    is "$?" 1 "layers are spooled in --spool-dir (a missing one is an error, TMPDIR is not used)"
+    like "$(cat "$T/err7")" "temp file in $T/no-such-dir" "the message names the spool directory"
 else
-    for d in push scan packages repository missing; do skip "docker:// $d" "no docker-registry/skopeo"; done
+    for d in push scan packages repository missing spool spool-msg; do skip "docker:// $d" "no docker-registry/skopeo"; done
 fi
 
 if [ -s "$T/scan.err" ]; then diag "stderr:"; diag "$(cat "$T/scan.err")"; fi

@@ -58,5 +58,30 @@ int main(void) {
   px_headers_free(&c);
   CHECK(px_list_has_token("a, b ,c", "b"), "token list");
   CHECK(!px_list_has_token("ab, c", "b"), "token list exact");
+
+  /* Warning: one line, one quoted-string, whatever the (untrusted) text holds */
+  px_headers w;
+  px_headers_init(&w);
+  CHECK_INT(px_headers_set_warning(&w, NULL, "pkg \"evil\"\r\nX-Injected: 1\\ \tz \xc3\xa9"), 0, "warning set");
+  CHECK_STR(px_headers_get(&w, "warning"), "299 customs \"pkg  evil   X-Injected: 1   z \xc3\xa9\"",
+            "warning: quotes, backslashes and control bytes become spaces, UTF-8 stays");
+  CHECK_INT(px_header_check("warning", 7, px_headers_get(&w, "warning"), strlen(px_headers_get(&w, "warning"))), 0,
+            "warning passes the field check");
+  CHECK_INT(px_headers_set_warning(&w, "denied on pull: ", "critical CVE"), 0, "warning with a prefix");
+  CHECK_STR(px_headers_get(&w, "warning"), "299 customs \"denied on pull: critical CVE\"", "warning: prefix first");
+  CHECK_INT(w.n, 1, "warning replaces the field");
+  px_headers_set_warning(&w, "p: ", NULL);
+  CHECK_STR(px_headers_get(&w, "warning"), "299 customs \"p: \"", "warning: NULL text is empty");
+  char longmsg[PX_WARNING_TEXT_MAX_BYTES + 50];
+  memset(longmsg, 'm', sizeof(longmsg) - 1);
+  longmsg[sizeof(longmsg) - 1] = '\0';
+  longmsg[PX_WARNING_TEXT_MAX_BYTES - 1] = '"'; /* the last byte kept is sanitised too */
+  px_headers_set_warning(&w, "denied on pull: ", longmsg);
+  const char *wv = px_headers_get(&w, "warning");
+  CHECK_INT(strlen(wv), strlen("299 customs \"denied on pull: ") + PX_WARNING_TEXT_MAX_BYTES + 1,
+            "warning: text cut at %d bytes", PX_WARNING_TEXT_MAX_BYTES);
+  CHECK(wv[strlen(wv) - 1] == '"' && wv[strlen(wv) - 2] == ' ' && wv[strlen(wv) - 3] == 'm',
+        "warning: closing quote kept, a quote in the text blanked");
+  px_headers_free(&w);
   return tap_done();
 }

@@ -12,6 +12,7 @@
 #include "sc_match.h"
 #include "sc_osv.h"
 #include "sc_store.h"
+#include "sc_store_int.h" /* white box: the tests read the SQLite tables */
 #include "tap.h"
 
 static sc_store *st;
@@ -195,7 +196,7 @@ static void test_store(void) {
   CHECK(l.n && !strcmp(l.v[0].ecosystem, "Debian:12"), "OS ecosystem from the image's os-release");
   sc_finding_list_free(&l);
   sqlite3_stmt *s;
-  sqlite3_prepare_v2(sc_store_db(st), "SELECT count(*) FROM findings WHERE image = ?", -1, &s, NULL);
+  sqlite3_prepare_v2(st->db, "SELECT count(*) FROM findings WHERE image = ?", -1, &s, NULL);
   sqlite3_bind_text(s, 1, IMG, -1, SQLITE_STATIC);
   sqlite3_step(s);
   CHECK_INT(sqlite3_column_int(s, 0), 2, "findings stored");
@@ -300,7 +301,7 @@ static int same_list(const sc_finding_list *a, const sc_finding_list *b) {
 static size_t view_count(const char *digest) {
   sqlite3_stmt *s;
   size_t n = (size_t)-1;
-  if (sqlite3_prepare_v2(sc_store_db(st), "SELECT count(*) FROM findings WHERE image = ?", -1, &s, NULL)) return n;
+  if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM findings WHERE image = ?", -1, &s, NULL)) return n;
   sqlite3_bind_text(s, 1, digest, -1, SQLITE_STATIC);
   if (sqlite3_step(s) == SQLITE_ROW) n = (size_t)sqlite3_column_int64(s, 0);
   sqlite3_finalize(s);
@@ -412,13 +413,13 @@ static long find_at(const sc_finding_list *l, const char *id, const char *pkg) {
 static int sql_int(const char *sql) {
   sqlite3_stmt *s;
   int n = -1;
-  if (sqlite3_prepare_v2(sc_store_db(st), sql, -1, &s, NULL)) return -2;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) return -2;
   if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
   sqlite3_finalize(s);
   return n;
 }
 
-static int sql_exec(const char *sql) { return sqlite3_exec(sc_store_db(st), sql, NULL, NULL, NULL); }
+static int sql_exec(const char *sql) { return sqlite3_exec(st->db, sql, NULL, NULL, NULL); }
 
 /* Checks a list read for UI: CVE-DEB-1 on "openssl 3.0.1 1" unsure, NPM-1 sure. */
 static void check_unsure_list(const sc_finding_list *l, const char *when) {

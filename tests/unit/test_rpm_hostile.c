@@ -5,15 +5,38 @@
  * sc_layer_scan: every hostile database fails the layer promptly with a
  * reason, none pins the thread.  The guard of sc_cat_rpm.c (included: its
  * statics are under test) is driven directly for the VM-step, wall-time and
- * authorizer caps; sc_budget is checked on its own. */
+ * authorizer caps; sc_budget is checked on its own.  The spooled copy of
+ * the database is watched through the cataloger's RPM_SPOOLED hook: it lands
+ * in sc_limits.spool_dir, never in TMPDIR, and no spool dir fails the layer
+ * with a reason. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* What the rpm cataloger's hook saw: the spooled copy's path, whether it was
+ * a regular file then, and how many entries its directory held. */
+static char spooled[4096];
+static int n_spooled, spooled_was_file, spooled_dir_entries;
+static int count_entries(const char *d);
+static void on_spooled(const char *path) {
+  struct stat st;
+  n_spooled++;
+  snprintf(spooled, sizeof(spooled), "%s", path);
+  spooled_was_file = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+  char d[4096];
+  snprintf(d, sizeof(d), "%s", path);
+  char *slash = strrchr(d, '/');
+  if (slash) *slash = '\0';
+  spooled_dir_entries = count_entries(d);
+}
+#define RPM_SPOOLED(path) on_spooled(path)
 
 #include "../../scanner/sc_cat_rpm.c"
 #include "../../scanner/sc_layer.h"
@@ -266,12 +289,84 @@ static void test_budget_unit(void) {
   CHECK_INT(sc_budget_refuse(NULL, SC_ERR_DB, "x"), SC_ERR_DB, "refuse without a budget keeps the error");
 }
 
+/* Entries of directory d but . and ..; -1 when it cannot be read. */
+static int count_entries(const char *d) {
+  DIR *dh = opendir(d);
+  if (!dh) return -1;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(dh));)
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+  closedir(dh);
+  return n;
+}
+
+static void test_spool_dir(void) {
+  char spool[600], tmpd[600], missing[600];
+  snprintf(spool, sizeof(spool), "%s/spool", dir);
+  snprintf(tmpd, sizeof(tmpd), "%s/tmpdir", dir);
+  snprintf(missing, sizeof(missing), "%s/no-such-dir", dir);
+  mkdir(spool, 0700);
+  mkdir(tmpd, 0700);
+  setenv("TMPDIR", tmpd, 1); /* where the old code wrote: must stay empty */
+  const char *db = mkdb("spool.sqlite", rpm_schema, 50);
+  sc_limits lim;
+  sc_inventory inv;
+  sc_layer_result res;
+  double secs;
+
+  sc_limits_default(&lim);
+  lim.spool_dir = spool;
+  n_spooled = 0;
+  scan_db(db, "var/lib/rpm/rpmdb.sqlite", 0644, &lim, &inv, &res, &secs);
+  CHECK(res.status == 0 && inv.npkgs == 50, "spool dir: the database is read (%s)", res.error);
+  char want[700];
+  snprintf(want, sizeof(want), "%s/customs-rpmdb-", spool);
+  CHECK_INT(n_spooled, 1, "spool dir: one copy spooled");
+  CHECK(strncmp(spooled, want, strlen(want)) == 0, "spool dir: the copy is in the spool dir (%s)", spooled);
+  CHECK(spooled_was_file && spooled_dir_entries == 1, "spool dir: it was there while read (%d entries)",
+        spooled_dir_entries);
+  CHECK_INT(count_entries(spool), 0, "spool dir: removed after the read");
+  CHECK_INT(count_entries(tmpd), 0, "spool dir: nothing written to TMPDIR");
+  sc_inventory_free(&inv);
+
+  const char *bad[] = {missing, "", NULL};
+  for (int i = 0; i < 3; i++) {
+    sc_limits_default(&lim);
+    lim.spool_dir = bad[i];
+    n_spooled = 0;
+    scan_db(db, "var/lib/rpm/rpmdb.sqlite", 0644, &lim, &inv, &res, &secs);
+    CHECK(res.status != 0 && strstr(res.error, "rpm: var/lib/rpm/rpmdb.sqlite: no temp file for the database"),
+          "spool dir '%s': the layer fails with the reason (%s)", bad[i] ? bad[i] : "(null)", res.error);
+    CHECK(n_spooled == 0 && count_entries(tmpd) == 0, "spool dir '%s': no fallback to TMPDIR",
+          bad[i] ? bad[i] : "(null)");
+    sc_inventory_free(&inv);
+  }
+  /* a file over max_file_read wanted by two catalogers is spooled by the
+   * layer walk (sc_layer_paths.c), in the same directory */
+  sc_limits_default(&lim);
+  lim.max_file_read = 4096;
+  lim.spool_dir = missing;
+  scan_db(db, "var/lib/rpm/rpmdb.sqlite", 0755, &lim, &inv, &res, &secs);
+  CHECK(res.status != 0 && strstr(res.error, "no temp file in spool dir") && strstr(res.error, missing),
+        "shared spool, missing dir: the layer fails with the reason (%s)", res.error);
+  CHECK_INT(count_entries(tmpd), 0, "shared spool, missing dir: nothing in TMPDIR");
+  sc_inventory_free(&inv);
+  lim.spool_dir = spool;
+  n_spooled = 0;
+  scan_db(db, "var/lib/rpm/rpmdb.sqlite", 0755, &lim, &inv, &res, &secs);
+  CHECK(res.status == 0 && inv.npkgs == 50 && n_spooled == 1, "shared spool in the spool dir: read (%s)", res.error);
+  CHECK(count_entries(spool) == 0 && count_entries(tmpd) == 0, "shared spool: nothing left behind");
+  sc_inventory_free(&inv);
+  unsetenv("TMPDIR");
+}
+
 int main(void) {
   if (!mkdtemp(dir)) return 1;
   test_budget_unit();
   test_hostile_schemas();
   test_guard();
   test_budgets_through_layer();
+  test_spool_dir();
   char cmd[600];
   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   if (system(cmd) != 0) return 1;

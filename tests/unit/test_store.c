@@ -21,7 +21,7 @@ static char dbpath[256];
 static int count(sc_store *st, const char *sql) {
   sqlite3_stmt *s;
   int n = -1;
-  if (sqlite3_prepare_v2(sc_store_db(st), sql, -1, &s, NULL) != SQLITE_OK) return -1;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return -1;
   if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
   sqlite3_finalize(s);
   return n;
@@ -72,7 +72,7 @@ static void test_migrations(void) {
   sqlite3_stmt *s;
   const char *mode = NULL;
   char buf[16] = "";
-  if (sqlite3_prepare_v2(sc_store_db(st), "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK) {
+  if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK) {
     if (sqlite3_step(s) == SQLITE_ROW && (mode = (const char *)sqlite3_column_text(s, 0)))
       snprintf(buf, sizeof(buf), "%s", mode);
     sqlite3_finalize(s);
@@ -134,7 +134,7 @@ static void test_migration_unsure(void) {
       "INSERT INTO layer_findings VALUES ('" LA "', 'os', 0, 8, 2,"
       " '[[0,\"openssl\",\"3.0.1 1\",\"Debian:12\",\"p\",[[\"CVE-SURE\",\"\",3,7.5],[\"CVE-UNSURE\",\"\",3,7.5,1]]]]');"
       "INSERT INTO matched_images (image, generation, matched_at, fhash, os) VALUES ('" LB "', 0, 0, 8, 'os');";
-  CHECK_INT(sqlite3_exec(sc_store_db(st), v5_data, NULL, NULL, NULL), SQLITE_OK, "a set with a marked hit");
+  CHECK_INT(sqlite3_exec(st->db, v5_data, NULL, NULL, NULL), SQLITE_OK, "a set with a marked hit");
   CHECK_INT(count(st, "SELECT unsure FROM findings WHERE vuln = 'CVE-UNSURE'"), 1, "view: marked hit unsure");
   CHECK_INT(count(st, "SELECT unsure FROM findings WHERE vuln = 'CVE-SURE'"), 0, "view: unmarked hit sure");
   CHECK_INT(count(st, "SELECT count(*) FROM findings WHERE image = '" LB "'"), 2, "view: both rows");

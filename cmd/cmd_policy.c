@@ -1,5 +1,7 @@
-/* px_policycmd.c - policy commands: validate a file, explain a decision. */
-#include "px_policycmd.h"
+/* cmd_policy.c - `customs policy check FILE` (exit 0 valid, 1 invalid) and
+ * `customs policy explain [--db PATH] [--policy FILE] REPO:TAG|REPO@DIGEST`
+ * (exit 0 allow/warn, 3 deny, 1 error): the decision the proxy would make. */
+#include "cmd.h"
 #include "sc_judge.h"
 #include "sc_policy.h"
 #include "sc_store.h"
@@ -10,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-static int cmd_check(int argc, char **argv) {
+static int policy_check(int argc, char **argv) {
   sc_policy *p = NULL;
   char *errors = NULL, *warnings = NULL;
   if (argc != 2) {
@@ -50,7 +52,7 @@ static int split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t
   return 0;
 }
 
-static int cmd_explain(int argc, char **argv) {
+static int policy_explain(int argc, char **argv) {
   static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {"policy", required_argument, 0, 'p'},
                                        {0, 0, 0, 0}};
   const char *dbpath = "customs.db", *ppath = "/etc/customs/policy.yaml";
@@ -138,9 +140,9 @@ out:
   return rc;
 }
 
-int px_cmd_policy(int argc, char **argv) {
-  if (argc >= 2 && !strcmp(argv[1], "check")) return cmd_check(argc - 1, argv + 1);
-  if (argc >= 2 && !strcmp(argv[1], "explain")) return cmd_explain(argc - 1, argv + 1);
+int cmd_policy(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "check")) return policy_check(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "explain")) return policy_explain(argc - 1, argv + 1);
   fprintf(stderr, "usage: customs policy check FILE | customs policy explain [--db PATH] [--policy FILE] REF\n");
   return 1;
 }

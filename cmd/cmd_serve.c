@@ -1,27 +1,13 @@
-/* main.c - the `customs` command: serve, scan, db, policy, report. */
-#include "px_cmd.h"
+/* cmd_serve.c - `customs serve`: the configuration (customs.yaml, then
+ * flags) handed to the proxy (px_server_run), which runs until SIGTERM. */
+#include "cmd.h"
 #include "px_config.h"
-#include "px_dbcmd.h"
 #include "px_log.h"
-#include "px_policycmd.h"
 #include "px_server.h"
+
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage:\n"
-          "  customs serve  [-c FILE] [--listen ADDR:PORT] [--upstream URL] [--db PATH] [--policy FILE]\n"
-          "                 [--tls-cert FILE --tls-key FILE] [--upstream-ca FILE] [--log-level LEVEL]\n"
-          "  customs scan   [--db PATH] [--policy FILE] [--format table|json|cyclonedx] TARGET\n"
-          "  customs db import [--db PATH] FILE...\n"
-          "  customs db status [--db PATH]\n"
-          "  customs policy check FILE\n"
-          "  customs policy explain [--db PATH] [--policy FILE] REPO:TAG | REPO@DIGEST\n"
-          "  customs report [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n");
-}
 
 static int copy_opt(char *dst, size_t cap, const char *v, const char *name) {
   if (strlen(v) >= cap) {
@@ -32,7 +18,21 @@ static int copy_opt(char *dst, size_t cap, const char *v, const char *name) {
   return 0;
 }
 
-static int cmd_serve(int argc, char **argv) {
+static void serve_usage(FILE *f) {
+  fprintf(f, "usage: customs serve [-c FILE] [--listen ADDR:PORT] [--upstream URL] [--db PATH] [--policy FILE]\n"
+             "                     [--tls-cert FILE --tls-key FILE] [--upstream-ca FILE] [--log-level LEVEL]\n");
+}
+
+static int parse_level(const char *s, int *level) {
+  if (!strcmp(s, "error")) *level = PX_LOG_ERROR;
+  else if (!strcmp(s, "warn")) *level = PX_LOG_WARN;
+  else if (!strcmp(s, "info")) *level = PX_LOG_INFO;
+  else if (!strcmp(s, "debug")) *level = PX_LOG_DEBUG;
+  else return -1;
+  return 0;
+}
+
+int cmd_serve(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, 0, 'c'},   {"listen", required_argument, 0, 'l'},
       {"upstream", required_argument, 0, 'u'}, {"db", required_argument, 0, 'd'},
@@ -49,7 +49,7 @@ static int cmd_serve(int argc, char **argv) {
     if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
       if (px_config_load(&cfg, argv[i + 1], err, sizeof(err)) < 0) {
         fprintf(stderr, "customs: %s\n", err);
-        return 1;
+        return CMD_EXIT_ERROR;
       }
     }
   optind = 1;
@@ -64,40 +64,15 @@ static int cmd_serve(int argc, char **argv) {
     case 'C': rc = copy_opt(cfg.tls_cert, sizeof(cfg.tls_cert), optarg, "--tls-cert"); break;
     case 'K': rc = copy_opt(cfg.tls_key, sizeof(cfg.tls_key), optarg, "--tls-key"); break;
     case 'A': rc = copy_opt(cfg.upstream_ca, sizeof(cfg.upstream_ca), optarg, "--upstream-ca"); break;
-    case 'v':
-      if (!strcmp(optarg, "error")) cfg.log_level = PX_LOG_ERROR;
-      else if (!strcmp(optarg, "warn")) cfg.log_level = PX_LOG_WARN;
-      else if (!strcmp(optarg, "info")) cfg.log_level = PX_LOG_INFO;
-      else if (!strcmp(optarg, "debug")) cfg.log_level = PX_LOG_DEBUG;
-      else rc = -1;
-      break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 1;
+    case 'v': rc = parse_level(optarg, &cfg.log_level); break;
+    case 'h': serve_usage(stdout); return CMD_EXIT_PASS;
+    default: serve_usage(stderr); return CMD_EXIT_ERROR;
     }
-    if (rc < 0) return 1;
+    if (rc < 0) return CMD_EXIT_ERROR;
   }
   if (optind < argc) {
     fprintf(stderr, "customs serve: unexpected argument '%s'\n", argv[optind]);
-    return 1;
+    return CMD_EXIT_ERROR;
   }
-  return px_server_run(&cfg) < 0 ? 1 : 0;
-}
-
-int main(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return 1;
-  }
-  if (!strcmp(argv[1], "serve")) return cmd_serve(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-    usage(stdout);
-    return 0;
-  }
-  if (!strcmp(argv[1], "scan")) return px_cmd_scan(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "report")) return px_cmd_report(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "policy")) return px_cmd_policy(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "db")) return px_cmd_db(argc - 1, argv + 1);
-  fprintf(stderr, "customs: unknown command '%s'\n", argv[1]);
-  usage(stderr);
-  return 1;
+  return px_server_run(&cfg) < 0 ? CMD_EXIT_ERROR : CMD_EXIT_PASS;
 }

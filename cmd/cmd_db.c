@@ -1,15 +1,19 @@
-/* px_dbcmd.c - `customs db import` and `customs db status`. */
-#include "px_dbcmd.h"
+/* cmd_db.c - `customs db import [--db PATH] FILE|DIR...` (OSV .zip, directory
+ * or .json; files that fail are named and the others still imported; after an
+ * import that changed anything every stored image is re-matched) and
+ * `customs db status [--db PATH]`.  Exit: 0, or 1 on error. */
+#include "cmd.h"
 
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "sc_findings.h"
 #include "sc_match.h"
 #include "sc_osv.h"
 #include "sc_store.h"
+#include "sc_vulnstore.h"
 
 static const struct option db_opts[] = {{"db", required_argument, NULL, 'd'},
                                         {"help", no_argument, NULL, 'h'},
@@ -20,15 +24,10 @@ static void usage(FILE *f) {
              "       customs db status [--db PATH]\n");
 }
 
-static const char *errname(int rv) {
-  switch (rv) {
-  case SC_ERR_NOMEM: return "out of memory";
-  case SC_ERR_IO: return "cannot read";
-  case SC_ERR_FORMAT: return "corrupt or truncated archive, nothing imported from it";
-  case SC_ERR_LIMIT: return "size limit exceeded";
-  case SC_ERR_DB: return "database error";
-  default: return "error";
-  }
+/* What a failed import means to the operator: a malformed archive is
+ * refused whole, which customs_strerror() cannot know. */
+static const char *import_errstr(int rv) {
+  return rv == SC_ERR_FORMAT ? "corrupt or truncated archive, nothing imported from it" : customs_strerror(rv);
 }
 
 static void fmt_time(long long t, char *out, size_t cap) {
@@ -46,7 +45,7 @@ static int db_import(sc_store *st, int argc, char **argv) {
     sc_osv_stats s = {0};
     int rv = sc_osv_import_path(st, argv[i], &s);
     if (rv) {
-      fprintf(stderr, "customs db import: %s: %s%s%s\n", argv[i], errname(rv),
+      fprintf(stderr, "customs db import: %s: %s%s%s\n", argv[i], import_errstr(rv),
               rv == SC_ERR_DB ? ": " : "", rv == SC_ERR_DB ? sc_store_errmsg(st) : "");
       failed = 1;
       continue;
@@ -63,7 +62,7 @@ static int db_import(sc_store *st, int argc, char **argv) {
     int rv = sc_match_rematch_all(st, &ms);
     if (rv) {
       fprintf(stderr, "customs db import: re-matching stored images failed: %s\n",
-              rv == SC_ERR_DB ? sc_store_errmsg(st) : errname(rv));
+              rv == SC_ERR_DB ? sc_store_errmsg(st) : import_errstr(rv));
       return 1;
     }
     printf("generation %lld: re-matched %zu images, %zu findings\n", (long long)gen, ms.images,
@@ -75,64 +74,43 @@ static int db_import(sc_store *st, int argc, char **argv) {
   return failed;
 }
 
+static int print_source(void *arg, const sc_vulnsource *v) {
+  char ts[40];
+  (void)arg;
+  fmt_time(v->imported_at, ts, sizeof(ts));
+  printf("  %s  imported %s  (last run: %lld added, %lld updated, %lld unchanged, %lld withdrawn,"
+         " %lld malformed)\n",
+         v->name, ts, (long long)v->added, (long long)v->updated, (long long)v->unchanged, (long long)v->withdrawn,
+         (long long)v->malformed);
+  return 0;
+}
+
+static int print_ecosystem(void *arg, const char *eco, int64_t n) {
+  (void)arg;
+  printf("  %-20s %lld\n", eco, (long long)n);
+  return 0;
+}
+
 static int db_status(sc_store *st, const char *path) {
-  sqlite3 *db = sc_store_db(st);
-  sqlite3_stmt *s;
-  int64_t gen = 0;
-  long long last = 0;
+  int64_t gen = 0, last = 0, records, images, current, findings;
   if (sc_vulndb_generation(st, &gen)) return 1;
-  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'last_import'", -1, &s, NULL) == SQLITE_OK) {
-    if (sqlite3_step(s) == SQLITE_ROW) last = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-  }
+  sc_vulnstore_last_import(st, &last); /* 0 ("never") when unreadable */
   char ts[40];
   fmt_time(last, ts, sizeof(ts));
   printf("database:    %s\ngeneration:  %lld\nlast import: %s\n", path, (long long)gen, ts);
-  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM vulns", -1, &s, NULL) == SQLITE_OK) {
-    if (sqlite3_step(s) == SQLITE_ROW) printf("records:     %lld\n", (long long)sqlite3_column_int64(s, 0));
-    sqlite3_finalize(s);
-  }
+  if (sc_vulnstore_count(st, &records) == 0) printf("records:     %lld\n", (long long)records);
   printf("\nsources:\n");
-  if (sqlite3_prepare_v2(db,
-                         "SELECT name, imported_at, added, updated, unchanged, withdrawn, malformed"
-                         " FROM vuln_sources ORDER BY imported_at, name",
-                         -1, &s, NULL) != SQLITE_OK)
-    return 1;
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    fmt_time(sqlite3_column_int64(s, 1), ts, sizeof(ts));
-    printf("  %s  imported %s  (last run: %lld added, %lld updated, %lld unchanged, %lld withdrawn,"
-           " %lld malformed)\n",
-           (const char *)sqlite3_column_text(s, 0), ts, (long long)sqlite3_column_int64(s, 2),
-           (long long)sqlite3_column_int64(s, 3), (long long)sqlite3_column_int64(s, 4),
-           (long long)sqlite3_column_int64(s, 5), (long long)sqlite3_column_int64(s, 6));
-  }
-  sqlite3_finalize(s);
+  if (sc_vulnstore_each_source(st, print_source, NULL)) return 1;
   printf("\nrecords per ecosystem:\n");
-  if (sqlite3_prepare_v2(db,
-                         "SELECT ecosystem, count(DISTINCT vuln) FROM vuln_affected GROUP BY ecosystem"
-                         " ORDER BY ecosystem",
-                         -1, &s, NULL) != SQLITE_OK)
-    return 1;
-  while (sqlite3_step(s) == SQLITE_ROW)
-    printf("  %-20s %lld\n", (const char *)sqlite3_column_text(s, 0), (long long)sqlite3_column_int64(s, 1));
-  sqlite3_finalize(s);
-  if (sqlite3_prepare_v2(db,
-                         "SELECT (SELECT count(*) FROM matched_images),"
-                         " (SELECT count(*) FROM matched_images WHERE generation = ?),"
-                         " (SELECT count(*) FROM findings)",
-                         -1, &s, NULL) == SQLITE_OK) {
-    sqlite3_bind_int64(s, 1, gen);
-    if (sqlite3_step(s) == SQLITE_ROW)
-      printf("\nimages matched: %lld (%lld at this generation), findings: %lld\n",
-             (long long)sqlite3_column_int64(s, 0), (long long)sqlite3_column_int64(s, 1),
-             (long long)sqlite3_column_int64(s, 2));
-    sqlite3_finalize(s);
-  }
+  if (sc_vulnstore_each_ecosystem(st, print_ecosystem, NULL)) return 1;
+  if (sc_findings_counts(st, gen, &images, &current, &findings) == 0)
+    printf("\nimages matched: %lld (%lld at this generation), findings: %lld\n", (long long)images,
+           (long long)current, (long long)findings);
   fflush(stdout);
   return 0;
 }
 
-int px_cmd_db(int argc, char **argv) {
+int cmd_db(int argc, char **argv) {
   const char *path = "customs.db";
   if (argc < 2) {
     usage(stderr);

@@ -1,0 +1,32 @@
+/* cmd_output.h - how `customs scan` and `customs report` print an image:
+ * the report (sc_report) as a table, JSON or CycloneDX on stdout, judged by
+ * a policy when one is given (the same evaluation the proxy does at pull
+ * time), and the exit status that follows from the verdict.
+ * Thread: the command's.  Errors: messages on stderr, CMD_EXIT_ERROR. */
+#ifndef CUSTOMS_CMD_OUTPUT_H
+#define CUSTOMS_CMD_OUTPUT_H
+#include <stddef.h>
+
+#include "sc_match.h"
+#include "sc_policy.h"
+#include "sc_report.h"
+
+typedef enum { CMD_FMT_TABLE, CMD_FMT_JSON, CMD_FMT_CYCLONEDX } cmd_fmt;
+
+/* "table" | "json" | "cyclonedx" (when allow_cdx); -1 otherwise. */
+int cmd_parse_format(const char *s, cmd_fmt *f, int allow_cdx);
+
+typedef struct cmd_image {
+  const char *image, *repo, *tag, *digest; /* digest NULL for a single layer */
+  const sc_inventory *inv;
+  const char *config;           /* image config JSON, may be NULL */
+  size_t config_len;
+  const sc_report_layer *layers;
+  size_t nlayers;
+  const sc_finding_list *findings; /* NULL = no vulnerability data */
+} cmd_image;
+
+/* Prints the report of img (judged by pol when not NULL); returns
+ * CMD_EXIT_PASS, CMD_EXIT_DENY or CMD_EXIT_ERROR. */
+int cmd_print_report(cmd_fmt fmt, const cmd_image *img, const sc_policy *pol);
+#endif

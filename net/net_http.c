@@ -1,0 +1,522 @@
+/* net_http.c - the outbound HTTP client (see net_http.h).
+ *
+ * Redirects are followed here, hop by hop, with CURLOPT_FOLLOWLOCATION off:
+ * curl strips a custom Authorization header on a cross-host redirect only in
+ * recent versions and only by its own notion of "host"; following by hand
+ * makes the rule visible and testable (same origin or no credentials).
+ * Thread: a net_http is used by one thread at a time; nothing global but
+ * curl's own initialisation. */
+#include "net_http.h"
+#include "sc_inventory.h" /* SC_ERR_* */
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ORIGIN_MAX 600           /* "scheme://host:port" */
+#define HDR_LINE_MAX 8400        /* "Authorization: " + a token */
+#define MEM_INITIAL_BYTES 16384  /* first allocation of a memory body */
+
+typedef struct tok {
+  char origin[ORIGIN_MAX];
+  char *scope;
+  char *value;                   /* "Bearer <token>" */
+  int64_t expires_s;
+  uint64_t stamp;                /* insertion order, to evict the oldest */
+} tok;
+
+struct net_http {
+  CURL *c;
+  char *ca_file, *username, *password;
+  int insecure;
+  long connect_timeout_ms, idle_timeout_s;
+  tok toks[NET_HTTP_TOKEN_CACHE_MAX];
+  uint64_t stamp;
+  int64_t (*now_s)(void);        /* the clock of the token cache (a test replaces it) */
+};
+
+/* One transfer's state, shared by the callbacks. */
+typedef struct xfer {
+  const net_http_req *rq;
+  net_http_resp *rs;
+  long status;                   /* of the response being received */
+  size_t alloc;                  /* memory mode: bytes allocated for rs->body */
+  int over, werr;                /* cap exceeded; errno of a failed write */
+} xfer;
+
+static int64_t real_now_s(void) { return (int64_t)time(NULL); }
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_init_rc;
+static void global_init_once(void) { g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : SC_ERR_NOMEM; }
+
+int net_http_global_init(void) {
+  pthread_once(&g_once, global_init_once);
+  return g_init_rc;
+}
+
+static char *dup_or_null(const char *s) { return s && *s ? strdup(s) : NULL; }
+
+int net_http_new(const net_http_opts *o, net_http **out) {
+  net_http_opts none = {0};
+  net_http *h;
+  *out = NULL;
+  if (net_http_global_init()) return SC_ERR_NOMEM;
+  if (!o) o = &none;
+  if (!(h = calloc(1, sizeof(*h)))) return SC_ERR_NOMEM;
+  h->c = curl_easy_init();
+  h->ca_file = dup_or_null(o->ca_file);
+  h->username = dup_or_null(o->username);
+  h->password = o->password ? strdup(o->password) : NULL;
+  h->insecure = o->insecure;
+  h->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : NET_HTTP_CONNECT_TIMEOUT_MS;
+  h->idle_timeout_s = o->idle_timeout_s > 0 ? o->idle_timeout_s : NET_HTTP_IDLE_TIMEOUT_S;
+  h->now_s = real_now_s;
+  if (!h->c || (o->ca_file && *o->ca_file && !h->ca_file) || (o->username && *o->username && !h->username) ||
+      (o->password && !h->password)) {
+    net_http_free(h);
+    return SC_ERR_NOMEM;
+  }
+  *out = h;
+  return 0;
+}
+
+static void tok_clear(tok *t) {
+  free(t->scope);
+  if (t->value) explicit_bzero(t->value, strlen(t->value));
+  free(t->value);
+  memset(t, 0, sizeof(*t));
+}
+
+void net_http_free(net_http *h) {
+  if (!h) return;
+  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX; i++) tok_clear(&h->toks[i]);
+  if (h->c) curl_easy_cleanup(h->c);
+  free(h->ca_file);
+  free(h->username);
+  if (h->password) explicit_bzero(h->password, strlen(h->password));
+  free(h->password);
+  free(h);
+}
+
+void net_http_resp_free(net_http_resp *r) {
+  free(r->body);
+  r->body = NULL;
+  r->len = 0;
+}
+
+/* ---- origins ------------------------------------------------------------- */
+
+/* "scheme://host:port" of an absolute http(s) URL, lower-cased; -1 if not one. */
+static int origin_of(const char *url, char *out, size_t cap) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL, *port = NULL;
+  int rv = -1;
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+      (!strcasecmp(scheme, "http") || !strcasecmp(scheme, "https")) &&
+      (size_t)snprintf(out, cap, "%s://%s:%s", scheme, host, port) < cap) {
+    for (char *p = out; *p; p++)
+      if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    rv = 0;
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return rv;
+}
+
+int net_http_same_origin(const char *a, const char *b) {
+  char oa[ORIGIN_MAX], ob[ORIGIN_MAX];
+  return origin_of(a, oa, sizeof(oa)) == 0 && origin_of(b, ob, sizeof(ob)) == 0 && !strcmp(oa, ob);
+}
+
+/* ---- one hop --------------------------------------------------------------- */
+
+static void hdr_copy(char *dst, size_t cap, const char *v, size_t n) {
+  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+  while (n && (*v == ' ' || *v == '\t')) v++, n--;
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, v, n);
+  dst[n] = 0;
+}
+
+static size_t on_header(char *p, size_t sz, size_t nm, void *ud) {
+  xfer *x = ud;
+  net_http_resp *rs = x->rs;
+  size_t n = sz * nm;
+  static const struct {
+    const char *name;
+    size_t off, cap;
+  } H[] = {
+      {"content-type:", offsetof(net_http_resp, content_type), sizeof(((net_http_resp *)0)->content_type)},
+      {"docker-content-digest:", offsetof(net_http_resp, docker_digest), sizeof(((net_http_resp *)0)->docker_digest)},
+      {"www-authenticate:", offsetof(net_http_resp, www_authenticate),
+       sizeof(((net_http_resp *)0)->www_authenticate)},
+  };
+  if (n > 5 && !strncmp(p, "HTTP/", 5)) { /* a new response (a 100, a redirect, the answer) */
+    const char *sp = memchr(p, ' ', n);
+    x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+    rs->content_type[0] = rs->docker_digest[0] = rs->www_authenticate[0] = 0;
+    return n;
+  }
+  for (size_t i = 0; i < sizeof(H) / sizeof(H[0]); i++) {
+    size_t hl = strlen(H[i].name);
+    if (n > hl && !strncasecmp(p, H[i].name, hl)) hdr_copy((char *)rs + H[i].off, H[i].cap, p + hl, n - hl);
+  }
+  return n;
+}
+
+static size_t on_body(char *p, size_t sz, size_t nm, void *ud) {
+  xfer *x = ud;
+  net_http_resp *rs = x->rs;
+  size_t n = sz * nm;
+  if (x->status < 200 || x->status > 299) return n; /* an error or redirect body: dropped */
+  if (rs->bytes + n > x->rq->max_bytes) {
+    x->over = 1;
+    return 0; /* aborts the transfer */
+  }
+  if (x->rq->fd >= 0) {
+    for (size_t off = 0; off < n;) {
+      ssize_t w = write(x->rq->fd, p + off, n - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        x->werr = w < 0 ? errno : EIO;
+        return 0;
+      }
+      off += (size_t)w;
+    }
+  } else {
+    if (rs->len + n + 1 > x->alloc) {
+      size_t want = x->alloc ? x->alloc : MEM_INITIAL_BYTES;
+      while (want < rs->len + n + 1) want *= 2;
+      char *nb = realloc(rs->body, want);
+      if (!nb) return 0;
+      rs->body = nb;
+      x->alloc = want;
+    }
+    memcpy(rs->body + rs->len, p, n);
+    rs->len += n;
+    rs->body[rs->len] = 0;
+  }
+  rs->bytes += n;
+  return n;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+  xfer *x = ud;
+  (void)dt, (void)dn, (void)ut, (void)un;
+  return x->rq->abort_flag && __atomic_load_n(x->rq->abort_flag, __ATOMIC_SEQ_CST);
+}
+
+/* GETs url once (no redirect followed).  On a redirect, *next gets the
+ * absolute target (curl_free it).  total_ms: whole-transfer cap, 0 = none. */
+static int hop(net_http *h, const char *url, const char *auth, const net_http_req *rq, net_http_resp *rs,
+               long total_ms, char **next) {
+  struct curl_slist *hl = NULL, *t;
+  char line[HDR_LINE_MAX];
+  xfer x = {rq, rs, 0, 0, 0, 0};
+  int rv = 0;
+  *next = NULL;
+  if (rq->accept) {
+    snprintf(line, sizeof(line), "Accept: %s", rq->accept);
+    if (!(t = curl_slist_append(hl, line))) goto nomem;
+    hl = t;
+  }
+  if (auth) {
+    if ((size_t)snprintf(line, sizeof(line), "Authorization: %s", auth) >= sizeof(line)) {
+      snprintf(rs->error, sizeof(rs->error), "Authorization value too long");
+      return SC_ERR_ARG;
+    }
+    t = curl_slist_append(hl, line);
+    explicit_bzero(line, sizeof(line));
+    if (!t) goto nomem;
+    hl = t;
+  }
+  CURL *c = h->c;
+  curl_easy_reset(c); /* keeps the connection cache */
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* see the top of the file */
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(c, CURLOPT_USERAGENT, NET_HTTP_USER_AGENT);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->idle_timeout_s);
+  if (total_ms > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_ms);
+  if (h->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+  if (h->insecure) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+  if (rq->abort_flag) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+  }
+  CURLcode cr = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+  curl_slist_free_all(hl); /* the list held the credentials: wipe is best effort (curl copies) */
+  rs->status = 0;
+  if (cr == CURLE_OK) {
+    char *loc = NULL;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+    if (rs->status == 301 || rs->status == 302 || rs->status == 303 || rs->status == 307 || rs->status == 308) {
+      if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc && !(*next = strdup(loc)))
+        return SC_ERR_NOMEM;
+    }
+  } else if (x.over) {
+    snprintf(rs->error, sizeof(rs->error), "GET %s: body larger than %llu bytes", url,
+             (unsigned long long)rq->max_bytes);
+    rv = SC_ERR_LIMIT;
+  } else if (x.werr) {
+    snprintf(rs->error, sizeof(rs->error), "GET %s: writing the body: %s", url, strerror(x.werr));
+    rv = SC_ERR_IO;
+  } else {
+    snprintf(rs->error, sizeof(rs->error), "GET %s: %s", url,
+             cr == CURLE_ABORTED_BY_CALLBACK ? "stopped" : curl_easy_strerror(cr));
+    rv = cr == CURLE_WRITE_ERROR && !x.werr ? SC_ERR_NOMEM : SC_ERR_IO;
+  }
+  return rv;
+nomem:
+  curl_slist_free_all(hl);
+  return SC_ERR_NOMEM;
+}
+
+/* Follows redirects; auth goes to the request URL's origin only. */
+static int get_follow(net_http *h, const net_http_req *rq, const char *auth, net_http_resp *rs, long total_ms) {
+  char *url = strdup(rq->url), *next = NULL;
+  int rv = 0;
+  if (!url) return SC_ERR_NOMEM;
+  for (int hops = 0;; hops++) {
+    const char *a = auth && net_http_same_origin(rq->url, url) ? auth : NULL;
+    rv = hop(h, url, a, rq, rs, total_ms, &next);
+    snprintf(rs->final_url, sizeof(rs->final_url), "%s", url);
+    if (rv || !next) break;
+    if (hops >= NET_HTTP_MAX_REDIRECTS) {
+      snprintf(rs->error, sizeof(rs->error), "GET %s: more than %d redirects", rq->url, NET_HTTP_MAX_REDIRECTS);
+      rv = SC_ERR_IO;
+      break;
+    }
+    char o[ORIGIN_MAX];
+    if (origin_of(next, o, sizeof(o)) < 0) {
+      snprintf(rs->error, sizeof(rs->error), "GET %s: redirect to a non-http(s) location", url);
+      rv = SC_ERR_IO;
+      break;
+    }
+    free(url);
+    url = next;
+    next = NULL;
+  }
+  free(next);
+  free(url);
+  if (!rv && (rs->status < 200 || rs->status > 299))
+    snprintf(rs->error, sizeof(rs->error), "GET %.200s: HTTP %ld", rs->final_url, rs->status);
+  return rv;
+}
+
+static int check_req(const net_http_req *rq, net_http_resp *rs) {
+  memset(rs, 0, sizeof(*rs));
+  if (!rq || !rq->url || !rq->max_bytes) {
+    snprintf(rs->error, sizeof(rs->error), "bad request (no URL or no body cap)");
+    return SC_ERR_ARG;
+  }
+  return 0;
+}
+
+int net_http_get(net_http *h, const net_http_req *rq, net_http_resp *rs) {
+  int rv = check_req(rq, rs);
+  return rv ? rv : get_follow(h, rq, rq->authorization, rs, 0);
+}
+
+/* ---- the registry token flow ------------------------------------------------ */
+
+int net_http_auth_param(const char *ch, const char *key, char *out, size_t cap) {
+  size_t kl = strlen(key);
+  for (const char *p = ch; (p = strcasestr(p, key)) != NULL; p++) {
+    if (!(p == ch || p[-1] == ' ' || p[-1] == ',') || p[kl] != '=') continue;
+    const char *v = p + kl + 1, *e;
+    if (*v == '"') e = strchr(++v, '"');
+    else e = v + strcspn(v, ", ");
+    if (!e || (size_t)(e - v) >= cap) return -1;
+    memcpy(out, v, (size_t)(e - v));
+    out[e - v] = 0;
+    return 0;
+  }
+  return -1;
+}
+
+static tok *tok_find(net_http *h, const char *origin, const char *scope) {
+  int64_t now = h->now_s();
+  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX; i++) {
+    tok *t = &h->toks[i];
+    if (!t->value || strcmp(t->origin, origin) || strcmp(t->scope, scope)) continue;
+    if (t->expires_s <= now) {
+      tok_clear(t);
+      return NULL;
+    }
+    return t;
+  }
+  return NULL;
+}
+
+static int tok_put(net_http *h, const char *origin, const char *scope, const char *value, int64_t expires) {
+  tok *slot = NULL;
+  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX && !slot; i++)
+    if (h->toks[i].value && !strcmp(h->toks[i].origin, origin) && !strcmp(h->toks[i].scope, scope)) slot = &h->toks[i];
+  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX && !slot; i++)
+    if (!h->toks[i].value) slot = &h->toks[i];
+  if (!slot) { /* full: the oldest goes */
+    slot = &h->toks[0];
+    for (int i = 1; i < NET_HTTP_TOKEN_CACHE_MAX; i++)
+      if (h->toks[i].stamp < slot->stamp) slot = &h->toks[i];
+  }
+  tok_clear(slot);
+  snprintf(slot->origin, sizeof(slot->origin), "%s", origin);
+  slot->scope = strdup(scope);
+  slot->value = strdup(value);
+  slot->expires_s = expires;
+  slot->stamp = ++h->stamp;
+  if (!slot->scope || !slot->value) {
+    tok_clear(slot);
+    return SC_ERR_NOMEM;
+  }
+  return 0;
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* "Basic base64(user:password)" into out; -1 when it does not fit. */
+static int basic_value(const char *user, const char *pass, char *out, size_t cap) {
+  char raw[1024];
+  int n = snprintf(raw, sizeof(raw), "%s:%s", user, pass ? pass : "");
+  size_t o = 6;
+  if (n < 0 || (size_t)n >= sizeof(raw) || cap < 6 + ((size_t)n + 2) / 3 * 4 + 1) return -1;
+  memcpy(out, "Basic ", 6);
+  for (int i = 0; i < n; i += 3) {
+    unsigned v = (unsigned char)raw[i] << 16 | (i + 1 < n ? (unsigned char)raw[i + 1] << 8 : 0) |
+                 (i + 2 < n ? (unsigned char)raw[i + 2] : 0);
+    out[o++] = B64[v >> 18 & 63];
+    out[o++] = B64[v >> 12 & 63];
+    out[o++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
+    out[o++] = i + 2 < n ? B64[v & 63] : '=';
+  }
+  out[o] = 0;
+  explicit_bzero(raw, sizeof(raw));
+  return 0;
+}
+
+/* Answers a Bearer challenge: GET realm?service&scope -> "Bearer <token>"
+ * cached for (origin, scope). */
+static int fetch_token(net_http *h, const char *origin, const char *challenge, const char *scope,
+                       net_http_resp *why) {
+  char realm[1024], service[256] = "", url[3072], basic[1500];
+  net_http_resp rs;
+  if (net_http_auth_param(challenge, "realm", realm, sizeof(realm)) < 0) {
+    snprintf(why->error, sizeof(why->error), "Bearer challenge without a realm");
+    return SC_ERR_IO;
+  }
+  net_http_auth_param(challenge, "service", service, sizeof(service));
+  char *es = curl_easy_escape(h->c, service, 0), *ec = curl_easy_escape(h->c, scope, 0);
+  int n = es && ec ? snprintf(url, sizeof(url), "%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es,
+                              *scope ? "&scope=" : "", ec)
+                   : -1;
+  curl_free(es);
+  curl_free(ec);
+  if (n < 0 || (size_t)n >= sizeof(url)) return SC_ERR_NOMEM;
+  if (h->username && basic_value(h->username, h->password, basic, sizeof(basic)) < 0) return SC_ERR_ARG;
+  net_http_req rq = {.url = url, .accept = "application/json", .authorization = h->username ? basic : NULL,
+                     .fd = -1, .max_bytes = NET_HTTP_TOKEN_MAX_BYTES};
+  memset(&rs, 0, sizeof(rs));
+  int rv = get_follow(h, &rq, rq.authorization, &rs, NET_HTTP_TOKEN_TIMEOUT_MS);
+  explicit_bzero(basic, sizeof(basic));
+  if (rv || rs.status != 200) {
+    snprintf(why->error, sizeof(why->error), "token: %.240s", rs.error[0] ? rs.error : "no token");
+    net_http_resp_free(&rs);
+    return rv ? rv : SC_ERR_IO;
+  }
+  json_t *j = json_loadb(rs.body ? rs.body : "", rs.len, 0, NULL);
+  const char *t = json_string_value(json_object_get(j, "token"));
+  if (!t || !*t) t = json_string_value(json_object_get(j, "access_token"));
+  json_int_t ttl = json_integer_value(json_object_get(j, "expires_in"));
+  if (ttl < NET_HTTP_TOKEN_DEFAULT_TTL_S) ttl = NET_HTTP_TOKEN_DEFAULT_TTL_S;
+  char value[HDR_LINE_MAX - 32];
+  rv = SC_ERR_IO;
+  if (!t || !*t) snprintf(why->error, sizeof(why->error), "token: the answer of %.180s has no token", realm);
+  else if ((size_t)snprintf(value, sizeof(value), "Bearer %s", t) >= sizeof(value))
+    snprintf(why->error, sizeof(why->error), "token: too long");
+  else rv = tok_put(h, origin, scope, value, h->now_s() + (int64_t)ttl - NET_HTTP_TOKEN_MARGIN_S);
+  explicit_bzero(value, sizeof(value));
+  json_decref(j);
+  if (rs.body) explicit_bzero(rs.body, rs.len);
+  net_http_resp_free(&rs);
+  return rv;
+}
+
+int net_http_registry_get(net_http *h, const net_http_req *rq, net_http_resp *rs) {
+  char origin[ORIGIN_MAX], scope[1024], basic[1500];
+  int rv = check_req(rq, rs);
+  if (rv) return rv;
+  if (origin_of(rq->url, origin, sizeof(origin)) < 0) {
+    snprintf(rs->error, sizeof(rs->error), "not an http(s) URL: %s", rq->url);
+    return SC_ERR_ARG;
+  }
+  tok *t = rq->scope ? tok_find(h, origin, rq->scope) : NULL;
+  char *sent = t ? strdup(t->value) : NULL;
+  if (t && !sent) return SC_ERR_NOMEM;
+  rv = get_follow(h, rq, sent, rs, 0);
+  if (rv || rs->status != 401) goto out;
+  const char *ch = rs->www_authenticate;
+  const char *auth = NULL;
+  if (!strncasecmp(ch, "Bearer ", 7)) {
+    if (net_http_auth_param(ch, "scope", scope, sizeof(scope)) < 0)
+      snprintf(scope, sizeof(scope), "%s", rq->scope ? rq->scope : "");
+    t = tok_find(h, origin, scope);
+    if (!t || (sent && !strcmp(t->value, sent))) { /* none, or the one just refused */
+      char chc[sizeof(rs->www_authenticate)];
+      memcpy(chc, ch, sizeof(chc));
+      if ((rv = fetch_token(h, origin, chc, scope, rs))) goto out;
+      t = tok_find(h, origin, scope);
+    }
+    if (t && rq->scope && strcmp(rq->scope, scope) && (rv = tok_put(h, origin, rq->scope, t->value, t->expires_s)))
+      goto out;
+    if (t) t = tok_find(h, origin, scope); /* tok_put may have moved slots */
+    auth = t ? t->value : NULL;
+  } else if (!strncasecmp(ch, "Basic", 5) && h->username && !sent) {
+    if (basic_value(h->username, h->password, basic, sizeof(basic)) == 0) auth = basic;
+  }
+  if (!auth) goto out; /* the 401 stands */
+  free(sent);
+  if (!(sent = strdup(auth))) {
+    rv = SC_ERR_NOMEM;
+    goto out;
+  }
+  explicit_bzero(basic, sizeof(basic));
+  net_http_resp_free(rs);
+  memset(rs, 0, sizeof(*rs)); /* nothing of the 401 reached rq->fd (error bodies are dropped) */
+  rv = get_follow(h, rq, sent, rs, 0);
+out:
+  if (sent) explicit_bzero(sent, strlen(sent));
+  free(sent);
+  return rv;
+}

@@ -1,0 +1,261 @@
+/* px_jobq.c - a scan job's byte queue: memory chunks, then a spill file
+ * (see px_jobq.h).
+ *
+ * Ownership: the queue owns its chunks, its spill fd and its share of the
+ * px_spool (spill_acct), given back when the reader catches up, at close and
+ * at destroy.  Thread: one producer, one reader; state under q->mu, except
+ * bytes_in (producer only) and spool->bytes (atomic, shared by queues).
+ * Errors: PX_ERR_* from push (px_headers.h), SC_ERR_IO from pull. */
+#include "px_jobq.h"
+#include "px_headers.h" /* PX_ERR_* */
+#include "sc_inventory.h" /* SC_ERR_* */
+#include "sc_tmpfile.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CAP_JOB "spool cap reached (scan.spool_max_bytes)"
+#define CAP_TOTAL "spool total cap reached (scan.spool_total_max_bytes)"
+
+struct px_jobq_chunk {
+  px_jobq_chunk *next;
+  size_t len, off;
+  unsigned char data[];
+};
+
+int px_jobq_init(px_jobq *q, const px_jobq_limits *lim) {
+  memset(q, 0, sizeof(*q));
+  q->lim = *lim;
+  q->spill_fd = -1;
+  if (pthread_mutex_init(&q->mu, NULL) != 0) return PX_ERR_NOMEM;
+  if (pthread_cond_init(&q->cv, NULL) != 0) {
+    pthread_mutex_destroy(&q->mu);
+    return PX_ERR_NOMEM;
+  }
+  return 0;
+}
+
+/* Gives the queue's spill bytes back to the spool (q->mu held, or the queue
+ * is being destroyed). */
+static void spill_unaccount(px_jobq *q) {
+  if (q->spill_acct) __atomic_sub_fetch(&q->lim.spool->bytes, q->spill_acct, __ATOMIC_SEQ_CST);
+  q->spill_acct = 0;
+}
+
+static void drop_chunks(px_jobq *q) {
+  while (q->head) {
+    px_jobq_chunk *c = q->head;
+    q->head = c->next;
+    free(c);
+  }
+  q->tail = NULL;
+  q->mem_bytes = 0;
+}
+
+void px_jobq_destroy(px_jobq *q) {
+  spill_unaccount(q);
+  drop_chunks(q);
+  if (q->spill_fd >= 0) close(q->spill_fd);
+  q->spill_fd = -1;
+  pthread_mutex_destroy(&q->mu);
+  pthread_cond_destroy(&q->cv);
+}
+
+/* ---- producer ---- */
+
+static int mem_append(px_jobq *q, const void *data, size_t len) {
+  px_jobq_chunk *c = malloc(sizeof(*c) + len);
+  if (!c) return PX_ERR_NOMEM;
+  c->next = NULL;
+  c->len = len;
+  c->off = 0;
+  memcpy(c->data, data, len);
+  if (q->tail) q->tail->next = c;
+  else q->head = c;
+  q->tail = c;
+  q->mem_bytes += len;
+  return 0;
+}
+
+/* Appends to the spill file (opened on first use); the spool budget is
+ * already taken by the caller. */
+static int spill_append(px_jobq *q, const void *data, size_t len) {
+  if (q->spill_fd < 0) {
+    int fd = sc_tmpfile_open(q->lim.spool_dir, "customs-spool"); /* unnamed: gone with the process */
+    if (fd < 0) {
+      q->io_errno = errno;
+      return PX_ERR_IO;
+    }
+    q->spill_fd = fd;
+  }
+  const unsigned char *p = data;
+  size_t left = len;
+  uint64_t off = q->spill_wr;
+  while (left > 0) {
+    ssize_t w = pwrite(q->spill_fd, p, left, (off_t)off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      q->io_errno = w < 0 ? errno : EIO;
+      return PX_ERR_IO;
+    }
+    p += w;
+    off += (uint64_t)w;
+    left -= (size_t)w;
+  }
+  q->spill_wr = off;
+  q->spilling = 1;
+  return 0;
+}
+
+int px_jobq_push(px_jobq *q, const void *data, size_t len) {
+  int rc = 0;
+  if (len == 0) return 0;
+  pthread_mutex_lock(&q->mu);
+  if (q->broken || q->eof) {
+    rc = PX_ERR_STATE;
+  } else if (!q->spilling && q->mem_bytes + len <= q->lim.mem_max_bytes) {
+    rc = mem_append(q, data, len);
+  } else if (q->spill_wr + len > q->lim.spill_max_bytes) {
+    rc = PX_ERR_LIMIT;
+    q->cap_hit = CAP_JOB;
+  } else if (__atomic_add_fetch(&q->lim.spool->bytes, len, __ATOMIC_SEQ_CST) > q->lim.spool->max_bytes) {
+    __atomic_sub_fetch(&q->lim.spool->bytes, len, __ATOMIC_SEQ_CST);
+    rc = PX_ERR_LIMIT;
+    q->cap_hit = CAP_TOTAL;
+    snprintf(q->why, sizeof(q->why), "%s", CAP_TOTAL);
+  } else {
+    /* the scanner is behind: spill, never slow the upload down */
+    q->spill_acct += len;
+    rc = spill_append(q, data, len);
+  }
+  if (rc == 0) {
+    q->bytes_in += len;
+  } else if (rc != PX_ERR_STATE) {
+    q->broken = 1;
+    if (!q->why[0])
+      snprintf(q->why, sizeof(q->why), "%s", rc == PX_ERR_LIMIT ? "spool cap reached" : "spool write failed");
+  }
+  /* waking the reader for every small DATA frame costs more than the scan */
+  if (q->reader_waiting && (q->mem_bytes >= PX_JOBQ_READ_BATCH_BYTES || q->spilling || q->broken))
+    pthread_cond_signal(&q->cv);
+  pthread_mutex_unlock(&q->mu);
+  return rc;
+}
+
+void px_jobq_eof(px_jobq *q) {
+  pthread_mutex_lock(&q->mu);
+  q->eof = 1;
+  pthread_cond_signal(&q->cv);
+  pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- reader ---- */
+
+/* As many queued chunks as fit (q->mu held): one lock round trip for many pushes. */
+static size_t mem_take(px_jobq *q, void *buf, size_t len) {
+  size_t got = 0;
+  while (q->head && got < len) {
+    px_jobq_chunk *c = q->head;
+    size_t n = c->len - c->off < len - got ? c->len - c->off : len - got;
+    memcpy((char *)buf + got, c->data + c->off, n);
+    got += n;
+    c->off += n;
+    q->mem_bytes -= n;
+    if (c->off == c->len) {
+      q->head = c->next;
+      if (!q->head) q->tail = NULL;
+      free(c);
+    }
+  }
+  return got;
+}
+
+ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
+  px_jobq *q = arg;
+  pthread_mutex_lock(&q->mu);
+  for (;;) {
+    if (q->broken) {
+      pthread_mutex_unlock(&q->mu);
+      return SC_ERR_IO;
+    }
+    /* memory first: while spilling, the chunks queued before the spill began
+     * come before every byte in the file */
+    if (q->head && (q->mem_bytes >= PX_JOBQ_READ_BATCH_BYTES || q->eof || q->spilling)) {
+      size_t got = mem_take(q, buf, len);
+      pthread_mutex_unlock(&q->mu);
+      return (ssize_t)got;
+    }
+    if (q->spill_rd < q->spill_wr) {
+      uint64_t off = q->spill_rd;
+      size_t n = q->spill_wr - off < len ? (size_t)(q->spill_wr - off) : len;
+      /* the producer only appends past spill_wr: read without the lock */
+      pthread_mutex_unlock(&q->mu);
+      ssize_t r = pread(q->spill_fd, buf, n, (off_t)off);
+      pthread_mutex_lock(&q->mu);
+      if (r <= 0) {
+        q->broken = 1;
+        snprintf(q->why, sizeof(q->why), "spool read failed");
+        pthread_mutex_unlock(&q->mu);
+        return SC_ERR_IO;
+      }
+      q->spill_rd += (uint64_t)r;
+      if (q->spill_rd == q->spill_wr) { /* caught up: back to memory */
+        q->spill_rd = q->spill_wr = 0;
+        q->spilling = 0;
+        spill_unaccount(q);
+      }
+      pthread_mutex_unlock(&q->mu);
+      return r;
+    }
+    if (q->eof) {
+      pthread_mutex_unlock(&q->mu);
+      return 0;
+    }
+    q->reader_waiting = 1;
+    pthread_cond_wait(&q->cv, &q->mu);
+    q->reader_waiting = 0;
+  }
+}
+
+void px_jobq_close(px_jobq *q) {
+  pthread_mutex_lock(&q->mu);
+  q->closed = 1;
+  drop_chunks(q); /* bytes of a broken stream */
+  spill_unaccount(q);
+  pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- either side ---- */
+
+int px_jobq_break(px_jobq *q, const char *why) {
+  int broke = 0;
+  pthread_mutex_lock(&q->mu);
+  if (!q->closed && !q->broken) {
+    q->broken = broke = 1;
+    snprintf(q->why, sizeof(q->why), "%s", why);
+  }
+  pthread_cond_signal(&q->cv);
+  pthread_mutex_unlock(&q->mu);
+  return broke;
+}
+
+px_jobq_state px_jobq_state_of(px_jobq *q) {
+  pthread_mutex_lock(&q->mu);
+  px_jobq_state s = !q->closed ? PX_JOBQ_OPEN : q->broken ? PX_JOBQ_BROKEN : PX_JOBQ_DONE;
+  pthread_mutex_unlock(&q->mu);
+  return s;
+}
+
+const char *px_jobq_why(px_jobq *q) {
+  pthread_mutex_lock(&q->mu);
+  const char *w = q->broken ? q->why : NULL;
+  pthread_mutex_unlock(&q->mu);
+  return w;
+}
+
+uint64_t px_jobq_bytes(const px_jobq *q) { return q->bytes_in; }
+int px_jobq_errno(const px_jobq *q) { return q->io_errno; }
+const char *px_jobq_cap_hit(const px_jobq *q) { return q->cap_hit ? q->cap_hit : CAP_JOB; }
+uint64_t px_spool_bytes(const px_spool *s) { return __atomic_load_n(&s->bytes, __ATOMIC_SEQ_CST); }

@@ -1,0 +1,84 @@
+/* px_scan_int.h - what the scan modules share and nobody else sees: the
+ * px_job structure, a worker's resources, and the calls between
+ *   px_scan.c      job lifecycle: creation, references, completion on the
+ *                  loop, the registry of jobs, pruning, start/stop;
+ *   px_scanpool.c  the worker pools (threads and their FIFO);
+ *   px_scanwork.c  what a worker does with a job: scan a layer, process a
+ *                  manifest;
+ *   px_jobq.c      a job's byte queue; px_fetch.c  blob fetches.
+ *
+ * Ownership: a job is reference counted (the registry ctx->jobs holds one,
+ * its worker one until done_cb sees it finished, waiters and the intercept
+ * hooks one each); it is freed on the loop thread only.
+ * Thread: fields marked "loop" belong to the loop thread; q has its own
+ * mutex; res is written by the worker before px_jobq_close and read after
+ * (the queue's mutex orders the two); the rest is set at creation.
+ * Errors: PX_ERR_* (px_headers.h). */
+#ifndef CUSTOMS_PX_SCAN_INT_H
+#define CUSTOMS_PX_SCAN_INT_H
+#include "px_jobq.h"
+#include "px_scan.h"
+#include "sc_layer.h"
+
+struct sc_store;
+struct net_http;
+
+#define PX_JOB_REPO_MAX 256  /* bytes of a repository name, NUL included */
+#define PX_JOB_ID_MAX 160    /* upload id, digest, tag, content type */
+
+enum { PX_JOBKIND_STREAM, PX_JOBKIND_FETCH, PX_JOBKIND_MANIFEST };
+
+typedef struct px_job_waiter {
+  struct px_job_waiter *next;
+  px_job_cb cb;
+  void *arg;
+} px_job_waiter;
+
+struct px_job {
+  px_ctx *ctx;
+  int refs;                 /* atomic */
+  int kind;                 /* PX_JOBKIND_* */
+  char repo[PX_JOB_REPO_MAX];
+  char upload_id[PX_JOB_ID_MAX];   /* stream jobs (loop); "" once forgotten */
+  char want_digest[PX_JOB_ID_MAX]; /* fetch and manifest jobs */
+  char *auth;               /* fetch/manifest jobs: Authorization value */
+  char tag[PX_JOB_ID_MAX];  /* manifest jobs */
+  char ctype[PX_JOB_ID_MAX];
+  char *body;
+  size_t bodylen;
+  int64_t created_ms;
+  int64_t last_push_ms;     /* loop: a stream that stalls holds a worker */
+  px_jobq q;                /* the bytes (stream jobs) and every job's outcome:
+                               broken with a reason, closed once the worker is done */
+  sc_layer_result res;      /* layer jobs: the worker's result */
+  /* loop thread */
+  struct event *done_ev;
+  int worker_ref;           /* the worker's reference, dropped in done_cb */
+  px_job_waiter *waiters;
+  struct px_job *next;      /* ctx->jobs */
+  int registered;
+  struct px_job *qnext;     /* pool FIFO (pool mutex) */
+};
+
+/* A worker thread's own resources, made when it starts, freed when it ends. */
+typedef struct px_worker {
+  px_ctx *ctx;
+  struct sc_store *store;   /* NULL: the database could not be opened */
+  struct net_http *http;    /* upstream client; NULL: none could be made */
+} px_worker;
+
+typedef struct px_scanpool px_scanpool;
+
+#define PX_SCANPOOL_MAX_THREADS 64 /* threads of one pool */
+
+/* px_scanpool.c */
+px_scanpool *px_scanpool_new(px_ctx *ctx, int nthreads); /* NULL if no thread started */
+void px_scanpool_enqueue(px_scanpool *pool, px_job *j);
+/* Stops and joins the threads; jobs still queued lose their worker reference. */
+void px_scanpool_stop(px_scanpool *pool);
+int px_scanpool_threads(const px_scanpool *pool);
+
+/* px_scanwork.c: runs the job on the calling worker, then closes its queue
+ * and wakes done_cb on the loop. */
+void px_job_run(px_job *j, px_worker *w);
+#endif

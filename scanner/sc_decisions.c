@@ -1,0 +1,39 @@
+/* sc_decisions.c - decisions log in SQLite, table decisions (migration 6).
+ * Owner: store.  Thread: the handle's.  Errors: SC_ERR_DB, SC_ERR_ARG. */
+#include "sc_decisions.h"
+
+#include "sc_store_int.h"
+
+static const char SQL_INS[] =
+    "INSERT INTO decisions(at, client, repository, reference, digest, method, verdict, rule, user_agent)"
+    " VALUES (?,?,?,?,?,?,?,?,?)";
+
+int sc_decisions_append(sc_store *st, const sc_decision_row *batch, size_t n) {
+  if (!st || (n && !batch)) return SC_ERR_ARG;
+  int rv = sc_store_write_begin(st, 0);
+  if (rv) return rv;
+  sqlite3_stmt *ins = sc_store_stmt(st, SQL_INS);
+  for (size_t i = 0; ins && i < n; i++) {
+    const sc_decision_row *d = &batch[i];
+    sqlite3_bind_int64(ins, 1, d->at);
+    sc_store_bind_text(ins, 2, d->client);
+    sc_store_bind_text(ins, 3, d->repository);
+    sc_store_bind_text(ins, 4, d->reference);
+    sc_store_bind_text(ins, 5, d->digest);
+    sc_store_bind_text(ins, 6, d->method);
+    sc_store_bind_text(ins, 7, d->verdict);
+    sc_store_bind_text(ins, 8, d->rule);
+    sc_store_bind_text(ins, 9, d->user_agent);
+    sc_store_step_done(ins); /* a refused row is skipped, see the header */
+  }
+  return sc_store_write_end(st, 1);
+}
+
+int sc_decisions_purge_before(sc_store *st, int64_t t) {
+  if (!st) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  if (sc_store_prep(st, "DELETE FROM decisions WHERE at < ?", &s)) return SC_ERR_DB;
+  int rv = sqlite3_bind_int64(s, 1, t) || sc_store_step_done(s) ? SC_ERR_DB : 0;
+  sqlite3_finalize(s);
+  return rv;
+}

@@ -1,0 +1,386 @@
+/* sc_store_images.c - images, tags and repositories in SQLite (tables
+ * images, image_layers, image_children, tags, repo_images), what the
+ * matcher reads of them, and the pull gate's blob question.
+ * Owner: store.  Thread: the handle's.  Errors: see sc_store.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sc_config.h"
+#include "sc_store.h"
+#include "sc_store_int.h"
+
+/* short names for this file */
+#define exec sc_store_exec
+#define prep sc_store_prep
+#define bind_text sc_store_bind_text
+#define step_done sc_store_step_done
+#define col_dup sc_store_col_dup
+#define copy_col sc_store_col_copy
+#define rollback sc_store_rollback_rv
+
+int sc_store_put_manifest(sc_store *st, const char *repo, const char *tag, const char *digest,
+                          const sc_manifest *m, const char *config_json, size_t config_len) {
+  if (!st || !repo || !digest || !m || !sc_digest_valid(digest, 1)) return SC_ERR_ARG;
+  if (m->kind != SC_MANIFEST_IMAGE && m->kind != SC_MANIFEST_INDEX) return SC_ERR_ARG;
+  sc_image_config cfg;
+  int have_cfg = 0;
+  memset(&cfg, 0, sizeof(cfg));
+  if (config_json && sc_config_parse(config_json, config_len, &cfg) == 0) have_cfg = 1;
+  sqlite3_stmt *s = NULL, *l = NULL, *c = NULL, *t = NULL, *r = NULL, *d = NULL;
+  long long now = (long long)time(NULL);
+  int rv = SC_ERR_DB;
+  if (exec(st, "BEGIN IMMEDIATE")) {
+    sc_config_free(&cfg);
+    return SC_ERR_DB;
+  }
+  if (prep(st, "DELETE FROM images WHERE digest = ?", &d) || bind_text(d, 1, digest) || step_done(d))
+    goto out;
+  if (prep(st,
+           "INSERT INTO images (digest, kind, media_type, config_digest, config_json, created,"
+           " runs_as_root, user, os, architecture, variant, stored_at)"
+           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+           &s))
+    goto out;
+  int cj = config_json && config_len <= SC_CONFIG_MAX_BYTES;
+  if (bind_text(s, 1, digest) || bind_text(s, 2, m->kind == SC_MANIFEST_INDEX ? "index" : "image") ||
+      bind_text(s, 3, m->media_type) || bind_text(s, 4, m->config_digest) ||
+      (cj ? sqlite3_bind_text(s, 5, config_json, (int)config_len, SQLITE_TRANSIENT)
+          : sqlite3_bind_null(s, 5)) ||
+      (have_cfg && cfg.created >= 0 ? sqlite3_bind_int64(s, 6, cfg.created) : sqlite3_bind_null(s, 6)) ||
+      (have_cfg ? sqlite3_bind_int(s, 7, cfg.runs_as_root) : sqlite3_bind_null(s, 7)) ||
+      bind_text(s, 8, have_cfg ? cfg.user : NULL) || bind_text(s, 9, have_cfg ? cfg.os : NULL) ||
+      bind_text(s, 10, have_cfg ? cfg.architecture : NULL) ||
+      bind_text(s, 11, have_cfg ? cfg.variant : NULL) || sqlite3_bind_int64(s, 12, now) ||
+      step_done(s))
+    goto out;
+  if (prep(st, "INSERT INTO image_layers (image, idx, layer, media_type, size) VALUES (?,?,?,?,?)", &l))
+    goto out;
+  for (size_t i = 0; i < m->nlayers; i++)
+    if (bind_text(l, 1, digest) || sqlite3_bind_int64(l, 2, (sqlite3_int64)i) ||
+        bind_text(l, 3, m->layers[i].digest) || bind_text(l, 4, m->layers[i].media_type) ||
+        sqlite3_bind_int64(l, 5, m->layers[i].size) || step_done(l))
+      goto out;
+  if (prep(st,
+           "INSERT INTO image_children (index_digest, idx, child, media_type, platform)"
+           " VALUES (?,?,?,?,?)",
+           &c))
+    goto out;
+  for (size_t i = 0; i < m->nchildren; i++) {
+    char plat[256];
+    sc_platform_str(&m->children[i].platform, plat, sizeof(plat));
+    if (bind_text(c, 1, digest) || sqlite3_bind_int64(c, 2, (sqlite3_int64)i) ||
+        bind_text(c, 3, m->children[i].digest) || bind_text(c, 4, m->children[i].media_type) ||
+        bind_text(c, 5, plat) || step_done(c))
+      goto out;
+  }
+  if (prep(st, "INSERT OR IGNORE INTO repo_images (repo, digest, pushed_at) VALUES (?,?,?)", &r) ||
+      bind_text(r, 1, repo) || bind_text(r, 2, digest) || sqlite3_bind_int64(r, 3, now) ||
+      step_done(r))
+    goto out;
+  if (tag && (prep(st, "INSERT OR REPLACE INTO tags (repo, tag, digest, updated_at) VALUES (?,?,?,?)", &t) ||
+              bind_text(t, 1, repo) || bind_text(t, 2, tag) || bind_text(t, 3, digest) ||
+              sqlite3_bind_int64(t, 4, now) || step_done(t)))
+    goto out;
+  rv = exec(st, "COMMIT");
+out:
+  sqlite3_finalize(d);
+  sqlite3_finalize(s);
+  sqlite3_finalize(l);
+  sqlite3_finalize(c);
+  sqlite3_finalize(t);
+  sqlite3_finalize(r);
+  sc_config_free(&cfg);
+  return rv ? rollback(st, rv) : 0;
+}
+
+/* One text value from a query bound with up to two strings. */
+static int query1(sc_store *st, const char *sql, const char *a, const char *b, char *out, size_t cap) {
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s)) return SC_ERR_DB;
+  int rv = bind_text(s, 1, a);
+  if (!rv && b) rv = bind_text(s, 2, b);
+  if (!rv) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_text(s, 0)) copy_col(s, 0, out, cap);
+    else rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  }
+  sqlite3_finalize(s);
+  return rv;
+}
+
+int sc_store_resolve(sc_store *st, const char *repo, const char *ref, char digest[72]) {
+  if (!st || !repo || !ref || !digest) return SC_ERR_ARG;
+  if (strchr(ref, ':')) {
+    if (!sc_digest_valid(ref, 1) || strlen(ref) >= 72) return SC_ERR_NOTFOUND;
+    return query1(st, "SELECT digest FROM images WHERE digest = ?", ref, NULL, digest, 72);
+  }
+  return query1(st, "SELECT digest FROM tags WHERE repo = ? AND tag = ?", repo, ref, digest, 72);
+}
+
+void sc_store_image_free(sc_store_image *img) {
+  if (!img) return;
+  free(img->media_type);
+  free(img->config_digest);
+  free(img->os);
+  free(img->architecture);
+  free(img->user);
+  free(img->config_json);
+  for (size_t i = 0; i < img->nlayers; i++) free(img->layers[i].error);
+  free(img->layers);
+  for (size_t i = 0; i < img->nchildren; i++) {
+    free(img->children[i]);
+    free(img->platforms[i]);
+  }
+  free(img->children);
+  free(img->platforms);
+  memset(img, 0, sizeof(*img));
+}
+
+static int grow_rows(void **arr, size_t n, size_t *cap, size_t sz) {
+  if (n < *cap) return 0;
+  if (n >= SC_STORE_MAX_ROWS) return SC_ERR_LIMIT;
+  size_t nc = *cap ? *cap * 2 : 16;
+  void *p = realloc(*arr, nc * sz);
+  if (!p) return SC_ERR_NOMEM;
+  *arr = p;
+  *cap = nc;
+  return 0;
+}
+
+int sc_store_get_image(sc_store *st, const char *digest, sc_store_image *out) {
+  if (!out) return SC_ERR_ARG;
+  memset(out, 0, sizeof(*out));
+  if (!st || !digest) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  int rv, rc;
+  if (prep(st,
+           "SELECT kind, media_type, config_digest, os, architecture, user, config_json,"
+           " created, runs_as_root FROM images WHERE digest = ?",
+           &s))
+    return SC_ERR_DB;
+  if ((rv = bind_text(s, 1, digest))) goto out;
+  rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+    goto out;
+  }
+  snprintf(out->digest, sizeof(out->digest), "%s", digest);
+  const unsigned char *k = sqlite3_column_text(s, 0);
+  out->kind = k && !strcmp((const char *)k, "index") ? SC_MANIFEST_INDEX : SC_MANIFEST_IMAGE;
+  out->media_type = col_dup(s, 1, &rv);
+  out->config_digest = col_dup(s, 2, &rv);
+  out->os = col_dup(s, 3, &rv);
+  out->architecture = col_dup(s, 4, &rv);
+  out->user = col_dup(s, 5, &rv);
+  out->config_json = col_dup(s, 6, &rv);
+  out->config_len = out->config_json ? strlen(out->config_json) : 0;
+  out->created = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 7);
+  out->runs_as_root = sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 8);
+  sqlite3_finalize(s);
+  s = NULL;
+  if (rv) goto out;
+
+  size_t cap = 0;
+  if ((rv = prep(st,
+                 "SELECT il.layer, l.status, l.error FROM image_layers il"
+                 " LEFT JOIN layers l ON l.digest = il.layer WHERE il.image = ? ORDER BY il.idx",
+                 &s)) ||
+      (rv = bind_text(s, 1, digest)))
+    goto out;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if ((rv = grow_rows((void **)&out->layers, out->nlayers, &cap, sizeof(*out->layers)))) goto out;
+    sc_store_layer_row *r = &out->layers[out->nlayers++];
+    memset(r, 0, sizeof(*r));
+    copy_col(s, 0, r->digest, sizeof(r->digest));
+    if (sqlite3_column_type(s, 1) == SQLITE_NULL) snprintf(r->status, sizeof(r->status), "missing");
+    else copy_col(s, 1, r->status, sizeof(r->status));
+    r->error = col_dup(s, 2, &rv);
+    if (rv) goto out;
+  }
+  if (rc != SQLITE_DONE) {
+    rv = SC_ERR_DB;
+    goto out;
+  }
+  sqlite3_finalize(s);
+  s = NULL;
+
+  size_t ccap = 0, pcap = 0;
+  if ((rv = prep(st, "SELECT child, platform FROM image_children WHERE index_digest = ? ORDER BY idx",
+                 &s)) ||
+      (rv = bind_text(s, 1, digest)))
+    goto out;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if ((rv = grow_rows((void **)&out->children, out->nchildren, &ccap, sizeof(char *))) ||
+        (rv = grow_rows((void **)&out->platforms, out->nchildren, &pcap, sizeof(char *))))
+      goto out;
+    size_t i = out->nchildren++;
+    out->children[i] = col_dup(s, 0, &rv);
+    out->platforms[i] = col_dup(s, 1, &rv);
+    if (rv) goto out;
+  }
+  if (rc != SQLITE_DONE) rv = SC_ERR_DB;
+out:
+  sqlite3_finalize(s);
+  return rv;
+}
+
+int sc_store_index_child(sc_store *st, const char *digest, const char *os, const char *arch,
+                         char child[72]) {
+  if (!st || !digest || !child) return SC_ERR_ARG;
+  char want[160];
+  snprintf(want, sizeof(want), "%s/%s", os ? os : "%", arch ? arch : "%");
+  /* exact os/arch or os/arch/variant first, then the first child */
+  char like[170];
+  snprintf(like, sizeof(like), "%s/%%", want);
+  sqlite3_stmt *s;
+  if (prep(st,
+           "SELECT child FROM image_children WHERE index_digest = ?1"
+           " ORDER BY (platform LIKE ?2 OR platform LIKE ?3) DESC, idx LIMIT 1",
+           &s))
+    return SC_ERR_DB;
+  int rv = bind_text(s, 1, digest);
+  if (!rv) rv = bind_text(s, 2, want);
+  if (!rv) rv = bind_text(s, 3, like);
+  if (!rv) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) copy_col(s, 0, child, 72);
+    else rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  }
+  sqlite3_finalize(s);
+  return rv;
+}
+
+int sc_store_image_inventory(sc_store *st, const char *digest, sc_inventory *out) {
+  if (!st || !digest || !out) return SC_ERR_ARG;
+  sc_store_image img;
+  int rv = sc_store_get_image(st, digest, &img);
+  if (!rv && img.kind == SC_MANIFEST_INDEX) rv = SC_ERR_UNSUPP;
+  for (size_t i = 0; !rv && i < img.nlayers; i++) {
+    sc_inventory layer;
+    sc_inventory_init(&layer);
+    rv = sc_store_load_layer(st, img.layers[i].digest, &layer);
+    if (rv == SC_ERR_NOTFOUND) rv = 0; /* missing: reported by sc_store_missing_layers */
+    else if (!rv) rv = sc_inventory_merge(out, &layer);
+    sc_inventory_free(&layer);
+  }
+  if (!rv) rv = sc_inventory_finish(out);
+  sc_store_image_free(&img);
+  return rv;
+}
+
+int sc_store_missing_layers(sc_store *st, const char *digest, sc_strlist *out) {
+  if (!st || !digest || !out) return SC_ERR_ARG;
+  sc_store_image img;
+  int rv = sc_store_get_image(st, digest, &img);
+  for (size_t i = 0; !rv && i < img.nlayers; i++)
+    if (strcmp(img.layers[i].status, "ok") != 0 && !sc_strlist_has(out, img.layers[i].digest))
+      rv = sc_strlist_add(out, img.layers[i].digest);
+  sc_store_image_free(&img);
+  return rv;
+}
+
+
+/* ---- what the matcher reads ------------------------------------------- */
+
+static const char SQL_IMAGE_KIND[] = "SELECT kind FROM images WHERE digest = ?";
+static const char SQL_IMAGE_LAYERS[] = "SELECT layer FROM image_layers WHERE image = ? ORDER BY idx";
+int sc_store_image_kind(sc_store *st, const char *digest, int *kind) {
+  if (!st || !digest || !kind) return SC_ERR_ARG;
+  sqlite3_stmt *s = sc_store_stmt(st, SQL_IMAGE_KIND);
+  if (!s) return SC_ERR_DB;
+  int rv = bind_text(s, 1, digest) ? SC_ERR_DB : 0;
+  int rc = rv ? SQLITE_ERROR : sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    const char *k = (const char *)sqlite3_column_text(s, 0);
+    *kind = k && !strcmp(k, "index") ? SC_MANIFEST_INDEX : SC_MANIFEST_IMAGE;
+  } else if (!rv) {
+    rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  }
+  sqlite3_reset(s);
+  return rv;
+}
+
+int sc_store_image_layers(sc_store *st, const char *digest, size_t max, sc_strlist *out) {
+  if (!st || !digest || !out) return SC_ERR_ARG;
+  sqlite3_stmt *s = sc_store_stmt(st, SQL_IMAGE_LAYERS);
+  if (!s) return SC_ERR_DB;
+  int rv = bind_text(s, 1, digest) ? SC_ERR_DB : 0, rc = SQLITE_DONE;
+  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *d = (const char *)sqlite3_column_text(s, 0);
+    rv = out->n >= max ? SC_ERR_LIMIT : sc_strlist_add(out, d ? d : "");
+  }
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_reset(s);
+  return rv;
+}
+
+/* Streams a query without parameters to cb(arg, text col 0, int col 1). */
+static int each2(sc_store *st, const char *sql, int (*cb)(void *, const char *, int64_t), void *arg) {
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s)) return SC_ERR_DB;
+  int rv = 0, rc;
+  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(s, 0);
+    rv = cb(arg, t ? t : "", sqlite3_column_int64(s, 1));
+  }
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_finalize(s);
+  return rv;
+}
+
+typedef struct cb1 {
+  int (*cb)(void *, const char *);
+  void *arg;
+} cb1;
+
+static int call1(void *a, const char *t, int64_t n) {
+  (void)n;
+  const cb1 *c = a;
+  return c->cb(c->arg, t);
+}
+
+int sc_store_each_image(sc_store *st, int (*cb)(void *arg, const char *digest), void *arg) {
+  if (!st || !cb) return SC_ERR_ARG;
+  cb1 c = {cb, arg};
+  return each2(st, "SELECT digest, 0 FROM images WHERE kind = 'image'", call1, &c);
+}
+
+int sc_store_each_layer_use(sc_store *st, int (*cb)(void *arg, const char *layer, int64_t nimages), void *arg) {
+  if (!st || !cb) return SC_ERR_ARG;
+  return each2(st,
+               "SELECT il.layer, count(*) FROM image_layers il JOIN images i"
+               " ON i.digest = il.image AND i.kind = 'image' GROUP BY il.layer",
+               cb, arg);
+}
+/* ---- the gate's question: which images hold a blob ----------------------- */
+
+int sc_store_images_holding_blob(sc_store *st, const char *repo, const char *blob,
+                                 int (*cb)(void *arg, const char *repo, const char *image), void *arg) {
+  static const char in_repo[] =
+      "SELECT DISTINCT r.repo, i.digest FROM images i JOIN repo_images r ON r.digest = i.digest "
+      "WHERE r.repo = ?2 AND (i.config_digest = ?1 OR EXISTS "
+      "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?1)) LIMIT 1000";
+  static const char anywhere[] =
+      "SELECT DISTINCT r.repo, i.digest FROM images i JOIN repo_images r ON r.digest = i.digest "
+      "WHERE i.config_digest = ?1 OR EXISTS "
+      "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?1) LIMIT 1000";
+  _Static_assert(SC_STORE_BLOB_HOLDERS_MAX == 1000, "the LIMIT above");
+  if (!st || !blob || !cb) return SC_ERR_ARG;
+  sqlite3_stmt *q;
+  if (prep(st, repo ? in_repo : anywhere, &q)) return SC_ERR_DB;
+  /* rows are read first and handed out after: the callback may use the
+   * store (the gate judges each image) */
+  sc_strlist rows = {0};
+  int rv = bind_text(q, 1, blob) || (repo && bind_text(q, 2, repo)) ? SC_ERR_DB : 0, rc = SQLITE_DONE;
+  while (!rv && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    const char *r = (const char *)sqlite3_column_text(q, 0), *i = (const char *)sqlite3_column_text(q, 1);
+    if (!(rv = sc_strlist_add(&rows, r ? r : ""))) rv = sc_strlist_add(&rows, i ? i : "");
+  }
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_finalize(q);
+  for (size_t k = 0; !rv && k + 1 < rows.n; k += 2) rv = cb(arg, rows.v[k], rows.v[k + 1]);
+  sc_strlist_free(&rows);
+  return rv;
+}

@@ -1,0 +1,210 @@
+/* sc_vulnstore.c - vulnerability records in SQLite (see sc_vulnstore.h):
+ * tables vulns, vuln_aliases, vuln_affected, vuln_sources and meta.
+ * Owner: store.  Thread: the handle's.  Errors: SC_ERR_DB, SC_ERR_ARG. */
+#include "sc_vulnstore.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "sc_store_int.h"
+
+static const char SQL_GET_MOD[] = "SELECT modified FROM vulns WHERE id = ?";
+static const char SQL_DEL[] = "DELETE FROM vulns WHERE id = ?";
+static const char SQL_INS_V[] =
+    "INSERT INTO vulns (id, modified, aliases, sev_own, score_own, severity, score, source)"
+    " VALUES (?,?,?,?,?,?,?,?)";
+static const char SQL_INS_AL[] = "INSERT OR IGNORE INTO vuln_aliases (vuln, alias) VALUES (?,?)";
+static const char SQL_INS_AF[] =
+    "INSERT INTO vuln_affected (vuln, seq, ecosystem, name, severity, ranges, versions) VALUES (?,?,?,?,?,?,?)";
+
+/* Severities borrowed through shared ids/aliases, recomputed from scratch. */
+static const char BORROW_SQL[] =
+    "UPDATE vulns SET severity = sev_own, score = score_own"
+    " WHERE severity <> sev_own OR score <> score_own;"
+    "UPDATE vulns SET (severity, score) = ("
+    " SELECT w.sev_own, w.score_own FROM vuln_aliases a"
+    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
+    " JOIN vulns w ON w.id = b.vuln"
+    " WHERE a.vuln = vulns.id AND w.sev_own <> 0"
+    " ORDER BY w.sev_own DESC, w.score_own DESC, w.id LIMIT 1)"
+    " WHERE sev_own = 0 AND EXISTS (SELECT 1 FROM vuln_aliases a"
+    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
+    " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0);";
+
+#define bind_text sc_store_bind_text
+
+int sc_vulnstore_state(sc_store *st, const char *id, const char *modified, int *state) {
+  if (!st || !id || !modified || !state) return SC_ERR_ARG;
+  sqlite3_stmt *s = sc_store_stmt(st, SQL_GET_MOD);
+  *state = SC_VULN_ABSENT;
+  if (!s || bind_text(s, 1, id)) return SC_ERR_DB;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    const char *old = (const char *)sqlite3_column_text(s, 0);
+    *state = old && strcmp(old, modified) >= 0 ? SC_VULN_CURRENT : SC_VULN_OLDER;
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+}
+
+int sc_vulnstore_delete(sc_store *st, const char *id, int *removed) {
+  if (!st || !id) return SC_ERR_ARG;
+  sqlite3_stmt *s = sc_store_stmt(st, SQL_DEL);
+  if (!s || bind_text(s, 1, id) || sc_store_step_done(s)) return SC_ERR_DB;
+  if (removed) *removed = sqlite3_changes(st->db) > 0; /* cascaded rows are not counted */
+  return 0;
+}
+
+int sc_vulnstore_put_record(sc_store *st, const char *id, const char *modified, const char *aliases_json,
+                            int severity, double score, const char *source) {
+  if (!st || !id || !modified) return SC_ERR_ARG;
+  sqlite3_stmt *s = sc_store_stmt(st, SQL_INS_V);
+  if (!s || bind_text(s, 1, id) || bind_text(s, 2, modified) || bind_text(s, 3, aliases_json) ||
+      sqlite3_bind_int(s, 4, severity) || sqlite3_bind_double(s, 5, score) || sqlite3_bind_int(s, 6, severity) ||
+      sqlite3_bind_double(s, 7, score) || bind_text(s, 8, source) || sc_store_step_done(s))
+    return SC_ERR_DB;
+  /* the id itself is a key too: records listing it as an alias share it */
+  return sc_vulnstore_put_alias(st, id, id);
+}
+
+int sc_vulnstore_put_alias(sc_store *st, const char *id, const char *alias) {
+  if (!st || !id || !alias) return SC_ERR_ARG;
+  sqlite3_stmt *s = sc_store_stmt(st, SQL_INS_AL);
+  return !s || bind_text(s, 1, id) || bind_text(s, 2, alias) || sc_store_step_done(s) ? SC_ERR_DB : 0;
+}
+
+int sc_vulnstore_put_affected(sc_store *st, const char *id, int64_t seq, const char *ecosystem,
+                              const char *name, int severity, const char *ranges_json,
+                              const char *versions_json) {
+  if (!st || !id) return SC_ERR_ARG;
+  sqlite3_stmt *s = sc_store_stmt(st, SQL_INS_AF);
+  if (!s || bind_text(s, 1, id) || sqlite3_bind_int64(s, 2, seq) || bind_text(s, 3, ecosystem) ||
+      bind_text(s, 4, name) || sqlite3_bind_int(s, 5, severity) || bind_text(s, 6, ranges_json) ||
+      bind_text(s, 7, versions_json) || sc_store_step_done(s))
+    return SC_ERR_DB;
+  return 0;
+}
+
+int sc_vulnstore_finish_import(sc_store *st, const sc_vulnsource *src, int changed) {
+  if (!st || !src || !src->name) return SC_ERR_ARG;
+  if (changed && (sc_store_exec(st, BORROW_SQL) ||
+                  sc_store_exec(st, "UPDATE meta SET value = value + 1 WHERE key = 'vulndb_generation';"
+                                    "INSERT OR REPLACE INTO meta VALUES ('vulndb_changed', strftime('%s','now'));")))
+    return SC_ERR_DB;
+  sqlite3_stmt *s = NULL;
+  int rv = SC_ERR_DB;
+  if (!sc_store_prep(st,
+                     "INSERT OR REPLACE INTO vuln_sources (name, imported_at, added, updated,"
+                     " unchanged, withdrawn, malformed) VALUES (?,?,?,?,?,?,?)",
+                     &s) &&
+      !bind_text(s, 1, src->name) && !sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL)) &&
+      !sqlite3_bind_int64(s, 3, (sqlite3_int64)src->added) && !sqlite3_bind_int64(s, 4, (sqlite3_int64)src->updated) &&
+      !sqlite3_bind_int64(s, 5, (sqlite3_int64)src->unchanged) &&
+      !sqlite3_bind_int64(s, 6, (sqlite3_int64)src->withdrawn) &&
+      !sqlite3_bind_int64(s, 7, (sqlite3_int64)src->malformed) && !sc_store_step_done(s) &&
+      !sc_store_exec(st, "INSERT OR REPLACE INTO meta VALUES ('last_import', strftime('%s','now'))"))
+    rv = 0;
+  sqlite3_finalize(s);
+  return rv;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* One integer from a query without parameters; *out untouched without a row. */
+static int int1(sc_store *st, const char *sql, int64_t *out) {
+  sqlite3_stmt *s;
+  if (sc_store_prep(st, sql, &s)) return SC_ERR_DB;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) *out = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+}
+
+int sc_vulnstore_generation(sc_store *st, int64_t *gen) {
+  if (!st || !gen) return SC_ERR_ARG;
+  *gen = 0;
+  return int1(st, "SELECT value FROM meta WHERE key = 'vulndb_generation'", gen);
+}
+
+int sc_vulnstore_last_import(sc_store *st, int64_t *t) {
+  if (!st || !t) return SC_ERR_ARG;
+  *t = 0;
+  return int1(st, "SELECT value FROM meta WHERE key = 'last_import'", t);
+}
+
+int sc_vulnstore_count(sc_store *st, int64_t *records) {
+  if (!st || !records) return SC_ERR_ARG;
+  *records = 0;
+  return int1(st, "SELECT count(*) FROM vulns", records);
+}
+
+#define T(i) ((const char *)sqlite3_column_text(s, i))
+
+int sc_vulnstore_each_record(sc_store *st,
+                             int (*cb)(void *arg, const char *id, const char *aliases_json, int severity,
+                                       double score, double score_own),
+                             void *arg) {
+  if (!st || !cb) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  if (sc_store_prep(st, "SELECT id, aliases, severity, score, score_own FROM vulns", &s)) return SC_ERR_DB;
+  int rv = 0, rc;
+  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    rv = cb(arg, T(0), T(1), sqlite3_column_int(s, 2), sqlite3_column_double(s, 3), sqlite3_column_double(s, 4));
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_finalize(s);
+  return rv;
+}
+
+int sc_vulnstore_each_affected(sc_store *st,
+                               int (*cb)(void *arg, const char *id, const char *ecosystem, const char *name,
+                                         int severity, const char *ranges_json, const char *versions_json),
+                               void *arg) {
+  if (!st || !cb) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  if (sc_store_prep(st, "SELECT vuln, ecosystem, name, severity, ranges, versions FROM vuln_affected", &s))
+    return SC_ERR_DB;
+  int rv = 0, rc;
+  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    rv = cb(arg, T(0), T(1), T(2), sqlite3_column_int(s, 3), T(4), T(5));
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_finalize(s);
+  return rv;
+}
+
+int sc_vulnstore_each_source(sc_store *st, int (*cb)(void *arg, const sc_vulnsource *src), void *arg) {
+  if (!st || !cb) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  if (sc_store_prep(st,
+                    "SELECT name, imported_at, added, updated, unchanged, withdrawn, malformed"
+                    " FROM vuln_sources ORDER BY imported_at, name",
+                    &s))
+    return SC_ERR_DB;
+  int rv = 0, rc;
+  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    sc_vulnsource v = {T(0) ? T(0) : "", sqlite3_column_int64(s, 1),
+                       (uint64_t)sqlite3_column_int64(s, 2), (uint64_t)sqlite3_column_int64(s, 3),
+                       (uint64_t)sqlite3_column_int64(s, 4), (uint64_t)sqlite3_column_int64(s, 5),
+                       (uint64_t)sqlite3_column_int64(s, 6)};
+    rv = cb(arg, &v);
+  }
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_finalize(s);
+  return rv;
+}
+
+int sc_vulnstore_each_ecosystem(sc_store *st, int (*cb)(void *arg, const char *ecosystem, int64_t records),
+                                void *arg) {
+  if (!st || !cb) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  if (sc_store_prep(st,
+                    "SELECT ecosystem, count(DISTINCT vuln) FROM vuln_affected GROUP BY ecosystem"
+                    " ORDER BY ecosystem",
+                    &s))
+    return SC_ERR_DB;
+  int rv = 0, rc;
+  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) rv = cb(arg, T(0) ? T(0) : "", sqlite3_column_int64(s, 1));
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  sqlite3_finalize(s);
+  return rv;
+}
+#undef T
