@@ -150,7 +150,7 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
 
   if (!f) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return PX_ERR_IO;
+    return SC_ERR_IO;
   }
   yaml_parser_initialize(&parser);
   yaml_parser_set_input_file(&parser, f);
@@ -158,7 +158,7 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
     if (!yaml_parser_parse(&parser, &ev)) {
       snprintf(err, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
                parser.problem_mark.column + 1, parser.problem ? parser.problem : "YAML error");
-      rc = PX_ERR_INVALID;
+      rc = SC_ERR_INVALID;
       break;
     }
     size_t line = ev.start_mark.line + 1, col = ev.start_mark.column + 1;
@@ -195,7 +195,7 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
         if (c->ndb_sources >= PX_MAX_SOURCES || strlen(v) >= PX_PATH_MAX || !v[0]) {
           snprintf(err, errlen, "%s:%zu:%zu: db.sources: at most %d entries of at most %d bytes", path, line, col,
                    PX_MAX_SOURCES, PX_PATH_MAX - 1);
-          rc = PX_ERR_INVALID;
+          rc = SC_ERR_INVALID;
           done = 1;
           break;
         }
@@ -213,7 +213,7 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
         if (!strcmp(full, "db")) snprintf(full, sizeof(full), "db.path");
         if (set_key(c, full, (const char *)ev.data.scalar.value, msg, sizeof(msg)) < 0) {
           snprintf(err, errlen, "%s:%zu:%zu: %s", path, line, col, msg);
-          rc = PX_ERR_INVALID;
+          rc = SC_ERR_INVALID;
           done = 1;
         }
         have_key = 0;
@@ -227,7 +227,7 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
     snprintf(err, errlen, "%s:%zu:%zu: unexpected structure (customs.yaml is a mapping of sections of scalars)",
              path, line, col);
     yaml_event_delete(&ev);
-    rc = PX_ERR_INVALID;
+    rc = SC_ERR_INVALID;
     break;
   }
   yaml_parser_delete(&parser);
@@ -242,21 +242,21 @@ int px_split_hostport(const char *s, char *host, size_t hostlen, int *port) {
   size_t hl;
   if (s[0] == '[') {
     const char *rb = strchr(s, ']');
-    if (!rb || rb[1] != ':') return PX_ERR_INVALID;
+    if (!rb || rb[1] != ':') return SC_ERR_INVALID;
     hl = (size_t)(rb - s - 1);
-    if (hl >= hostlen) return PX_ERR_INVALID;
+    if (hl >= hostlen) return SC_ERR_INVALID;
     memcpy(host, s + 1, hl);
     colon = rb + 1;
   } else {
     colon = strrchr(s, ':');
-    if (!colon) return PX_ERR_INVALID;
+    if (!colon) return SC_ERR_INVALID;
     hl = (size_t)(colon - s);
-    if (hl >= hostlen) return PX_ERR_INVALID;
+    if (hl >= hostlen) return SC_ERR_INVALID;
     memcpy(host, s, hl);
   }
   host[hl] = 0;
   p = strtol(colon + 1, &end, 10);
-  if (*end || p < 0 || p > 65535) return PX_ERR_INVALID;
+  if (*end || p < 0 || p > 65535) return SC_ERR_INVALID;
   *port = (int)p;
   return 0;
 }

@@ -1,7 +1,7 @@
 /* px_config.h - daemon configuration: customs.yaml, then command-line flags.
  *
- * Errors: px_config_load returns 0, PX_ERR_IO (file unreadable) or
- * PX_ERR_INVALID (YAML error or unknown key; `err` gets "file:line:col: msg"). */
+ * Errors: px_config_load returns 0, SC_ERR_IO (file unreadable) or
+ * SC_ERR_INVALID (YAML error or unknown key; `err` gets "file:line:col: msg"). */
 #ifndef CUSTOMS_PX_CONFIG_H
 #define CUSTOMS_PX_CONFIG_H
 #include <stddef.h>

@@ -12,7 +12,7 @@
  * task skip `done` (its requester went away); fn may still run, and
  * free_arg is always called.
  *
- * Errors: px_dbq_start returns 0 or PX_ERR_NOMEM / PX_ERR_IO (no database
+ * Errors: px_dbq_start returns 0 or SC_ERR_NOMEM / SC_ERR_IO (no database
  * connection could be opened); px_dbq_submit returns NULL when out of memory
  * or after px_dbq_stop (the caller applies its on_error rule). */
 #ifndef CUSTOMS_PX_DBQ_H
@@ -24,6 +24,9 @@
 
 struct sc_store;
 typedef struct px_dbtask px_dbtask;
+/* The queue and its threads, ctx->dbq: made by px_dbq_start, freed by
+ * px_dbq_stop; opaque outside px_dbq.c. */
+typedef struct px_dbq px_dbq;
 typedef void (*px_dbq_fn)(struct sc_store *st, void *arg); /* DB thread; st may be NULL (no connection) */
 typedef void (*px_dbq_done)(void *arg);                    /* loop thread */
 typedef void (*px_dbq_free)(void *arg);                    /* loop thread, always */

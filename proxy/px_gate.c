@@ -491,12 +491,12 @@ void px_gate_record(px_xchg *x, const char *digest, px_verdict_kind k, const cha
 
 int px_gate_init(px_ctx *ctx) {
   px_gate *g = calloc(1, sizeof(*g));
-  if (!g) return PX_ERR_NOMEM;
+  if (!g) return SC_ERR_NOMEM;
   g->mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
   ctx->gate = g;
   g->cache = calloc(CACHE_SLOTS, sizeof(*g->cache));
   g->queue = calloc(DECISIONS_MAX_QUEUED, sizeof(*g->queue));
-  if (!g->cache || !g->queue) return PX_ERR_NOMEM;
+  if (!g->cache || !g->queue) return SC_ERR_NOMEM;
   /* the decisions table comes with the store's migrations (sc_store.c) */
   g->flush_ev = evtimer_new(ctx->base, flush_decisions, ctx);
   return 0;

@@ -409,7 +409,7 @@ int px_h1_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   h1_conn *c = calloc(1, sizeof(*c));
   if (!c) {
     bufferevent_free(bev);
-    return PX_ERR_NOMEM;
+    return SC_ERR_NOMEM;
   }
   c->ctx = ctx;
   c->bev = bev;
@@ -419,7 +419,7 @@ int px_h1_start(px_ctx *ctx, struct bufferevent *bev, int tls, const char *peer)
   if (!c->resume_ev) {
     bufferevent_free(bev);
     free(c);
-    return PX_ERR_NOMEM;
+    return SC_ERR_NOMEM;
   }
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;

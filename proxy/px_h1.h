@@ -1,5 +1,5 @@
 /* px_h1.h - HTTP/1.1 client connections (request parsing with http-parser).
- * Errors: px_h1_start returns 0 or PX_ERR_NOMEM (the bufferevent is then freed). */
+ * Errors: px_h1_start returns 0 or SC_ERR_NOMEM (the bufferevent is then freed). */
 #ifndef CUSTOMS_PX_H1_H
 #define CUSTOMS_PX_H1_H
 #include "px_server.h"

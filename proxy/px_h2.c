@@ -405,7 +405,7 @@ fail:
   }
   bufferevent_free(bev);
   px_server_client_closed(ctx);
-  return PX_ERR_NOMEM;
+  return SC_ERR_NOMEM;
 }
 
 void px_h2_drain_all(px_ctx *ctx) {

@@ -1,5 +1,5 @@
 /* px_h2.h - HTTP/2 client sessions (nghttp2), cleartext prior-knowledge or TLS+ALPN.
- * Errors: px_h2_start returns 0, PX_ERR_NOMEM (the bufferevent is then freed). */
+ * Errors: px_h2_start returns 0, SC_ERR_NOMEM (the bufferevent is then freed). */
 #ifndef CUSTOMS_PX_H2_H
 #define CUSTOMS_PX_H2_H
 #include "px_server.h"

@@ -27,14 +27,14 @@ static char *dup_lower(const char *s, size_t len, int lower) {
 
 int px_headers_add(px_headers *h, const char *name, size_t namelen, const char *value, size_t valuelen) {
   px_header *f;
-  if (h->n >= PX_HDR_MAX_FIELDS || h->bytes + namelen + valuelen > PX_HDR_MAX_BYTES) return PX_ERR_LIMIT;
+  if (h->n >= PX_HDR_MAX_FIELDS || h->bytes + namelen + valuelen > PX_HDR_MAX_BYTES) return SC_ERR_LIMIT;
   f = &h->f[h->n];
   f->name = dup_lower(name, namelen, 1);
   f->value = dup_lower(value, valuelen, 0);
   if (!f->name || !f->value) {
     free(f->name);
     free(f->value);
-    return PX_ERR_NOMEM;
+    return SC_ERR_NOMEM;
   }
   f->namelen = namelen;
   f->valuelen = valuelen;
@@ -48,13 +48,13 @@ int px_headers_append_last(px_headers *h, int to_name, const char *s, size_t len
   char **p;
   size_t *plen;
   char *n;
-  if (h->n == 0) return PX_ERR_STATE;
-  if (h->bytes + len > PX_HDR_MAX_BYTES) return PX_ERR_LIMIT;
+  if (h->n == 0) return SC_ERR_STATE;
+  if (h->bytes + len > PX_HDR_MAX_BYTES) return SC_ERR_LIMIT;
   f = &h->f[h->n - 1];
   p = to_name ? &f->name : &f->value;
   plen = to_name ? &f->namelen : &f->valuelen;
   n = realloc(*p, *plen + len + 1);
-  if (!n) return PX_ERR_NOMEM;
+  if (!n) return SC_ERR_NOMEM;
   for (size_t i = 0; i < len; i++) n[*plen + i] = to_name ? (char)tolower((unsigned char)s[i]) : s[i];
   *plen += len;
   n[*plen] = 0;
@@ -111,15 +111,15 @@ static int is_tchar(unsigned char c) {
 }
 
 int px_header_check(const char *name, size_t namelen, const char *value, size_t valuelen) {
-  if (namelen == 0) return PX_ERR_INVALID;
+  if (namelen == 0) return SC_ERR_INVALID;
   for (size_t i = 0; i < namelen; i++) {
     /* HTTP/2 pseudo-header names start with ':' and are checked by nghttp2. */
     if (i == 0 && name[0] == ':') continue;
-    if (!is_tchar((unsigned char)name[i])) return PX_ERR_INVALID;
+    if (!is_tchar((unsigned char)name[i])) return SC_ERR_INVALID;
   }
   for (size_t i = 0; i < valuelen; i++) {
     unsigned char c = (unsigned char)value[i];
-    if (c == '\r' || c == '\n' || c == 0) return PX_ERR_INVALID;
+    if (c == '\r' || c == '\n' || c == 0) return SC_ERR_INVALID;
   }
   return 0;
 }

@@ -6,20 +6,12 @@
  * The list has hard caps on the field count and the total bytes, so a client
  * cannot grow a request's memory with headers.
  *
- * Errors: PX_ERR_LIMIT (cap reached), PX_ERR_INVALID (CR, LF or NUL in a
- * name or value, or an empty/ill-formed name), PX_ERR_NOMEM. */
+ * Errors: SC_ERR_LIMIT (cap reached), SC_ERR_INVALID (CR, LF or NUL in a
+ * name or value, or an empty/ill-formed name), SC_ERR_NOMEM. */
 #ifndef CUSTOMS_PX_HEADERS_H
 #define CUSTOMS_PX_HEADERS_H
 #include <stddef.h>
 #include "sc_err.h"
-
-/* The proxy's spellings of codes of the one error space (sc_err.h): the
- * same values, so a code means one thing wherever it travels. */
-#define PX_ERR_NOMEM   SC_ERR_NOMEM
-#define PX_ERR_LIMIT   SC_ERR_LIMIT
-#define PX_ERR_INVALID SC_ERR_INVALID
-#define PX_ERR_IO      SC_ERR_IO
-#define PX_ERR_STATE   SC_ERR_STATE
 
 #define PX_HDR_MAX_FIELDS 100
 #define PX_HDR_MAX_BYTES  (64 * 1024)

@@ -5,9 +5,9 @@
  * px_spool (spill_acct), given back when the reader catches up, at close and
  * at destroy.  Thread: one producer, one reader; state under q->mu, except
  * bytes_in (producer only) and spool->bytes (atomic, shared by queues).
- * Errors: PX_ERR_* from push (px_headers.h), SC_ERR_IO from pull. */
+ * Errors: SC_ERR_* from push (px_headers.h), SC_ERR_IO from pull. */
 #include "px_jobq.h"
-#include "px_headers.h" /* PX_ERR_* */
+#include "sc_err.h"
 #include "sc_inventory.h" /* SC_ERR_* */
 #include "sc_tmpfile.h"
 #include <errno.h>
@@ -29,10 +29,10 @@ int px_jobq_init(px_jobq *q, const px_jobq_limits *lim) {
   memset(q, 0, sizeof(*q));
   q->lim = *lim;
   q->spill_fd = -1;
-  if (pthread_mutex_init(&q->mu, NULL) != 0) return PX_ERR_NOMEM;
+  if (pthread_mutex_init(&q->mu, NULL) != 0) return SC_ERR_NOMEM;
   if (pthread_cond_init(&q->cv, NULL) != 0) {
     pthread_mutex_destroy(&q->mu);
-    return PX_ERR_NOMEM;
+    return SC_ERR_NOMEM;
   }
   return 0;
 }
@@ -67,7 +67,7 @@ void px_jobq_destroy(px_jobq *q) {
 
 static int mem_append(px_jobq *q, const void *data, size_t len) {
   px_jobq_chunk *c = malloc(sizeof(*c) + len);
-  if (!c) return PX_ERR_NOMEM;
+  if (!c) return SC_ERR_NOMEM;
   c->next = NULL;
   c->len = len;
   c->off = 0;
@@ -86,7 +86,7 @@ static int spill_append(px_jobq *q, const void *data, size_t len) {
     int fd = sc_tmpfile_open(q->lim.spool_dir, "customs-spool"); /* unnamed: gone with the process */
     if (fd < 0) {
       q->io_errno = errno;
-      return PX_ERR_IO;
+      return SC_ERR_IO;
     }
     q->spill_fd = fd;
   }
@@ -98,7 +98,7 @@ static int spill_append(px_jobq *q, const void *data, size_t len) {
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       q->io_errno = w < 0 ? errno : EIO;
-      return PX_ERR_IO;
+      return SC_ERR_IO;
     }
     p += w;
     off += (uint64_t)w;
@@ -114,15 +114,15 @@ int px_jobq_push(px_jobq *q, const void *data, size_t len) {
   if (len == 0) return 0;
   pthread_mutex_lock(&q->mu);
   if (q->broken || q->eof) {
-    rc = PX_ERR_STATE;
+    rc = SC_ERR_STATE;
   } else if (!q->spilling && q->mem_bytes + len <= q->lim.mem_max_bytes) {
     rc = mem_append(q, data, len);
   } else if (q->spill_wr + len > q->lim.spill_max_bytes) {
-    rc = PX_ERR_LIMIT;
+    rc = SC_ERR_LIMIT;
     q->cap_hit = CAP_JOB;
   } else if (__atomic_add_fetch(&q->lim.spool->bytes, len, __ATOMIC_SEQ_CST) > q->lim.spool->max_bytes) {
     __atomic_sub_fetch(&q->lim.spool->bytes, len, __ATOMIC_SEQ_CST);
-    rc = PX_ERR_LIMIT;
+    rc = SC_ERR_LIMIT;
     q->cap_hit = CAP_TOTAL;
     snprintf(q->why, sizeof(q->why), "%s", CAP_TOTAL);
   } else {
@@ -132,10 +132,10 @@ int px_jobq_push(px_jobq *q, const void *data, size_t len) {
   }
   if (rc == 0) {
     q->bytes_in += len;
-  } else if (rc != PX_ERR_STATE) {
+  } else if (rc != SC_ERR_STATE) {
     q->broken = 1;
     if (!q->why[0])
-      snprintf(q->why, sizeof(q->why), "%s", rc == PX_ERR_LIMIT ? "spool cap reached" : "spool write failed");
+      snprintf(q->why, sizeof(q->why), "%s", rc == SC_ERR_LIMIT ? "spool cap reached" : "spool write failed");
   }
   /* waking the reader for every small DATA frame costs more than the scan */
   if (q->reader_waiting && (q->mem_bytes >= PX_JOBQ_READ_BATCH_BYTES || q->spilling || q->broken))

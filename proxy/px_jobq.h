@@ -19,9 +19,9 @@
  * Thread: one producer (the loop thread: push, eof), one reader (a worker:
  * pull, close); break and the state queries from either.  Everything but
  * the byte count is guarded by the queue's mutex; px_spool.bytes is atomic.
- * Errors: px_jobq_push returns PX_ERR_STATE (already broken or ended),
- * PX_ERR_NOMEM, PX_ERR_LIMIT (a spill cap), PX_ERR_IO (spill file; errno in
- * px_jobq_errno); every error but PX_ERR_STATE breaks the queue.
+ * Errors: px_jobq_push returns SC_ERR_STATE (already broken or ended),
+ * SC_ERR_NOMEM, SC_ERR_LIMIT (a spill cap), SC_ERR_IO (spill file; errno in
+ * px_jobq_errno); every error but SC_ERR_STATE breaks the queue.
  * px_jobq_pull returns SC_ERR_IO once the queue is broken (sc_pull_fn). */
 #ifndef CUSTOMS_PX_JOBQ_H
 #define CUSTOMS_PX_JOBQ_H
@@ -69,11 +69,11 @@ typedef struct px_jobq {
   int eof, broken, closed;
   int reader_waiting;       /* the reader sleeps on cv: only then is a wake-up needed */
   int io_errno;             /* errno of the failed spill write */
-  const char *cap_hit;      /* which cap a PX_ERR_LIMIT push hit, with its config key */
+  const char *cap_hit;      /* which cap a SC_ERR_LIMIT push hit, with its config key */
   char why[PX_JOBQ_WHY_MAX];
 } px_jobq;
 
-/* 0, or PX_ERR_NOMEM when the mutex or condition cannot be made. */
+/* 0, or SC_ERR_NOMEM when the mutex or condition cannot be made. */
 int px_jobq_init(px_jobq *q, const px_jobq_limits *lim);
 /* Frees the chunks, closes the spill file, gives the spill back to the spool. */
 void px_jobq_destroy(px_jobq *q);
@@ -98,8 +98,8 @@ px_jobq_state px_jobq_state_of(px_jobq *q);
 const char *px_jobq_why(px_jobq *q);
 /* Bytes accepted so far (producer thread). */
 uint64_t px_jobq_bytes(const px_jobq *q);
-/* After a failed push: errno of a PX_ERR_IO, the cap (with its config key)
- * of a PX_ERR_LIMIT. */
+/* After a failed push: errno of a SC_ERR_IO, the cap (with its config key)
+ * of a SC_ERR_LIMIT. */
 int px_jobq_errno(const px_jobq *q);
 const char *px_jobq_cap_hit(const px_jobq *q);
 /* Spill bytes of every queue on the spool now. */

@@ -1,6 +1,12 @@
 /* px_log.h - one-line logging to stderr (journald/docker collect it).
  * Credentials never reach these functions: callers log only the fields
- * they choose, and px_access() takes no headers at all. */
+ * they choose, and px_access() takes no headers at all.
+ *
+ * The level is process-wide on purpose, the one piece of proxy state that
+ * is not in px_ctx: the commands (`customs scan`, `db`, ...) and the
+ * scanner's worker threads log without a context, and stderr is the
+ * process's anyway.  Set it once at start (px_log_set_level) before any
+ * thread runs; afterwards it is only read.  Thread: any. */
 #ifndef CUSTOMS_PX_LOG_H
 #define CUSTOMS_PX_LOG_H
 #include <stdint.h>

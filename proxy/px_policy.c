@@ -103,8 +103,8 @@ int px_policy_init(px_ctx *ctx) {
     px_warn("no policy file (--policy): images are scanned and annotated, nothing is blocked");
     return 0;
   }
-  if (!ctx->policy && !(ctx->policy = calloc(1, sizeof(*ctx->policy)))) return PX_ERR_NOMEM;
-  if (load(ctx, "start") < 0) return PX_ERR_INVALID;
+  if (!ctx->policy && !(ctx->policy = calloc(1, sizeof(*ctx->policy)))) return SC_ERR_NOMEM;
+  if (load(ctx, "start") < 0) return SC_ERR_INVALID;
   ctx->policy->poll_ev = event_new(ctx->base, -1, EV_PERSIST, poll_cb, ctx);
   ctx->policy->hup_ev = evsignal_new(ctx->base, SIGHUP, hup_cb, ctx);
   if (ctx->policy->poll_ev) event_add(ctx->policy->poll_ev, &tv);

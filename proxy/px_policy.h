@@ -7,7 +7,7 @@
  * Ownership: the state lives in ctx->policy (NULL until px_policy_init has
  * loaded a file: px_policy_get then says "no policy").
  *
- * Errors: px_policy_init returns 0, PX_ERR_NOMEM, or PX_ERR_INVALID (the
+ * Errors: px_policy_init returns 0, SC_ERR_NOMEM, or SC_ERR_INVALID (the
  * file given at start is invalid: customs refuses to start rather than run
  * without it). */
 #ifndef CUSTOMS_PX_POLICY_H

@@ -1,4 +1,5 @@
-/* px_refresh.c - scheduled OSV imports (see px_refresh.h). */
+/* px_refresh.c - scheduled OSV imports (see px_refresh.h).  Its state is
+ * ctx->refresh (made by px_refresh_start, freed by px_refresh_stop). */
 #include "px_refresh.h"
 #include "px_headers.h"
 #include "px_log.h"
@@ -17,17 +18,16 @@
 
 #define REFRESH_DOWNLOAD_MAX_BYTES (2ULL << 30) /* an OSV dump is far smaller; a bigger answer is refused */
 
-static struct {
+struct px_refresh {
   pthread_t th;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  int running, stop;
-  px_ctx *ctx;
-} R = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  int stop; /* atomic; set by px_refresh_stop */
+};
 
 /* Downloads url into a named spool file (sc_osv_import_path opens a path and
  * goes by the extension); returns its path (caller unlinks, frees) or NULL.
- * px_refresh_stop aborts a download in progress through R.stop. */
+ * px_refresh_stop aborts a download in progress through stop. */
 static char *download(px_ctx *ctx, net_http *h, const char *url) {
   const char *ext = strstr(url, ".zip") ? ".zip" : ".json";
   char *path = malloc(SC_TMPFILE_PATH_MAX);
@@ -39,7 +39,7 @@ static char *download(px_ctx *ctx, net_http *h, const char *url) {
     free(path);
     return NULL;
   }
-  net_http_req rq = {.url = url, .fd = fd, .max_bytes = REFRESH_DOWNLOAD_MAX_BYTES, .abort_flag = &R.stop};
+  net_http_req rq = {.url = url, .fd = fd, .max_bytes = REFRESH_DOWNLOAD_MAX_BYTES, .abort_flag = &ctx->refresh->stop};
   int rv = net_http_get(h, &rq, &rs);
   if (close(fd) != 0 && !rv) {
     rv = SC_ERR_IO;
@@ -58,7 +58,7 @@ static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
   sc_osv_stats total = {0};
   int imported = 0;
   int64_t t0 = px_now_ms();
-  for (int i = 0; i < ctx->cfg->ndb_sources && !__atomic_load_n(&R.stop, __ATOMIC_SEQ_CST); i++) {
+  for (int i = 0; i < ctx->cfg->ndb_sources && !__atomic_load_n(&ctx->refresh->stop, __ATOMIC_SEQ_CST); i++) {
     const char *src = ctx->cfg->db_sources[i];
     char *tmp = NULL;
     sc_osv_stats s = {0};
@@ -96,6 +96,7 @@ static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
 
 static void *refresh_main(void *arg) {
   px_ctx *ctx = arg;
+  px_refresh *r = ctx->refresh;
   sc_store *st = NULL;
   net_http *h = NULL;
   if (sc_store_open(ctx->cfg->db, &st) != 0) {
@@ -109,11 +110,11 @@ static void *refresh_main(void *arg) {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += ctx->cfg->db_refresh_s > 0 ? ctx->cfg->db_refresh_s : 365L * 86400;
-    pthread_mutex_lock(&R.mu);
-    while (!R.stop && pthread_cond_timedwait(&R.cv, &R.mu, &until) != ETIMEDOUT) {
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT) {
     }
-    int stop = R.stop;
-    pthread_mutex_unlock(&R.mu);
+    int stop = r->stop;
+    pthread_mutex_unlock(&r->mu);
     if (stop || ctx->cfg->db_refresh_s <= 0) break;
   }
   net_http_free(h);
@@ -123,22 +124,31 @@ static void *refresh_main(void *arg) {
 
 int px_refresh_start(px_ctx *ctx) {
   if (ctx->cfg->ndb_sources == 0) return 0;
-  if (net_http_global_init() != 0) return PX_ERR_NOMEM; /* before any thread: curl's init is not */
-  R.ctx = ctx;
-  R.stop = 0;
-  if (pthread_create(&R.th, NULL, refresh_main, ctx) != 0) return PX_ERR_NOMEM;
-  R.running = 1;
+  if (net_http_global_init() != 0) return SC_ERR_NOMEM; /* before any thread: curl's init is not */
+  px_refresh *r = calloc(1, sizeof(*r));
+  if (!r) return SC_ERR_NOMEM;
+  r->mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+  r->cv = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+  ctx->refresh = r; /* before the thread: it reads it */
+  if (pthread_create(&r->th, NULL, refresh_main, ctx) != 0) {
+    ctx->refresh = NULL;
+    free(r);
+    return SC_ERR_NOMEM;
+  }
   px_info("db refresh: %d source(s), every %d s", ctx->cfg->ndb_sources, ctx->cfg->db_refresh_s);
   return 0;
 }
 
 void px_refresh_stop(px_ctx *ctx) {
-  (void)ctx;
-  if (!R.running) return;
-  pthread_mutex_lock(&R.mu);
-  __atomic_store_n(&R.stop, 1, __ATOMIC_SEQ_CST);
-  pthread_cond_broadcast(&R.cv);
-  pthread_mutex_unlock(&R.mu);
-  pthread_join(R.th, NULL);
-  R.running = 0;
+  px_refresh *r = ctx->refresh;
+  if (!r) return;
+  pthread_mutex_lock(&r->mu);
+  __atomic_store_n(&r->stop, 1, __ATOMIC_SEQ_CST);
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+  pthread_join(r->th, NULL);
+  pthread_mutex_destroy(&r->mu);
+  pthread_cond_destroy(&r->cv);
+  free(r);
+  ctx->refresh = NULL;
 }

@@ -7,10 +7,12 @@
  * only a complete, successful download is imported; an import is one transaction
  * per source, so a failed or partial source never replaces good data.
  *
- * Errors: px_refresh_start returns 0 or PX_ERR_NOMEM. */
+ * Errors: px_refresh_start returns 0 or SC_ERR_NOMEM. */
 #ifndef CUSTOMS_PX_REFRESH_H
 #define CUSTOMS_PX_REFRESH_H
 #include "px_server.h"
+/* The refresh thread's state, ctx->refresh (NULL when no thread runs). */
+typedef struct px_refresh px_refresh;
 int px_refresh_start(px_ctx *ctx);
 void px_refresh_stop(px_ctx *ctx);
 #endif

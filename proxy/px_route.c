@@ -73,7 +73,7 @@ int px_path_unescape(const char *s, size_t n, char *out, size_t *outlen) {
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     if (s[i] == '%') {
-      if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) return PX_ERR_INVALID;
+      if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) return SC_ERR_INVALID;
       out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
       i += 2;
     } else {
@@ -195,7 +195,7 @@ static int fail(px_route *r, px_route_err e, const char *bad) {
   if (n >= sizeof(r->bad)) n = sizeof(r->bad) - 1;
   if (n) memcpy(r->bad, bad, n);
   r->bad[n] = 0;
-  return PX_ERR_INVALID;
+  return SC_ERR_INVALID;
 }
 
 /* One registry route: REPO <marker> PART.  Returns 1 when it matched (r
@@ -282,7 +282,7 @@ static int classify_v2(const char *path, px_route *r) {
     r->ref_is_digest = last_err.ref_is_digest;
     memcpy(r->bad, last_err.bad, sizeof(r->bad));
     memcpy(r->repo, last_err.repo, sizeof(r->repo));
-    return PX_ERR_INVALID;
+    return SC_ERR_INVALID;
   }
   r->kind = PX_R_V2_OTHER;
   return 0;
@@ -327,7 +327,7 @@ int px_route_parse(const char *target, px_route *r) {
     r->kind = PX_R_V2_OTHER;
     snprintf(r->bad, sizeof(r->bad), "%.*s", (int)(plen < 100 ? plen : 100), target);
     r->err = PX_RE_NONCANONICAL;
-    rc = PX_ERR_INVALID;
+    rc = SC_ERR_INVALID;
     goto out;
   }
   if (q) {
@@ -349,7 +349,7 @@ int px_route_check_method(px_route *r, const char *method) {
     if (!strcmp(method, ok[i])) return 0;
   r->err = PX_RE_METHOD;
   snprintf(r->bad, sizeof(r->bad), "%.*s", (int)sizeof(r->bad) - 1, method);
-  return PX_ERR_INVALID;
+  return SC_ERR_INVALID;
 }
 
 void px_route_refusal(const px_route *r, const char *method, int *status, const char **code) {

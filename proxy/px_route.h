@@ -41,7 +41,7 @@
  * methods with strcmp, so "get" must never reach the registry).
  *
  * Errors: px_route_parse and px_route_check_method return 0 or
- * PX_ERR_INVALID and say why in r->err (px_route_err); px_route_refusal maps
+ * SC_ERR_INVALID and say why in r->err (px_route_err); px_route_refusal maps
  * that to the distribution-spec status and error code, px_route_message to a
  * message naming the part that is wrong. */
 #ifndef CUSTOMS_PX_ROUTE_H
@@ -106,7 +106,7 @@ const char *px_route_kind_name(px_route_kind k);
 
 /* Percent-decodes the n bytes of s as Go's url.PathUnescape does (invalid
  * escapes are an error).  out needs n + 1 bytes; *outlen excludes the NUL
- * written after the bytes.  Returns 0 or PX_ERR_INVALID. */
+ * written after the bytes.  Returns 0 or SC_ERR_INVALID. */
 int px_path_unescape(const char *s, size_t n, char *out, size_t *outlen);
 /* gorilla/mux cleanPath: path.Clean, with a trailing slash kept.  out needs
  * strlen(p) + 2 bytes. */

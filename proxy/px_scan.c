@@ -5,12 +5,11 @@
  * threads in px_scanpool.c, the work in px_scanwork.c.
  *
  * Ownership: jobs are reference counted (px_scan_int.h) and freed on the
- * loop thread only.  Two file-static singletons live in `S` below (the prune
- * timer and the spool accounting every job's queue shares); they belong in
- * px_ctx and are kept here, in one place, until px_server.h has room.
+ * loop thread only.  The prune timer and the spool accounting every job's
+ * queue shares are the context's (ctx->scan_prune_ev, ctx->spool).
  * Thread: the loop thread, except px_job_ref/unref (atomic) and the state
  * queries (the queue's mutex).
- * Errors: PX_ERR_* (px_headers.h); a job's failure is its break reason. */
+ * Errors: SC_ERR_* (sc_err.h); a job's failure is its break reason. */
 #include "px_headers.h"
 #include "px_log.h"
 #include "px_scan_int.h"
@@ -28,13 +27,6 @@
 #define PRUNE_EVERY_S 30
 #define MIN_LAYER_WORKERS 8
 #define MANIFEST_WORKERS 2
-
-/* The scanner's process-wide state (to move into px_ctx).  Loop thread,
- * except spool.bytes (atomic, changed by every job's queue). */
-static struct {
-  struct event *prune_ev; /* prune() every PRUNE_EVERY_S */
-  px_spool spool;         /* spill bytes of all jobs (scan.spool_total_max_bytes) */
-} S;
 
 /* ---- references ---- */
 
@@ -154,7 +146,7 @@ static px_job *job_new(px_ctx *ctx, int kind, const char *repo) {
   px_jobq_limits lim = {.spool_dir = ctx->cfg->spool_dir,
                         .mem_max_bytes = PX_JOBQ_MEM_MAX_BYTES,
                         .spill_max_bytes = ctx->cfg->spool_max_bytes,
-                        .spool = &S.spool};
+                        .spool = &ctx->spool};
   if (px_jobq_init(&j->q, &lim) != 0) {
     free(j);
     return NULL;
@@ -217,10 +209,10 @@ int px_job_push(px_job *j, const void *data, size_t len) {
   int rc = px_jobq_push(&j->q, data, len);
   const char *up = j->upload_id[0] ? j->upload_id : "-";
   if (rc == 0 && len) j->last_push_ms = px_now_ms();
-  else if (rc == PX_ERR_IO)
+  else if (rc == SC_ERR_IO)
     px_warn("scan repo=%s upload=%s: spool write in %s failed: %s (the layer is fetched and scanned later)",
             j->repo, up, j->ctx->cfg->spool_dir, strerror(px_jobq_errno(&j->q)));
-  else if (rc == PX_ERR_LIMIT)
+  else if (rc == SC_ERR_LIMIT)
     px_warn("scan repo=%s upload=%s: %s (the layer is fetched and scanned later)", j->repo, up,
             px_jobq_cap_hit(&j->q));
   return rc;
@@ -248,7 +240,7 @@ const char *px_job_error(const px_job *j) {
 
 int px_job_wait(px_job *j, px_job_cb cb, void *arg) {
   px_job_waiter *w = calloc(1, sizeof(*w));
-  if (!w) return PX_ERR_NOMEM;
+  if (!w) return SC_ERR_NOMEM;
   w->cb = cb;
   w->arg = arg;
   w->next = j->waiters;
@@ -282,7 +274,7 @@ int px_scan_start(px_ctx *ctx) {
   if (n <= 0) n = 4 * (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (n < MIN_LAYER_WORKERS) n = MIN_LAYER_WORKERS;
   if (n > PX_SCANPOOL_MAX_THREADS) n = PX_SCANPOOL_MAX_THREADS;
-  S.spool.max_bytes = ctx->cfg->spool_total_max_bytes;
+  ctx->spool.max_bytes = ctx->cfg->spool_total_max_bytes;
   /* before any worker thread: curl's global init is not thread-safe.  On
    * failure stream scans still work; fetches fail, worker by worker. */
   if (net_http_global_init() != 0) px_error("scanner: HTTP client init failed: layers cannot be fetched");
@@ -292,22 +284,22 @@ int px_scan_start(px_ctx *ctx) {
     px_scanpool_stop(ctx->scan);
     px_scanpool_stop(ctx->mscan);
     ctx->scan = ctx->mscan = NULL;
-    return PX_ERR_NOMEM;
+    return SC_ERR_NOMEM;
   }
   px_info("scanner: %d layer worker(s), spool %s (cap %llu MiB per upload)", px_scanpool_threads(ctx->scan),
           ctx->cfg->spool_dir, (unsigned long long)(ctx->cfg->spool_max_bytes >> 20));
-  S.prune_ev = event_new(ctx->base, -1, EV_PERSIST, prune_cb, ctx);
-  if (S.prune_ev) {
+  ctx->scan_prune_ev = event_new(ctx->base, -1, EV_PERSIST, prune_cb, ctx);
+  if (ctx->scan_prune_ev) {
     struct timeval tv = {PRUNE_EVERY_S, 0};
-    event_add(S.prune_ev, &tv);
+    event_add(ctx->scan_prune_ev, &tv);
   }
   return 0;
 }
 
 void px_scan_stop(px_ctx *ctx) {
-  if (S.prune_ev) {
-    event_free(S.prune_ev);
-    S.prune_ev = NULL;
+  if (ctx->scan_prune_ev) {
+    event_free(ctx->scan_prune_ev);
+    ctx->scan_prune_ev = NULL;
   }
   if (!ctx->scan) return;
   /* unblock workers waiting for bytes that will never come */

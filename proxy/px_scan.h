@@ -16,8 +16,8 @@
  * px_job_new_* gets no reference of its own (take one to keep the job).
  * Thread: the loop thread, except px_job_ref/unref and px_job_state_of.
  *
- * Errors: PX_ERR_NOMEM, PX_ERR_IO (spill file), PX_ERR_LIMIT (spill cap;
- * the job is then broken), PX_ERR_STATE (job already finished/broken). */
+ * Errors: SC_ERR_NOMEM, SC_ERR_IO (spill file), SC_ERR_LIMIT (spill cap;
+ * the job is then broken), SC_ERR_STATE (job already finished/broken). */
 #ifndef CUSTOMS_PX_SCAN_H
 #define CUSTOMS_PX_SCAN_H
 #include <stddef.h>

@@ -13,7 +13,7 @@
  * Thread: fields marked "loop" belong to the loop thread; q has its own
  * mutex; res is written by the worker before px_jobq_close and read after
  * (the queue's mutex orders the two); the rest is set at creation.
- * Errors: PX_ERR_* (px_headers.h). */
+ * Errors: SC_ERR_* (sc_err.h). */
 #ifndef CUSTOMS_PX_SCAN_INT_H
 #define CUSTOMS_PX_SCAN_INT_H
 #include "px_jobq.h"

@@ -2,7 +2,7 @@
  * connection preface on cleartext), signals and graceful drain; builds the
  * px_ctx and plugs customs' interception into it.
  * Ownership: px_server_run owns the context.  Thread: loop thread.
- * Errors: px_server_run returns 0 or a negative PX_ERR_*. */
+ * Errors: px_server_run returns 0 or a negative SC_ERR_*. */
 #include "px_server.h"
 #include "px_headers.h"
 #include "px_bev.h"
@@ -169,10 +169,10 @@ static int setup_tls(px_ctx *ctx) {
   if (c->tls_cert[0] || c->tls_key[0]) {
     if (!c->tls_cert[0] || !c->tls_key[0]) {
       px_error("--tls-cert and --tls-key go together");
-      return PX_ERR_INVALID;
+      return SC_ERR_INVALID;
     }
     ctx->server_ssl = SSL_CTX_new(TLS_server_method());
-    if (!ctx->server_ssl) return PX_ERR_NOMEM;
+    if (!ctx->server_ssl) return SC_ERR_NOMEM;
     SSL_CTX_set_min_proto_version(ctx->server_ssl, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx->server_ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_use_certificate_chain_file(ctx->server_ssl, c->tls_cert) != 1 ||
@@ -180,13 +180,13 @@ static int setup_tls(px_ctx *ctx) {
         SSL_CTX_check_private_key(ctx->server_ssl) != 1) {
       px_error("TLS certificate/key %s / %s: %s", c->tls_cert, c->tls_key,
                ERR_reason_error_string(ERR_get_error()));
-      return PX_ERR_INVALID;
+      return SC_ERR_INVALID;
     }
     SSL_CTX_set_alpn_select_cb(ctx->server_ssl, alpn_select, NULL);
   }
   if (ctx->up_tls) {
     ctx->client_ssl = SSL_CTX_new(TLS_client_method());
-    if (!ctx->client_ssl) return PX_ERR_NOMEM;
+    if (!ctx->client_ssl) return SC_ERR_NOMEM;
     SSL_CTX_set_min_proto_version(ctx->client_ssl, TLS1_2_VERSION);
     if (c->upstream_insecure) {
       SSL_CTX_set_verify(ctx->client_ssl, SSL_VERIFY_NONE, NULL);
@@ -196,7 +196,7 @@ static int setup_tls(px_ctx *ctx) {
       if (c->upstream_ca[0] ? SSL_CTX_load_verify_locations(ctx->client_ssl, c->upstream_ca, NULL) != 1
                             : SSL_CTX_set_default_verify_paths(ctx->client_ssl) != 1) {
         px_error("cannot load CA certificates %s", c->upstream_ca[0] ? c->upstream_ca : "(system)");
-        return PX_ERR_INVALID;
+        return SC_ERR_INVALID;
       }
     }
     SSL_CTX_set_alpn_protos(ctx->client_ssl, (const unsigned char *)"\x08http/1.1", 9);
@@ -210,12 +210,12 @@ static int parse_upstream(px_ctx *ctx) {
   size_t len;
   if (!strncmp(u, "http://", 7)) { ctx->up_tls = 0; hp = u + 7; }
   else if (!strncmp(u, "https://", 8)) { ctx->up_tls = 1; hp = u + 8; }
-  else { px_error("--upstream must start with http:// or https://: %s", u); return PX_ERR_INVALID; }
+  else { px_error("--upstream must start with http:// or https://: %s", u); return SC_ERR_INVALID; }
   len = strcspn(hp, "/");
-  if (len == 0 || len >= sizeof(hostport)) { px_error("bad upstream URL %s", u); return PX_ERR_INVALID; }
+  if (len == 0 || len >= sizeof(hostport)) { px_error("bad upstream URL %s", u); return SC_ERR_INVALID; }
   if (hp[len] == '/' && hp[len + 1] != 0) {
     px_error("upstream URL must not have a path (the registry API lives at /v2/): %s", u);
-    return PX_ERR_INVALID;
+    return SC_ERR_INVALID;
   }
   memcpy(hostport, hp, len);
   hostport[len] = 0;
@@ -226,7 +226,7 @@ static int parse_upstream(px_ctx *ctx) {
       h++;
       hl = len >= 2 ? len - 2 : 0;
     }
-    if (hl >= sizeof(ctx->up_host)) { px_error("upstream host too long"); return PX_ERR_INVALID; }
+    if (hl >= sizeof(ctx->up_host)) { px_error("upstream host too long"); return SC_ERR_INVALID; }
     memcpy(ctx->up_host, h, hl);
     ctx->up_host[hl] = 0;
     ctx->up_port = ctx->up_tls ? 443 : 80;
@@ -278,36 +278,36 @@ int px_server_run(px_config *cfg) {
   ctx.cfg = cfg;
   px_log_set_level(cfg->log_level);
   signal(SIGPIPE, SIG_IGN);
-  if (parse_upstream(&ctx) < 0) return PX_ERR_INVALID;
+  if (parse_upstream(&ctx) < 0) return SC_ERR_INVALID;
   if (px_split_hostport(cfg->listen, host, sizeof(host), &port) < 0) {
     px_error("--listen must be ADDR:PORT: %s", cfg->listen);
-    return PX_ERR_INVALID;
+    return SC_ERR_INVALID;
   }
   snprintf(host + strlen(host), sizeof(host) - strlen(host), "%s", "");
   char lspec[300];
   snprintf(lspec, sizeof(lspec), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
   if (evutil_parse_sockaddr_port(lspec, (struct sockaddr *)&ss, &sslen) < 0) {
     px_error("cannot parse listen address %s", cfg->listen);
-    return PX_ERR_INVALID;
+    return SC_ERR_INVALID;
   }
   if ((rc = setup_tls(&ctx)) < 0) goto out;
   /* the database is created and migrated before anything listens */
   if (sc_store_open(cfg->db, &ctx.store) != 0) {
     px_error("cannot open the database %s%s%s", cfg->db, ctx.store ? ": " : "",
              ctx.store ? sc_store_errmsg(ctx.store) : "");
-    rc = PX_ERR_IO;
+    rc = SC_ERR_IO;
     goto out;
   }
   evthread_use_pthreads(); /* scanner threads wake the loop with event_active */
   ctx.base = event_base_new();
-  if (!ctx.base) { rc = PX_ERR_NOMEM; goto out; }
+  if (!ctx.base) { rc = SC_ERR_NOMEM; goto out; }
   ctx.dns = evdns_base_new(ctx.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
   if (!ctx.dns) ctx.dns = evdns_base_new(ctx.base, 0); /* no resolv.conf: IP literals still work */
   ctx.listener = evconnlistener_new_bind(ctx.base, on_accept, &ctx, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 512,
                                          (struct sockaddr *)&ss, sslen);
   if (!ctx.listener) {
     px_error("cannot listen on %s: %s", cfg->listen, strerror(errno));
-    rc = PX_ERR_IO;
+    rc = SC_ERR_IO;
     goto out;
   }
   /* the cache is an optimisation: without memory for it every GET goes upstream */
@@ -315,20 +315,20 @@ int px_server_run(px_config *cfg) {
   ctx.intercept = &px_intercept_customs;
   if (px_dbq_start(&ctx) < 0) {
     px_error("cannot start the database threads");
-    rc = PX_ERR_NOMEM;
+    rc = SC_ERR_NOMEM;
     goto out;
   }
   if (px_policy_init(&ctx) < 0 || px_gate_init(&ctx) < 0) {
-    rc = PX_ERR_INVALID;
+    rc = SC_ERR_INVALID;
     goto out;
   }
   if (px_scan_start(&ctx) < 0) {
     px_error("cannot start the scanner threads");
-    rc = PX_ERR_NOMEM;
+    rc = SC_ERR_NOMEM;
     goto out;
   }
   if (px_refresh_start(&ctx) < 0) {
-    rc = PX_ERR_NOMEM;
+    rc = SC_ERR_NOMEM;
     goto out;
   }
   ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, on_term, &ctx);

@@ -5,12 +5,13 @@
  * belongs to its event loop; all fields are the loop thread's unless noted.
  *
  * Ownership: px_server_run owns the context and everything it points to.
- * Errors: PX_ERR_* (px_headers.h). */
+ * Errors: SC_ERR_* (sc_err.h). */
 #ifndef CUSTOMS_PX_SERVER_H
 #define CUSTOMS_PX_SERVER_H
 #include <stdint.h>
 #include <openssl/ssl.h>
 #include "px_config.h"
+#include "px_jobq.h" /* px_spool */
 
 struct event_base;
 struct evdns_base;
@@ -23,6 +24,8 @@ struct px_policy_state;
 struct px_mcache;
 struct px_h2_sess;
 struct px_gate;
+struct px_dbq;
+struct px_refresh;
 
 /* The upstream admission queue (px_upstream.c). */
 typedef struct px_upstream_queue {
@@ -61,15 +64,19 @@ typedef struct px_ctx {
   const struct px_intercept_ops *intercept;
   struct px_policy_state *policy; /* the policy in force (px_policy.c); NULL: none loaded */
   struct px_mcache *mcache;      /* manifests by digest (px_mcache.c); NULL: no cache */
-  struct px_gate *gate;          /* pull gate state (px_gate.c) */
+  struct px_gate *gate;          /* pull gate: verdict cache, decisions queue (px_gate.c) */
+  struct px_dbq *dbq;            /* the database threads and their queue (px_dbq.c) */
+  struct px_refresh *refresh;    /* the OSV refresh thread (px_refresh.c); NULL: none */
   struct px_scanpool *scan;      /* layer scans */
   struct px_scanpool *mscan;     /* manifest processing (waits on layers, fetches) */
   struct px_job *jobs;           /* watched uploads and fetches (loop thread) */
+  struct event *scan_prune_ev;   /* drops finished and stalled jobs (px_scan.c) */
+  px_spool spool;                /* spill bytes of all jobs (scan.spool_total_max_bytes); bytes atomic */
   struct sc_store *store;        /* the loop thread's database connection */
 } px_ctx;
 
 /* Runs the daemon until SIGTERM/SIGINT and the drain complete.
- * Returns 0, or a negative PX_ERR_* when it could not start. */
+ * Returns 0, or a negative SC_ERR_* when it could not start. */
 int px_server_run(px_config *cfg);
 
 /* Called by the fronts when a client connection goes away. */

@@ -72,9 +72,9 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg) {
 int px_upstream_admit(px_ctx *ctx, px_xchg *x) {
   px_upstream_queue *U = &ctx->upq;
   if (U->inflight < PX_UPSTREAM_MAX_INFLIGHT && !U->head) return 0;
-  if (U->nqueued >= PX_UPSTREAM_MAX_QUEUED) return PX_ERR_LIMIT;
+  if (U->nqueued >= PX_UPSTREAM_MAX_QUEUED) return SC_ERR_LIMIT;
   if (!U->dispatch_ev) U->dispatch_ev = event_new(ctx->base, -1, 0, dispatch_cb, ctx);
-  if (!U->dispatch_ev) return PX_ERR_LIMIT;
+  if (!U->dispatch_ev) return SC_ERR_LIMIT;
   x->q_next = NULL;
   x->q_prev = U->tail;
   if (U->tail) U->tail->q_next = x;
@@ -294,7 +294,7 @@ int px_upstream_attach(px_ctx *ctx, struct px_xchg *x) {
     up->reused = 1;
   } else {
     up = up_new(ctx);
-    if (!up) return PX_ERR_IO;
+    if (!up) return SC_ERR_IO;
   }
   link_xchg(up, x);
   if (!up->counted) {
@@ -314,7 +314,7 @@ int px_upstream_attach(px_ctx *ctx, struct px_xchg *x) {
 }
 
 int px_upconn_write(px_upconn *up, const void *data, size_t len) {
-  return bufferevent_write(up->bev, data, len) < 0 ? PX_ERR_NOMEM : 0;
+  return bufferevent_write(up->bev, data, len) < 0 ? SC_ERR_NOMEM : 0;
 }
 
 int px_upconn_write_chunk(px_upconn *up, const void *data, size_t len) {
@@ -322,7 +322,7 @@ int px_upconn_write_chunk(px_upconn *up, const void *data, size_t len) {
   if (len == 0) return 0; /* a zero chunk would end the body */
   if (evbuffer_add_printf(out, "%zx\r\n", len) < 0 || evbuffer_add(out, data, len) < 0 ||
       evbuffer_add(out, "\r\n", 2) < 0)
-    return PX_ERR_NOMEM;
+    return SC_ERR_NOMEM;
   return 0;
 }
 

@@ -23,8 +23,8 @@
  *
  * Ownership: front (the admission queue and the pool live in px_ctx).
  * Thread: loop thread.
- * Errors: px_upstream_attach returns 0, PX_ERR_IO (socket/TLS setup failed)
- * or PX_ERR_NOMEM; later failures arrive through px_xchg_upstream_failed. */
+ * Errors: px_upstream_attach returns 0, SC_ERR_IO (socket/TLS setup failed)
+ * or SC_ERR_NOMEM; later failures arrive through px_xchg_upstream_failed. */
 #ifndef CUSTOMS_PX_UPSTREAM_H
 #define CUSTOMS_PX_UPSTREAM_H
 #include <stddef.h>
@@ -52,7 +52,7 @@ typedef enum px_upconn_fate {
   PX_UP_FATE_CLOSE     /* destroyed once the parser returns */
 } px_upconn_fate;
 
-/* 0: go now (px_upstream_attach); 1: queued; PX_ERR_LIMIT: queue full. */
+/* 0: go now (px_upstream_attach); 1: queued; SC_ERR_LIMIT: queue full. */
 int px_upstream_admit(px_ctx *ctx, struct px_xchg *x);
 /* Removes a queued exchange (it is being freed or answered). */
 void px_upstream_dequeue(struct px_xchg *x);

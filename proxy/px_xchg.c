@@ -264,7 +264,7 @@ static int send_head(px_xchg *x) {
   const char *xff = px_headers_get(&x->req, "x-forwarded-for");
   int manifest_read = x->route.kind == PX_R_MANIFEST && (!strcmp(x->method, "GET") || !strcmp(x->method, "HEAD"));
   int rc = 0;
-  if (!b) return PX_ERR_NOMEM;
+  if (!b) return SC_ERR_NOMEM;
   evbuffer_add_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", x->method, x->path, ctx->up_hosthdr);
   for (size_t i = 0; i < x->req.n; i++) {
     const px_header *f = &x->req.f[i];
@@ -290,7 +290,7 @@ static int send_head(px_xchg *x) {
   evbuffer_add(b, "\r\n", 2);
   size_t len = evbuffer_get_length(b);
   unsigned char *p = evbuffer_pullup(b, -1);
-  if (!p || px_upconn_write(x->up, p, len) < 0) rc = PX_ERR_NOMEM;
+  if (!p || px_upconn_write(x->up, p, len) < 0) rc = SC_ERR_NOMEM;
   evbuffer_free(b);
   return rc;
 }
@@ -307,20 +307,20 @@ static int forward_end(px_xchg *x) {
   x->req_done = 1;
   hook_req_end(x);
   if (!x->up) return 0;
-  if (x->req_has_body && x->req_cl < 0 && px_upconn_write(x->up, "0\r\n\r\n", 5) < 0) return PX_ERR_NOMEM;
+  if (x->req_has_body && x->req_cl < 0 && px_upconn_write(x->up, "0\r\n\r\n", 5) < 0) return SC_ERR_NOMEM;
   px_upconn_request_done(x->up);
   return 0;
 }
 
 static int connect_and_send(px_xchg *x) {
   x->t_up_start = px_now_ms();
-  if (px_upstream_attach(x->ctx, x) < 0) return PX_ERR_IO;
-  if (send_head(x) < 0) return PX_ERR_NOMEM;
+  if (px_upstream_attach(x->ctx, x) < 0) return SC_ERR_IO;
+  if (send_head(x) < 0) return SC_ERR_NOMEM;
   if (x->req_held && evbuffer_get_length(x->req_held) > 0) {
     /* body bytes that arrived while the interception judged the request */
     size_t len = evbuffer_get_length(x->req_held);
     unsigned char *p = evbuffer_pullup(x->req_held, -1);
-    if (!p || forward_body(x, p, len) < 0) return PX_ERR_NOMEM;
+    if (!p || forward_body(x, p, len) < 0) return SC_ERR_NOMEM;
   }
   stop_waiting(x);
   if (!x->req_has_body || x->req_done) return forward_end(x);
@@ -456,7 +456,7 @@ int px_xchg_req_body(px_xchg *x, const void *data, size_t len) {
   if (x->dying) return 0;
   if (x->resp_done && !x->up && !x->req_wait) return 0; /* answered already (error): discard */
   x->req_bytes += len;
-  if (x->req_cl >= 0 && x->req_bytes > (uint64_t)x->req_cl) return PX_ERR_INVALID;
+  if (x->req_cl >= 0 && x->req_bytes > (uint64_t)x->req_cl) return SC_ERR_INVALID;
   if (x->req_wait) {
     if (evbuffer_get_length(x->req_held) + len > PX_XCHG_HELD_MAX_BYTES) {
       char msg[120];
@@ -465,7 +465,7 @@ int px_xchg_req_body(px_xchg *x, const void *data, size_t len) {
       px_xchg_respond_error(x, 413, "SIZE_INVALID", msg);
       return 0;
     }
-    return evbuffer_add(x->req_held, data, len) < 0 ? PX_ERR_NOMEM : 0;
+    return evbuffer_add(x->req_held, data, len) < 0 ? SC_ERR_NOMEM : 0;
   }
   if (!x->up) return 0;
   enter(x);
@@ -478,7 +478,7 @@ int px_xchg_req_end(px_xchg *x) {
   int rc = 0;
   if (x->dying || x->req_done) return 0;
   x->req_done = 1;
-  if (x->req_cl >= 0 && x->req_bytes != (uint64_t)x->req_cl) return PX_ERR_INVALID;
+  if (x->req_cl >= 0 && x->req_bytes != (uint64_t)x->req_cl) return SC_ERR_INVALID;
   enter(x);
   if (x->req_wait == PX_WAIT_BODY) body_complete(x);
   else if (!x->req_wait && x->up) rc = forward_end(x);

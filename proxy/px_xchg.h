@@ -164,10 +164,10 @@ px_xchg *px_xchg_new(px_ctx *ctx, const px_front_ops *ops, void *front);
  * Returns 0; errors become local responses (400, 502), never a failure of
  * the front. */
 int px_xchg_start(px_xchg *x);
-/* Request body bytes, in order.  Returns 0, or PX_ERR_INVALID when they
+/* Request body bytes, in order.  Returns 0, or SC_ERR_INVALID when they
  * exceed the declared content-length (the exchange is then failed). */
 int px_xchg_req_body(px_xchg *x, const void *data, size_t len);
-/* End of the request body.  PX_ERR_INVALID when fewer bytes than declared arrived. */
+/* End of the request body.  SC_ERR_INVALID when fewer bytes than declared arrived. */
 int px_xchg_req_end(px_xchg *x);
 /* Request bytes accepted but not yet written upstream. */
 size_t px_xchg_req_pending(const px_xchg *x);

@@ -22,6 +22,15 @@ void sc_limits_default(sc_limits *lim) {
   lim->spool_dir = SC_SPOOL_DIR_DEFAULT;
 }
 
+ssize_t sc_mem_read(void *ctx, void *buf, size_t len) {
+  sc_memrd *m = ctx;
+  size_t left = m->n - m->off;
+  if (len > left) len = left;
+  memcpy(buf, (const unsigned char *)m->p + m->off, len);
+  m->off += len;
+  return (ssize_t)len;
+}
+
 int sc_read_all(sc_reader *r, size_t cap, char **out, size_t *outlen) {
   return sc_read_all_b(r, cap, NULL, out, outlen);
 }

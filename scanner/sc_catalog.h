@@ -51,6 +51,15 @@ static inline ssize_t sc_read(sc_reader *r, void *buf, size_t len) {
   return r->read(r->ctx, buf, len);
 }
 
+/* A reader over n bytes in memory (p borrowed; off is the next byte handed
+ * out): `sc_memrd m = {buf, len, 0}; sc_reader r = {sc_mem_read, &m};`.
+ * sc_mem_read also serves as an sc_pull_fn (sc_layer.h). */
+typedef struct sc_memrd {
+  const void *p;
+  size_t n, off;
+} sc_memrd;
+ssize_t sc_mem_read(void *ctx, void *buf, size_t len);
+
 /* Reads the whole entry into a malloc'd NUL-terminated buffer of at most cap
  * bytes.  Returns 0, SC_ERR_LIMIT when the entry is longer than cap (nothing
  * returned), SC_ERR_NOMEM or the reader's error. */

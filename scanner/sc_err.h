@@ -1,8 +1,8 @@
 /* sc_err.h - customs' one error space (nghttp2 style).
  *
- * Every module, scanner/ and proxy/ alike, returns 0 or one of these
- * negative codes; proxy/ spells a few of them PX_ERR_* (same values), so a
- * code means the same thing wherever it travels.  customs_strerror() gives
+ * Every module, scanner/, net/, proxy/ and cmd/ alike, returns 0 or one of
+ * these negative codes, spelled SC_ERR_* everywhere (there are no aliases),
+ * so a code means the same thing wherever it travels.  customs_strerror() gives
  * the text, customs_err_name() the symbol, and customs_err_fatal() says
  * whether the process cannot go on after it (nothing is retried or served
  * as usual after a fatal error: nghttp2's "fatal threshold").

@@ -530,20 +530,6 @@ static ssize_t ar_read(void *ctx, void *buf, size_t len) {
   return n < 0 ? SC_ERR_FORMAT : (ssize_t)n;
 }
 
-typedef struct memrd {
-  const char *p;
-  size_t n, off;
-} memrd;
-
-static ssize_t mem_read(void *ctx, void *buf, size_t len) {
-  memrd *m = ctx;
-  size_t left = m->n - m->off;
-  if (len > left) len = left;
-  memcpy(buf, m->p + m->off, len);
-  m->off += len;
-  return (ssize_t)len;
-}
-
 /* ---- budgets ---------------------------------------------------------------- */
 
 /* The reader handed to a cataloger: the entry's reader behind a budget check,
@@ -616,8 +602,8 @@ static void regular(layer *L, struct archive *a, const char *path, int64_t size,
     return;
   }
   for (int i = 0; i < nw && !L->stop; i++) {
-    memrd m = {buf, len, 0};
-    sc_reader r2 = {mem_read, &m};
+    sc_memrd m = {buf, len, 0};
+    sc_reader r2 = {sc_mem_read, &m};
     run_cat(L, want[i], path, &r2);
   }
   free(buf);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#define SC_STORE_SHORT_NAMES /* exec, prep, ... (sc_store_int.h) */
 #include "sc_store_int.h"
 
 /* Migrations, applied in order; migration i brings the schema to version
@@ -199,12 +200,6 @@ int sc_store_rollback_rv(sc_store *st, int rv) {
   if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
   return rv;
 }
-
-/* short names for this file */
-#define exec sc_store_exec
-#define prep sc_store_prep
-#define bind_text sc_store_bind_text
-#define step_done sc_store_step_done
 
 char *sc_store_col_dup(sqlite3_stmt *s, int i, int *err) {
   const unsigned char *t = sqlite3_column_text(s, i);

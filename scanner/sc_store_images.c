@@ -9,16 +9,8 @@
 
 #include "sc_config.h"
 #include "sc_store.h"
+#define SC_STORE_SHORT_NAMES /* exec, prep, ... (sc_store_int.h) */
 #include "sc_store_int.h"
-
-/* short names for this file */
-#define exec sc_store_exec
-#define prep sc_store_prep
-#define bind_text sc_store_bind_text
-#define step_done sc_store_step_done
-#define col_dup sc_store_col_dup
-#define copy_col sc_store_col_copy
-#define rollback sc_store_rollback_rv
 
 int sc_store_put_manifest(sc_store *st, const char *repo, const char *tag, const char *digest,
                           const sc_manifest *m, const char *config_json, size_t config_len) {

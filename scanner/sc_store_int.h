@@ -59,4 +59,18 @@ int sc_store_rollback_rv(sc_store *st, int rv);
  * the copy fails), or copied into out (cap bytes, "" for NULL). */
 char *sc_store_col_dup(sqlite3_stmt *s, int i, int *err);
 void sc_store_col_copy(sqlite3_stmt *s, int i, char *out, size_t cap);
+
+/* Short names for the helpers above, for the store modules that want them:
+ * such a module defines SC_STORE_SHORT_NAMES before including this header.
+ * Opt-in because they are macros: they must not reach a file that has an
+ * `exec` or a `prep` of its own. */
+#ifdef SC_STORE_SHORT_NAMES
+#define exec sc_store_exec
+#define prep sc_store_prep
+#define bind_text sc_store_bind_text
+#define step_done sc_store_step_done
+#define col_dup sc_store_col_dup
+#define copy_col sc_store_col_copy
+#define rollback sc_store_rollback_rv
+#endif
 #endif

@@ -7,16 +7,8 @@
 #include <time.h>
 
 #include "sc_store.h"
+#define SC_STORE_SHORT_NAMES /* exec, prep, ... (sc_store_int.h) */
 #include "sc_store_int.h"
-
-/* short names for this file */
-#define exec sc_store_exec
-#define prep sc_store_prep
-#define bind_text sc_store_bind_text
-#define step_done sc_store_step_done
-#define col_dup sc_store_col_dup
-#define copy_col sc_store_col_copy
-#define rollback sc_store_rollback_rv
 
 static int put_paths(sqlite3_stmt *s, const char *digest, const char *kind, const sc_strlist *l) {
   for (size_t i = 0; i < l->n; i++) {

@@ -10,25 +10,13 @@
 #include "../../scanner/sc_catalog.h"
 #include "tap.h"
 
-typedef struct memrd {
-  const char *p;
-  size_t n, off;
-} memrd;
-
-static ssize_t mem_read(void *ctx, void *buf, size_t len) {
-  memrd *m = ctx;
-  if (len > m->n - m->off) len = m->n - m->off;
-  memcpy(buf, m->p + m->off, len);
-  m->off += len;
-  return (ssize_t)len;
-}
 
 static int run_n(const sc_cataloger *c, sc_inventory *inv, const char *path, const char *data, size_t n) {
   sc_limits lim;
   sc_limits_default(&lim);
   if (!c->match(path, (int64_t)n, S_IFREG | 0644)) return 99;
-  memrd m = {data, n, 0};
-  sc_reader r = {mem_read, &m};
+  sc_memrd m = {data, n, 0};
+  sc_reader r = {sc_mem_read, &m};
   return c->scan(inv, path, &r, &lim);
 }
 
@@ -409,8 +397,8 @@ static void test_read_all(void) {
   static const struct { size_t cap; int rv; size_t len; } t[] = {
       {100, 0, 10}, {10, 0, 10}, {9, SC_ERR_LIMIT, 0}, {0, SC_ERR_LIMIT, 0}};
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-    memrd m = {s, 10, 0};
-    sc_reader r = {mem_read, &m};
+    sc_memrd m = {s, 10, 0};
+    sc_reader r = {sc_mem_read, &m};
     char *out = NULL;
     size_t len = 0;
     CHECK_INT(sc_read_all(&r, t[i].cap, &out, &len), t[i].rv, "read_all cap %zu", t[i].cap);

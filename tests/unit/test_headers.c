@@ -17,11 +17,11 @@ int main(void) {
   CHECK(px_headers_get(&h, "content-type") == NULL, "del");
   int rc = 0;
   for (int i = 0; i < PX_HDR_MAX_FIELDS + 5 && rc == 0; i++) rc = px_headers_add(&h, "x-a", 3, "v", 1);
-  CHECK_INT(rc, PX_ERR_LIMIT, "field count is capped");
+  CHECK_INT(rc, SC_ERR_LIMIT, "field count is capped");
   px_headers_free(&h);
   char big[PX_HDR_MAX_BYTES + 10];
   memset(big, 'a', sizeof(big));
-  CHECK_INT(px_headers_add(&h, "x-big", 5, big, sizeof(big)), PX_ERR_LIMIT, "byte size is capped");
+  CHECK_INT(px_headers_add(&h, "x-big", 5, big, sizeof(big)), SC_ERR_LIMIT, "byte size is capped");
 
   static const struct { const char *n, *v; int ok; } fields[] = {
       {"authorization", "Bearer abc", 1},  {"x-a", "line\r\nInjected: 1", 0}, {"x-a", "nul\0", 1},
@@ -32,7 +32,7 @@ int main(void) {
     int r = px_header_check(fields[i].n, strlen(fields[i].n), fields[i].v, strlen(fields[i].v));
     CHECK_INT(r == 0, fields[i].ok, "header check '%s'", fields[i].n);
   }
-  CHECK_INT(px_header_check("x-a", 3, "a\0b", 3), PX_ERR_INVALID, "NUL inside a value refused");
+  CHECK_INT(px_header_check("x-a", 3, "a\0b", 3), SC_ERR_INVALID, "NUL inside a value refused");
   CHECK(px_header_is_hop("transfer-encoding", NULL), "transfer-encoding is hop-by-hop");
   CHECK(px_header_is_hop("keep-alive", NULL), "keep-alive is hop-by-hop");
   CHECK(!px_header_is_hop("authorization", NULL), "authorization passes");

@@ -10,6 +10,7 @@
  *
  * Ownership: everything is the test's.  Thread: one (the loop's). */
 #include "../../proxy/px_intercept.c"
+#include "../../proxy/px_pullgate.c"
 #include "tap.h"
 #include <event2/event.h>
 
@@ -116,7 +117,7 @@ static void test_gate_deny(void) {
   px_xchg *x = new_x(&f, "GET", "/v2/team/app/manifests/1.0");
   x->held = 1;
   x->resp_limit = SC_MANIFEST_MAX_BYTES;
-  gate_deny(x, "critical \"CVE\"\r\nInjected: yes", "no-critical", "[{\"id\":\"CVE-1\"}]", "sha256:abc");
+  px_pull_deny(x, "critical \"CVE\"\r\nInjected: yes", "no-critical", "[{\"id\":\"CVE-1\"}]", "sha256:abc");
   CHECK_INT(f.heads, 1, "the client gets one head");
   CHECK_INT(f.status, 403, "403");
   CHECK_INT(x->held, 0, "the exchange is no longer held");
@@ -140,7 +141,7 @@ static void test_gate_deny(void) {
 
   /* HEAD: no body, the Warning carries the reason */
   x = new_x(&f, "HEAD", "/v2/team/app/manifests/1.0");
-  gate_deny(x, "denied", NULL, NULL, NULL);
+  px_pull_deny(x, "denied", NULL, NULL, NULL);
   CHECK_INT(f.status, 403, "HEAD is denied with 403 too");
   CHECK_STR(f.body, "", "without a body");
   CHECK_STR(px_headers_get(&x->resp, "warning"), "299 customs \"denied\"", "the reason is in Warning");

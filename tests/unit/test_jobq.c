@@ -60,7 +60,7 @@ static void test_memory_only(void) {
   CHECK(q.spill_fd < 0 && !q.spilling, "memory: below the cap nothing spills");
   CHECK_INT(px_spool_bytes(&sp), 0, "memory: no spool budget used");
   px_jobq_eof(&q);
-  CHECK_INT(px_jobq_push(&q, in, 10), PX_ERR_STATE, "memory: push after eof refused");
+  CHECK_INT(px_jobq_push(&q, in, 10), SC_ERR_STATE, "memory: push after eof refused");
   CHECK_INT(drain(&q, out, sizeof(out)), 3000, "memory: all bytes read back, then 0 at eof");
   CHECK(memcmp(in, out, 3000) == 0, "memory: bytes in push order");
   CHECK_INT(px_jobq_pull(&q, out, 10), 0, "memory: eof again");
@@ -110,12 +110,12 @@ static void test_job_cap(void) {
   px_jobq_init(&q, &lim);
   CHECK_INT(px_jobq_push(&q, in, 1000), 0, "job cap: memory full");
   CHECK_INT(px_jobq_push(&q, in, 1000), 0, "job cap: spill exactly at the cap");
-  CHECK_INT(px_jobq_push(&q, in, 1), PX_ERR_LIMIT, "job cap: one byte past it refused");
+  CHECK_INT(px_jobq_push(&q, in, 1), SC_ERR_LIMIT, "job cap: one byte past it refused");
   CHECK_INT(px_jobq_bytes(&q), 2000, "job cap: refused bytes not counted");
   CHECK_STR(px_jobq_why(&q), "spool cap reached", "job cap: broken with a reason");
   CHECK(strstr(px_jobq_cap_hit(&q), "scan.spool_max_bytes") != NULL, "job cap: names the per-upload key");
   CHECK_INT(px_spool_bytes(&sp), 1000, "job cap: spool keeps what was spilled");
-  CHECK_INT(px_jobq_push(&q, in, 1), PX_ERR_STATE, "job cap: broken queue refuses pushes");
+  CHECK_INT(px_jobq_push(&q, in, 1), SC_ERR_STATE, "job cap: broken queue refuses pushes");
   CHECK_INT(px_jobq_pull(&q, out, sizeof(out)), SC_ERR_IO, "job cap: reader sees the break");
   px_jobq_close(&q);
   CHECK_INT(px_jobq_state_of(&q), PX_JOBQ_BROKEN, "job cap: closed broken");
@@ -137,13 +137,13 @@ static void test_total_cap(void) {
   CHECK_INT(px_jobq_push(&a, in, 1000), 0, "total: a spills 1000");
   CHECK_INT(px_jobq_push(&b, in, 400), 0, "total: b spills 400 (1400 of 1500)");
   CHECK_INT(px_spool_bytes(&sp), 1400, "total: both queues on one spool");
-  CHECK_INT(px_jobq_push(&b, in, 200), PX_ERR_LIMIT, "total: b's next 200 would pass the total");
+  CHECK_INT(px_jobq_push(&b, in, 200), SC_ERR_LIMIT, "total: b's next 200 would pass the total");
   CHECK_INT(px_spool_bytes(&sp), 1400, "total: the refused bytes are not kept on the spool");
   CHECK(strstr(px_jobq_why(&b), "scan.spool_total_max_bytes") != NULL, "total: reason names the total key");
   CHECK_STR(px_jobq_cap_hit(&b), px_jobq_why(&b), "total: the warning says the same");
   CHECK(px_jobq_why(&a) == NULL, "total: a is untouched");
   CHECK_INT(px_jobq_push(&a, in, 100), 0, "total: a may still spill within the total (1500)");
-  CHECK_INT(px_jobq_push(&a, in, 1), PX_ERR_LIMIT, "total: and not one byte more");
+  CHECK_INT(px_jobq_push(&a, in, 1), SC_ERR_LIMIT, "total: and not one byte more");
   px_jobq_destroy(&b);
   CHECK_INT(px_spool_bytes(&sp), 1100, "total: destroying b gives back its 400");
   px_jobq_destroy(&a);
@@ -159,7 +159,7 @@ static void test_spill_failure(void) {
   fill(in, sizeof(in), 9);
   px_jobq_init(&q, &lim);
   CHECK_INT(px_jobq_push(&q, in, 1000), 0, "spill failure: memory works without the directory");
-  CHECK_INT(px_jobq_push(&q, in, 10), PX_ERR_IO, "spill failure: cannot open the spill file");
+  CHECK_INT(px_jobq_push(&q, in, 10), SC_ERR_IO, "spill failure: cannot open the spill file");
   CHECK_INT(px_jobq_errno(&q), ENOENT, "spill failure: errno kept for the warning");
   CHECK_STR(px_jobq_why(&q), "spool write failed", "spill failure: reason");
   px_jobq_destroy(&q);
@@ -236,7 +236,7 @@ static void test_wakeups(void) {
   CHECK_INT(r.got, SC_ERR_IO, "break: waiting reader gets SC_ERR_IO");
   CHECK_INT(px_jobq_break(&q, "second"), 0, "break: a second break does nothing");
   CHECK_STR(px_jobq_why(&q), "upload stalled", "break: first reason kept");
-  CHECK_INT(px_jobq_push(&q, in, 1), PX_ERR_STATE, "break: push refused after a break");
+  CHECK_INT(px_jobq_push(&q, in, 1), SC_ERR_STATE, "break: push refused after a break");
   CHECK_INT(px_jobq_state_of(&q), PX_JOBQ_OPEN, "break: open until the reader closes");
   px_jobq_close(&q);
   CHECK_INT(px_jobq_state_of(&q), PX_JOBQ_BROKEN, "break: closed broken");

@@ -549,19 +549,11 @@ static mbuf mem_tar(const ment *e, size_t n) {
   return m;
 }
 
-static ssize_t pull_mem(void *ctx, void *buf, size_t len) {
-  mbuf *m = ctx;
-  size_t left = m->n - m->off;
-  if (len > left) len = left;
-  memcpy(buf, m->p + m->off, len);
-  m->off += len;
-  return (ssize_t)len;
-}
-
 static int scan_mem(const ment *e, size_t n, const sc_limits *lim, sc_inventory *inv, sc_layer_result *res) {
   mbuf m = mem_tar(e, n);
+  sc_memrd r = {m.p, m.n, 0};
   sc_inventory_init(inv);
-  int rv = sc_layer_scan(pull_mem, &m, lim, inv, res);
+  int rv = sc_layer_scan(sc_mem_read, &r, lim, inv, res);
   free(m.p);
   return rv;
 }

@@ -197,8 +197,8 @@ int main(void) {
   size_t dl;
   CHECK_INT(px_path_unescape("/a%2Fb%2f", 9, dec, &dl), 0, "unescape");
   CHECK_STR(dec, "/a/b/", "unescape %%2F and %%2f");
-  CHECK_INT(px_path_unescape("/a%2", 4, dec, &dl), PX_ERR_INVALID, "truncated escape is an error");
-  CHECK_INT(px_path_unescape("/a%g0", 5, dec, &dl), PX_ERR_INVALID, "non-hex escape is an error");
+  CHECK_INT(px_path_unescape("/a%2", 4, dec, &dl), SC_ERR_INVALID, "truncated escape is an error");
+  CHECK_INT(px_path_unescape("/a%g0", 5, dec, &dl), SC_ERR_INVALID, "non-hex escape is an error");
 
   CHECK(px_valid_tag("v1.0-rc_1"), "tag grammar accepts");
   CHECK(!px_valid_tag(".hidden"), "tag grammar refuses leading dot");

@@ -102,15 +102,6 @@ typedef struct mbuf {
   size_t n, off;
 } mbuf;
 
-static ssize_t pull_mem(void *ctx, void *buf, size_t len) {
-  mbuf *m = ctx;
-  size_t left = m->n - m->off;
-  if (len > left) len = left;
-  memcpy(buf, m->p + m->off, len);
-  m->off += len;
-  return (ssize_t)len;
-}
-
 /* Scans a layer holding the file `db` at `at` (mode perm) in memory. */
 static void scan_db(const char *db, const char *at, mode_t perm, const sc_limits *lim, sc_inventory *inv,
                     sc_layer_result *res, double *secs) {
@@ -139,7 +130,8 @@ static void scan_db(const char *db, const char *at, mode_t perm, const sc_limits
   free(data);
   sc_inventory_init(inv);
   double t0 = now_s();
-  sc_layer_scan(pull_mem, &m, lim, inv, res);
+  sc_memrd r = {m.p, m.n, 0};
+  sc_layer_scan(sc_mem_read, &r, lim, inv, res);
   *secs = now_s() - t0;
   free(m.p);
 }

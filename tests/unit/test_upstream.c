@@ -282,7 +282,7 @@ int main(void) {
   px_upstream_dequeue(q);
   CHECK_INT(px_upstream_queued(&ctx), 0, "dequeue removes it (answered or freed meanwhile)");
   ctx.upq.nqueued = PX_UPSTREAM_MAX_QUEUED;
-  CHECK_INT(px_upstream_admit(&ctx, q), PX_ERR_LIMIT, "a full queue refuses");
+  CHECK_INT(px_upstream_admit(&ctx, q), SC_ERR_LIMIT, "a full queue refuses");
   ctx.upq.nqueued = 0;
   px_upstream_admit(&ctx, q);
   ctx.upq.inflight = PX_UPSTREAM_MAX_INFLIGHT - 1;

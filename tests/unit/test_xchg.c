@@ -47,7 +47,7 @@ int px_upconn_write(px_upconn *up, const void *data, size_t len) { return evbuff
 int px_upconn_write_chunk(px_upconn *up, const void *data, size_t len) {
   return evbuffer_add_printf(up->out, "%zx\r\n", len) < 0 || evbuffer_add(up->out, data, len) < 0 ||
                  evbuffer_add(up->out, "\r\n", 2) < 0
-             ? PX_ERR_NOMEM
+             ? SC_ERR_NOMEM
              : 0;
 }
 void px_upconn_request_done(px_upconn *up) { up->request_done++; }
@@ -549,7 +549,7 @@ static void test_request_wait(void) {
   /* upstream cannot be reached: 502 */
   reset();
   ctx.intercept = NULL;
-  attach_rc = PX_ERR_IO;
+  attach_rc = SC_ERR_IO;
   x = req(&f, "GET", "/v2/");
   px_xchg_start(x);
   CHECK_INT(f.status_at_head, 502, "no upstream connection: 502");
