@@ -141,6 +141,9 @@ for t in "${selected[@]}"; do
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
   common=(-rss_limit_mb=$RSS_LIMIT_MB -timeout=$TIMEOUT_S -max_len="$maxlen")
+  # FUZZ_SEED (CI sets it): the same inputs every run, so a red CI names a
+  # crash anyone can replay; without it each run explores new ground.
+  seed=(); [ -n "${FUZZ_SEED:-}" ] && seed=(-seed="$FUZZ_SEED")
 
   # Regressions: every input a past crash left behind must now run clean.
   rfail=0; rcount=0
@@ -163,7 +166,7 @@ for t in "${selected[@]}"; do
   mkdir -p "$out/work/$n" "$out/artifacts/$n"
   log="$out/logs/$n.log"
   dict=(); [ -f "$here/dict/$n.dict" ] && dict=(-dict="$here/dict/$n.dict")
-  "$bin" "${common[@]}" "${dict[@]}" -max_total_time="$secs" -print_final_stats=1 \
+  "$bin" "${common[@]}" "${seed[@]}" "${dict[@]}" -max_total_time="$secs" -print_final_stats=1 \
     -artifact_prefix="$out/artifacts/$n/" "$out/work/$n" "$here/corpus/$n" >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
