@@ -288,19 +288,22 @@ done
 # An artifact (config not an image config) whose blobs are not layers is no
 # runtime's image: it passes, as signatures and SBOMs must.  One whose blob is
 # typed as a layer and is the denied layer is judged like an image: denied.
-EMPTY='{}'
-printf '%s' "$EMPTY" >"$T/empty.json"
+# push_blob REPO FILE: a monolithic upload through customs (POST, then PUT ?digest=)
+push_blob() {
+    local dig up sep
+    dig=sha256:$(sha256sum "$2" | cut -d' ' -f1)
+    up=$(curl -s -D - -o /dev/null -X POST "$CUS_URL/v2/$1/blobs/uploads/" | tr -d '\r' |
+        awk 'tolower($1)=="location:"{print $2}')
+    case $up in http*) ;; *) up=$CUS_URL$up ;; esac
+    sep='?'; case $up in *\?*) sep='&' ;; esac
+    curl -s -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$2" "$up${sep}digest=$dig"
+}
+printf '{}' >"$T/empty.json"
 EDIG=sha256:$(sha256sum "$T/empty.json" | cut -d' ' -f1)
-up=$(curl -s -D - -o /dev/null -X POST "$CUS_URL/v2/team/art/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
-case $up in http*) ;; *) up=$CUS_URL$up ;; esac
-sep='?'; case $up in *\?*) sep='&' ;; esac
-curl -s -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$T/empty.json" "$up${sep}digest=$EDIG"
+push_blob team/art "$T/empty.json"
 printf 'signature bytes %s' "$RANDOM" >"$T/sig.bin"
 SDIG=sha256:$(sha256sum "$T/sig.bin" | cut -d' ' -f1)
-up=$(curl -s -D - -o /dev/null -X POST "$CUS_URL/v2/team/art/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
-case $up in http*) ;; *) up=$CUS_URL$up ;; esac
-sep='?'; case $up in *\?*) sep='&' ;; esac
-curl -s -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$T/sig.bin" "$up${sep}digest=$SDIG"
+push_blob team/art "$T/sig.bin"
 ECFG="{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"$EDIG\",\"size\":2}"
 printf '{"schemaVersion":2,"mediaType":"%s","artifactType":"application/vnd.example.sig","config":%s,"layers":[{"mediaType":"application/vnd.example.sig.v1","digest":"%s","size":%s}]}' \
     "$MT" "$ECFG" "$SDIG" "$(stat -c %s "$T/sig.bin")" >"$T/art-ok.json"
