@@ -11,6 +11,7 @@
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tests/integration/lib.sh"
+. "$HERE/bench_lib.sh"
 . "$HERE/../tests/integration/mkimage.sh"
 
 ROUNDS=5
@@ -23,28 +24,6 @@ while getopts "k:b:" opt; do
         *) echo "usage: $0 [-k ROUNDS] [-b BLOB_MIB]" >&2; exit 2 ;;
     esac
 done
-
-# timed CASE CMD...: run CMD, append its wall time (s) to $T/t.CASE; a failed
-# command is reported and recorded as failed (its time is not used).
-timed() {
-    local name=$1 t0 t1
-    shift
-    t0=$(date +%s.%N)
-    if "$@" >"$T/last.out" 2>&1; then
-        t1=$(date +%s.%N)
-        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$T/t.$name"
-    else
-        echo "# $name failed: $(tail -2 "$T/last.out" | tr '\n' ' ')" >&2
-        echo x >>"$T/f.$name"
-    fi
-}
-
-# median CASE: median of the recorded times ("-" if none).
-median() {
-    [ -s "$T/t.$1" ] || { echo -; return; }
-    sort -n "$T/t.$1" | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 # curl_upload BASE REPO FILE DIGEST CURL_OPTS...: blob_upload (lib.sh) that
 # succeeds only on a final 201.

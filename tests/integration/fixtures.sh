@@ -92,3 +92,17 @@ fixture_shop_image() {
     fixture_go_binary "$R1/usr/local/bin/app" example.com/shop
     oci_init "$img" && oci_add_layer "$img" "$R0" && oci_add_layer "$img" "$R1" && oci_finish "$img" v1
 }
+
+# fixture_critical_osv FILE
+#   A made-up OSV record, CVE-2099-0001: a critical (CVSS 9.8) flaw in
+#   Debian 12's openssl, fixed in 3.0.13-1~deb12u1; fixture_shop's openssl
+#   is affected.  The policy tests deny images on it.
+fixture_critical_osv() {
+    cat >"$1" <<'X'
+{"schema_version": "1.6.0", "id": "CVE-2099-0001", "modified": "2099-01-01T00:00:00Z",
+ "summary": "made-up critical openssl flaw",
+ "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+ "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}]}
+X
+}

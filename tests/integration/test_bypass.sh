@@ -45,13 +45,7 @@ fixture_shop "$R0" "$R1"
 oci_init "$BAD" && oci_add_layer "$BAD" "$R0" && BADDIG=$(oci_finish "$BAD" latest) || bail_out "bad image"
 mkdir -p "$T/rootfs-good/srv" && echo "nothing to see" >"$T/rootfs-good/srv/readme.txt"
 oci_init "$GOOD" && oci_add_layer "$GOOD" "$T/rootfs-good" && GOODDIG=$(oci_finish "$GOOD" v1) || bail_out "good image"
-cat >"$T/osv.json" <<'X'
-{"schema_version": "1.6.0", "id": "CVE-2099-0001", "modified": "2099-01-01T00:00:00Z",
- "summary": "made-up critical openssl flaw",
- "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
- "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
-   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}]}
-X
+fixture_critical_osv "$T/osv.json"
 skopeo copy -q --dest-tls-verify=false "oci:$BAD:latest" "docker://$H/team/bad:latest" >"$T/push.out" 2>&1 ||
     bail_out "push of the bad image: $(cat "$T/push.out")"
 skopeo copy -q --dest-tls-verify=false "oci:$GOOD:v1" "docker://$H/team/good:v1" >>"$T/push.out" 2>&1 ||

@@ -77,13 +77,7 @@ oci_init "$T/shop" && oci_add_layer "$T/shop" "$T/rootfs0" && SHOP=$(oci_finish 
     bail_out "cannot build the shop image"
 # An allowed image: nothing vulnerable in it.
 OKIMG=$(mkimage_build -n 1 -s 16K -t v1 "$T/okimg") || bail_out "cannot build the ok image"
-cat >"$T/osv-critical.json" <<'X'
-{"schema_version": "1.6.0", "id": "CVE-2099-0001", "modified": "2099-01-01T00:00:00Z",
- "summary": "made-up critical openssl flaw",
- "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
- "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
-   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}]}
-X
+fixture_critical_osv "$T/osv-critical.json"
 
 forget_blob_locations
 skopeo_push "$T/shop" v1 "$H" shop/app:v1 2>"$T/push-shop.err"

@@ -45,13 +45,7 @@ MT=application/vnd.oci.image.manifest.v1+json
 R0=$T/rootfs0 R1=$T/unused IMG=$T/shop
 fixture_shop "$R0" "$R1"
 oci_init "$IMG" && oci_add_layer "$IMG" "$R0" && DIGEST=$(oci_finish "$IMG" v1) || bail_out "image"
-cat >"$T/osv.json" <<'X'
-{"schema_version": "1.6.0", "id": "CVE-2099-0001", "modified": "2099-01-01T00:00:00Z",
- "summary": "made-up critical openssl flaw",
- "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
- "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
-   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}]}
-X
+fixture_critical_osv "$T/osv.json"
 
 skopeo copy -q --dest-tls-verify=false "oci:$IMG:v1" "docker://$H/shop/app:v1" >"$T/push.out" 2>&1
 is "$?" 0 "push of the image is not blocked"
