@@ -332,10 +332,6 @@ px_dbtask *px_gate_blob_async(px_ctx *ctx, const char *repo, const char *blob, p
   return submit(ctx, REQ_BLOB, repo, blob, cb, arg);
 }
 
-int px_gate_judge_sync(sc_store *st, px_policy_ref *pol, const char *repo, const char *digest, px_gate_result *out) {
-  return judge_cached(NULL, st, pol, repo, digest, out);
-}
-
 /* ---- HEAD and tokens ---- */
 
 static int b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *outlen) {

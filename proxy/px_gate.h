@@ -48,11 +48,6 @@ px_dbtask *px_gate_judge_async(px_ctx *ctx, const char *repo, const char *digest
  * images of repo and every one of them is denied (r->message names one),
  * PX_V_ALLOW otherwise. */
 px_dbtask *px_gate_blob_async(px_ctx *ctx, const char *repo, const char *blob, px_gate_cb cb, void *arg);
-/* The same verdict computed on the calling thread with its own connection
- * (database threads, commands, tests). */
-struct sc_store;
-int px_gate_judge_sync(struct sc_store *st, px_policy_ref *pol, const char *repo, const char *digest,
-                       px_gate_result *out);
 void px_gate_result_free(px_gate_result *r);
 const char *px_verdict_name(px_verdict_kind k);
 /* Logs the decision and queues it for the decisions table. */
