@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #define SC_STORE_SHORT_NAMES /* exec, prep, ... (sc_store_int.h) */
@@ -264,10 +265,19 @@ int sc_store_open(const char *path, sc_store **out) {
   sqlite3_busy_timeout(st->db, SC_STORE_BUSY_MS);
   /* journal_mode returns a row: run it through exec, ignore the result
    * (":memory:" stays "memory") */
-  if (exec(st, "PRAGMA journal_mode=WAL") || exec(st, "PRAGMA foreign_keys=ON") ||
-      exec(st, "PRAGMA synchronous=NORMAL") || migrate(st)) {
-    sc_store_close(st);
-    return SC_ERR_DB;
+  /* Switching a new database to WAL takes a lock that SQLite does not wait
+   * for through the busy handler: several connections opening the same new
+   * file at once can see SQLITE_BUSY here, so the setup is retried. */
+  for (int attempt = 0;; attempt++) {
+    if (!exec(st, "PRAGMA journal_mode=WAL") && !exec(st, "PRAGMA foreign_keys=ON") &&
+        !exec(st, "PRAGMA synchronous=NORMAL") && !migrate(st))
+      break;
+    int ec = sqlite3_errcode(st->db) & 0xff;
+    if ((ec != SQLITE_BUSY && ec != SQLITE_LOCKED) || attempt >= SC_STORE_OPEN_RETRIES) {
+      sc_store_close(st);
+      return SC_ERR_DB;
+    }
+    usleep(SC_STORE_OPEN_RETRY_MS * 1000);
   }
   *out = st;
   return 0;

@@ -25,6 +25,8 @@
 
 #define SC_STORE_STMT_CACHE 48        /* statements kept prepared per connection */
 #define SC_STORE_BUSY_MS 10000        /* wait this long for another writer */
+#define SC_STORE_OPEN_RETRIES 50       /* setup attempts of a connection that found the file busy */
+#define SC_STORE_OPEN_RETRY_MS 20      /* pause between them */
 #define SC_STORE_BULK_CACHE_KIB 131072 /* page cache of a bulk write (restored after) */
 #define SC_STORE_ERR_BYTES 256        /* saved error text */
 
