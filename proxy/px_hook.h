@@ -23,7 +23,7 @@ typedef enum px_hook_state {
   PX_HK_SCAN_PENDING,  /* never-scanned image: held until the whole manifest is in, then scanned */
   PX_HK_GATE_SCAN,     /* held until that scan is done (h->wait, h->timer: scan.wait_ms) */
   PX_HK_REJUDGE,       /* held while the freshly scanned image is judged (h->task) */
-  PX_HK_PUSH_SCAN,     /* final upload PUT / manifest PUT held until its scan is done (h->wait, h->timer) */
+  PX_HK_PUSH_SCAN,     /* manifest PUT held until its scans are done (h->wait, h->timer) */
   PX_HK_DONE           /* released or answered: nothing more to do but tee/free */
 } px_hook_state;
 

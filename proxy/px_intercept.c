@@ -189,15 +189,6 @@ static void job_done(px_job *j, void *arg) {
   px_hook *h = arg;
   px_xchg *x = h->x;
   const char *state = px_job_state_of(j) == PX_JOB_DONE ? "done" : "failed";
-  if (h->final && px_job_state_of(j) == PX_JOB_DONE && x->route.q_digest[0] &&
-      strcmp(px_job_digest(j), x->route.q_digest) != 0) {
-    /* what customs saw is not the blob the client named: the result is kept
-     * only under the digest of the bytes seen, so nothing refers to it; a
-     * manifest naming the real digest gets that layer fetched and scanned */
-    px_warn("upload %s: bytes seen hash to %s, the client says %s: scan result not used", x->route.ref,
-            px_job_digest(j), x->route.q_digest);
-    state = "failed";
-  }
   px_debug("req=%llu scan %s after %lld ms", (unsigned long long)x->id, state,
            (long long)(px_now_ms() - h->hold_start));
   /* unwait happens in end_wait; the waiter record is being consumed now */
@@ -261,8 +252,13 @@ static px_hook_rc ic_response_head(px_xchg *x) {
     return PX_HOOK_PASS;
   }
   if (h->job && h->final) {
+    /* The blob PUT answers as the registry answers: a blob no manifest
+     * names belongs to no image, so there is no verdict to wait for (blob
+     * gating denies only blobs of denied images); the manifest PUT waits
+     * for this scan.  So the scan's tail overlaps the client's next upload. */
     px_jobs_forget_upload(x->ctx, h->job);
-    return px_hook_hold_for(h, h->job, job_done, PX_HK_PUSH_SCAN);
+    if (x->route.q_digest[0]) px_jobs_claim(x->ctx, h->job, x->route.q_digest);
+    return PX_HOOK_PASS;
   }
   if (r->kind == PX_R_MANIFEST && h->mbody && ok && !h->mbody_over) {
     size_t len = evbuffer_get_length(h->mbody);

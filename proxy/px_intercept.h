@@ -1,8 +1,8 @@
 /* px_intercept.h - what customs does with registry traffic besides passing
  * it on: tee upload bytes into scan jobs, record pushed manifests, hold the
- * final upload PUT and the manifest PUT until the scans they depend on are
- * done (bounded by scan.wait_ms), so the inventory exists when the push
- * returns, and gate pulls (manifest GET/HEAD, blob GET) on the policy's
+ * manifest PUT until the scans of its layers are done (bounded by
+ * scan.wait_ms), so the inventory exists when the push returns (blob PUTs
+ * are not held: a blob no manifest names is nothing to judge), and gate pulls (manifest GET/HEAD, blob GET) on the policy's
  * verdict.
  *
  * It is plugged into the exchange through ctx->intercept (px_intercept_ops,

@@ -14,6 +14,7 @@
 #include "px_log.h"
 #include "px_scan_int.h"
 #include "net_http.h"
+#include "sc_image.h"
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ static void job_free(px_job *j) {
   if (j->done_ev) event_free(j->done_ev);
   free(j->auth);
   free(j->body);
+  free(j->deps); /* emptied by release_deps while the job lived */
   free(j);
 }
 
@@ -64,6 +66,14 @@ static void done_cb(evutil_socket_t fd, short what, void *arg) {
   (void)fd;
   (void)what;
   px_job_ref(j); /* waiters may drop the last registry reference */
+  if (j->kind == PX_JOBKIND_STREAM && j->claimed[0] && px_job_state_of(j) == PX_JOB_DONE &&
+      strcmp(j->res.digest, j->claimed) != 0) {
+    /* what customs saw is not the blob the client named: the result is kept
+     * only under the digest of the bytes seen, so nothing refers to it; a
+     * manifest naming the claimed digest gets that blob fetched and scanned */
+    px_warn("upload to %s: bytes seen hash to %s, the client says %s: scan result not used", j->repo, j->res.digest,
+            j->claimed);
+  }
   while (j->waiters) {
     px_job_waiter *w = j->waiters;
     j->waiters = w->next;
@@ -122,11 +132,15 @@ void px_jobs_forget_upload(px_ctx *ctx, px_job *j) {
   (void)ctx;
 }
 
-px_job *px_jobs_find_digest(px_ctx *ctx, const char *digest) {
+void px_jobs_claim(px_ctx *ctx, px_job *j, const char *digest) {
+  (void)ctx;
+  snprintf(j->claimed, sizeof(j->claimed), "%s", digest);
+}
+
+px_job *px_jobs_find_running(px_ctx *ctx, const char *digest) {
   for (px_job *j = ctx->jobs; j; j = j->next) {
-    if (j->kind == PX_JOBKIND_FETCH && !strcmp(j->want_digest, digest)) return j;
-    /* j->res is the worker's until the queue is closed */
-    if (px_jobq_state_of(&j->q) == PX_JOBQ_DONE && !strcmp(j->res.digest, digest)) return j;
+    const char *d = j->kind == PX_JOBKIND_STREAM ? j->claimed : j->kind == PX_JOBKIND_FETCH ? j->want_digest : "";
+    if (d[0] && !strcmp(d, digest) && px_jobq_state_of(&j->q) == PX_JOBQ_OPEN) return j;
   }
   return NULL;
 }
@@ -173,6 +187,62 @@ px_job *px_job_new_stream(px_ctx *ctx, const char *repo, const char *upload_id) 
   return j;
 }
 
+/* ---- manifests wait for their layers' running scans (loop thread) ---- */
+
+static void release_deps(px_job *m) {
+  for (size_t i = 0; i < m->ndeps; i++) {
+    if (!m->deps[i]) continue;
+    px_job_unwait(m->deps[i], m);
+    px_job_unref(m->deps[i]);
+  }
+  free(m->deps);
+  m->deps = NULL;
+  m->ndeps = m->deps_left = 0;
+}
+
+static void dep_done(px_job *dep, void *arg) {
+  px_job *m = arg;
+  for (size_t i = 0; i < m->ndeps; i++) {
+    if (m->deps[i] != dep) continue;
+    m->deps[i] = NULL;
+    px_job_unref(dep);
+    m->deps_left--;
+  }
+  if (m->deps_left > 0) return;
+  px_debug("manifest %s@%s: the layers' scans are finished: processing it", m->repo, m->want_digest);
+  release_deps(m);
+  px_scanpool_enqueue(m->ctx->mscan, m);
+}
+
+/* Makes m wait for every running scan of one of its layers.  Returns the
+ * number waited for (0: enqueue now).  Without memory it waits for none:
+ * the worker then fetches and scans what the store lacks, as before. */
+static size_t wait_for_layers(px_job *m) {
+  sc_manifest mf;
+  size_t n = 0;
+  if (sc_manifest_parse(m->body, m->bodylen, m->ctype[0] ? m->ctype : NULL, &mf) != 0 || mf.nlayers == 0) {
+    sc_manifest_free(&mf);
+    return 0;
+  }
+  m->deps = calloc(mf.nlayers, sizeof(*m->deps));
+  for (size_t i = 0; m->deps && i < mf.nlayers; i++) {
+    px_job *d = px_jobs_find_running(m->ctx, mf.layers[i].digest);
+    int seen = 0;
+    for (size_t k = 0; k < n; k++) seen |= m->deps[k] == d;
+    if (!d || seen) continue;
+    px_job_ref(d);
+    if (px_job_wait(d, dep_done, m) != 0) {
+      px_job_unref(d);
+      continue;
+    }
+    m->deps[n++] = d;
+  }
+  sc_manifest_free(&mf);
+  m->ndeps = m->deps_left = n;
+  if (n == 0) release_deps(m);
+  return n;
+}
+
 px_job *px_job_new_manifest(px_ctx *ctx, const char *repo, const char *tag, const char *digest,
                             const char *content_type, const void *body, size_t len,
                             const char *authorization) {
@@ -190,7 +260,11 @@ px_job *px_job_new_manifest(px_ctx *ctx, const char *repo, const char *tag, cons
     j->body[len] = 0;
     j->bodylen = len;
   }
-  px_scanpool_enqueue(ctx->mscan, j);
+  size_t waiting = j->body ? wait_for_layers(j) : 0;
+  if (waiting)
+    px_debug("manifest %s@%s: waits for %zu layer scan(s) still running", repo, digest, waiting);
+  else
+    px_scanpool_enqueue(ctx->mscan, j);
   return j;
 }
 
@@ -304,6 +378,12 @@ void px_scan_stop(px_ctx *ctx) {
   if (!ctx->scan) return;
   /* unblock workers waiting for bytes that will never come */
   for (px_job *j = ctx->jobs; j; j = j->next) px_job_break(j, "shutting down");
+  /* manifests still waiting for layers never reach a worker: finished here */
+  for (px_job *j = ctx->jobs; j; j = j->next)
+    if (j->deps) {
+      release_deps(j);
+      px_jobq_close(&j->q);
+    }
   px_scanpool_stop(ctx->scan);
   px_scanpool_stop(ctx->mscan);
   ctx->scan = ctx->mscan = NULL;

@@ -44,7 +44,10 @@ px_job *px_job_new_fetch(px_ctx *ctx, const char *repo, const char *digest, cons
 /* A manifest job: records a pushed manifest (and tag) once the upstream
  * accepted it, fetches its config, scans the layers the store does not
  * have yet (fetching them with the pusher's Authorization), so that the
- * image's inventory exists when the push returns.  Takes a copy of body. */
+ * image's inventory exists when the push returns.  Layers whose scan is
+ * still running (an upload claimed under that digest, a fetch) are waited
+ * for first, on the loop: the job reaches a worker once they are finished,
+ * and only what they did not store is fetched.  Takes a copy of body. */
 px_job *px_job_new_manifest(px_ctx *ctx, const char *repo, const char *tag, const char *digest,
                             const char *content_type, const void *body, size_t len,
                             const char *authorization);
@@ -67,6 +70,11 @@ void px_job_unref(px_job *j);
 /* Upload sessions being watched, by upload id (loop thread). */
 px_job *px_jobs_find_upload(px_ctx *ctx, const char *upload_id);
 void px_jobs_forget_upload(px_ctx *ctx, px_job *j);
-/* A running or finished job for a blob digest, if any. */
-px_job *px_jobs_find_digest(px_ctx *ctx, const char *digest);
+/* The upload's final PUT was accepted for `digest`: a manifest naming that
+ * digest waits for this job instead of fetching the blob again.  The
+ * scan's result still counts only if the bytes seen hash to it. */
+void px_jobs_claim(px_ctx *ctx, px_job *j, const char *digest);
+/* A still-running layer job for a blob digest (a claimed upload or a
+ * fetch), if any. */
+px_job *px_jobs_find_running(px_ctx *ctx, const char *digest);
 #endif

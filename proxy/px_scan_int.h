@@ -40,6 +40,8 @@ struct px_job {
   int kind;                 /* PX_JOBKIND_* */
   char repo[PX_JOB_REPO_MAX];
   char upload_id[PX_JOB_ID_MAX];   /* stream jobs (loop); "" once forgotten */
+  char claimed[PX_JOB_ID_MAX];     /* stream jobs (loop): the digest the upload's
+                                      final PUT named, once the registry took it */
   char want_digest[PX_JOB_ID_MAX]; /* fetch and manifest jobs */
   char *auth;               /* fetch/manifest jobs: Authorization value */
   char tag[PX_JOB_ID_MAX];  /* manifest jobs */
@@ -55,6 +57,9 @@ struct px_job {
   struct event *done_ev;
   int worker_ref;           /* the worker's reference, dropped in done_cb */
   px_job_waiter *waiters;
+  struct px_job **deps;     /* manifest jobs: layer jobs still running when it was
+                               made; it goes to a worker once all are finished */
+  size_t ndeps, deps_left;
   struct px_job *next;      /* ctx->jobs */
   int registered;
   struct px_job *qnext;     /* pool FIFO (pool mutex) */
