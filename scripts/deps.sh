@@ -4,11 +4,14 @@
 # Idempotent: apt-get install leaves installed packages as they are.
 set -e
 export DEBIAN_FRONTEND=noninteractive
+# Hyperscan (secrets in one pass) is amd64-only; vectorscan is its API-compatible port
+HS_PKG=libhyperscan-dev
+[ "$(dpkg --print-architecture)" = amd64 ] || HS_PKG=libvectorscan-dev
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential autoconf automake libtool pkg-config \
   libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
-  libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev \
+  libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev $HS_PKG \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
   sqlite3 jq zstd procps python3 bc \
   clang-14 libclang-rt-14-dev >/dev/null

@@ -198,6 +198,11 @@ static void test_match(void) {
       {"app/README.md", 0},
       {"app/CHANGES.MD", 0},
       {"app/doc.mdx", 1},
+      {"app/docs/index.rst", 0},
+      {"usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info/PKG-INFO", 0},
+      {"usr/local/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA", 0},
+      {"app/PKG-INFO", 1},
+      {"app/meta.dist-info.bak/METADATA", 1},
   };
   for (size_t i = 0; i < N(m); i++)
     CHECK_INT(!!sc_cat_secrets.match(m[i].path, 100, S_IFREG | 0644), m[i].want, "match %s", m[i].path);
