@@ -80,6 +80,7 @@ static px_req_rc ic_request(px_xchg *x) {
     h->job = px_job_new_stream(ctx, r->repo, NULL);
     if (h->job) {
       px_job_ref(h->job);
+      px_job_set_pusher(h->job, x);
       h->tee = 1;
       h->final = 1;
     }
@@ -99,6 +100,7 @@ static px_req_rc ic_request(px_xchg *x) {
     h->job = j;
     px_job_ref(j);
     h->tee = x->req_has_body;
+    if (h->tee) px_job_set_pusher(j, x);
     h->final = is_put && r->q_digest[0];
   } else if (r->kind == PX_R_MANIFEST && !strcmp(x->method, "PUT")) {
     if (!(h = hook_of(x, 1))) return intercept_oom(x);
@@ -170,7 +172,13 @@ static void ic_req_body(px_xchg *x, const void *data, size_t len) {
 
 static void ic_req_end(px_xchg *x) {
   px_hook *h = x->hook;
+  if (h && h->job) px_job_drop_pusher(h->job, x);
   if (h && h->final && h->job) px_job_finish(h->job);
+}
+
+static size_t ic_req_backlog(const px_xchg *x) {
+  const px_hook *h = x->hook;
+  return h && h->tee && h->job ? px_job_backlog(h->job) : 0;
 }
 
 static void end_wait(px_hook *h) {
@@ -314,6 +322,7 @@ static void ic_free(px_xchg *x) {
   if (h->job) {
     /* a request cut off mid-body leaves the upload at an unknown offset */
     if (h->tee && !x->req_done) px_job_break(h->job, "upload request aborted");
+    px_job_drop_pusher(h->job, x);
     px_job_unref(h->job);
   }
   end_wait(h);
@@ -333,4 +342,5 @@ const px_intercept_ops px_intercept_customs = {
     .resp_body = ic_resp_body,
     .response_done = ic_response_done,
     .free = ic_free,
+    .req_backlog = ic_req_backlog,
 };

@@ -109,14 +109,24 @@ static int spill_append(px_jobq *q, const void *data, size_t len) {
   return 0;
 }
 
+/* Whether bytes past memory may be held for the reader (q->mu held). */
+static int may_hold(const px_jobq *q, size_t len) {
+  return q->lim.on_drain && q->reader_seen && !q->no_hold && !q->spilling &&
+         q->mem_bytes + len <= PX_JOBQ_HOLD_FACTOR * q->lim.mem_max_bytes;
+}
+
 int px_jobq_push(px_jobq *q, const void *data, size_t len) {
   int rc = 0;
   if (len == 0) return 0;
   pthread_mutex_lock(&q->mu);
-  if (q->broken || q->eof) {
+  if (q->broken || q->eof || q->closed) {
     rc = SC_ERR_STATE;
   } else if (!q->spilling && q->mem_bytes + len <= q->lim.mem_max_bytes) {
     rc = mem_append(q, data, len);
+  } else if (may_hold(q, len)) {
+    /* the reader is behind but pulling: keep the bytes, ask for a pause */
+    rc = mem_append(q, data, len);
+    if (rc == 0) q->full = 1;
   } else if (q->spill_wr + len > q->lim.spill_max_bytes) {
     rc = SC_ERR_LIMIT;
     q->cap_hit = CAP_JOB;
@@ -153,6 +163,17 @@ void px_jobq_eof(px_jobq *q) {
 
 /* ---- reader ---- */
 
+/* Clears a reported backlog (q->mu held); 1 when on_drain is owed. */
+static int drained(px_jobq *q) {
+  if (!q->full) return 0;
+  q->full = 0;
+  return q->lim.on_drain != NULL;
+}
+
+static void notify_drain(px_jobq *q, int owed) {
+  if (owed) q->lim.on_drain(q->lim.drain_arg);
+}
+
 /* As many queued chunks as fit (q->mu held): one lock round trip for many pushes. */
 static size_t mem_take(px_jobq *q, void *buf, size_t len) {
   size_t got = 0;
@@ -182,9 +203,14 @@ ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
     }
     /* memory first: while spilling, the chunks queued before the spill began
      * come before every byte in the file */
+    q->reader_seen = 1;
     if (q->head && (q->mem_bytes >= PX_JOBQ_READ_BATCH_BYTES || q->eof || q->spilling)) {
       size_t got = mem_take(q, buf, len);
+      q->pulled += got;
+      /* resume the source at half: one pause/resume per half queue, not per pull */
+      int owed = q->mem_bytes <= q->lim.mem_max_bytes / 2 ? drained(q) : 0;
       pthread_mutex_unlock(&q->mu);
+      notify_drain(q, owed);
       return (ssize_t)got;
     }
     if (q->spill_rd < q->spill_wr) {
@@ -201,6 +227,7 @@ ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
         return SC_ERR_IO;
       }
       q->spill_rd += (uint64_t)r;
+      q->pulled += (uint64_t)r;
       if (q->spill_rd == q->spill_wr) { /* caught up: back to memory */
         q->spill_rd = q->spill_wr = 0;
         q->spilling = 0;
@@ -224,7 +251,9 @@ void px_jobq_close(px_jobq *q) {
   q->closed = 1;
   drop_chunks(q); /* bytes of a broken stream */
   spill_unaccount(q);
+  int owed = drained(q); /* nobody will take the rest: the source must not wait */
   pthread_mutex_unlock(&q->mu);
+  notify_drain(q, owed);
 }
 
 /* ---- either side ---- */
@@ -236,8 +265,10 @@ int px_jobq_break(px_jobq *q, const char *why) {
     q->broken = broke = 1;
     snprintf(q->why, sizeof(q->why), "%s", why);
   }
+  int owed = drained(q);
   pthread_cond_signal(&q->cv);
   pthread_mutex_unlock(&q->mu);
+  notify_drain(q, owed);
   return broke;
 }
 
@@ -253,6 +284,27 @@ const char *px_jobq_why(px_jobq *q) {
   const char *w = q->broken ? q->why : NULL;
   pthread_mutex_unlock(&q->mu);
   return w;
+}
+
+size_t px_jobq_backlog(px_jobq *q) {
+  pthread_mutex_lock(&q->mu);
+  size_t n = q->full ? q->mem_bytes : 0;
+  pthread_mutex_unlock(&q->mu);
+  return n;
+}
+
+uint64_t px_jobq_progress(px_jobq *q) {
+  pthread_mutex_lock(&q->mu);
+  uint64_t n = q->pulled;
+  pthread_mutex_unlock(&q->mu);
+  return n;
+}
+
+void px_jobq_unhold(px_jobq *q) {
+  pthread_mutex_lock(&q->mu);
+  q->no_hold = 1;
+  q->full = 0;
+  pthread_mutex_unlock(&q->mu);
 }
 
 uint64_t px_jobq_bytes(const px_jobq *q) { return q->bytes_in; }

@@ -12,6 +12,16 @@
  * The reader (a scan worker) pulls bytes in order with px_jobq_pull, which
  * has the sc_pull_fn shape sc_layer_scan wants.
  *
+ * Holding instead of spilling: once a reader is pulling, bytes past
+ * lim.mem_max_bytes stay in memory (up to twice that) and the queue reports
+ * a backlog (px_jobq_backlog): the loop stops reading the client until the
+ * reader has taken the queue down to half, which it announces through
+ * lim.on_drain.  A scan slower than the wire then slows the upload a little
+ * (the manifest PUT waits for the scan anyway) instead of costing a write
+ * and a read of every byte through the spill file.  A reader that makes no
+ * progress (px_jobq_progress) is given up on with px_jobq_unhold: from then
+ * on the queue spills as before, so a stuck scan never stalls an upload.
+ *
  * Ownership: the caller embeds the px_jobq (px_job does) and calls
  * px_jobq_init / px_jobq_destroy; the queue owns its chunks, its spill fd and
  * its share of the px_spool.  lim.spool_dir and lim.spool are borrowed and
@@ -33,6 +43,7 @@
 #define PX_JOBQ_MEM_MAX_BYTES (4 * 1024 * 1024) /* bytes queued in memory before spilling */
 #define PX_JOBQ_READ_BATCH_BYTES (64 * 1024)    /* the reader wakes for this much, or the end */
 #define PX_JOBQ_WHY_MAX 256                     /* bytes of the break reason, NUL included */
+#define PX_JOBQ_HOLD_FACTOR 2                   /* held bytes: at most this times mem_max_bytes */
 
 /* Spill bytes of every queue that shares it (scan.spool_total_max_bytes). */
 typedef struct px_spool {
@@ -45,6 +56,11 @@ typedef struct px_jobq_limits {
   size_t mem_max_bytes;     /* memory before spilling: PX_JOBQ_MEM_MAX_BYTES */
   uint64_t spill_max_bytes; /* this queue's spill (scan.spool_max_bytes) */
   px_spool *spool;          /* shared accounting and its cap */
+  /* Called by the reader's thread, without the queue's lock, when a
+   * reported backlog is gone (taken down to half, broken or closed).  NULL:
+   * the queue never holds, it spills as soon as memory is full. */
+  void (*on_drain)(void *arg);
+  void *drain_arg;
 } px_jobq_limits;
 
 typedef enum px_jobq_state {
@@ -68,6 +84,10 @@ typedef struct px_jobq {
   uint64_t bytes_in;        /* pushed and accepted; written by the producer only */
   int eof, broken, closed;
   int reader_waiting;       /* the reader sleeps on cv: only then is a wake-up needed */
+  int reader_seen;          /* the reader has pulled once: holding is worth it */
+  int full;                 /* a backlog is reported: on_drain is owed */
+  int no_hold;              /* px_jobq_unhold was called: spill past memory */
+  uint64_t pulled;          /* bytes handed to the reader */
   int io_errno;             /* errno of the failed spill write */
   const char *cap_hit;      /* which cap a SC_ERR_LIMIT push hit, with its config key */
   char why[PX_JOBQ_WHY_MAX];
@@ -78,7 +98,7 @@ int px_jobq_init(px_jobq *q, const px_jobq_limits *lim);
 /* Frees the chunks, closes the spill file, gives the spill back to the spool. */
 void px_jobq_destroy(px_jobq *q);
 
-/* Producer.  Copies data; never blocks on the reader. */
+/* Producer.  Copies data; never blocks on the reader (see holding above). */
 int px_jobq_push(px_jobq *q, const void *data, size_t len);
 void px_jobq_eof(px_jobq *q); /* no more bytes: the reader drains and gets 0 */
 
@@ -102,6 +122,15 @@ uint64_t px_jobq_bytes(const px_jobq *q);
  * of a SC_ERR_LIMIT. */
 int px_jobq_errno(const px_jobq *q);
 const char *px_jobq_cap_hit(const px_jobq *q);
+/* Bytes held in memory past lim.mem_max_bytes for a reader that is
+ * pulling: the producer should stop reading its source until lim.on_drain.
+ * 0 when there is no backlog. */
+size_t px_jobq_backlog(px_jobq *q);
+/* Bytes the reader has taken so far (any thread): its progress. */
+uint64_t px_jobq_progress(px_jobq *q);
+/* Stops holding for good: the backlog is reported gone (no on_drain call;
+ * the caller resumes its source itself) and later bytes spill. */
+void px_jobq_unhold(px_jobq *q);
 /* Spill bytes of every queue on the spool now. */
 uint64_t px_spool_bytes(const px_spool *s);
 #endif

@@ -13,6 +13,8 @@
 #include "px_headers.h"
 #include "px_log.h"
 #include "px_scan_int.h"
+#include "px_xchg.h"
+#include "sc_time.h"
 #include "net_http.h"
 #include "sc_image.h"
 #include <event2/event.h>
@@ -28,6 +30,7 @@
 #define PRUNE_EVERY_S 30
 #define MIN_LAYER_WORKERS 8
 #define MANIFEST_WORKERS 2
+#define PX_JOB_HOLD_STALL_MS 1000 /* a held upload whose scanner took nothing for this long spills instead */
 
 /* ---- references ---- */
 
@@ -39,6 +42,8 @@ static void job_free(px_job *j) {
   }
   px_jobq_destroy(&j->q);
   if (j->done_ev) event_free(j->done_ev);
+  if (j->drain_ev) event_free(j->drain_ev);
+  if (j->stall_ev) event_free(j->stall_ev);
   free(j->auth);
   free(j->body);
   free(j->deps); /* emptied by release_deps while the job lived */
@@ -145,6 +150,57 @@ px_job *px_jobs_find_running(px_ctx *ctx, const char *digest) {
   return NULL;
 }
 
+/* ---- holding an upload for its scanner (loop thread) ---- */
+
+/* Reader's thread: the backlog is gone; the loop resumes the pusher. */
+static void drain_notify(void *arg) {
+  px_job *j = arg;
+  event_active(j->drain_ev, 0, 0);
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg) {
+  px_job *j = arg;
+  (void)fd;
+  (void)what;
+  if (j->stall_ev) evtimer_del(j->stall_ev);
+  if (j->pusher) px_xchg_req_drained(j->pusher);
+}
+
+static void arm_stall(px_job *j) {
+  struct timeval tv = sc_ms_to_timeval(PX_JOB_HOLD_STALL_MS);
+  j->stall_mark = px_jobq_progress(&j->q);
+  evtimer_add(j->stall_ev, &tv);
+}
+
+static void stall_cb(evutil_socket_t fd, short what, void *arg) {
+  px_job *j = arg;
+  (void)fd;
+  (void)what;
+  if (px_jobq_backlog(&j->q) == 0) return;
+  if (px_jobq_progress(&j->q) != j->stall_mark) {
+    arm_stall(j); /* slow but moving: keep holding */
+    return;
+  }
+  px_warn("scan repo=%s upload=%s: the scanner took nothing for %d ms: spilling instead of holding the upload",
+          j->repo, j->upload_id[0] ? j->upload_id : "-", PX_JOB_HOLD_STALL_MS);
+  px_jobq_unhold(&j->q);
+  if (j->pusher) px_xchg_req_drained(j->pusher);
+}
+
+void px_job_set_pusher(px_job *j, px_xchg *x) { j->pusher = x; }
+
+void px_job_drop_pusher(px_job *j, px_xchg *x) {
+  if (j->pusher != x) return;
+  j->pusher = NULL;
+  if (j->stall_ev) evtimer_del(j->stall_ev);
+}
+
+size_t px_job_backlog(px_job *j) {
+  size_t n = px_jobq_backlog(&j->q);
+  if (n && j->stall_ev && !evtimer_pending(j->stall_ev, NULL)) arm_stall(j);
+  return n;
+}
+
 /* ---- creation (loop thread) ---- */
 
 static px_job *job_new(px_ctx *ctx, int kind, const char *repo) {
@@ -161,12 +217,20 @@ static px_job *job_new(px_ctx *ctx, int kind, const char *repo) {
                         .mem_max_bytes = PX_JOBQ_MEM_MAX_BYTES,
                         .spill_max_bytes = ctx->cfg->spool_max_bytes,
                         .spool = &ctx->spool};
+  if (kind == PX_JOBKIND_STREAM) {
+    lim.on_drain = drain_notify;
+    lim.drain_arg = j;
+  }
   if (px_jobq_init(&j->q, &lim) != 0) {
     free(j);
     return NULL;
   }
   j->done_ev = event_new(ctx->base, -1, 0, done_cb, j);
-  if (!j->done_ev) {
+  if (kind == PX_JOBKIND_STREAM) {
+    j->drain_ev = event_new(ctx->base, -1, 0, drain_cb, j);
+    j->stall_ev = evtimer_new(ctx->base, stall_cb, j);
+  }
+  if (!j->done_ev || (kind == PX_JOBKIND_STREAM && (!j->drain_ev || !j->stall_ev))) {
     job_free(j);
     return NULL;
   }

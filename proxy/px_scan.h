@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include "px_server.h"
 
+struct px_xchg;
 typedef struct px_job px_job;
 typedef void (*px_job_cb)(px_job *job, void *arg);
 
@@ -52,6 +53,14 @@ px_job *px_job_new_manifest(px_ctx *ctx, const char *repo, const char *tag, cons
                             const char *content_type, const void *body, size_t len,
                             const char *authorization);
 int px_job_push(px_job *j, const void *data, size_t len);
+/* The exchange whose request body feeds stream job j (NULL: none now).
+ * While the job's queue holds a backlog for its scanner (px_job_backlog),
+ * the front pauses that request; px_xchg_req_drained resumes it once the
+ * scanner caught up, or once the scanner made no progress for
+ * PX_JOB_HOLD_STALL_MS (the queue then spills instead). */
+void px_job_set_pusher(px_job *j, struct px_xchg *x);
+void px_job_drop_pusher(px_job *j, struct px_xchg *x); /* if x is the pusher */
+size_t px_job_backlog(px_job *j);
 void px_job_finish(px_job *j);                 /* end of the blob's bytes */
 void px_job_break(px_job *j, const char *why); /* abandon: bytes missing */
 uint64_t px_job_bytes(const px_job *j);

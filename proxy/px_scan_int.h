@@ -50,6 +50,11 @@ struct px_job {
   size_t bodylen;
   int64_t created_ms;
   int64_t last_push_ms;     /* loop: a stream that stalls holds a worker */
+  struct px_xchg *pusher;   /* loop: the exchange teeing into a stream job, paused
+                               while the queue reports a backlog */
+  struct event *drain_ev;   /* stream jobs: the queue's backlog is gone (any thread) */
+  struct event *stall_ev;   /* stream jobs (loop): a held backlog's reader check */
+  uint64_t stall_mark;      /* loop: the reader's progress when stall_ev was armed */
   px_jobq q;                /* the bytes (stream jobs) and every job's outcome:
                                broken with a reason, closed once the worker is done */
   sc_layer_result res;      /* layer jobs: the worker's result */

@@ -490,7 +490,10 @@ size_t px_xchg_req_pending(const px_xchg *x) {
   /* a WAIT_BODY request needs its whole body (bounded) before anything goes on */
   if ((x->req_wait == PX_WAIT_VERDICT || x->req_wait == PX_WAIT_UPSTREAM) && x->req_held)
     return evbuffer_get_length(x->req_held);
-  return x->up ? px_upconn_pending(x->up) : 0;
+  size_t n = x->up ? px_upconn_pending(x->up) : 0;
+  const px_intercept_ops *ic = x->ctx->intercept;
+  if (ic && ic->req_backlog) n += ic->req_backlog(x);
+  return n;
 }
 
 void px_xchg_resp_consumed(px_xchg *x) {
@@ -590,12 +593,14 @@ void px_xchg_upstream_done(px_xchg *x) {
   leave(x);
 }
 
-void px_xchg_upstream_drained(px_xchg *x) {
+void px_xchg_req_drained(px_xchg *x) {
   if (x->dying) return;
   enter(x);
   x->ops->on_req_drained(x);
   leave(x);
 }
+
+void px_xchg_upstream_drained(px_xchg *x) { px_xchg_req_drained(x); }
 
 void px_xchg_upstream_failed(px_xchg *x, int timeout, const char *why) {
   /* x->up is already NULL: the connection is gone. */

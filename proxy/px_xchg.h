@@ -97,6 +97,11 @@ typedef struct px_intercept_ops {
    * answered instead; PX_HOOK_PASS otherwise (a held response stays held) */
   px_hook_rc (*response_done)(px_xchg *x);
   void (*free)(px_xchg *x);                                   /* the exchange ends (any outcome) */
+  /* request bytes the interception took but could not pass on yet (a scan
+   * behind its upload): counted in px_xchg_req_pending, so the front pauses
+   * the client; the interception calls px_xchg_req_drained when it fell.
+   * NULL: none. */
+  size_t (*req_backlog)(const px_xchg *x);
 } px_intercept_ops;
 
 /* Why a request has not gone upstream yet (x->req_wait). */
@@ -171,6 +176,8 @@ int px_xchg_req_body(px_xchg *x, const void *data, size_t len);
 int px_xchg_req_end(px_xchg *x);
 /* Request bytes accepted but not yet written upstream. */
 size_t px_xchg_req_pending(const px_xchg *x);
+/* Request bytes were taken (upstream or interception): the front may read on. */
+void px_xchg_req_drained(px_xchg *x);
 /* The front took bytes from resp_body; lets the upstream read again. */
 void px_xchg_resp_consumed(px_xchg *x);
 /* Answers the request from customs itself with a registry-style JSON error. */

@@ -1,7 +1,8 @@
 /* test_jobq.c - the scan job byte queue (proxy/px_jobq.c) in isolation:
  * memory up to the cap, then the spill file; the per-queue and the total
  * spill caps; bytes read back in push order across memory and spill (also
- * with a concurrent reader); break and end-of-stream semantics.
+ * with a concurrent reader); break and end-of-stream semantics; holding
+ * bytes for a reader that pulls (backlog, on_drain at half, unhold).
  * Spill files go to a fresh directory under /tmp, removed at the end. */
 #include "../../proxy/px_jobq.c"
 #include "tap.h"
@@ -286,6 +287,89 @@ static void test_concurrent(void) {
   free(out);
 }
 
+static int drains;
+static void count_drain(void *arg) {
+  (void)arg;
+  drains++;
+}
+
+/* Holding: a pulling reader gets the bytes past memory held (no spill, a
+ * backlog reported), on_drain once it took the queue to half; without a
+ * reader, after unhold, or past the hold cap, bytes spill as before. */
+static void test_hold(void) {
+  px_spool sp = {.max_bytes = 1 << 20};
+  px_jobq q;
+  px_jobq_limits lim = limits(&sp, SMALL_MEM, 1 << 20);
+  unsigned char in[8000], out[8000];
+  fill(in, sizeof in, 7);
+  lim.on_drain = count_drain;
+  drains = 0;
+  CHECK_INT(px_jobq_init(&q, &lim), 0, "hold: init");
+  /* no reader yet: past memory the bytes spill (a queued job must not stall an upload) */
+  CHECK_INT(px_jobq_push(&q, in, 800), 0, "hold: push into memory");
+  CHECK_INT(px_jobq_push(&q, in + 800, 400), 0, "hold: push past memory, no reader yet");
+  CHECK(q.spill_fd >= 0 && q.spilling, "hold: without a reader the bytes spill");
+  CHECK_INT(px_jobq_backlog(&q), 0, "hold: and no backlog is reported");
+  CHECK_INT(drain(&q, out, 1200), 1200, "hold: the reader takes memory and spill");
+  CHECK(memcmp(in, out, 1200) == 0, "hold: in order");
+  CHECK(!q.spilling, "hold: the reader caught up: back to memory");
+  /* the reader has pulled: now bytes past memory are held */
+  CHECK_INT(px_jobq_push(&q, in + 1200, 900), 0, "hold: push into memory again");
+  CHECK_INT(px_jobq_push(&q, in + 2100, 600), 0, "hold: push past memory with a reader");
+  CHECK(!q.spilling && q.spill_wr == 0, "hold: nothing spilled");
+  CHECK_INT(px_jobq_backlog(&q), 1500, "hold: the backlog is every byte in memory");
+  CHECK_INT(px_jobq_push(&q, in + 2700, 400), 0, "hold: a late push (the front's overshoot)");
+  CHECK_INT(px_jobq_backlog(&q), 1900, "hold: still held, under twice the memory cap");
+  CHECK_INT(px_jobq_push(&q, in + 3100, 200), 0, "hold: a push past twice the cap");
+  CHECK(q.spilling, "hold: past the hold cap the bytes spill");
+  uint64_t before = px_jobq_progress(&q);
+  ssize_t r = px_jobq_pull(&q, out + 1200, 1000);
+  CHECK_INT(r, 1000, "hold: pull 1000");
+  CHECK_INT(px_jobq_progress(&q), before + 1000, "hold: progress counts pulled bytes");
+  CHECK_INT(drains, 0, "hold: 900 bytes left in memory: no drain yet (half is 500)");
+  CHECK_INT(px_jobq_pull(&q, out + 2200, 500), 500, "hold: pull 500");
+  CHECK_INT(drains, 1, "hold: at half, on_drain is called once");
+  CHECK_INT(px_jobq_backlog(&q), 0, "hold: and the backlog is gone");
+  CHECK_INT(drain(&q, out + 2700, 600), 600, "hold: the rest (memory, then spill)");
+  CHECK(memcmp(in, out, 3300) == 0, "hold: every byte in push order across hold and spill");
+  CHECK_INT(drains, 1, "hold: no second on_drain without a backlog");
+  /* a stuck reader: unhold, then later bytes spill and no drain is owed */
+  CHECK_INT(px_jobq_push(&q, in, 1000), 0, "unhold: fill memory");
+  CHECK_INT(px_jobq_push(&q, in, 500), 0, "unhold: held");
+  CHECK_INT(px_jobq_backlog(&q) > 0, 1, "unhold: a backlog");
+  px_jobq_unhold(&q);
+  CHECK_INT(px_jobq_backlog(&q), 0, "unhold: no backlog after unhold");
+  CHECK_INT(px_jobq_push(&q, in, 100), 0, "unhold: the next push is accepted");
+  CHECK(q.spilling, "unhold: and spilled");
+  /* a backlog and a break: the source must not wait for a reader that is gone */
+  px_jobq_close(&q);
+  px_jobq_destroy(&q);
+
+  drains = 0;
+  CHECK_INT(px_jobq_init(&q, &lim), 0, "break: init");
+  q.reader_seen = 1; /* as after a first pull (a pull of less than a batch would block) */
+  CHECK_INT(px_jobq_push(&q, in, 1000), 0, "break: fill");
+  CHECK_INT(px_jobq_push(&q, in, 300), 0, "break: held");
+  CHECK_INT(px_jobq_backlog(&q) > 0, 1, "break: backlog");
+  px_jobq_break(&q, "test");
+  CHECK_INT(drains, 1, "break: a break clears the backlog with on_drain");
+  px_jobq_close(&q);
+  CHECK_INT(px_jobq_push(&q, in, 10), SC_ERR_STATE, "break: push after close refused");
+  px_jobq_destroy(&q);
+
+  drains = 0;
+  CHECK_INT(px_jobq_init(&q, &lim), 0, "close: init");
+  q.reader_seen = 1;
+  CHECK_INT(px_jobq_push(&q, in, 1000), 0, "close: fill");
+  CHECK_INT(px_jobq_push(&q, in, 300), 0, "close: held");
+  px_jobq_close(&q); /* a reader that stops early (scan error) */
+  CHECK_INT(drains, 1, "close: the reader's close clears the backlog with on_drain");
+  CHECK_INT(px_jobq_backlog(&q), 0, "close: no backlog");
+  CHECK_INT(px_jobq_push(&q, in, 10), SC_ERR_STATE, "close: bytes after the reader left are refused");
+  CHECK_INT(px_spool_bytes(&sp), 0, "hold: spool back to 0");
+  px_jobq_destroy(&q);
+}
+
 int main(void) {
   snprintf(spool_dir, sizeof(spool_dir), "/tmp/test_jobq.XXXXXX");
   if (!mkdtemp(spool_dir)) {
@@ -299,6 +383,7 @@ int main(void) {
   test_spill_failure();
   test_wakeups();
   test_concurrent();
+  test_hold();
   CHECK_INT(dir_entries(), 0, "no file left in the spool directory");
   rmdir(spool_dir);
   return tap_done();

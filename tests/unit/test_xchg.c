@@ -152,8 +152,14 @@ static void i_free(px_xchg *x) {
   (void)x;
   logc(ilog, 'f');
 }
+static size_t ibacklog; /* what the fake interception says it has not passed on */
+static size_t i_req_backlog(const px_xchg *x) {
+  (void)x;
+  return ibacklog;
+}
 static const px_intercept_ops iops = {i_request,       i_req_body,    i_req_end,       i_req_complete,
-                                      i_response_head, i_resp_body,   i_response_done, i_free};
+                                      i_response_head, i_resp_body,   i_response_done, i_free,
+                                      i_req_backlog};
 
 /* ---- helpers ---- */
 
@@ -503,6 +509,25 @@ static void test_request_wait(void) {
   px_xchg_req_end(x);
   CHECK_STR(take_sent(), "def", "later bytes follow directly");
   CHECK_STR(ilog, "qbbe", "the interception saw every body piece once, then the end");
+  px_xchg_free(x);
+
+  /* a scan behind its upload: the interception's backlog counts as pending,
+   * so the front stops reading; px_xchg_req_drained wakes the front */
+  reset();
+  x = req(&f, "PATCH", "/v2/team/app/blobs/uploads/u2?_state=s");
+  x->req_has_body = 1;
+  x->req_cl = 6;
+  px_xchg_start(x);
+  size_t base = px_xchg_req_pending(x);
+  ibacklog = 5u << 20;
+  CHECK_INT(px_xchg_req_pending(x), base + (5u << 20), "the interception's backlog counts as pending");
+  CHECK(strchr(f.log, 'R') == NULL, "the front has not been told to read on");
+  ibacklog = 0;
+  px_xchg_req_drained(x);
+  CHECK_INT(px_xchg_req_pending(x), base, "backlog gone");
+  CHECK(strchr(f.log, 'R') != NULL, "px_xchg_req_drained tells the front to read on");
+  px_xchg_req_body(x, "abcdef", 6);
+  px_xchg_req_end(x);
   px_xchg_free(x);
 
   /* a body the interception wants whole */
