@@ -1,9 +1,11 @@
 /* sc_layer.h - streaming scan of one layer blob.
  *
  * The compressed bytes are pulled from a callback, hashed, inflated (gzip via
- * ISA-L or zlib, zstd) on demand, walked as a tar with libarchive, and every
- * regular file a cataloger wants is handed to it; all in the calling thread,
- * with memory bounded whatever the layer size.  Thread-safe: no globals. */
+ * ISA-L or zlib, zstd) on a second thread the scan starts and joins, walked
+ * as a tar with libarchive, and every regular file a cataloger wants is
+ * handed to it; pulls, the walk and the catalogers run in the calling
+ * thread, with memory bounded whatever the layer size.  Thread-safe: no
+ * globals. */
 #ifndef CUSTOMS_SC_LAYER_H
 #define CUSTOMS_SC_LAYER_H
 #include <stdint.h>
@@ -36,6 +38,22 @@ typedef struct sc_layer_result {
  * SC_ERR_NOMEM, or SC_ERR_ARG. */
 int sc_layer_scan(sc_pull_fn pull, void *ctx, const sc_limits *lim, sc_inventory *inv,
                   sc_layer_result *res);
+
+/* A source that already holds the bytes in memory (an upload queue):
+ * peek sets *p to the next bytes not yet consumed and returns how many
+ * (>0; it may block until there are some), 0 at the end, <0 on error; they
+ * stay valid and unchanged until consume(ctx, n) drops the first n of them
+ * (n <= the count peek returned).  Each peek is followed by one consume
+ * before the next peek. */
+typedef ssize_t (*sc_peek_fn)(void *ctx, const void **p);
+typedef void (*sc_consume_fn)(void *ctx, size_t n);
+
+/* Same as sc_layer_scan (same results, failures and memory bounds), reading
+ * through peek/consume: an uncompressed layer is hashed and walked in the
+ * source's own buffers (no copy); a compressed one is copied once, into the
+ * inflater's input, as with pull. */
+int sc_layer_scan_ref(sc_peek_fn peek, sc_consume_fn consume, void *ctx, const sc_limits *lim,
+                      sc_inventory *inv, sc_layer_result *res);
 
 /* Same, reading the layer from fd until end of file. */
 int sc_layer_scan_fd(int fd, const sc_limits *lim, sc_inventory *inv, sc_layer_result *res);

@@ -3,7 +3,8 @@
  * the tar walk, whiteouts, hostile entries, corrupt and truncated streams,
  * decompression bombs, pull errors; a bigger layer (8 MiB of random bytes
  * then a dpkg status) through tiny, failing and blocking pulls, limits hit
- * mid-stream, and several scans at once. */
+ * mid-stream, and several scans at once; sc_layer_scan_ref (peek/consume)
+ * against sc_layer_scan on the same bytes, with consumed bytes poisoned. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -734,6 +735,121 @@ static void test_nested_budget(void) {
   free(outer2);
 }
 
+/* ---- sc_layer_scan_ref: the same results through peek/consume -------------- */
+
+/* A source over a whole file in memory whose peeks hand out a fresh copy of
+ * at most `step` bytes (0: all that is left), freed (after poisoning) by
+ * consume: bytes used after their consume change the results or trip ASan. */
+typedef struct refsrc {
+  const unsigned char *p;
+  size_t n, off, step, fail_after;
+  unsigned char *cur;
+  size_t curn;
+  int misuse; /* peek twice, consume without peek, consume too much */
+} refsrc;
+
+static ssize_t ref_peek(void *ctx, const void **p) {
+  refsrc *s = ctx;
+  if (s->cur) s->misuse++;
+  if (s->fail_after && s->off >= s->fail_after) return SC_ERR_IO;
+  size_t k = s->n - s->off;
+  if (s->step && k > s->step) k = s->step;
+  if (k == 0) return 0;
+  s->cur = malloc(k);
+  if (!s->cur) return SC_ERR_NOMEM;
+  memcpy(s->cur, s->p + s->off, k);
+  s->curn = k;
+  *p = s->cur;
+  return (ssize_t)k;
+}
+
+static void ref_consume(void *ctx, size_t n) {
+  refsrc *s = ctx;
+  if (!s->cur || n > s->curn) {
+    s->misuse++;
+    return;
+  }
+  memset(s->cur, 0xAA, s->curn);
+  free(s->cur);
+  s->cur = NULL;
+  s->off += n;
+}
+
+/* res->error up to " at byte" (the offset depends on how the input is cut) */
+static void error_head(const char *e, char *out, size_t cap) {
+  snprintf(out, cap, "%s", e);
+  char *at = strstr(out, " at byte");
+  if (at) *at = '\0';
+}
+
+static void test_ref(void) {
+  static const struct { const char *file; size_t step, fail_after; } t[] = {
+      {"root.tar.gz", 0, 0},      {"root.tar.gz", 4099, 0},  {"root.tar.gz", 7, 0},   {"root.tar.zst", 0, 0},
+      {"root.tar.zst", 1000, 0},  {"root.tar", 0, 0},       {"root.tar", 7, 0},      {"root.tar", 513, 0},
+      {"multi.tar.gz", 0, 0},     {"multi.tar.gz", 11, 0},  {"rand.tar", 65537, 0},  {"rand.tar.gz", 0, 0},
+      {"randjunk.tar.gz", 0, 0},  {"corrupt.tar.gz", 0, 0}, {"trunc.tar.gz", 0, 0},  {"trunc.tar", 0, 0},
+      {"x.tar.xz", 0, 0},         {"empty", 0, 0},          {"emptytar.tar.gz", 3, 0}, {"garbage.bin", 100, 0},
+      {"rand.tar", 0, 3000000},   {"rand.tar.gz", 100000, 2000000}, {"root.tar", 0, 3},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    sc_limits lim;
+    sc_limits_default(&lim);
+    sc_inventory a, b;
+    sc_layer_result ra, rb;
+    int fd = open(fx(t[i].file), O_RDONLY);
+    struct stat st;
+    unsigned char *data = NULL;
+    size_t n = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (data = malloc((size_t)st.st_size + 1))) {
+      while (n < (size_t)st.st_size) {
+        ssize_t k = read(fd, data + n, (size_t)st.st_size - n);
+        if (k <= 0) break;
+        n += (size_t)k;
+      }
+    }
+    if (fd >= 0) close(fd);
+    CHECK(data && n == (size_t)st.st_size, "ref %s: read the fixture", t[i].file);
+    if (!data) continue;
+    /* the reference: a pull scan of the same bytes, failing at the same byte */
+    src ps = {open(fx(t[i].file), O_RDONLY), 0, t[i].fail_after, 0};
+    sc_inventory_init(&a);
+    int rva = sc_layer_scan(pull_src, &ps, &lim, &a, &ra);
+    close(ps.fd);
+    refsrc rs = {data, n, 0, t[i].step, t[i].fail_after, NULL, 0, 0};
+    sc_inventory_init(&b);
+    int rvb = sc_layer_scan_ref(ref_peek, ref_consume, &rs, &lim, &b, &rb);
+    CHECK_INT(rvb, rva, "ref %s step %zu: rv", t[i].file, t[i].step);
+    CHECK_INT(rb.status, ra.status, "ref %s step %zu: status (%s / %s)", t[i].file, t[i].step, rb.error, ra.error);
+    char ea[256], eb[256];
+    error_head(ra.error, ea, sizeof(ea));
+    error_head(rb.error, eb, sizeof(eb));
+    CHECK_STR(eb, ea, "ref %s step %zu: error", t[i].file, t[i].step);
+    CHECK_STR(rb.digest, ra.digest, "ref %s step %zu: digest", t[i].file, t[i].step);
+    CHECK_STR(rb.diff_id, ra.diff_id, "ref %s step %zu: diff_id", t[i].file, t[i].step);
+    CHECK_STR(rb.compression, ra.compression, "ref %s step %zu: compression", t[i].file, t[i].step);
+    /* after a failed pull, how far the walk got depends on how the bytes were cut */
+    if (rva == 0) {
+      CHECK(rb.compressed_size == ra.compressed_size && rb.uncompressed_size == ra.uncompressed_size &&
+                rb.entries == ra.entries,
+            "ref %s step %zu: sizes and entries (%llu %llu %llu)", t[i].file, t[i].step,
+            (unsigned long long)rb.compressed_size, (unsigned long long)rb.uncompressed_size,
+            (unsigned long long)rb.entries);
+      CHECK(b.npkgs == a.npkgs && b.nsecrets == a.nsecrets, "ref %s step %zu: %zu packages, %zu secrets", t[i].file,
+            t[i].step, b.npkgs, b.nsecrets);
+      for (size_t k = 0; k < a.npkgs && k < b.npkgs; k++)
+        CHECK(strcmp(a.pkgs[k].name, b.pkgs[k].name) == 0 && strcmp(a.pkgs[k].version, b.pkgs[k].version) == 0,
+              "ref %s step %zu: package %zu is %s", t[i].file, t[i].step, k, a.pkgs[k].name);
+    }
+    CHECK_INT(rs.misuse, 0, "ref %s step %zu: peek/consume alternate", t[i].file, t[i].step);
+    CHECK(rs.cur == NULL, "ref %s step %zu: nothing left lent", t[i].file, t[i].step);
+    if (rva == 0) CHECK(rs.off == n, "ref %s step %zu: every byte consumed", t[i].file, t[i].step);
+    free(rs.cur);
+    free(data);
+    sc_inventory_free(&a);
+    sc_inventory_free(&b);
+  }
+}
+
 int main(void) {
   if (!mkdtemp(dir)) return 1;
   char longname[600];
@@ -762,6 +878,7 @@ int main(void) {
     test_failures();
     test_bomb();
     test_pulls();
+    test_ref();
     test_big();
     test_blocking();
     test_concurrent();
