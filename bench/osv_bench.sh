@@ -5,6 +5,14 @@
 #      OSV publishes them per ecosystem, in the directory OSV_DIR) into a fresh database, interleaved with a re-import
 #      of the same zips into the filled database (all unchanged): 3 rounds,
 #      medians and peak RSS reported.
+#   1b. With SYNTH=N, N synthetic records (bench/osv_synth.py, seed
+#      SYNTH_SEED) are imported along with the zips, to reach the size of the
+#      full OSV export (~200,000 records); with REAL_IMAGE set, their names
+#      partly overlap that image's packages.
+#   1c. With REAL_IMAGE=oci:DIR:REF (bench/real_image.sh builds one), 3
+#      offline `customs scan` runs of that image against a copy of the
+#      imported database, image not stored yet (a first judgement: the
+#      matcher loads what the image's packages need).
 #   2. A synthetic store of IMAGES images x 300 packages (each image = one
 #      of 50 shared Debian base layers with 200 dpkg packages + its own
 #      application layer with 100 PyPI/Go packages; names drawn from the
@@ -13,7 +21,8 @@
 #      findings (every finding written), then 3 where they are unchanged.
 # Goals: import under 2 s, re-match under 5 s.
 #
-# Usage: bench/osv_bench.sh [IMAGES]     env: CUSTOMS_BIN, OSV_DIR, KEEP_TMP=1
+# Usage: bench/osv_bench.sh [IMAGES]
+#   env: CUSTOMS_BIN, OSV_DIR, KEEP_TMP=1, SYNTH=N, SYNTH_SEED, REAL_IMAGE
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CUSTOMS_BIN=${CUSTOMS_BIN:-$TOP/customs}
@@ -28,6 +37,22 @@ for z in Go PyPI Debian; do [ -f "$OSV_DIR/$z.zip" ] && ZIPS+=("$OSV_DIR/$z.zip"
 [ ${#ZIPS[@]} -gt 0 ] || { echo "no OSV zips in $OSV_DIR" >&2; exit 1; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/osv-bench.XXXXXX")
 [ "${KEEP_TMP:-0}" = 1 ] || trap 'rm -rf "$W"' EXIT
+REAL_IMAGE=${REAL_IMAGE:-}
+if [ "${SYNTH:-0}" -gt 0 ]; then
+    command -v python3 >/dev/null || { echo "python3 is required for SYNTH" >&2; exit 1; }
+    names=()
+    if [ -n "$REAL_IMAGE" ]; then # the image's packages (Debian: source names), to overlap with
+        "$CUSTOMS_BIN" scan --format json "$REAL_IMAGE" >"$W/names.json" || exit 1
+        python3 -c 'import json, sys
+for p in json.load(open(sys.argv[1]))["packages"]:
+    if p.get("ecosystem"): print("%s\t%s" % (p["ecosystem"], p.get("source_name") or p["name"]))' \
+            "$W/names.json" | sort -u >"$W/names.tsv" || exit 1
+        names=(--names "$W/names.tsv")
+    fi
+    python3 "$TOP/bench/osv_synth.py" -n "$SYNTH" -o "$W/synth" --seed "${SYNTH_SEED:-1}" "${names[@]}" >/dev/null ||
+        exit 1
+    ZIPS+=("$W"/synth/*.zip)
+fi
 
 # run NAME CMD...: appends "seconds peak_kib" to $W/NAME.times
 run() {
@@ -56,6 +81,21 @@ done
 grep -h 'added' "$W/import.out" | sed 's/^/  /'
 report import "import into a fresh db"
 report reimport "re-import (every record unchanged)"
+echo "records: $(sqlite3 "$W/fresh.db" "SELECT count(*) FROM vulns"), affected packages:" \
+    "$(sqlite3 "$W/fresh.db" "SELECT count(*) FROM vuln_affected")"
+
+# ---- a first judgement of a real image -----------------------------------------
+if [ -n "$REAL_IMAGE" ]; then
+    for round in 1 2 3; do
+        cp "$W/fresh.db" "$W/scan.db"
+        rm -f "$W/scan.db-"*
+        run scan "$CUSTOMS_BIN" scan --db "$W/scan.db" --format json "$REAL_IMAGE"
+    done
+    echo "  $(python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+print(len(d["packages"]), "packages,", len(d["vulnerabilities"]), "findings")' "$W/scan.out" 2>/dev/null)"
+    report scan "scan + match of $REAL_IMAGE"
+    rm -f "$W/scan.db"*
+fi
 
 # ---- synthetic store -----------------------------------------------------------
 cp "$W/fresh.db" "$W/big.db"

@@ -232,6 +232,7 @@ typedef struct lent {
 typedef struct ctx {
   sc_store *st;
   const sc_vulndb *db;
+  sc_vulndb *lazy;           /* db when it loads pairs as layers need them */
   memo mm;
   sc_strmap layers;          /* digest -> lent */
   sc_strmap old;             /* "layer\x1fos" -> boxed stored hash (re-match) */
@@ -357,6 +358,31 @@ static int os_key(const sc_osinfo *os, char **out) {
   return SC_ERR_NOMEM;
 }
 
+/* Loads into a lazy db the (ecosystem, name) pairs of a layer's packages
+ * under the image's OS ecosystem (eco, may be NULL), as make_set will look
+ * them up: one batch per layer. */
+static int need_layer(ctx *c, const lent *e, const char *eco) {
+  if (!c->lazy || !e->inv.npkgs) return 0;
+  sc_vulndb_pkg *want = malloc(e->inv.npkgs * sizeof(*want));
+  sc_arena a = {0};
+  size_t n = 0;
+  int rv = want ? 0 : SC_ERR_NOMEM;
+  for (size_t k = 0; !rv && k < e->inv.npkgs; k++) {
+    sc_package q = e->inv.pkgs[k];
+    char en[SC_OSV_MAX_NAME], nn[SC_OSV_MAX_NAME];
+    const char *version;
+    if (!q.ecosystem && eco && is_os_type(q.type)) q.ecosystem = (char *)eco;
+    if (lookup_key(&q, en, sizeof(en), nn, sizeof(nn), &version)) continue;
+    if (!(want[n].ecosystem = sc_arena_strdup(&a, en)) || !(want[n].name = sc_arena_strdup(&a, nn)))
+      rv = SC_ERR_NOMEM;
+    n++;
+  }
+  if (!rv) rv = sc_vulndb_add(c->lazy, c->st, want, n);
+  free(want);
+  sc_arena_free(&a);
+  return rv;
+}
+
 /* The findings of one layer's packages under the image's OS. */
 static int make_set(ctx *c, const lent *e, const char *key, const sc_osinfo *os, lset **out) {
   static const sc_osinfo none = {0};
@@ -366,6 +392,7 @@ static int make_set(ctx *c, const lent *e, const char *key, const sc_osinfo *os,
   char en[SC_OSV_MAX_NAME], nn[SC_OSV_MAX_NAME];
   size_t cap = 0;
   int rv = s && (s->os = sc_arena_strdup(&c->keys, key)) ? 0 : SC_ERR_NOMEM;
+  if (!rv) rv = need_layer(c, e, eco);
   uint64_t h = SC_FNV_OFFSET;
   for (size_t k = 0; !rv && k < e->inv.npkgs; k++) {
     const sc_package *p = &e->inv.pkgs[k];
@@ -595,8 +622,10 @@ int sc_match_store_image(sc_store *st, const char *digest, sc_finding_list *out)
   ctx c;
   iview v;
   memset(&v, 0, sizeof(v));
-  if ((rv = ctx_open(&c, st)) || (rv = sc_vulndb_load(st, &db))) goto out;
-  c.db = db;
+  /* only the pairs the image's packages look up (make_set), through the
+   * store's index: the cost follows the image, not the data */
+  if ((rv = ctx_open(&c, st)) || (rv = sc_vulndb_load_for(st, NULL, 0, &db))) goto out;
+  c.db = c.lazy = db;
   l->generation = c.gen;
   if ((rv = compute_image(&c, digest, &v)) || (rv = emit_image(&v, l))) goto out;
   /* storing is best effort for a reader: a locked or read-only database
@@ -635,8 +664,10 @@ int sc_match_rematch_all(sc_store *st, sc_match_stats *stats) {
   sc_strlist imgs = {0};
   if (sc_store_write_begin(st, 1)) return SC_ERR_DB;
   int rv;
-  if ((rv = ctx_open(&c, st)) || (rv = sc_vulndb_load(st, &db))) goto out;
-  c.db = db;
+  /* pairs as layers need them, each once for the run: the store's images
+   * rarely name more than a part of the data */
+  if ((rv = ctx_open(&c, st)) || (rv = sc_vulndb_load_for(st, NULL, 0, &db))) goto out;
+  c.db = c.lazy = db;
   if ((rv = count_refs(&c)) || (rv = sc_findings_each_set_hash(st, on_old_hash, &c))) goto out;
   /* images gone from the store lose their findings */
   if ((rv = sc_findings_forget_gone_images(st)) || (rv = sc_store_each_image(st, on_image, &imgs))) goto out;

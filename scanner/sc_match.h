@@ -24,10 +24,16 @@
  * and the packages its upper layers hide (the rules of sc_inventory_merge,
  * applied by reference with sc_inventory_mask).  sc_match_rematch_all
  * recomputes every stored image in one write transaction (readers see the
- * old findings or the new ones): it loads the
- * vulnerability data once, each layer once (freed when its last image is
- * done), matches each (layer, OS) once, memoises per (ecosystem, name,
- * version), and rewrites only the sets whose findings changed.
+ * old findings or the new ones): it loads each layer once (freed when its
+ * last image is done), matches each (layer, OS) once, memoises per
+ * (ecosystem, name, version), and rewrites only the sets whose findings
+ * changed.
+ *
+ * The vulnerability data is not loaded whole: sc_match_store_image and
+ * sc_match_rematch_all start from an empty sc_vulndb and add, one batch per
+ * layer, the (ecosystem, name) pairs of its packages (sc_vulndb_add, through
+ * the store's index), so a verdict costs what the image has whatever the
+ * size of the data; each pair is read once per run.
  *
  * Errors: 0, SC_ERR_ARG, SC_ERR_NOMEM, SC_ERR_DB, SC_ERR_NOTFOUND (image not
  * stored), SC_ERR_UNSUPP (digest is an index), SC_ERR_LIMIT, SC_ERR_FORMAT

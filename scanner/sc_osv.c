@@ -343,7 +343,7 @@ static int import_doc(imp *c, const char *buf, size_t len, const char *source) {
 static int imp_begin(imp *c, sc_store *st) {
   memset(c, 0, sizeof(*c));
   c->st = st;
-  return sc_store_write_begin(st, 0);
+  return sc_vulnstore_import_begin(st);
 }
 
 /* Ends the file's transaction: commits what rv == 0 imported (with the

@@ -18,14 +18,18 @@
 
 struct sc_vulndb {
   sc_arena arena;
-  sc_strmap pkgs;       /* "eco\x1fname" -> sc_vuln_affected list */
+  sc_strmap pkgs;       /* "eco\x1fname" -> sc_vuln_affected list; a pair
+                         * looked up without rows has its key and NULL */
+  sc_strmap ids;        /* "id" -> sc_vuln: one per record, shared */
   size_t entries;
+  int complete;         /* sc_vulndb_load: every pair is loaded */
 };
 
 void sc_vulndb_free(sc_vulndb *db) {
   if (!db) return;
   sc_arena_free(&db->arena);
   sc_strmap_free(&db->pkgs);
+  sc_strmap_free(&db->ids);
   free(db);
 }
 
@@ -95,19 +99,31 @@ static int load_ranges(sc_arena *ar, sc_vuln_affected *a, const char *txt) {
   return 0;
 }
 
-typedef struct loader {
-  sc_vulndb *db;
-  sc_strmap ids; /* "id" -> sc_vuln */
-} loader;
+/* The slot of key in m, added (key copied into the arena, val NULL) when
+ * absent; NULL when out of memory. */
+static sc_strmap_slot *slot_add(sc_vulndb *db, sc_strmap *m, const char *key, size_t kl) {
+  if (sc_strmap_reserve(m)) return NULL;
+  uint64_t h = sc_fnv1a(key, kl);
+  sc_strmap_slot *sl = sc_strmap_find(m, key, h);
+  if (!sl->key) {
+    if (!(sl->key = sc_arena_strdup(&db->arena, key))) return NULL;
+    sl->h = h;
+    sl->val = NULL;
+    m->n++;
+  }
+  return sl;
+}
 
 static int on_record(void *arg, const char *id, const char *al, int sev, double score, double score_own) {
-  loader *L = arg;
-  sc_vulndb *db = L->db;
+  sc_vulndb *db = arg;
   char key[KEY_BYTES];
+  size_t kl = id ? sc_strmap_key(key, sizeof(key), id, NULL, NULL) : 0;
+  if (!kl) return SC_ERR_NOMEM;
+  sc_strmap_slot *sl = slot_add(db, &db->ids, key, kl);
+  if (!sl) return SC_ERR_NOMEM;
+  if (sl->val) return 0; /* already loaded (a partial load meets a record once per row) */
   sc_vuln *v = sc_arena_alloc(&db->arena, sizeof(*v));
-  size_t kl = sc_strmap_key(key, sizeof(key), id, NULL, NULL);
-  if (!v || !id || !kl || !(v->id = sc_arena_strdup(&db->arena, id)) || sc_strmap_reserve(&L->ids))
-    return SC_ERR_NOMEM;
+  if (!v || !(v->id = sc_arena_strdup(&db->arena, id))) return SC_ERR_NOMEM;
   json_t *aj = al ? json_loads(al, 0, NULL) : NULL;
   v->aliases = json_strs(&db->arena, aj, &v->naliases);
   json_decref(aj);
@@ -115,26 +131,18 @@ static int on_record(void *arg, const char *id, const char *al, int sev, double 
   v->sev = sev;
   v->score = score;
   v->score_own = score_own;
-  uint64_t h = sc_fnv1a(key, kl);
-  sc_strmap_slot *sl = sc_strmap_find(&L->ids, key, h);
-  if (!sl->key) {
-    if (!(sl->key = sc_arena_strdup(&db->arena, key))) return SC_ERR_NOMEM;
-    sl->h = h;
-    L->ids.n++;
-  }
   sl->val = v;
   return 0;
 }
 
 static int on_affected(void *arg, const char *id, const char *eco, const char *name, int sev, const char *ranges,
                        const char *versions) {
-  loader *L = arg;
-  sc_vulndb *db = L->db;
+  sc_vulndb *db = arg;
   char key[KEY_BYTES];
   size_t kl = sc_strmap_key(key, sizeof(key), id, NULL, NULL);
   if (!kl || !eco || !name) return 0;
-  sc_strmap_slot *vs = sc_strmap_find(&L->ids, key, sc_fnv1a(key, kl));
-  if (!vs || !vs->key) return 0; /* affected rows of a record that is not loaded */
+  sc_strmap_slot *vs = sc_strmap_find(&db->ids, key, sc_fnv1a(key, kl));
+  if (!vs || !vs->key || !vs->val) return 0; /* affected rows of a record that is not loaded */
   sc_vuln_affected *a = sc_arena_alloc(&db->arena, sizeof(*a));
   if (!a) return SC_ERR_NOMEM;
   memset(a, 0, sizeof(*a));
@@ -147,14 +155,9 @@ static int on_affected(void *arg, const char *id, const char *eco, const char *n
   json_decref(vj);
   if (!a->versions) return SC_ERR_NOMEM;
   if (!(kl = sc_strmap_key(key, sizeof(key), eco, name, NULL))) return 0;
-  if (sc_strmap_reserve(&db->pkgs)) return SC_ERR_NOMEM;
-  uint64_t h = sc_fnv1a(key, kl);
-  sc_strmap_slot *sl = sc_strmap_find(&db->pkgs, key, h);
-  if (!sl->key) {
-    if (!(sl->key = sc_arena_strdup(&db->arena, key))) return SC_ERR_NOMEM;
-    sl->h = h;
-    db->pkgs.n++;
-  }
+  sc_strmap_slot *sl = slot_add(db, &db->pkgs, key, kl);
+  if (!sl) return SC_ERR_NOMEM;
+  /* rows come in stored order: the chain is newest first, either load */
   a->next = sl->val;
   sl->val = a;
   db->entries++;
@@ -164,12 +167,49 @@ static int on_affected(void *arg, const char *id, const char *eco, const char *n
 int sc_vulndb_load(sc_store *st, sc_vulndb **out) {
   if (!st || !out) return SC_ERR_ARG;
   *out = NULL;
-  loader L = {calloc(1, sizeof(sc_vulndb)), {0}};
-  if (!L.db) return SC_ERR_NOMEM;
-  int rv = sc_vulnstore_each_record(st, on_record, &L);
-  if (!rv) rv = sc_vulnstore_each_affected(st, on_affected, &L);
-  sc_strmap_free(&L.ids);
-  if (rv) sc_vulndb_free(L.db);
-  else *out = L.db;
+  sc_vulndb *db = calloc(1, sizeof(*db));
+  if (!db) return SC_ERR_NOMEM;
+  db->complete = 1;
+  int rv = sc_vulnstore_each_record(st, on_record, db);
+  if (!rv) rv = sc_vulnstore_each_affected(st, on_affected, db);
+  /* every record is in; the id map only served the affected rows */
+  sc_strmap_free(&db->ids);
+  if (rv) sc_vulndb_free(db);
+  else *out = db;
+  return rv;
+}
+
+int sc_vulndb_add(sc_vulndb *db, sc_store *st, const sc_vulndb_pkg *pkgs, size_t n) {
+  if (!db || !st || (n && !pkgs)) return SC_ERR_ARG;
+  if (db->complete || !n) return 0;
+  sc_vulndb_pkg *want = malloc(n * sizeof(*want));
+  if (!want) return SC_ERR_NOMEM;
+  size_t nw = 0;
+  int rv = 0;
+  for (size_t i = 0; !rv && i < n; i++) {
+    char key[KEY_BYTES];
+    size_t kl = pkgs[i].ecosystem && pkgs[i].name
+                    ? sc_strmap_key(key, sizeof(key), pkgs[i].ecosystem, pkgs[i].name, NULL)
+                    : 0;
+    if (!kl) continue; /* sc_vulndb_lookup cannot ask for it either */
+    sc_strmap_slot *sl = db->pkgs.s ? sc_strmap_find(&db->pkgs, key, sc_fnv1a(key, kl)) : NULL;
+    if (sl && sl->key) continue; /* loaded already, or twice in pkgs */
+    /* marked as loaded before the rows come: a pair without rows stays so */
+    if (!slot_add(db, &db->pkgs, key, kl)) rv = SC_ERR_NOMEM;
+    else want[nw++] = pkgs[i];
+  }
+  if (!rv) rv = sc_vulnstore_each_affected_of(st, want, nw, on_record, on_affected, db);
+  free(want);
+  return rv;
+}
+
+int sc_vulndb_load_for(sc_store *st, const sc_vulndb_pkg *pkgs, size_t n, sc_vulndb **out) {
+  if (!st || !out || (n && !pkgs)) return SC_ERR_ARG;
+  *out = NULL;
+  sc_vulndb *db = calloc(1, sizeof(*db));
+  if (!db) return SC_ERR_NOMEM;
+  int rv = sc_vulndb_add(db, st, pkgs, n);
+  if (rv) sc_vulndb_free(db);
+  else *out = db;
   return rv;
 }

@@ -17,7 +17,10 @@
  *   versions: ["1.0", "1.1"]
  * Package names are stored normalised (sc_osv_normalize_name).
  *
- * Import: inside sc_store_write_begin/end (one transaction per source),
+ * Import: inside sc_vulnstore_import_begin / sc_store_write_end (one
+ * transaction per source; writes outside one fail: the import notes there
+ * which aliases it touched, so that finish_import recomputes only the
+ * borrowed severities that can have changed),
  * sc_vulnstore_state per record, then sc_vulnstore_delete and/or
  * sc_vulnstore_put_record + put_alias + put_affected, and
  * sc_vulnstore_finish_import once before the commit.
@@ -26,9 +29,22 @@
  * first non-zero value of their callback, which must not use st. */
 #ifndef CUSTOMS_SC_VULNSTORE_H
 #define CUSTOMS_SC_VULNSTORE_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sc_store.h"
+
+/* Page cache of an import transaction.  The default (2 MiB) makes a large
+ * source spill and re-read its index pages through the WAL (a third of an
+ * import's time at 200,000 records); the bulk writers' 128 MiB would put
+ * the import's memory over its budget (128 MiB peak for the full OSV
+ * export).  Restored when the transaction ends. */
+#define SC_VULNSTORE_IMPORT_CACHE_KIB 32768
+
+/* Begins an import's write transaction (sc_store_write_begin, bulk) with a
+ * page cache of SC_VULNSTORE_IMPORT_CACHE_KIB; end it with
+ * sc_store_write_end. */
+int sc_vulnstore_import_begin(sc_store *st);
 
 /* How a record stands against the stored one (sc_vulnstore_state). */
 enum { SC_VULN_ABSENT = 0, SC_VULN_OLDER = 1, SC_VULN_CURRENT = 2 };
@@ -77,6 +93,24 @@ int sc_vulnstore_each_affected(sc_store *st,
                                int (*cb)(void *arg, const char *id, const char *ecosystem, const char *name,
                                          int severity, const char *ranges_json, const char *versions_json),
                                void *arg);
+
+/* One (ecosystem, normalised name) pair to look up. */
+typedef struct sc_vulnstore_pkg {
+  const char *ecosystem, *name;
+} sc_vulnstore_pkg;
+
+/* The affected packages of the given pairs only, through the store's
+ * (ecosystem, name) index: for each pair in turn, each of its affected rows
+ * in the order they were stored (as sc_vulnstore_each_affected gives them),
+ * rec with the row's record first (again for every row: a record affecting
+ * several rows is handed over as often), then aff.  A matcher's cost then
+ * follows the packages it looks up, not the size of the data. */
+int sc_vulnstore_each_affected_of(sc_store *st, const sc_vulnstore_pkg *pkgs, size_t n,
+                                  int (*rec)(void *arg, const char *id, const char *aliases_json, int severity,
+                                             double score, double score_own),
+                                  int (*aff)(void *arg, const char *id, const char *ecosystem, const char *name,
+                                             int severity, const char *ranges_json, const char *versions_json),
+                                  void *arg);
 
 /* ---- status ---- */
 

@@ -502,6 +502,125 @@ static void test_unsure_stored(void) {
   sc_inventory_free(&a);
 }
 
+/* Two loaded chains hold the same entries in the same order. */
+static int same_chain(const sc_vuln_affected *a, const sc_vuln_affected *b, const char *what) {
+  size_t n = 0;
+  for (; a && b; a = a->next, b = b->next, n++) {
+    int same = !strcmp(a->v->id, b->v->id) && a->sev == b->sev && a->v->sev == b->v->sev &&
+               a->v->score == b->v->score && a->v->naliases == b->v->naliases && a->nranges == b->nranges &&
+               a->nversions == b->nversions && a->rstart[a->nranges] == b->rstart[b->nranges];
+    for (size_t e = 0; same && e < a->rstart[a->nranges]; e++)
+      same = a->ev[e].kind == b->ev[e].kind && !strcmp(a->ev[e].version, b->ev[e].version);
+    for (size_t k = 0; same && k < a->nversions; k++) same = !strcmp(a->versions[k], b->versions[k]);
+    if (!same) {
+      CHECK(0, "%s: entry %zu differs (%s / %s)", what, n, a->v->id, b->v->id);
+      return 0;
+    }
+  }
+  CHECK(!a && !b, "%s: same length (%zu entries in common)", what, n);
+  return !a && !b;
+}
+
+/* sc_vulndb_load_for / sc_vulndb_add (what a verdict loads: the image's
+ * pairs only) give the same chains, in the same order, and the same
+ * findings as the full load; other pairs are not loaded at all. */
+static void test_partial(void) {
+  static const char *const more[] = {
+      /* one record, the same pair twice with different per-package severities: order counts */
+      "{\"id\":\"TWICE-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":["
+      "{\"package\":{\"ecosystem\":\"npm\",\"name\":\"multi\"},\"ecosystem_specific\":{\"severity\":\"low\"},"
+      "\"ranges\":[" EV("0", "2.0.3") "]},"
+      "{\"package\":{\"ecosystem\":\"npm\",\"name\":\"multi\"},\"ecosystem_specific\":{\"severity\":\"high\"},"
+      "\"ranges\":[" EV("1.0.0", "2.0.4") "]}]}",
+      /* one record, two pairs: one sc_vuln shared by both chains */
+      REC("BOTH-1", AFF("PyPI", "foo-bar", EV("0", "9")) "," AFF("Go", "golang.org/x/net", SV("0", "9.0.0"))),
+      /* a record for a pair no inventory below asks for */
+      REC("ELSE-1", AFF("npm", "elsewhere", EV("0", "9"))),
+  };
+  for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+    sc_osv_stats s = {0};
+    int rv = sc_osv_import_buffer(st, "t", more[i], strlen(more[i]), &s);
+    CHECK(rv == 0 && s.added == 1, "partial: import record %zu", i);
+  }
+  static const sc_vulndb_pkg pairs[] = {
+      {"Debian:12", "openssl"}, {"Alpine:v3.19", "openssl"}, {"PyPI", "foo-bar"},      {"npm", "@scope/pkg"},
+      {"Go", "golang.org/x/net"}, {"Go", "stdlib"},        {"npm", "multi"},         {"npm", "lastpkg"},
+      {"Ubuntu:22.04", "curl"}, {"npm", "multi"} /* twice */, {"npm", "nothing-here"},
+  };
+  const size_t np = sizeof(pairs) / sizeof(pairs[0]);
+  sc_vulndb *full = NULL, *part = NULL;
+  CHECK_INT(sc_vulndb_load(st, &full), 0, "partial: full load");
+  CHECK_INT(sc_vulndb_load_for(st, pairs, 4, &part), 0, "partial: load the first pairs");
+  CHECK(sc_vulndb_lookup(part, "npm", "multi") == NULL, "partial: a pair not asked for is not loaded");
+  size_t before = sc_vulndb_size(part);
+  CHECK_INT(sc_vulndb_add(part, st, pairs, 4), 0, "partial: adding loaded pairs again");
+  CHECK_INT(sc_vulndb_size(part), before, "partial: ... loads nothing twice");
+  CHECK_INT(sc_vulndb_add(part, st, pairs, np), 0, "partial: add the rest (a duplicate among them)");
+  for (size_t i = 0; i < np; i++) {
+    char what[96];
+    snprintf(what, sizeof(what), "partial: %s %s", pairs[i].ecosystem, pairs[i].name);
+    same_chain(sc_vulndb_lookup(full, pairs[i].ecosystem, pairs[i].name),
+               sc_vulndb_lookup(part, pairs[i].ecosystem, pairs[i].name), what);
+  }
+  const sc_vuln_affected *tw = sc_vulndb_lookup(part, "npm", "multi");
+  CHECK(tw && tw->next && tw->v == tw->next->v && !strcmp(tw->v->id, "TWICE-1") && tw->sev != tw->next->sev,
+        "partial: one record twice in a chain, one sc_vuln, both entries");
+  const sc_vuln_affected *py = sc_vulndb_lookup(part, "PyPI", "foo-bar"), *go = sc_vulndb_lookup(part, "Go", "golang.org/x/net");
+  while (py && strcmp(py->v->id, "BOTH-1")) py = py->next;
+  while (go && strcmp(go->v->id, "BOTH-1")) go = go->next;
+  CHECK(py && go && py->v == go->v, "partial: a record of two pairs is loaded once");
+  CHECK(sc_vulndb_lookup(part, "npm", "elsewhere") == NULL && sc_vulndb_lookup(full, "npm", "elsewhere") != NULL,
+        "partial: other pairs stay out");
+  CHECK(sc_vulndb_size(part) < sc_vulndb_size(full), "partial: fewer entries (%zu < %zu)", sc_vulndb_size(part),
+        sc_vulndb_size(full));
+  CHECK_INT(sc_vulndb_add(full, st, pairs, np), 0, "partial: adding to a full db is a no-op");
+
+  /* the same findings, field by field and in the same order */
+  static const pk pkgs[] = {
+      {"deb", "Debian:12", "libssl3", "3.0.11-1+b1", "openssl", "1:3.0.11-1"},
+      {"apk", "Alpine:v3.19", "libcrypto3", "3.1.4-r0", "openssl", NULL},
+      {"python", "PyPI", "Foo_Bar", "1.0", NULL, NULL},
+      {"npm", "npm", "@scope/pkg", "1.0.4", NULL, NULL},
+      {"go", "Go", "golang.org/x/net", "v0.17.0", NULL, NULL},
+      {"go", "Go", "stdlib", "go1.21.5", NULL, NULL},
+      {"npm", "npm", "multi", "2.0.1", NULL, NULL},
+      {"npm", "npm", "multi", "1.5.0", NULL, NULL},
+      {"npm", "npm", "lastpkg", "3.0.2", NULL, NULL},
+      {"deb", "Ubuntu:22.04", "curl", "7.81.0-1ubuntu1.14", NULL, NULL},
+  };
+  sc_inventory inv;
+  sc_inventory_init(&inv);
+  for (size_t i = 0; i < sizeof(pkgs) / sizeof(pkgs[0]); i++) add(&inv, &pkgs[i]);
+  sc_inventory_finish(&inv);
+  sc_finding_list a, b;
+  sc_finding_list_init(&a);
+  sc_finding_list_init(&b);
+  CHECK_INT(sc_match_inventory(full, &inv, NULL, &a), 0, "partial: match with the full db");
+  CHECK_INT(sc_match_inventory(part, &inv, NULL, &b), 0, "partial: match with the partial db");
+  CHECK(a.n >= 10 && a.n == b.n, "partial: as many findings (%zu, %zu)", a.n, b.n);
+  int same = a.n == b.n;
+  for (size_t i = 0; same && i < a.n; i++)
+    same = !strcmp(a.v[i].id, b.v[i].id) && !strcmp(a.v[i].package, b.v[i].package) &&
+           !strcmp(a.v[i].version, b.v[i].version) && !strcmp(a.v[i].fixed_version, b.v[i].fixed_version) &&
+           a.v[i].severity == b.v[i].severity && a.v[i].score == b.v[i].score &&
+           a.v[i].naliases == b.v[i].naliases && sc_finding_unsure(&a, i) == sc_finding_unsure(&b, i);
+  CHECK(same, "partial: the same findings in the same order");
+  const sc_finding *t = find(&b, "TWICE-1", "multi");
+  /* chains are newest first (either load): the last stored entry, "high", gives it */
+  CHECK(t && t->severity == SC_SEV_HIGH, "partial: the head of the chain gives the severity");
+  sc_finding_list_free(&a);
+  sc_finding_list_free(&b);
+  sc_inventory_free(&inv);
+  sc_vulndb_free(full);
+  sc_vulndb_free(part);
+  CHECK_INT(sc_vulndb_load_for(st, NULL, 0, &part), 0, "partial: an empty db");
+  CHECK_INT(sc_vulndb_size(part), 0, "partial: ... holds nothing");
+  CHECK(sc_vulndb_lookup(part, "npm", "multi") == NULL, "partial: ... finds nothing");
+  sc_vulndb_free(part);
+  CHECK_INT(sc_vulndb_load_for(st, pairs, 1, NULL), SC_ERR_ARG, "partial: no out");
+  CHECK_INT(sc_vulndb_load_for(NULL, pairs, 1, &part), SC_ERR_ARG, "partial: no store");
+}
+
 int main(void) {
   if (sc_store_open(":memory:", &st)) {
     printf("Bail out! cannot open store\n");
@@ -517,6 +636,7 @@ int main(void) {
   test_store();
   test_merge();
   test_unsure_stored();
+  test_partial(); /* last: it imports records the tests above do not expect */
   sc_store_close(st);
   return tap_done();
 }

@@ -93,6 +93,43 @@ static void test_severity_sources(void) {
   CHECK_STR(q("SELECT severity || ' ' || score FROM vulns WHERE id='V2-1'"), "3 7.5", "v2 scored high 7.5");
 }
 
+/* An import recomputes only the borrowed severities that can change (the
+ * records sharing an alias with one it added, replaced or removed): across
+ * separate imports, the result is the one a full recomputation gives. */
+static void test_borrow_across_imports(void) {
+#define BR(id, mod, al, sev) \
+  "{\"id\":\"" id "\",\"modified\":\"" mod "\",\"aliases\":[" al "]" sev ",\"affected\":[]}"
+#define HIGH ",\"database_specific\":{\"severity\":\"HIGH\"}"
+#define LOW ",\"database_specific\":{\"severity\":\"LOW\"}"
+#define SEV_OF(id) q("SELECT severity FROM vulns WHERE id='" id "'")
+  sc_osv_stats s;
+  CHECK_INT(imp(BR("B-BORROWER", "2024-01-01T00:00:00Z", "\"CVE-B-1\"", ""), &s), 0, "borrow: a record without severity");
+  CHECK_STR(SEV_OF("B-BORROWER"), "0", "borrow: nothing to borrow yet");
+  CHECK_INT(imp(BR("B-LENDER", "2024-01-01T00:00:00Z", "\"CVE-B-1\"", HIGH), &s), 0, "borrow: a lender, later import");
+  CHECK_STR(SEV_OF("B-BORROWER"), "3", "borrow: an earlier record borrows from a later one");
+  CHECK_INT(imp(BR("B-OTHER", "2024-01-01T00:00:00Z", "\"CVE-B-9\"", LOW), &s), 0, "borrow: an unrelated import");
+  CHECK_STR(SEV_OF("B-BORROWER"), "3", "borrow: ... leaves it borrowed");
+  CHECK_INT(imp(BR("B-LENDER", "2024-02-01T00:00:00Z", "\"CVE-B-1\"", LOW), &s), 0, "borrow: the lender updated");
+  CHECK_STR(SEV_OF("B-BORROWER"), "1", "borrow: follows the lender's new severity");
+  CHECK_INT(imp(BR("B-LENDER", "2024-03-01T00:00:00Z", "\"CVE-B-2\"", LOW), &s), 0, "borrow: the lender drops the alias");
+  CHECK_STR(SEV_OF("B-BORROWER"), "0", "borrow: back to its own (none) when no longer shared");
+  CHECK_INT(imp(BR("B-LENDER", "2024-04-01T00:00:00Z", "\"CVE-B-1\"", HIGH), &s), 0, "borrow: shared again");
+  CHECK_STR(SEV_OF("B-BORROWER"), "3", "borrow: borrowed again");
+  CHECK_INT(imp("{\"id\":\"B-LENDER\",\"modified\":\"2024-05-01T00:00:00Z\",\"withdrawn\":\"2024-05-01T00:00:00Z\"}", &s),
+            0, "borrow: the lender withdrawn");
+  CHECK_STR(SEV_OF("B-BORROWER"), "0", "borrow: a withdrawn lender lends nothing");
+  /* the stored values equal a recomputation from scratch */
+  CHECK_STR(q("SELECT count(*) FROM vulns v WHERE v.severity <> coalesce((SELECT w.sev_own FROM vuln_aliases a"
+              " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln JOIN vulns w ON w.id = b.vuln"
+              " WHERE a.vuln = v.id AND w.sev_own <> 0 AND v.sev_own = 0"
+              " ORDER BY w.sev_own DESC, w.score_own DESC, w.id LIMIT 1), v.sev_own)"),
+            "0", "borrow: every stored severity as a full recomputation gives it");
+#undef BR
+#undef HIGH
+#undef LOW
+#undef SEV_OF
+}
+
 static void test_upsert_withdrawn_malformed(void) {
   sc_osv_stats s;
   int64_t g0 = atoll(q("SELECT value FROM meta WHERE key='vulndb_generation'"));
@@ -171,8 +208,13 @@ static void test_zip(void) {
   snprintf(tp, sizeof(tp), "%s/trunc.zip", dir);
   write_zip(zp, 50, 0);
   sc_osv_stats s = {0};
+  char cache0[64];
+  snprintf(cache0, sizeof(cache0), "%s", q("PRAGMA cache_size"));
   CHECK_INT(sc_osv_import_path(st, zp, &s), 0, "zip import");
   CHECK_INT(s.added, 50, "50 records from the zip");
+  /* an import runs with its own page cache (SC_VULNSTORE_IMPORT_CACHE_KIB)
+   * and gives the connection its own back */
+  CHECK_STR(q("PRAGMA cache_size"), cache0, "page cache size restored after an import");
   CHECK_STR(q("SELECT name FROM vuln_affected WHERE vuln='Z-7'"), "@scope/pkg7", "npm scoped name as is");
   memset(&s, 0, sizeof(s));
   CHECK_INT(sc_osv_import_path(st, zp, &s), 0, "zip re-import");
@@ -186,6 +228,7 @@ static void test_zip(void) {
             "truncated zip imported nothing");
   CHECK_STR(q("SELECT count(*) FROM vuln_sources WHERE name LIKE '%trunc.zip'"), "0",
             "and is not recorded as a source");
+  CHECK_STR(q("PRAGMA cache_size"), cache0, "page cache size restored after a failed import");
   /* a directory of JSON files, recursively */
   char sub[300], f1[400];
   snprintf(sub, sizeof(sub), "%s/d/e", dir);
@@ -240,6 +283,7 @@ int main(void) {
   test_parse();
   test_severity_sources();
   test_upsert_withdrawn_malformed();
+  test_borrow_across_imports();
   test_zip();
   test_normalize();
   sc_store_close(st);

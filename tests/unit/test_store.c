@@ -78,6 +78,25 @@ static void test_migrations(void) {
     sqlite3_finalize(s);
   }
   CHECK_STR(buf, "wal", "WAL journal");
+  /* A verdict reads only its packages' (ecosystem, name) pairs of the
+   * vulnerability data (sc_vulnstore_each_affected_of): through this index,
+   * or its cost would grow with the data again. */
+  CHECK_INT(count(st, "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='vuln_affected_pkg'"
+                      " AND sql LIKE '%(ecosystem, name)%'"),
+            1, "index vuln_affected_pkg on (ecosystem, name)");
+  char plan[256] = "";
+  if (sqlite3_prepare_v2(st->db,
+                         "EXPLAIN QUERY PLAN SELECT a.vuln FROM vuln_affected a JOIN vulns v ON v.id = a.vuln"
+                         " WHERE a.ecosystem = 'npm' AND a.name = 'x' ORDER BY a.rowid",
+                         -1, &s, NULL) == SQLITE_OK) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const char *d = (const char *)sqlite3_column_text(s, 3);
+      if (d) snprintf(plan + strlen(plan), sizeof(plan) - strlen(plan), "%s; ", d);
+    }
+    sqlite3_finalize(s);
+  }
+  CHECK(strstr(plan, "USING INDEX vuln_affected_pkg") && !strstr(plan, "TEMP B-TREE"),
+        "a pair's rows come from the index in stored order, without a sort (%s)", plan);
   sc_store_close(st);
 
   CHECK_INT(sc_store_open(dbpath, &st), 0, "reopen");
