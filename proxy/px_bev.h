@@ -30,6 +30,16 @@ typedef enum px_bev_kind {
 /* Sets the per-call transfer size and the watermarks (limits.buffer_bytes). */
 void px_bev_tune(struct bufferevent *bev, size_t watermark, px_bev_kind kind);
 
+/* libevent 2.1 reads at most 4 KiB per readiness event of a socket
+ * (evbuffer_read's EVBUFFER_MAX_READ, whatever max_single_read says), so a
+ * bulk body costs a loop turn, a parse, a write and two epoll_ctl per 4 KiB.
+ * Called first in a read callback, this appends what else waits on the
+ * socket, up to `room` bytes, to the input in one readv.  Plain sockets
+ * only (a TLS bufferevent reads through OpenSSL: nothing is done).  Returns
+ * the bytes added (0: none, or end of stream / an error, which the
+ * bufferevent sees itself on its next read). */
+size_t px_bev_read_more(struct bufferevent *bev, size_t room);
+
 /* Read and write timeouts in milliseconds; a negative value sets none for
  * that direction (0 fires at once, as libevent does with a zero timeval). */
 void px_bev_timeouts_ms(struct bufferevent *bev, int64_t read_ms, int64_t write_ms);

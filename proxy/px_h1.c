@@ -346,6 +346,8 @@ static void h1_read(struct bufferevent *bev, void *arg) {
     evbuffer_drain(in, evbuffer_get_length(in));
     return;
   }
+  size_t wm = c->ctx->cfg->watermark, have = evbuffer_get_length(in);
+  if (c->state == H1_S_READING && have < wm) px_bev_read_more(bev, wm - have);
   while (evbuffer_get_length(in) > 0 && c->state == H1_S_READING) {
     struct evbuffer_iovec v;
     if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;

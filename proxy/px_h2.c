@@ -307,6 +307,9 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg) {
 static void h2_read(struct bufferevent *bev, void *arg) {
   h2_sess *s = arg;
   struct evbuffer *in = bufferevent_get_input(bev);
+  size_t wm = s->ctx->cfg->watermark, have = evbuffer_get_length(in);
+  /* the peer's DATA is bounded by our windows, so this cannot overfill */
+  if (have < wm) px_bev_read_more(bev, wm - have);
   while (evbuffer_get_length(in) > 0) {
     struct evbuffer_iovec v;
     if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;

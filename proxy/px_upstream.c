@@ -386,6 +386,8 @@ static void up_read(struct bufferevent *bev, void *arg) {
     up_destroy(up);
     return;
   }
+  size_t wm = up->ctx->cfg->watermark, have = evbuffer_get_length(in);
+  if (up->x && !up->paused && have < wm) px_bev_read_more(bev, wm - have);
   up->in_read = 1;
   while (up->x && !up->paused && !up->msg_done && evbuffer_get_length(in) > 0) {
     struct evbuffer_iovec v;
