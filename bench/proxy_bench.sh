@@ -5,7 +5,10 @@
 # per-case medians, the proxied/direct ratio and customs' peak RSS.
 # No assertions: see bench/README.md for how to read the numbers.
 #
-# usage: bench/proxy_bench.sh [-k ROUNDS] [-b BLOB_MIB]
+# usage: bench/proxy_bench.sh [-k ROUNDS] [-b BLOB_MIB] [-p random|zero] [-B]
+#   -p zero: the blob is zeros (an uncompressed "layer" customs hashes and
+#            walks in full) instead of random bytes
+#   -B:      blob uploads only (no skopeo push/pull)
 #   env: CUSTOMS_BIN, CUSTOMS_POLICY, KEEP_TMP (as for the integration tests),
 #        STEP_TIMEOUT (seconds allowed per push/pull/upload, default 300)
 
@@ -16,14 +19,19 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 ROUNDS=5
 BLOB_MIB=256
+BLOB_KIND=random
+BLOBS_ONLY=0
 STEP_TIMEOUT=${STEP_TIMEOUT:-300}   # seconds; a hung step fails instead of blocking
-while getopts "k:b:" opt; do
+while getopts "k:b:p:B" opt; do
     case $opt in
         k) ROUNDS=$OPTARG ;;
         b) BLOB_MIB=$OPTARG ;;
-        *) echo "usage: $0 [-k ROUNDS] [-b BLOB_MIB]" >&2; exit 2 ;;
+        p) BLOB_KIND=$OPTARG ;;
+        B) BLOBS_ONLY=1 ;;
+        *) echo "usage: $0 [-k ROUNDS] [-b BLOB_MIB] [-p random|zero] [-B]" >&2; exit 2 ;;
     esac
 done
+case $BLOB_KIND in random | zero) ;; *) echo "$0: -p random or zero" >&2; exit 2 ;; esac
 
 # curl_upload BASE REPO FILE DIGEST CURL_OPTS...: blob_upload (lib.sh) that
 # succeeds only on a final 201.
@@ -55,11 +63,18 @@ start_customs
 D=$(url_hostport "$REG_URL")
 P=$(url_hostport "$CUS_URL")
 
-echo "# building a ~130 MB 3-layer image and a $BLOB_MIB MiB blob..." >&2
-mkimage_build -n 3 -s 40M,40M,50M -p random -z 1 -t v1 "$T/img" >/dev/null ||
-    bail_out "mkimage failed"
-IMG_BYTES=$(du -sb "$T/img/blobs" | cut -f1)
-make_random_file "$T/blob" $((BLOB_MIB * 1024 * 1024))
+echo "# building a ~130 MB 3-layer image and a $BLOB_MIB MiB $BLOB_KIND blob..." >&2
+IMG_BYTES=0
+if [ "$BLOBS_ONLY" = 0 ]; then
+    mkimage_build -n 3 -s 40M,40M,50M -p random -z 1 -t v1 "$T/img" >/dev/null ||
+        bail_out "mkimage failed"
+    IMG_BYTES=$(du -sb "$T/img/blobs" | cut -f1)
+fi
+if [ "$BLOB_KIND" = zero ]; then
+    head -c $((BLOB_MIB * 1024 * 1024)) /dev/zero >"$T/blob"
+else
+    make_random_file "$T/blob" $((BLOB_MIB * 1024 * 1024))
+fi
 BLOB_D=$(sha256_of "$T/blob")
 
 # Each round uses fresh repositories so every push really uploads (the
@@ -69,10 +84,12 @@ for r in $(seq 1 "$ROUNDS"); do
     echo "# round $r/$ROUNDS" >&2
     if [ $((r % 2)) = 1 ]; then order="direct proxy"; else order="proxy direct"; fi
     for side in $order; do
+        [ "$BLOBS_ONLY" = 1 ] && break
         if [ $side = direct ]; then hp=$D base=$REG_URL; else hp=$P base=$CUS_URL; fi
         timed "push-$side" push "$hp" "bench/$side-$r"
     done
     for side in $order; do
+        [ "$BLOBS_ONLY" = 1 ] && break
         if [ $side = direct ]; then hp=$D; else hp=$P; fi
         timed "pull-$side" pull "$hp" "bench/$side-$r" "$T/pulled"
     done
@@ -91,8 +108,8 @@ RSS=$(peak_rss_kib "$CUS_PID")
 direct_mode && echo "# CUSTOMS_TEST_DIRECT=1: the 'proxied' side is the registry itself" >&2
 
 # Report: one line per case with medians (seconds), ratio and throughput.
-printf '\ncustoms proxy benchmark: %s rounds, image %s MB, blob %s MiB\n' \
-    "$ROUNDS" "$((IMG_BYTES / 1000000))" "$BLOB_MIB"
+printf '\ncustoms proxy benchmark: %s rounds, image %s MB, blob %s MiB (%s)\n' \
+    "$ROUNDS" "$((IMG_BYTES / 1000000))" "$BLOB_MIB" "$BLOB_KIND"
 printf '%-38s %10s %10s %8s %12s\n' case direct_s proxied_s ratio proxied_MB/s
 row() {
     local label=$1 dcase=$2 pcase=$3 bytes=$4 dm pm
@@ -103,8 +120,10 @@ row() {
         t = (p != "-" && p > 0) ? sprintf("%.0f", b / p / 1e6) : "-"
         printf "%-38s %10s %10s %8s %12s\n", l, d, p, r, t }'
 }
-row "skopeo push (3 layers)" push-direct push-proxy "$IMG_BYTES"
-row "skopeo pull (3 layers)" pull-direct pull-proxy "$IMG_BYTES"
+if [ "$BLOBS_ONLY" = 0 ]; then
+    row "skopeo push (3 layers)" push-direct push-proxy "$IMG_BYTES"
+    row "skopeo pull (3 layers)" pull-direct pull-proxy "$IMG_BYTES"
+fi
 row "blob upload h1 (curl)" blob-h1-direct blob-h1-proxy $((BLOB_MIB * 1048576))
 row "blob upload h2c proxied vs h1 direct" blob-h1-direct blob-h2-proxy $((BLOB_MIB * 1048576))
 printf 'customs peak RSS (VmHWM): %s KiB\n' "${RSS:-?}"

@@ -59,6 +59,8 @@ void px_jobq_destroy(px_jobq *q) {
   drop_chunks(q);
   if (q->spill_fd >= 0) close(q->spill_fd);
   q->spill_fd = -1;
+  free(q->sbuf);
+  q->sbuf = NULL;
   pthread_mutex_destroy(&q->mu);
   pthread_cond_destroy(&q->cv);
 }
@@ -244,6 +246,103 @@ ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
     pthread_cond_wait(&q->cv, &q->mu);
     q->reader_waiting = 0;
   }
+}
+
+/* Reads the next spill bytes into sbuf (q->mu held, dropped around the
+ * read as in px_jobq_pull).  Bytes read, or SC_ERR_IO / SC_ERR_NOMEM with
+ * the queue broken. */
+static ssize_t spill_fill(px_jobq *q) {
+  if (!q->sbuf && !(q->sbuf = malloc(PX_JOBQ_PEEK_SPILL_BYTES))) {
+    q->broken = 1;
+    snprintf(q->why, sizeof(q->why), "out of memory reading the spool");
+    return SC_ERR_NOMEM;
+  }
+  uint64_t off = q->spill_rd;
+  size_t n = q->spill_wr - off < PX_JOBQ_PEEK_SPILL_BYTES ? (size_t)(q->spill_wr - off) : PX_JOBQ_PEEK_SPILL_BYTES;
+  pthread_mutex_unlock(&q->mu);
+  ssize_t r = pread(q->spill_fd, q->sbuf, n, (off_t)off);
+  pthread_mutex_lock(&q->mu);
+  if (r <= 0) {
+    q->broken = 1;
+    snprintf(q->why, sizeof(q->why), "spool read failed");
+    return SC_ERR_IO;
+  }
+  q->spill_rd += (uint64_t)r;
+  if (q->spill_rd == q->spill_wr) { /* caught up: back to memory */
+    q->spill_rd = q->spill_wr = 0;
+    q->spilling = 0;
+    spill_unaccount(q);
+  }
+  q->sb_off = 0;
+  q->sb_len = (size_t)r;
+  return r;
+}
+
+ssize_t px_jobq_peek(void *arg, const void **p) {
+  px_jobq *q = arg;
+  pthread_mutex_lock(&q->mu);
+  for (;;) {
+    if (q->broken) {
+      pthread_mutex_unlock(&q->mu);
+      return SC_ERR_IO;
+    }
+    q->reader_seen = 1;
+    /* spill bytes read ahead are older than any chunk queued after the
+     * spill caught up; chunks queued before the spill began are older than
+     * every spill byte (and were taken first) */
+    if (q->sb_off < q->sb_len) {
+      q->peek_from_spill = 1;
+      *p = q->sbuf + q->sb_off;
+      size_t n = q->sb_len - q->sb_off;
+      pthread_mutex_unlock(&q->mu);
+      return (ssize_t)n;
+    }
+    if (q->head && (q->mem_bytes >= PX_JOBQ_READ_BATCH_BYTES || q->eof || q->spilling)) {
+      q->peek_from_spill = 0;
+      *p = q->head->data + q->head->off;
+      size_t n = q->head->len - q->head->off;
+      pthread_mutex_unlock(&q->mu);
+      return (ssize_t)n;
+    }
+    if (q->spill_rd < q->spill_wr) {
+      ssize_t r = spill_fill(q);
+      if (r < 0) {
+        pthread_mutex_unlock(&q->mu);
+        return SC_ERR_IO;
+      }
+      continue;
+    }
+    if (q->eof) {
+      pthread_mutex_unlock(&q->mu);
+      return 0;
+    }
+    q->reader_waiting = 1;
+    pthread_cond_wait(&q->cv, &q->mu);
+    q->reader_waiting = 0;
+  }
+}
+
+void px_jobq_consume(void *arg, size_t n) {
+  px_jobq *q = arg;
+  int owed = 0;
+  pthread_mutex_lock(&q->mu);
+  if (q->peek_from_spill) {
+    q->sb_off += n <= q->sb_len - q->sb_off ? n : q->sb_len - q->sb_off;
+  } else if (q->head) {
+    px_jobq_chunk *c = q->head;
+    if (n > c->len - c->off) n = c->len - c->off;
+    c->off += n;
+    q->mem_bytes -= n;
+    if (c->off == c->len) {
+      q->head = c->next;
+      if (!q->head) q->tail = NULL;
+      free(c);
+    }
+    owed = q->mem_bytes <= q->lim.mem_max_bytes / 2 ? drained(q) : 0;
+  }
+  q->pulled += n;
+  pthread_mutex_unlock(&q->mu);
+  notify_drain(q, owed);
 }
 
 void px_jobq_close(px_jobq *q) {

@@ -10,7 +10,9 @@
  * A push past either cap, or a failed spill write, breaks the queue: the
  * reader gets SC_ERR_IO and the layer is fetched and scanned later instead.
  * The reader (a scan worker) pulls bytes in order with px_jobq_pull, which
- * has the sc_pull_fn shape sc_layer_scan wants.
+ * has the sc_pull_fn shape sc_layer_scan wants, or, without a copy, with
+ * px_jobq_peek / px_jobq_consume (sc_layer_scan_ref's shape): a pointer
+ * into the queued chunk, or into the queue's spill read buffer.
  *
  * Holding instead of spilling: once a reader is pulling, bytes past
  * lim.mem_max_bytes stay in memory (up to twice that) and the queue reports
@@ -44,6 +46,7 @@
 #define PX_JOBQ_READ_BATCH_BYTES (64 * 1024)    /* the reader wakes for this much, or the end */
 #define PX_JOBQ_WHY_MAX 256                     /* bytes of the break reason, NUL included */
 #define PX_JOBQ_HOLD_FACTOR 2                   /* held bytes: at most this times mem_max_bytes */
+#define PX_JOBQ_PEEK_SPILL_BYTES (256 * 1024)   /* the spill read buffer of px_jobq_peek */
 
 /* Spill bytes of every queue that shares it (scan.spool_total_max_bytes). */
 typedef struct px_spool {
@@ -88,6 +91,10 @@ typedef struct px_jobq {
   int full;                 /* a backlog is reported: on_drain is owed */
   int no_hold;              /* px_jobq_unhold was called: spill past memory */
   uint64_t pulled;          /* bytes handed to the reader */
+  /* px_jobq_peek: what the last peek handed out (reader only) */
+  int peek_from_spill;      /* the bytes are in sbuf, not the head chunk */
+  unsigned char *sbuf;      /* spill bytes read ahead; sb_off..sb_len not consumed */
+  size_t sb_off, sb_len;
   int io_errno;             /* errno of the failed spill write */
   const char *cap_hit;      /* which cap a SC_ERR_LIMIT push hit, with its config key */
   char why[PX_JOBQ_WHY_MAX];
@@ -105,6 +112,13 @@ void px_jobq_eof(px_jobq *q); /* no more bytes: the reader drains and gets 0 */
 /* Reader: up to len bytes in push order, 0 at the end, SC_ERR_IO when broken;
  * blocks until a batch, the end or a break arrives.  arg is the px_jobq. */
 ssize_t px_jobq_pull(void *arg, void *buf, size_t len);
+/* Reader, without a copy: *p is set to the next bytes (valid until the
+ * consume that follows), their count returned; 0 at the end, SC_ERR_IO
+ * when broken; blocks like px_jobq_pull.  px_jobq_consume drops the first
+ * n (<= the count) of them.  Each peek is followed by one consume; do not
+ * mix with px_jobq_pull.  arg is the px_jobq (sc_peek_fn/sc_consume_fn). */
+ssize_t px_jobq_peek(void *arg, const void **p);
+void px_jobq_consume(void *arg, size_t n);
 /* Reader: finished with the queue.  Drops queued bytes and the spill budget;
  * a later px_jobq_break does nothing. */
 void px_jobq_close(px_jobq *q);

@@ -57,7 +57,8 @@ static int scan_layer(px_job *j, px_worker *w, const char *digest, sc_layer_resu
       }
     }
   } else {
-    rc = sc_layer_scan(px_jobq_pull, &j->q, &lim, &inv, res);
+    /* by reference: the scanner reads the queued chunks in place */
+    rc = sc_layer_scan_ref(px_jobq_peek, px_jobq_consume, &j->q, &lim, &inv, res);
     if (rc != 0) snprintf(err, errlen, "%s", res->error[0] ? res->error : "upload stream incomplete");
   }
   /* Config blobs and other artifacts are uploaded like layers: a small

@@ -2,7 +2,8 @@
  * memory up to the cap, then the spill file; the per-queue and the total
  * spill caps; bytes read back in push order across memory and spill (also
  * with a concurrent reader); break and end-of-stream semantics; holding
- * bytes for a reader that pulls (backlog, on_drain at half, unhold).
+ * bytes for a reader that pulls (backlog, on_drain at half, unhold); the
+ * same through peek/consume.
  * Spill files go to a fresh directory under /tmp, removed at the end. */
 #include "../../proxy/px_jobq.c"
 #include "tap.h"
@@ -370,6 +371,117 @@ static void test_hold(void) {
   px_jobq_destroy(&q);
 }
 
+struct peek_reader {
+  px_jobq *q;
+  unsigned char *out;
+  size_t cap, got;
+};
+static void *peek_reader_main(void *arg) {
+  struct peek_reader *r = arg;
+  for (;;) {
+    const void *p;
+    ssize_t n = px_jobq_peek(r->q, &p);
+    if (n <= 0) break;
+    size_t take = (size_t)n > 5000 ? 5000 : (size_t)n; /* partial consumes too */
+    if (r->got + take > r->cap) take = r->cap - r->got;
+    memcpy(r->out + r->got, p, take);
+    r->got += take;
+    px_jobq_consume(r->q, take);
+  }
+  return NULL;
+}
+
+/* Peek/consume reads the same bytes in the same order as pull: memory
+ * chunks, the spill (through the read buffer), memory again after the
+ * spill caught up; partial consumes; holding and on_drain work the same. */
+static void test_peek(void) {
+  px_spool sp = {.max_bytes = 1 << 20};
+  px_jobq q;
+  px_jobq_limits lim = limits(&sp, SMALL_MEM, 1 << 20);
+  unsigned char in[6000];
+  const void *p;
+  fill(in, sizeof in, 11);
+  CHECK_INT(px_jobq_init(&q, &lim), 0, "peek: init");
+  CHECK_INT(px_jobq_push(&q, in, 600), 0, "peek: memory");
+  CHECK_INT(px_jobq_push(&q, in + 600, 700), 0, "peek: past memory: spill");
+  CHECK(q.spilling, "peek: spilling");
+  ssize_t n = px_jobq_peek(&q, &p);
+  CHECK_INT(n, 600, "peek: the memory chunk first");
+  CHECK(p && memcmp(p, in, 600) == 0, "peek: its bytes, in place");
+  px_jobq_consume(&q, 100);
+  n = px_jobq_peek(&q, &p);
+  CHECK_INT(n, 500, "peek: a partial consume leaves the rest of the chunk");
+  CHECK(memcmp(p, in + 100, 500) == 0, "peek: the rest");
+  px_jobq_consume(&q, 500);
+  n = px_jobq_peek(&q, &p);
+  CHECK_INT(n, 700, "peek: then the spill, through the read buffer");
+  CHECK(memcmp(p, in + 600, 700) == 0, "peek: spill bytes in order");
+  CHECK(!q.spilling, "peek: the reader caught up with the spill");
+  CHECK_INT(px_jobq_push(&q, in + 1300, 200), 0, "peek: a push after the catch-up goes to memory");
+  px_jobq_consume(&q, 300);
+  px_jobq_eof(&q);
+  n = px_jobq_peek(&q, &p);
+  CHECK_INT(n, 400, "peek: the rest of the read buffer comes before newer memory");
+  CHECK(memcmp(p, in + 900, 400) == 0, "peek: in order");
+  px_jobq_consume(&q, 400);
+  n = px_jobq_peek(&q, &p);
+  CHECK_INT(n, 200, "peek: then the newer chunk");
+  CHECK(memcmp(p, in + 1300, 200) == 0, "peek: its bytes");
+  px_jobq_consume(&q, 200);
+  CHECK_INT(px_jobq_peek(&q, &p), 0, "peek: 0 at the end");
+  px_jobq_consume(&q, 0);
+  CHECK_INT(px_jobq_progress(&q), 1500, "peek: progress counts consumed bytes");
+  px_jobq_close(&q);
+  CHECK_INT(px_spool_bytes(&sp), 0, "peek: spool back to 0");
+  px_jobq_destroy(&q);
+
+  /* holding through peek/consume: on_drain once the queue is down to half */
+  lim.on_drain = count_drain;
+  drains = 0;
+  CHECK_INT(px_jobq_init(&q, &lim), 0, "peek hold: init");
+  q.reader_seen = 1;
+  CHECK_INT(px_jobq_push(&q, in, 1000), 0, "peek hold: fill");
+  CHECK_INT(px_jobq_push(&q, in + 1000, 600), 0, "peek hold: held");
+  CHECK_INT(px_jobq_backlog(&q), 1600, "peek hold: backlog");
+  px_jobq_eof(&q); /* less than a read batch is handed out only at the end */
+  n = px_jobq_peek(&q, &p);
+  px_jobq_consume(&q, (size_t)n);
+  CHECK_INT(drains, 0, "peek hold: 600 left: above half, no drain");
+  n = px_jobq_peek(&q, &p);
+  CHECK_INT(n, 600, "peek hold: the held chunk");
+  px_jobq_consume(&q, 200);
+  CHECK_INT(drains, 1, "peek hold: 400 left: on_drain");
+  px_jobq_break(&q, "test");
+  CHECK_INT(px_jobq_peek(&q, &p), SC_ERR_IO, "peek: broken queue: SC_ERR_IO");
+  px_jobq_close(&q);
+  px_jobq_destroy(&q);
+
+  /* a concurrent producer, a peeking reader, bytes through memory and spill */
+  enum { TOTAL = 3 << 20 };
+  unsigned char *big = malloc(TOTAL), *got = malloc(TOTAL);
+  fill(big, TOTAL, 5);
+  sp.max_bytes = 64 << 20;
+  lim = limits(&sp, 64 * 1024, 64 << 20);
+  CHECK_INT(px_jobq_init(&q, &lim), 0, "peek concurrent: init");
+  pthread_t th;
+  struct peek_reader pr = {&q, got, TOTAL, 0};
+  pthread_create(&th, NULL, peek_reader_main, &pr);
+  int fails = 0;
+  for (size_t off = 0; off < TOTAL; off += 7001) {
+    size_t k = TOTAL - off < 7001 ? TOTAL - off : 7001;
+    fails += px_jobq_push(&q, big + off, k) != 0;
+  }
+  px_jobq_eof(&q);
+  pthread_join(th, NULL);
+  CHECK_INT(fails, 0, "peek concurrent: every push accepted");
+  CHECK_INT(pr.got, TOTAL, "peek concurrent: every byte read");
+  CHECK(memcmp(big, got, TOTAL) == 0, "peek concurrent: in push order");
+  px_jobq_close(&q);
+  px_jobq_destroy(&q);
+  free(big);
+  free(got);
+}
+
 int main(void) {
   snprintf(spool_dir, sizeof(spool_dir), "/tmp/test_jobq.XXXXXX");
   if (!mkdtemp(spool_dir)) {
@@ -384,6 +496,7 @@ int main(void) {
   test_wakeups();
   test_concurrent();
   test_hold();
+  test_peek();
   CHECK_INT(dir_entries(), 0, "no file left in the spool directory");
   rmdir(spool_dir);
   return tap_done();
