@@ -1,8 +1,13 @@
 /* sc_osv.c - OSV import (see sc_osv.h): parses records and writes them
- * through sc_vulnstore (no SQL here).
+ * through sc_vulnstore (no SQL here).  A record's text is first checked by
+ * sc_jsonscan, which finds its top-level keys without a tree: an unchanged
+ * record is then settled from id and modified alone, another is parsed
+ * from its needed keys only; text the scan does not vouch for goes through
+ * jansson's full parse, which decides as before.
  * Owner: scanner.  Thread: the store handle's.  Errors: see sc_osv.h. */
 #include "sc_osv.h"
 #include "sc_file.h"
+#include "sc_jsonscan.h"
 #include "sc_vulnstore.h"
 
 #include <archive.h>
@@ -109,14 +114,93 @@ static const char *event_letter(const char *key) {
   return NULL;
 }
 
+/* ---- JSON text of stored values ------------------------------------------
+ * The stored ranges/versions/aliases texts are what json_dumps(JSON_COMPACT)
+ * wrote before (the interface of sc_vulnstore.h): built here directly, as
+ * building a jansson array only to serialise it cost a tree per affected
+ * package.  Escaping as jansson 2.14's dump_string without
+ * JSON_ENSURE_ASCII: \" \\ \b \f \n \r \t, other bytes below 0x20 as
+ * \u00XX (upper-case hex), every other byte (UTF-8 too) as is. */
+
+typedef struct jtxt {
+  char *s;
+  size_t n, cap;
+  int oom;
+} jtxt;
+
+#define JTXT_MIN_BYTES 256 /* first allocation of a text */
+
+static void jt_put(jtxt *t, const char *p, size_t n) {
+  if (t->oom) return;
+  if (t->n + n + 1 > t->cap) {
+    size_t cap = t->cap ? t->cap : JTXT_MIN_BYTES;
+    while (cap < t->n + n + 1) cap *= 2;
+    char *ns = realloc(t->s, cap);
+    if (!ns) {
+      t->oom = 1;
+      return;
+    }
+    t->s = ns;
+    t->cap = cap;
+  }
+  memcpy(t->s + t->n, p, n);
+  t->n += n;
+  t->s[t->n] = 0;
+}
+
+/* a JSON string: quote, prefix (plain ASCII), escaped v, quote */
+static void jt_str(jtxt *t, const char *prefix, const char *v) {
+  jt_put(t, "\"", 1);
+  jt_put(t, prefix, strlen(prefix));
+  const char *run = v;
+  for (const char *p = v;; p++) {
+    unsigned char ch = (unsigned char)*p;
+    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+    jt_put(t, run, (size_t)(p - run));
+    if (!ch) break;
+    char esc[8];
+    switch (ch) {
+    case '"': jt_put(t, "\\\"", 2); break;
+    case '\\': jt_put(t, "\\\\", 2); break;
+    case '\b': jt_put(t, "\\b", 2); break;
+    case '\f': jt_put(t, "\\f", 2); break;
+    case '\n': jt_put(t, "\\n", 2); break;
+    case '\r': jt_put(t, "\\r", 2); break;
+    case '\t': jt_put(t, "\\t", 2); break;
+    default:
+      snprintf(esc, sizeof(esc), "\\u%04X", ch);
+      jt_put(t, esc, 6);
+    }
+    run = p + 1;
+  }
+  jt_put(t, "\"", 1);
+}
+
+/* ["a","b"] of n strings; NULL when out of memory */
+static char *jt_strings(const char *const *v, size_t n) {
+  jtxt t = {0};
+  jt_put(&t, "[", 1);
+  for (size_t i = 0; i < n; i++) {
+    if (i) jt_put(&t, ",", 1);
+    jt_str(&t, "", v[i]);
+  }
+  jt_put(&t, "]", 1);
+  if (t.oom) {
+    free(t.s);
+    return NULL;
+  }
+  return t.s;
+}
+
 /* ranges of one affected entry -> [["E"|"S","i0","f1.2",...],...]; NULL
  * *out when none is usable.  SC_ERR_FORMAT on a structural error. */
-static int encode_ranges(const json_t *ranges, json_t **out) {
+static int encode_ranges(const json_t *ranges, char **out) {
   *out = NULL;
   if (!ranges) return 0;
   if (!json_is_array(ranges)) return SC_ERR_FORMAT;
-  json_t *all = json_array();
-  if (!all) return SC_ERR_NOMEM;
+  jtxt t = {0};
+  size_t used = 0;
+  jt_put(&t, "[", 1);
   for (size_t i = 0; i < json_array_size(ranges); i++) {
     const json_t *r = json_array_get(ranges, i);
     const char *type = json_string_value(json_object_get(r, "type"));
@@ -124,9 +208,9 @@ static int encode_ranges(const json_t *ranges, json_t **out) {
     if (!json_is_object(r) || !type || !json_is_array(evs) || json_array_size(evs) > SC_OSV_MAX_EVENTS)
       goto bad;
     if (strcmp(type, "ECOSYSTEM") && strcmp(type, "SEMVER")) continue; /* GIT: commits, not versions */
-    json_t *enc = json_array();
-    if (!enc || json_array_append_new(all, enc) || json_array_append_new(enc, json_string(type[0] == 'E' ? "E" : "S")))
-      goto nomem;
+    jt_put(&t, used ? ",[" : "[", used ? 2 : 1);
+    used++;
+    jt_put(&t, type[0] == 'E' ? "\"E\"" : "\"S\"", 3);
     for (size_t k = 0; k < json_array_size(evs); k++) {
       const json_t *e = json_array_get(evs, k);
       const char *key;
@@ -135,21 +219,23 @@ static int encode_ranges(const json_t *ranges, json_t **out) {
       json_object_foreach((json_t *)e, key, val) {
         const char *l = event_letter(key), *v = json_string_value(val);
         if (!l || !v || !*v || strlen(v) > 512) goto bad;
-        char buf[520];
-        snprintf(buf, sizeof(buf), "%s%s", l, v);
-        if (json_array_append_new(enc, json_string(buf))) goto nomem;
+        jt_put(&t, ",", 1);
+        jt_str(&t, l, v);
       }
     }
+    jt_put(&t, "]", 1);
   }
-  if (json_array_size(all)) *out = all;
-  else json_decref(all);
+  jt_put(&t, "]", 1);
+  if (t.oom) {
+    free(t.s);
+    return SC_ERR_NOMEM;
+  }
+  if (used) *out = t.s;
+  else free(t.s);
   return 0;
 bad:
-  json_decref(all);
+  free(t.s);
   return SC_ERR_FORMAT;
-nomem:
-  json_decref(all);
-  return SC_ERR_NOMEM;
 }
 
 /* purl "pkg:TYPE/[NS/]NAME[@V]" -> OSV ecosystem and name (npm scope and
@@ -220,28 +306,32 @@ static int parse_affected(const json_t *arr, aff **out, size_t *n) {
     if (sc_osv_normalize_ecosystem(eco, x->eco, sizeof(x->eco)) ||
         sc_osv_normalize_name(x->eco, name, x->name, sizeof(x->name)))
       continue;
-    json_t *ranges = NULL;
+    char *ranges = NULL;
     if ((rv = encode_ranges(json_object_get(a, "ranges"), &ranges))) break;
     const json_t *vers = json_object_get(a, "versions");
-    if (vers && (!json_is_array(vers) || json_array_size(vers) > SC_OSV_MAX_EVENTS)) {
-      json_decref(ranges);
+    size_t nv = json_array_size(vers);
+    if (vers && (!json_is_array(vers) || nv > SC_OSV_MAX_EVENTS)) {
+      free(ranges);
       rv = SC_ERR_FORMAT;
       break;
     }
-    for (size_t k = 0; k < json_array_size(vers); k++)
-      if (!json_is_string(json_array_get(vers, k))) rv = SC_ERR_FORMAT;
-    if (rv) {
-      json_decref(ranges);
-      break;
+    const char **vs = nv ? malloc(nv * sizeof(*vs)) : NULL;
+    if (nv && !vs) rv = SC_ERR_NOMEM;
+    for (size_t k = 0; !rv && k < nv; k++)
+      if (!(vs[k] = json_string_value(json_array_get(vers, k)))) rv = SC_ERR_FORMAT;
+    if (rv || (!ranges && !nv)) {
+      free(ranges);
+      free(vs);
+      if (rv) break;
+      continue;
     }
-    if (!ranges && !json_array_size(vers)) continue;
     x->sev = sc_severity_from_text(
         json_string_value(json_object_get(json_object_get(a, "ecosystem_specific"), "severity")));
-    x->ranges = ranges ? json_dumps(ranges, JSON_COMPACT) : NULL;
-    x->versions = json_array_size(vers) ? json_dumps(vers, JSON_COMPACT) : NULL;
-    json_decref(ranges);
+    x->ranges = ranges;
+    x->versions = nv ? jt_strings(vs, nv) : NULL;
+    free(vs);
     (*n)++;
-    if ((ranges && !x->ranges) || (json_array_size(vers) && !x->versions)) {
+    if (nv && !x->versions) {
       rv = SC_ERR_NOMEM;
       break;
     }
@@ -256,8 +346,10 @@ static int parse_affected(const json_t *arr, aff **out, size_t *n) {
 }
 
 /* Returns 0 (counted in ctx->s), SC_ERR_FORMAT (malformed, counted by the
- * caller), SC_ERR_NOMEM or SC_ERR_DB (abort the file). */
-static int import_record(imp *c, const json_t *r, const char *source) {
+ * caller), SC_ERR_NOMEM or SC_ERR_DB (abort the file).  known: the record's
+ * sc_vulnstore_state when the caller looked it up already (a record
+ * without "withdrawn"), else -1. */
+static int import_record(imp *c, const json_t *r, const char *source, int known) {
   if (!json_is_object(r)) return SC_ERR_FORMAT;
   const char *id = jstr_cap(r, "id", SC_OSV_MAX_NAME), *mod = jstr_cap(r, "modified", 64);
   if (!id || !mod) return SC_ERR_FORMAT;
@@ -272,8 +364,8 @@ static int import_record(imp *c, const json_t *r, const char *source) {
     return 0;
   }
   /* unchanged: the stored record is as new or newer */
-  int exists;
-  if (sc_vulnstore_state(c->st, id, mod, &exists)) return SC_ERR_DB;
+  int exists = known;
+  if (known < 0 && sc_vulnstore_state(c->st, id, mod, &exists)) return SC_ERR_DB;
   if (exists == SC_VULN_CURRENT) {
     c->s.unchanged++;
     return 0;
@@ -285,12 +377,13 @@ static int import_record(imp *c, const json_t *r, const char *source) {
   int rv = record_severity(r, &sev, &score);
   if (!rv) rv = parse_affected(json_object_get(r, "affected"), &af, &naf);
   if (rv) return rv;
-  json_t *al = json_array();
+  size_t nal = 0;
+  const char **al = malloc((json_array_size(aliases) + 1) * sizeof(*al));
   for (size_t i = 0; al && i < json_array_size(aliases); i++) {
     const char *a = json_string_value(json_array_get(aliases, i));
-    if (a && *a && strlen(a) < SC_OSV_MAX_NAME && strcmp(a, id)) json_array_append_new(al, json_string(a));
+    if (a && *a && strlen(a) < SC_OSV_MAX_NAME && strcmp(a, id)) al[nal++] = a;
   }
-  char *altxt = al ? json_dumps(al, JSON_COMPACT) : NULL;
+  char *altxt = al ? jt_strings(al, nal) : NULL;
   rv = SC_ERR_DB;
   if (!altxt) {
     rv = SC_ERR_NOMEM;
@@ -298,8 +391,8 @@ static int import_record(imp *c, const json_t *r, const char *source) {
   }
   if (exists && sc_vulnstore_delete(c->st, id, NULL)) goto out;
   if (sc_vulnstore_put_record(c->st, id, mod, altxt, sev, score, source)) goto out;
-  for (size_t i = 0; i < json_array_size(al); i++)
-    if (sc_vulnstore_put_alias(c->st, id, json_string_value(json_array_get(al, i)))) goto out;
+  for (size_t i = 0; i < nal; i++)
+    if (sc_vulnstore_put_alias(c->st, id, al[i])) goto out;
   for (size_t i = 0; i < naf; i++)
     if (sc_vulnstore_put_affected(c->st, id, (int64_t)i, af[i].eco, af[i].name, af[i].sev, af[i].ranges,
                                   af[i].versions))
@@ -309,28 +402,90 @@ static int import_record(imp *c, const json_t *r, const char *source) {
   rv = 0;
 out:
   free(altxt);
-  json_decref(al);
+  free(al);
   affs_free(af, naf);
+  return rv;
+}
+
+/* The top-level keys import_record reads: all it needs of a record. */
+enum { K_ID, K_MODIFIED, K_ALIASES, K_WITHDRAWN, K_SEVERITY, K_DBSPECIFIC, K_AFFECTED, K_COUNT };
+static const char *const REC_KEYS[K_COUNT] = {"id",       "modified",          "aliases", "withdrawn",
+                                              "severity", "database_specific", "affected"};
+
+/* A plain (escape-free) string span of 1..cap-1 bytes into out. */
+static int span_str(sc_jspan sp, char *out, size_t cap) {
+  const char *s;
+  size_t n;
+  if (!sc_jsonscan_plain_string(sp, &s, &n) || !n || n >= cap) return 0;
+  memcpy(out, s, n);
+  out[n] = 0;
+  return 1;
+}
+
+/* A record that sc_jsonscan vouched for.  An unchanged record (a
+ * re-import's common case) is settled from id and modified alone, with the
+ * checks import_record makes before its own lookup; any other is imported
+ * from a tree of its needed keys only (details, references: never built).
+ * *done 0: not handled (a key's value did not parse), parse in full. */
+static int import_scanned(imp *c, const sc_jspan *sp, const char *source, int *done) {
+  char id[SC_OSV_MAX_NAME], mod[64];
+  int state = -1;
+  const sc_jspan *al = &sp[K_ALIASES];
+  *done = 1;
+  if (!sp[K_WITHDRAWN].n && span_str(sp[K_ID], id, sizeof(id)) && span_str(sp[K_MODIFIED], mod, sizeof(mod)) &&
+      (!al->n || al->p[0] == '[' || al->p[0] == 'n')) {
+    if (sc_vulnstore_state(c->st, id, mod, &state)) return SC_ERR_DB;
+    if (state == SC_VULN_CURRENT) {
+      c->s.unchanged++;
+      return 0;
+    }
+  }
+  json_t *r = json_object();
+  if (!r) return SC_ERR_NOMEM;
+  for (size_t k = 0; k < K_COUNT; k++) {
+    if (!sp[k].n) continue;
+    json_t *v = json_loadb(sp[k].p, sp[k].n, JSON_DECODE_ANY, NULL);
+    if (!v || json_object_set_new(r, REC_KEYS[k], v)) {
+      json_decref(r);
+      *done = 0;
+      return 0;
+    }
+  }
+  int rv = import_record(c, r, source, state);
+  json_decref(r);
   return rv;
 }
 
 /* One JSON document: a record or an array of records. */
 static int import_doc(imp *c, const char *buf, size_t len, const char *source) {
+  sc_jspan sp[K_COUNT];
+  int rv = 0, done = 0;
+  if (sc_jsonscan_object(buf, len, REC_KEYS, K_COUNT, sp)) {
+    rv = import_scanned(c, sp, source, &done);
+    if (done) {
+      if (rv == SC_ERR_FORMAT) {
+        c->s.malformed++;
+        rv = 0;
+      }
+      return rv;
+    }
+  }
+  /* an array of records, or text the light scan does not vouch for:
+   * jansson decides */
   json_t *doc = json_loadb(buf, len, 0, NULL);
-  int rv = 0;
   if (!doc) {
     c->s.malformed++;
     return 0;
   }
   if (json_is_array(doc)) {
     for (size_t i = 0; !rv && i < json_array_size(doc); i++) {
-      rv = import_record(c, json_array_get(doc, i), source);
+      rv = import_record(c, json_array_get(doc, i), source, -1);
       if (rv == SC_ERR_FORMAT) {
         c->s.malformed++;
         rv = 0;
       }
     }
-  } else if ((rv = import_record(c, doc, source)) == SC_ERR_FORMAT) {
+  } else if ((rv = import_record(c, doc, source, -1)) == SC_ERR_FORMAT) {
     c->s.malformed++;
     rv = 0;
   }
@@ -378,6 +533,10 @@ int sc_osv_import_buffer(sc_store *st, const char *source, const char *json, siz
 
 /* ---- files -------------------------------------------------------------- */
 
+/* Read size of a zip file: libarchive's reads of 64 KiB made a pread per
+ * ~64 KiB of a 200 MB export. */
+#define SC_OSV_ZIP_BLOCK_BYTES (1u << 20)
+
 static int ends_json(const char *name) {
   size_t n = strlen(name);
   return n > 5 && !strcasecmp(name + n - 5, ".json");
@@ -394,7 +553,7 @@ static int import_zip(imp *c, const char *path, const char *source) {
    * records or withdrawals. */
   archive_read_support_format_zip_seekable(a);
   int rv = 0;
-  if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+  if (archive_read_open_filename(a, path, SC_OSV_ZIP_BLOCK_BYTES) != ARCHIVE_OK) {
     archive_read_free(a);
     return SC_ERR_FORMAT;
   }

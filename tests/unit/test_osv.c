@@ -1,6 +1,8 @@
 /* test_osv.c - OSV import: ranges, versions, withdrawn, aliases, severity
  * (CVSS, text, per package, borrowed), malformed records, idempotence,
- * zips (good and truncated, built here with libarchive's writer). */
+ * zips (good and truncated, built here with libarchive's writer); the light
+ * JSON scan, the directly written stored texts, unchanged records settled
+ * without a full parse. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <sqlite3.h>
@@ -9,7 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "sc_cvss.h"
+#include "sc_jsonscan.h"
 #include "sc_osv.h"
 #include "sc_store.h"
 #include "sc_store_int.h" /* white box: the tests read the SQLite tables */
@@ -275,6 +280,135 @@ static void test_normalize(void) {
   CHECK_STR(out, "Alpine:v3.19", "Alpine unchanged");
 }
 
+/* The light scan (sc_jsonscan) vouches only for what jansson accepts, and
+ * hands back the last value of a duplicated key, as jansson keeps. */
+static void test_jsonscan(void) {
+  static const char *const keys[] = {"id", "modified", "affected"};
+  sc_jspan sp[3];
+  const char *doc = " {\"id\":\"A-1\",\"x\":[1,-2.5,true,false,null,{\"k\":\"\\u00e9\\ud83d\\ude00\\n\"}],"
+                    "\"modified\":\"m1\",\"modified\":\"m2\",\"details\":\"caf\xc3\xa9\"}\n";
+  CHECK_INT(sc_jsonscan_object(doc, strlen(doc), keys, 3, sp), 1, "jsonscan: a valid object vouched for");
+  CHECK(sp[0].n == 5 && !memcmp(sp[0].p, "\"A-1\"", 5), "jsonscan: span of id");
+  CHECK(sp[1].n == 4 && !memcmp(sp[1].p, "\"m2\"", 4), "jsonscan: the last of a duplicated key");
+  CHECK_INT(sp[2].n, 0, "jsonscan: absent key has an empty span");
+  const char *str;
+  size_t n;
+  CHECK(sc_jsonscan_plain_string(sp[0], &str, &n) && n == 3 && !memcmp(str, "A-1", 3), "jsonscan: plain string");
+  sc_jspan esc = {"\"a\\nb\"", 6};
+  CHECK_INT(sc_jsonscan_plain_string(esc, &str, &n), 0, "jsonscan: a string with an escape is not plain");
+  static const char *const unsure[] = {
+      "[{\"id\":\"a\"}]",                /* not an object */
+      "{\"id\":\"a\"",                   /* cut short */
+      "{\"id\":\"a\"} x",                /* trailing bytes */
+      "{\"id\":\"a\",}",                 /* trailing comma */
+      "{\"id\":1e5}",                    /* exponent: not vouched for */
+      "{\"id\":12345678901234567890}",   /* integer overflow */
+      "{\"id\":01}",                     /* leading zero */
+      "{\"id\":\"\\u0000\"}",            /* NUL escape */
+      "{\"\\u0069d\":\"a\"}",            /* escaped top-level key */
+      "{\"id\":\"\xc3\"}",               /* UTF-8 cut short */
+      "{\"id\":\"\xc0\xaf\"}",           /* overlong */
+      "{\"id\":\"\xed\xa0\x80\"}",       /* UTF-8 surrogate */
+      "{\"id\":\"\\ud800\"}",            /* lone high surrogate */
+      "{\"id\":\"\\udc00\"}",            /* lone low surrogate */
+      "{\"id\":\"a\tb\"}",               /* raw control character */
+      "{\"id\":\"\\x\"}",                /* bad escape */
+      "{\"id\":truex}",                  /* a longer word */
+      "{\"id\":nul}",                    /* a shorter one */
+      "{\"id\" \"a\"}",                  /* no colon */
+      "{\"id\":[1 2]}",                  /* no comma */
+      "{\"id\":\"a\"}\xc3\xa9",          /* non-ASCII outside strings */
+  };
+  for (size_t i = 0; i < sizeof(unsure) / sizeof(unsure[0]); i++)
+    CHECK_INT(sc_jsonscan_object(unsure[i], strlen(unsure[i]), keys, 3, sp), 0, "jsonscan: not vouched for: %s",
+              unsure[i]);
+  char deep[2 * SC_JSONSCAN_MAX_DEPTH + 16];
+  size_t d = 0;
+  deep[d++] = '{', deep[d++] = '"', deep[d++] = 'x', deep[d++] = '"', deep[d++] = ':';
+  for (int i = 0; i < SC_JSONSCAN_MAX_DEPTH; i++) deep[d++] = '[';
+  for (int i = 0; i < SC_JSONSCAN_MAX_DEPTH; i++) deep[d++] = ']';
+  deep[d++] = '}';
+  CHECK_INT(sc_jsonscan_object(deep, d, keys, 3, sp), 0, "jsonscan: nesting over the limit not vouched for");
+  /* every text it vouches for, jansson accepts: a sweep of one-byte edits of a valid record */
+  char buf[512];
+  int agree = 1;
+  for (size_t pos = 0; pos < strlen(REC_GO) && pos < sizeof(buf) - 1; pos += 3) {
+    static const char subst[] = "\"\\{}[]:,0 e\x01\xc3";
+    for (size_t k = 0; k < sizeof(subst) - 1; k++) {
+      size_t len = strlen(REC_GO) < sizeof(buf) ? strlen(REC_GO) : sizeof(buf) - 1;
+      memcpy(buf, REC_GO, len);
+      buf[pos] = subst[k];
+      json_t *j = json_loadb(buf, len, 0, NULL);
+      if (sc_jsonscan_object(buf, len, keys, 3, sp) && !j) agree = 0;
+      json_decref(j);
+    }
+  }
+  CHECK(agree, "jsonscan: never vouches for text jansson refuses (one-byte edits)");
+}
+
+/* Stored texts are written directly, as json_dumps(JSON_COMPACT) wrote
+ * them: escapes included. */
+static void test_stored_text_escapes(void) {
+  sc_osv_stats s;
+  const char *rec = "{\"id\":\"ESC-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"aliases\":[\"CVE-\\\"q\\\\\"],"
+                    "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"esc\"},"
+                    "\"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"0\\u0001\\t\\/x\"},"
+                    "{\"fixed\":\"caf\xc3\xa9\\u007f\\b\\f\\r\\n\"}]}],\"versions\":[\"a\\\"b\",\"\\u001f\"]}]}";
+  CHECK_INT(imp(rec, &s), 0, "escapes: import");
+  CHECK_INT(s.added, 1, "escapes: added");
+  /* what jansson's json_dumps gives for the same values */
+  json_t *r = json_array(), *e = json_array(), *v = json_array(), *a = json_array();
+  json_array_append_new(e, json_string("S"));
+  json_array_append_new(e, json_string("i0\x01\t/x"));
+  json_array_append_new(e, json_string("fcaf\xc3\xa9\x7f\b\f\r\n"));
+  json_array_append_new(r, e);
+  json_array_append_new(v, json_string("a\"b"));
+  json_array_append_new(v, json_string("\x1f"));
+  json_array_append_new(a, json_string("CVE-\"q\\"));
+  char *rt = json_dumps(r, JSON_COMPACT), *vt = json_dumps(v, JSON_COMPACT), *at = json_dumps(a, JSON_COMPACT);
+  CHECK_STR(q("SELECT ranges FROM vuln_affected WHERE vuln='ESC-1'"), rt, "escapes: ranges text as json_dumps");
+  CHECK_STR(q("SELECT versions FROM vuln_affected WHERE vuln='ESC-1'"), vt, "escapes: versions text as json_dumps");
+  CHECK_STR(q("SELECT aliases FROM vulns WHERE id='ESC-1'"), at, "escapes: aliases text as json_dumps");
+  free(rt), free(vt), free(at);
+  json_decref(r), json_decref(v), json_decref(a);
+}
+
+/* A re-import settles unchanged records from id and modified without a
+ * full parse; what it counts must be what a full parse counted. */
+static void test_unchanged_light(void) {
+  sc_osv_stats s;
+#define UREC(mod, tail) \
+  "{\"id\":\"U-1\",\"modified\":\"" mod "\",\"aliases\":[\"CVE-U-1\"],\"affected\":[{\"package\":" \
+  "{\"ecosystem\":\"PyPI\",\"name\":\"u\"},\"versions\":[\"1\"]}]" tail "}"
+  CHECK_INT(imp(UREC("2024-01-01T00:00:00Z", ""), &s), 0, "light: first import");
+  CHECK_INT(s.added, 1, "light: added");
+  CHECK_INT(imp(UREC("2024-01-01T00:00:00Z", ",\"details\":\"x\""), &s), 0, "light: same modified");
+  CHECK_INT(s.unchanged, 1, "light: unchanged");
+  CHECK_INT(imp(UREC("2024-01-01T00:00:00Z", ",\"details\":[1,}"), &s), 0, "light: same modified, broken JSON");
+  CHECK_INT(s.malformed, 1, "light: broken JSON is malformed, not unchanged");
+  CHECK_INT(imp(UREC("2024-01-01T00:00:00Z", ",\"details\":1e400"), &s), 0, "light: number jansson refuses");
+  CHECK_INT(s.malformed, 1, "light: ... malformed (the full parse decided)");
+  CHECK_INT(imp(UREC("2024-01-01T00:00:00Z", ",\"details\":1e5"), &s), 0, "light: exponent (not vouched for)");
+  CHECK_INT(s.unchanged, 1, "light: ... unchanged through the full parse");
+  CHECK_INT(imp("{\"id\":\"U-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"aliases\":\"CVE-U-1\"}", &s), 0,
+            "light: same modified, aliases not an array");
+  CHECK_INT(s.malformed, 1, "light: ... malformed as before");
+  CHECK_INT(imp("{\"id\":\"U\\u002d1\",\"modified\":\"2024-01-01T00:00:00Z\"}", &s), 0, "light: escaped id");
+  CHECK_INT(s.unchanged, 1, "light: ... same record, unchanged");
+  CHECK_INT(imp(UREC("2024-02-01T00:00:00Z", ",\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\",\"name\":\"v\"},"
+                                             "\"versions\":[\"2\"]}]"),
+                &s),
+            0, "light: newer, duplicated affected key");
+  CHECK_INT(s.updated, 1, "light: updated");
+  CHECK_STR(q("SELECT name || ' ' || versions FROM vuln_affected WHERE vuln='U-1'"), "v [\"2\"]",
+            "light: the last of a duplicated key is imported, as jansson kept it");
+  CHECK_INT(imp("{\"id\":\"U-1\",\"modified\":\"2024-03-01T00:00:00Z\",\"withdrawn\":\"2024-03-01T00:00:00Z\"}", &s),
+            0, "light: withdrawn");
+  CHECK_INT(s.withdrawn, 1, "light: withdrawn removes");
+  CHECK_STR(q("SELECT count(*) FROM vulns WHERE id='U-1'"), "0", "light: gone");
+#undef UREC
+}
+
 int main(void) {
   if (sc_store_open(":memory:", &st)) {
     printf("Bail out! cannot open store\n");
@@ -286,6 +420,9 @@ int main(void) {
   test_borrow_across_imports();
   test_zip();
   test_normalize();
+  test_jsonscan();
+  test_stored_text_escapes();
+  test_unchanged_light();
   sc_store_close(st);
   return tap_done();
 }
