@@ -19,6 +19,7 @@ typedef enum px_hook_state {
   PX_HK_BODY_WAIT,     /* manifest PUT: the request waits for its whole body (PX_REQ_WAIT_BODY) */
   PX_HK_REQ_VERDICT,   /* blob GET: the request waits for its verdict (PX_REQ_WAIT, h->task) */
   PX_HK_CACHE_VERDICT, /* GET/HEAD by digest: answered from px_mcache once the verdict is in (h->task) */
+  PX_HK_COALESCED,     /* GET by tag: waits for an identical GET in flight (ctx->coalesce) */
   PX_HK_RESP_VERDICT,  /* manifest response held while a database thread judges it (h->task) */
   PX_HK_SCAN_PENDING,  /* never-scanned image: held until the whole manifest is in, then scanned */
   PX_HK_GATE_SCAN,     /* held until that scan is done (h->wait, h->timer: scan.wait_ms) */
@@ -43,6 +44,7 @@ typedef struct px_hook {
   char digest[160];
   struct evbuffer *cbody; /* manifest GET by digest: kept for px_mcache */
   px_dbtask *task;        /* verdict being computed on a database thread */
+  int coalescing;         /* registered in ctx->coalesce (leader or follower) */
 } px_hook;
 
 /* Moves the hook to state s (logged at debug level). */
@@ -56,6 +58,11 @@ px_hook_rc px_hook_hold_for(px_hook *h, px_job *j, px_job_cb cb, px_hook_state s
 void px_pull_deny(px_xchg *x, const char *message, const char *rule, const char *detail_json, const char *digest);
 /* GET/HEAD by digest present in px_mcache: waits for the verdict, then answers from the cache. */
 px_req_rc px_pull_serve_cached(px_xchg *x, px_hook *h);
+/* GET by tag: waits for an identical GET in flight (PX_REQ_WAIT), or leads. */
+px_req_rc px_pull_coalesce(px_xchg *x, px_hook *h);
+/* The leader's manifest is complete (stored in px_mcache under `digest`,
+ * or NULL when not): its followers resume. */
+void px_pull_coalesce_done(px_xchg *x, px_hook *h, const char *digest);
 /* Verdict callback of a blob GET (gate.blobs); r NULL when it could not be queued. */
 void px_pull_blob_judged(void *arg, int rc, px_gate_result *r);
 /* A manifest GET/HEAD response head: holds it while a database thread judges it. */

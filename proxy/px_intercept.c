@@ -4,6 +4,7 @@
  * Errors: never fail the exchange (see px_intercept.h). */
 #include "px_intercept.h"
 #include "px_hook.h"
+#include "px_coalesce.h"
 #include "px_dbq.h"
 #include "px_gate.h"
 #include "px_log.h"
@@ -28,6 +29,7 @@ static const char *px_hook_state_name(px_hook_state s) {
   case PX_HK_BODY_WAIT: return "body-wait";
   case PX_HK_REQ_VERDICT: return "request-verdict";
   case PX_HK_CACHE_VERDICT: return "cache-verdict";
+  case PX_HK_COALESCED: return "coalesced";
   case PX_HK_RESP_VERDICT: return "response-verdict";
   case PX_HK_SCAN_PENDING: return "scan-pending";
   case PX_HK_GATE_SCAN: return "gate-scan";
@@ -122,6 +124,7 @@ static px_req_rc ic_request(px_xchg *x) {
     if (!(h = hook_of(x, 1))) return intercept_oom(x);
     h->gate = 1;
     if (r->ref_is_digest) return px_pull_serve_cached(x, h);
+    if (!strcmp(x->method, "GET")) return px_pull_coalesce(x, h);
   }
   return PX_REQ_PROCEED;
 }
@@ -301,17 +304,21 @@ static void ic_resp_body(px_xchg *x, const void *data, size_t len) {
 
 static px_hook_rc ic_response_done(px_xchg *x) {
   px_hook *h = x->hook;
+  int cached = 0;
   if (h && h->cbody && x->resp_status == 200) {
     size_t len = evbuffer_get_length(h->cbody);
     char check[72];
     unsigned char *body = evbuffer_pullup(h->cbody, -1);
     /* only bytes that are what the digest says are worth keeping */
-    if (body && sc_digest_sha256(body, len, check) == 0 && !strcmp(check, h->digest))
+    if (body && sc_digest_sha256(body, len, check) == 0 && !strcmp(check, h->digest)) {
       px_mcache_put(x->ctx->mcache, x->route.repo, h->digest, px_headers_get(&x->req, "authorization"),
                     px_headers_get(&x->resp, "content-type"), body, len);
+      cached = 1;
+    }
     evbuffer_free(h->cbody);
     h->cbody = NULL;
   }
+  if (h && h->coalescing) px_pull_coalesce_done(x, h, cached ? h->digest : NULL);
   if (!h || h->state != PX_HK_SCAN_PENDING || h->wait || h->task || !x->held) return PX_HOOK_PASS;
   return px_pull_start_scan(x, h);
 }
@@ -327,6 +334,7 @@ static void ic_free(px_xchg *x) {
   }
   end_wait(h);
   if (h->task) px_dbq_cancel(h->task);
+  if (h->coalescing) px_coalesce_leave(x->ctx->coalesce, h);
   if (h->mbody) evbuffer_free(h->mbody);
   if (h->cbody) evbuffer_free(h->cbody);
   free(h);

@@ -24,4 +24,8 @@
 /* customs' interception: px_server.c sets ctx->intercept = &px_intercept_customs.
  * Every op returns at once when ctx->scan is NULL (no scanner started). */
 extern const px_intercept_ops px_intercept_customs;
+/* px_coalesce's resume callback: a manifest GET by tag that waited for an
+ * identical one resumes with the digest now in px_mcache (NULL: it goes to
+ * the registry itself).  follower is its px_hook. */
+void px_pull_coalesced(void *follower, const char *digest);
 #endif

@@ -6,6 +6,8 @@
  * Errors: a failure is judged by the policy's on_error, never a crash. */
 #include "px_hook.h"
 #include "px_headers.h"
+#include "px_coalesce.h"
+#include "px_intercept.h"
 #include "px_log.h"
 #include "px_mcache.h"
 #include "px_policy.h"
@@ -123,7 +125,7 @@ static int answer_cached(px_xchg *x, px_hook *h, px_gate_result *r) {
   px_mcache_hit hit;
   px_headers hdr;
   if (r->kind == PX_V_UNSCANNED ||
-      !px_mcache_get(x->ctx->mcache, x->route.repo, x->route.ref, px_headers_get(&x->req, "authorization"), &hit))
+      !px_mcache_get(x->ctx->mcache, x->route.repo, h->digest, px_headers_get(&x->req, "authorization"), &hit))
     return -1;
   px_headers_free(&x->resp);
   px_headers_set(&x->resp, "content-type", hit.content_type);
@@ -253,8 +255,9 @@ px_hook_rc px_pull_response(px_hook *h) {
   }
   /* hold the whole (small) manifest while a database thread judges it */
   x->resp_limit = SC_MANIFEST_MAX_BYTES;
-  if (x->route.ref_is_digest && !strcmp(x->method, "GET") && !strncmp(h->digest, "sha256:", 7))
-    h->cbody = evbuffer_new();
+  /* kept for px_mcache: a GET by tag is usually followed by a GET of the
+   * same digest (and identical GETs by tag wait for this one) */
+  if (!strcmp(x->method, "GET") && !strncmp(h->digest, "sha256:", 7)) h->cbody = evbuffer_new();
   h->task = px_gate_judge_async(x->ctx, x->route.repo, h->digest, gate_judged, h);
   if (!h->task) {
     on_error_decision(x, h, "the database threads are unavailable");
@@ -309,4 +312,36 @@ px_hook_rc px_pull_start_scan(px_xchg *x, px_hook *h) {
     return PX_HOOK_ANSWERED;
   }
   return PX_HOOK_HOLD;
+}
+
+/* ---- identical GETs by tag (px_coalesce.h) ---- */
+
+px_req_rc px_pull_coalesce(px_xchg *x, px_hook *h) {
+  int rc = px_coalesce_join(x->ctx->coalesce, x->route.repo, x->route.ref, px_headers_get(&x->req, "accept"),
+                            px_headers_get(&x->req, "authorization"), h);
+  if (rc < 0) return PX_REQ_PROCEED;
+  h->coalescing = 1;
+  if (rc == 0) return PX_REQ_PROCEED; /* the leader: it asks the registry */
+  px_hook_set_state(h, PX_HK_COALESCED);
+  return PX_REQ_WAIT;
+}
+
+void px_pull_coalesce_done(px_xchg *x, px_hook *h, const char *digest) {
+  h->coalescing = 0;
+  px_coalesce_done(x->ctx->coalesce, h, digest);
+}
+
+void px_pull_coalesced(void *follower, const char *digest) {
+  px_hook *h = follower;
+  px_xchg *x = h->x;
+  h->coalescing = 0;
+  if (digest && strlen(digest) < sizeof(h->digest)) {
+    /* like a GET by digest: its own verdict, then the cached document */
+    memcpy(h->digest, digest, strlen(digest) + 1);
+    px_hook_set_state(h, PX_HK_CACHE_VERDICT);
+    h->task = px_gate_judge_async(x->ctx, x->route.repo, h->digest, gate_judged, h);
+    if (h->task) return;
+  }
+  px_hook_set_state(h, PX_HK_PASSING);
+  px_xchg_proceed(x); /* the registry answers it, and that answer is judged */
 }

@@ -13,6 +13,7 @@
 #include "px_intercept.h"
 #include "px_log.h"
 #include "px_mcache.h"
+#include "px_coalesce.h"
 #include "px_policy.h"
 #include "px_refresh.h"
 #include "px_scan.h"
@@ -312,6 +313,7 @@ int px_server_run(px_config *cfg) {
   }
   /* the cache is an optimisation: without memory for it every GET goes upstream */
   ctx.mcache = px_mcache_new();
+  ctx.coalesce = px_coalesce_new(ctx.base, px_pull_coalesced);
   ctx.intercept = &px_intercept_customs;
   if (px_dbq_start(&ctx) < 0) {
     px_error("cannot start the database threads");
@@ -350,6 +352,7 @@ out:
   }
   px_upstream_close_idle(&ctx);
   px_mcache_free(ctx.mcache);
+  px_coalesce_free(ctx.coalesce);
   if (ctx.store) sc_store_close(ctx.store);
   if (ctx.listener) evconnlistener_free(ctx.listener);
   if (ctx.sigterm_ev) event_free(ctx.sigterm_ev);

@@ -22,6 +22,7 @@ struct px_xchg;
 struct px_intercept_ops;
 struct px_policy_state;
 struct px_mcache;
+struct px_coalesce;
 struct px_h2_sess;
 struct px_gate;
 struct px_dbq;
@@ -64,6 +65,7 @@ typedef struct px_ctx {
   const struct px_intercept_ops *intercept;
   struct px_policy_state *policy; /* the policy in force (px_policy.c); NULL: none loaded */
   struct px_mcache *mcache;      /* manifests by digest (px_mcache.c); NULL: no cache */
+  struct px_coalesce *coalesce;  /* manifest GETs by tag in flight (px_coalesce.c); NULL: none */
   struct px_gate *gate;          /* pull gate: verdict cache, decisions queue (px_gate.c) */
   struct px_dbq *dbq;            /* the database threads and their queue (px_dbq.c) */
   struct px_refresh *refresh;    /* the OSV refresh thread (px_refresh.c); NULL: none */
