@@ -41,6 +41,30 @@ static ssize_t pull(void *ctx, void *buf, size_t len) {
   return (ssize_t)n;
 }
 
+static unsigned char *lent;
+static size_t lentn;
+static ssize_t peek(void *ctx, const void **p) {
+  pullrd *m = ctx;
+  if (lent) abort();
+  size_t n = m->len - m->pos;
+  m->seed = m->seed * 1103515245u + 12345u;
+  size_t chunk = 1 + (m->seed >> 16) % 9000;
+  if (n > chunk) n = chunk;
+  if (n == 0) return 0;
+  lent = malloc(n);
+  memcpy(lent, m->p + m->pos, n);
+  lentn = n;
+  *p = lent;
+  return (ssize_t)n;
+}
+static void consume(void *ctx, size_t n) {
+  pullrd *m = ctx;
+  if (!lent || n > lentn) abort();
+  free(lent);
+  lent = NULL;
+  m->pos += n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sc_limits lim;
   sc_inventory inv;
@@ -55,7 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lim.max_secret_file = FUZZ_LAYER_MAX_SECRET_FILE;
   sc_inventory_init(&inv);
   memset(&res, 0, sizeof res);
-  int rc = sc_layer_scan(pull, &m, &lim, &inv, &res);
+  /* odd sizes go through the by-reference source (sc_layer_scan_ref) */
+  int rc = (size & 1) ? sc_layer_scan_ref(peek, consume, &m, &lim, &inv, &res)
+                     : sc_layer_scan(pull, &m, &lim, &inv, &res);
+  if (lent) abort();
   if (rc == 0) {
     if (sc_digest_sha256(data, size, want) != 0) abort();
     if (strcmp(res.digest, want) != 0 || res.compressed_size != size || m.pos != size) {
