@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #define UP_IDLE_TIMEOUT_MS 30000 /* an idle keep-alive connection is closed after this */
@@ -39,7 +40,10 @@ struct px_upconn {
   int req_done;
   int msg_done;
   int counted;               /* holds one of the PX_UPSTREAM_MAX_INFLIGHT slots */
+  int in_body;               /* a Content-Length body is being read (move_body) */
 };
+
+#define UP_MOVE_MIN_BYTES 4096 /* move_body moves at least this much at a time */
 
 /* ---- the link (the only writers of x->up and up->x) ---- */
 
@@ -154,8 +158,57 @@ static void set_timeouts(px_upconn *up, int connect_phase) {
 
 /* ---- http-parser callbacks (response) ---- */
 
+static int resp_full(px_upconn *up) {
+  size_t lim = up->x->resp_limit ? up->x->resp_limit : up->ctx->cfg->watermark;
+  return evbuffer_get_length(up->x->resp_body) >= lim;
+}
+
+/* The middle of a Content-Length body, moved from the socket's input to
+ * x->resp_body by whole evbuffer chains instead of being copied through
+ * on_body: a pulled layer is the proxy's biggest copy otherwise.  The
+ * parser is kept in step through its public content_length (what is left
+ * of the body) and always gets the body's last byte itself, so it ends the
+ * message as usual.  Returns 1 when bytes were moved, 0 when the parser
+ * should run, -1 when the exchange went away. */
+static int move_body(px_upconn *up, struct evbuffer *in) {
+  if (!up->in_body || up->parser.content_length <= 1) return 0;
+  size_t avail = evbuffer_get_length(in), lim = up->x->resp_limit ? up->x->resp_limit : up->ctx->cfg->watermark;
+  size_t have = evbuffer_get_length(up->x->resp_body);
+  uint64_t take = up->parser.content_length - 1;
+  if (have >= lim) return 0; /* the parser pauses (on_body) */
+  if (take > avail) take = avail;
+  if (take > lim - have) take = lim - have;
+  if (take < UP_MOVE_MIN_BYTES && take < avail) return 0;
+  if (take == 0) return 0;
+  if (evbuffer_remove_buffer(in, up->x->resp_body, (size_t)take) != (int)take) return -1;
+  up->parser.content_length -= take;
+  up->x->resp_bytes += take;
+  /* the interception sees the bytes as on_body would show them */
+  struct evbuffer_ptr pos;
+  struct evbuffer_iovec v[16];
+  size_t off = have, left = (size_t)take;
+  while (left > 0 && up->x) {
+    if (evbuffer_ptr_set(up->x->resp_body, &pos, off, EVBUFFER_PTR_SET) < 0) return -1;
+    int n = evbuffer_peek(up->x->resp_body, (ev_ssize_t)left, &pos, v, 16);
+    if (n <= 0) return -1;
+    for (int i = 0; i < n && i < 16 && left > 0 && up->x; i++) {
+      size_t k = v[i].iov_len < left ? v[i].iov_len : left;
+      px_xchg_upstream_body(up->x, v[i].iov_base, k);
+      off += k;
+      left -= k;
+    }
+  }
+  if (!up->x) return -1;
+  if (resp_full(up)) {
+    up->paused = 1;
+    http_parser_pause(&up->parser, 1);
+  }
+  return 1;
+}
+
 static int on_message_begin(http_parser *p) {
   px_upconn *up = p->data;
+  up->in_body = 0;
   up->hdr_last_value = 0;
   up->interim = 0;
   if (up->x) px_headers_free(&up->x->resp);
@@ -187,6 +240,9 @@ static int on_headers_complete(http_parser *p) {
     return 0;
   }
   px_xchg_upstream_head(up->x, p->status_code, up->head_request);
+  /* a body of known length is moved by chains (move_body), not copied */
+  up->in_body = !up->head_request && !(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
+                p->content_length > 0 && p->status_code != 204 && p->status_code != 304;
   /* Returning 1 tells http-parser that this response has no body. */
   return up->head_request ? 1 : 0;
 }
@@ -197,8 +253,7 @@ static int on_body(http_parser *p, const char *at, size_t len) {
   if (evbuffer_add(up->x->resp_body, at, len) < 0) return -1;
   up->x->resp_bytes += len;
   px_xchg_upstream_body(up->x, at, len);
-  if (up->x && evbuffer_get_length(up->x->resp_body) >=
-                   (up->x->resp_limit ? up->x->resp_limit : up->ctx->cfg->watermark)) {
+  if (up->x && resp_full(up)) {
     up->paused = 1;
     http_parser_pause(p, 1);
   }
@@ -207,6 +262,7 @@ static int on_body(http_parser *p, const char *at, size_t len) {
 
 static int on_message_complete(http_parser *p) {
   px_upconn *up = p->data;
+  up->in_body = 0;
   if (up->interim) {
     up->interim = 0;
     return 0;
@@ -390,6 +446,15 @@ static void up_read(struct bufferevent *bev, void *arg) {
   if (up->x && !up->paused && have < wm) px_bev_read_more(bev, wm - have);
   up->in_read = 1;
   while (up->x && !up->paused && !up->msg_done && evbuffer_get_length(in) > 0) {
+    int moved = move_body(up, in);
+    if (moved > 0) {
+      if (up->paused) {
+        bufferevent_disable(bev, EV_READ);
+        break;
+      }
+      continue;
+    }
+    if (moved < 0 || !up->x) break; /* the exchange let go of this connection */
     struct evbuffer_iovec v;
     if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) break;
     size_t n = http_parser_execute(&up->parser, &parser_settings, v.iov_base, v.iov_len);
