@@ -11,7 +11,8 @@
 #             relative to each DIR, so /usr/share/perl is searched although
 #             the cataloger skips usr/share/ inside images.
 # Builds BUILDDIR/bench/secrets_bench (-O2, as the project) and runs it.
-# Set OLD_REV to compare against another revision than HEAD.
+# OLD_REV: the revision whose cataloger is "before" (default b0862f2, the
+# last one with the memmem rules; the old file needs no Hyperscan).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -24,7 +25,7 @@ if [ ${#dirs[@]} -eq 0 ]; then
 fi
 [ -f "$b/libscanner.a" ] || make -C "$b" libscanner.a >/dev/null
 mkdir -p "$b/bench"
-git -C "$top" show "${OLD_REV:-HEAD}:scanner/sc_cat_secrets.c" >"$b/bench/sc_cat_secrets_old.c"
+git -C "$top" show "${OLD_REV:-b0862f2}:scanner/sc_cat_secrets.c" >"$b/bench/sc_cat_secrets_old.c"
 PKGS="libnghttp2 libevent openssl libarchive sqlite3 jansson yaml-0.1 libzstd zlib libcurl libhs"
 pkg-config --exists libisal && PKGS="$PKGS libisal"
 CC=${CC:-cc}
@@ -32,5 +33,5 @@ CFLAGS="-O2 -g -std=c11 -D_GNU_SOURCE -include $b/config.h -I$top/scanner $(pkg-
 $CC $CFLAGS -Dsc_cat_secrets=sc_cat_secrets_old -c "$b/bench/sc_cat_secrets_old.c" -o "$b/bench/sc_cat_secrets_old.o"
 $CC $CFLAGS "$here/secrets_bench.c" "$b/bench/sc_cat_secrets_old.o" "$b/libscanner.a" \
   $(pkg-config --libs $PKGS) -lhttp_parser -lpthread -lm -o "$b/bench/secrets_bench"
-echo "# $(git -C "$top" rev-parse --short "${OLD_REV:-HEAD}") vs working tree; dirs: ${dirs[*]}; $(nproc) CPUs"
+echo "# $(git -C "$top" rev-parse --short "${OLD_REV:-b0862f2}") vs working tree; dirs: ${dirs[*]}; $(nproc) CPUs"
 exec "$b/bench/secrets_bench" -r "$rounds" ${VERBOSE:+-v} "${dirs[@]}"

@@ -195,6 +195,30 @@ static size_t mem_take(px_jobq *q, void *buf, size_t len) {
   return got;
 }
 
+/* Reads up to len spilled bytes, oldest first (q->mu held; dropped around
+ * the read: the producer only appends past spill_wr).  Bytes read, or
+ * SC_ERR_IO with the queue broken. */
+static ssize_t spill_read(px_jobq *q, void *buf, size_t len) {
+  uint64_t off = q->spill_rd;
+  size_t n = q->spill_wr - off < len ? (size_t)(q->spill_wr - off) : len;
+  pthread_mutex_unlock(&q->mu);
+  ssize_t r = pread(q->spill_fd, buf, n, (off_t)off);
+  pthread_mutex_lock(&q->mu);
+  if (r <= 0) {
+    q->broken = 1;
+    snprintf(q->why, sizeof(q->why), "spool read failed");
+    return SC_ERR_IO;
+  }
+  q->spill_rd += (uint64_t)r;
+  q->pulled += (uint64_t)r;
+  if (q->spill_rd == q->spill_wr) { /* caught up: back to memory */
+    q->spill_rd = q->spill_wr = 0;
+    q->spilling = 0;
+    spill_unaccount(q);
+  }
+  return r;
+}
+
 ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
   px_jobq *q = arg;
   pthread_mutex_lock(&q->mu);
@@ -216,25 +240,7 @@ ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
       return (ssize_t)got;
     }
     if (q->spill_rd < q->spill_wr) {
-      uint64_t off = q->spill_rd;
-      size_t n = q->spill_wr - off < len ? (size_t)(q->spill_wr - off) : len;
-      /* the producer only appends past spill_wr: read without the lock */
-      pthread_mutex_unlock(&q->mu);
-      ssize_t r = pread(q->spill_fd, buf, n, (off_t)off);
-      pthread_mutex_lock(&q->mu);
-      if (r <= 0) {
-        q->broken = 1;
-        snprintf(q->why, sizeof(q->why), "spool read failed");
-        pthread_mutex_unlock(&q->mu);
-        return SC_ERR_IO;
-      }
-      q->spill_rd += (uint64_t)r;
-      q->pulled += (uint64_t)r;
-      if (q->spill_rd == q->spill_wr) { /* caught up: back to memory */
-        q->spill_rd = q->spill_wr = 0;
-        q->spilling = 0;
-        spill_unaccount(q);
-      }
+      ssize_t r = spill_read(q, buf, len);
       pthread_mutex_unlock(&q->mu);
       return r;
     }
@@ -249,32 +255,16 @@ ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
 }
 
 /* Reads the next spill bytes into sbuf (q->mu held, dropped around the
- * read as in px_jobq_pull).  Bytes read, or SC_ERR_IO / SC_ERR_NOMEM with
- * the queue broken. */
+ * read).  Bytes read, or SC_ERR_IO / SC_ERR_NOMEM with the queue broken. */
 static ssize_t spill_fill(px_jobq *q) {
   if (!q->sbuf && !(q->sbuf = malloc(PX_JOBQ_PEEK_SPILL_BYTES))) {
     q->broken = 1;
     snprintf(q->why, sizeof(q->why), "out of memory reading the spool");
     return SC_ERR_NOMEM;
   }
-  uint64_t off = q->spill_rd;
-  size_t n = q->spill_wr - off < PX_JOBQ_PEEK_SPILL_BYTES ? (size_t)(q->spill_wr - off) : PX_JOBQ_PEEK_SPILL_BYTES;
-  pthread_mutex_unlock(&q->mu);
-  ssize_t r = pread(q->spill_fd, q->sbuf, n, (off_t)off);
-  pthread_mutex_lock(&q->mu);
-  if (r <= 0) {
-    q->broken = 1;
-    snprintf(q->why, sizeof(q->why), "spool read failed");
-    return SC_ERR_IO;
-  }
-  q->spill_rd += (uint64_t)r;
-  if (q->spill_rd == q->spill_wr) { /* caught up: back to memory */
-    q->spill_rd = q->spill_wr = 0;
-    q->spilling = 0;
-    spill_unaccount(q);
-  }
+  ssize_t r = spill_read(q, q->sbuf, PX_JOBQ_PEEK_SPILL_BYTES);
   q->sb_off = 0;
-  q->sb_len = (size_t)r;
+  q->sb_len = r > 0 ? (size_t)r : 0;
   return r;
 }
 
@@ -338,9 +328,9 @@ void px_jobq_consume(void *arg, size_t n) {
       if (!q->head) q->tail = NULL;
       free(c);
     }
+    q->pulled += n; /* spill bytes counted when read (spill_read) */
     owed = q->mem_bytes <= q->lim.mem_max_bytes / 2 ? drained(q) : 0;
   }
-  q->pulled += n;
   pthread_mutex_unlock(&q->mu);
   notify_drain(q, owed);
 }
