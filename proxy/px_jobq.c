@@ -219,39 +219,52 @@ static ssize_t spill_read(px_jobq *q, void *buf, size_t len) {
   return r;
 }
 
-ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
-  px_jobq *q = arg;
-  pthread_mutex_lock(&q->mu);
+/* What the reader can take next (wait_readable). */
+enum { RD_END = 0, RD_MEM, RD_SPILL, RD_SBUF };
+
+/* Waits (q->mu held) until the reader has something: spill bytes read ahead
+ * by px_jobq_peek (RD_SBUF; they are older than any chunk queued after the
+ * spill caught up), a batch of memory chunks (RD_MEM; while spilling, the
+ * chunks queued before the spill began come before every byte in the
+ * file), spilled bytes (RD_SPILL), or the end (RD_END).  SC_ERR_IO once
+ * the queue is broken. */
+static int wait_readable(px_jobq *q) {
   for (;;) {
-    if (q->broken) {
-      pthread_mutex_unlock(&q->mu);
-      return SC_ERR_IO;
-    }
-    /* memory first: while spilling, the chunks queued before the spill began
-     * come before every byte in the file */
+    if (q->broken) return SC_ERR_IO;
     q->reader_seen = 1;
-    if (q->head && (q->mem_bytes >= PX_JOBQ_READ_BATCH_BYTES || q->eof || q->spilling)) {
-      size_t got = mem_take(q, buf, len);
-      q->pulled += got;
-      /* resume the source at half: one pause/resume per half queue, not per pull */
-      int owed = q->mem_bytes <= q->lim.mem_max_bytes / 2 ? drained(q) : 0;
-      pthread_mutex_unlock(&q->mu);
-      notify_drain(q, owed);
-      return (ssize_t)got;
-    }
-    if (q->spill_rd < q->spill_wr) {
-      ssize_t r = spill_read(q, buf, len);
-      pthread_mutex_unlock(&q->mu);
-      return r;
-    }
-    if (q->eof) {
-      pthread_mutex_unlock(&q->mu);
-      return 0;
-    }
+    if (q->sb_off < q->sb_len) return RD_SBUF;
+    if (q->head && (q->mem_bytes >= PX_JOBQ_READ_BATCH_BYTES || q->eof || q->spilling)) return RD_MEM;
+    if (q->spill_rd < q->spill_wr) return RD_SPILL;
+    if (q->eof) return RD_END;
     q->reader_waiting = 1;
     pthread_cond_wait(&q->cv, &q->mu);
     q->reader_waiting = 0;
   }
+}
+
+/* Memory bytes were taken (q->mu held): 1 when on_drain is owed, i.e. the
+ * queue is down to half (one pause/resume per half queue, not per take). */
+static int took_memory(px_jobq *q, size_t n) {
+  q->pulled += n;
+  return q->mem_bytes <= q->lim.mem_max_bytes / 2 ? drained(q) : 0;
+}
+
+ssize_t px_jobq_pull(void *arg, void *buf, size_t len) {
+  px_jobq *q = arg;
+  pthread_mutex_lock(&q->mu);
+  int k = wait_readable(q); /* never RD_SBUF: pull and peek are not mixed */
+  ssize_t r = k;
+  int owed = 0;
+  if (k == RD_MEM) {
+    size_t got = mem_take(q, buf, len);
+    owed = took_memory(q, got);
+    r = (ssize_t)got;
+  } else if (k == RD_SPILL) {
+    r = spill_read(q, buf, len);
+  }
+  pthread_mutex_unlock(&q->mu);
+  notify_drain(q, owed);
+  return r;
 }
 
 /* Reads the next spill bytes into sbuf (q->mu held, dropped around the
@@ -270,46 +283,23 @@ static ssize_t spill_fill(px_jobq *q) {
 
 ssize_t px_jobq_peek(void *arg, const void **p) {
   px_jobq *q = arg;
+  ssize_t n;
   pthread_mutex_lock(&q->mu);
-  for (;;) {
-    if (q->broken) {
-      pthread_mutex_unlock(&q->mu);
-      return SC_ERR_IO;
-    }
-    q->reader_seen = 1;
-    /* spill bytes read ahead are older than any chunk queued after the
-     * spill caught up; chunks queued before the spill began are older than
-     * every spill byte (and were taken first) */
-    if (q->sb_off < q->sb_len) {
-      q->peek_from_spill = 1;
-      *p = q->sbuf + q->sb_off;
-      size_t n = q->sb_len - q->sb_off;
-      pthread_mutex_unlock(&q->mu);
-      return (ssize_t)n;
-    }
-    if (q->head && (q->mem_bytes >= PX_JOBQ_READ_BATCH_BYTES || q->eof || q->spilling)) {
-      q->peek_from_spill = 0;
-      *p = q->head->data + q->head->off;
-      size_t n = q->head->len - q->head->off;
-      pthread_mutex_unlock(&q->mu);
-      return (ssize_t)n;
-    }
-    if (q->spill_rd < q->spill_wr) {
-      ssize_t r = spill_fill(q);
-      if (r < 0) {
-        pthread_mutex_unlock(&q->mu);
-        return SC_ERR_IO;
-      }
-      continue;
-    }
-    if (q->eof) {
-      pthread_mutex_unlock(&q->mu);
-      return 0;
-    }
-    q->reader_waiting = 1;
-    pthread_cond_wait(&q->cv, &q->mu);
-    q->reader_waiting = 0;
+  int k = wait_readable(q);
+  while (k == RD_SPILL) k = spill_fill(q) < 0 ? SC_ERR_IO : wait_readable(q);
+  if (k == RD_SBUF) {
+    q->peek_from_spill = 1;
+    *p = q->sbuf + q->sb_off;
+    n = (ssize_t)(q->sb_len - q->sb_off);
+  } else if (k == RD_MEM) {
+    q->peek_from_spill = 0;
+    *p = q->head->data + q->head->off;
+    n = (ssize_t)(q->head->len - q->head->off);
+  } else {
+    n = k; /* 0 at the end, SC_ERR_IO */
   }
+  pthread_mutex_unlock(&q->mu);
+  return n;
 }
 
 void px_jobq_consume(void *arg, size_t n) {
@@ -328,8 +318,7 @@ void px_jobq_consume(void *arg, size_t n) {
       if (!q->head) q->tail = NULL;
       free(c);
     }
-    q->pulled += n; /* spill bytes counted when read (spill_read) */
-    owed = q->mem_bytes <= q->lim.mem_max_bytes / 2 ? drained(q) : 0;
+    owed = took_memory(q, n); /* spill bytes are counted when read (spill_read) */
   }
   pthread_mutex_unlock(&q->mu);
   notify_drain(q, owed);
