@@ -5,8 +5,10 @@
 #include "px_log.h"
 #include "px_server.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int copy_opt(char *dst, size_t cap, const char *v, const char *name) {
@@ -20,7 +22,35 @@ static int copy_opt(char *dst, size_t cap, const char *v, const char *name) {
 
 static void serve_usage(FILE *f) {
   fprintf(f, "usage: customs serve [-c FILE] [--listen ADDR:PORT] [--upstream URL] [--db PATH] [--policy FILE]\n"
-             "                     [--tls-cert FILE --tls-key FILE] [--upstream-ca FILE] [--log-level LEVEL]\n");
+             "                     [--tls-cert FILE --tls-key FILE] [--upstream-ca FILE] [--log-level LEVEL]\n"
+             "                     [--watch [http://]REGISTRY/REPO:TAG]... [--watch-interval DURATION]\n");
+}
+
+/* --watch-interval: seconds, or a number with s, m, h, d (as db.refresh in
+ * customs.yaml); at least 1 s, at most a year. */
+static int parse_duration(const char *s, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  long mul = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
+  if (*end == 's' || mul > 1) end++;
+  if (errno || end == s || *end || v < 1 || v > 365L * 86400 / mul) {
+    fprintf(stderr, "customs: --watch-interval: expected a duration (30, 10m, 1h, 1d), got '%s'\n", s);
+    return -1;
+  }
+  *out = (int)(v * mul);
+  return 0;
+}
+
+/* --watch: appended to the entries of customs.yaml (lineage.watch). */
+static int add_watch(px_config *cfg, const char *v) {
+  if (cfg->nwatch >= PX_MAX_WATCH) {
+    fprintf(stderr, "customs: --watch: at most %d watched tags\n", PX_MAX_WATCH);
+    return -1;
+  }
+  if (copy_opt(cfg->watch[cfg->nwatch], sizeof(cfg->watch[0]), v, "--watch") < 0) return -1;
+  cfg->nwatch++;
+  return 0;
 }
 
 static int parse_level(const char *s, int *level) {
@@ -39,6 +69,7 @@ int cmd_serve(int argc, char **argv) {
       {"policy", required_argument, 0, 'p'},   {"tls-cert", required_argument, 0, 'C'},
       {"tls-key", required_argument, 0, 'K'},  {"upstream-ca", required_argument, 0, 'A'},
       {"log-level", required_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
+      {"watch", required_argument, 0, 'W'},    {"watch-interval", required_argument, 0, 'I'},
       {0, 0, 0, 0}};
   px_config cfg;
   char err[1024];
@@ -65,6 +96,8 @@ int cmd_serve(int argc, char **argv) {
     case 'K': rc = copy_opt(cfg.tls_key, sizeof(cfg.tls_key), optarg, "--tls-key"); break;
     case 'A': rc = copy_opt(cfg.upstream_ca, sizeof(cfg.upstream_ca), optarg, "--upstream-ca"); break;
     case 'v': rc = parse_level(optarg, &cfg.log_level); break;
+    case 'W': rc = add_watch(&cfg, optarg); break;
+    case 'I': rc = parse_duration(optarg, &cfg.watch_interval_s); break;
     case 'h': serve_usage(stdout); return CMD_EXIT_PASS;
     default: serve_usage(stderr); return CMD_EXIT_ERROR;
     }

@@ -49,6 +49,7 @@ typedef struct xfer {
   long status;                   /* of the response being received */
   size_t alloc;                  /* memory mode: bytes allocated for rs->body */
   int over, werr;                /* cap exceeded; errno of a failed write */
+  int trim;                      /* POST: bytes past the cap are dropped, not an error */
 } xfer;
 
 static int64_t real_now_s(void) { return (int64_t)time(NULL); }
@@ -183,6 +184,7 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud) {
   size_t n = sz * nm;
   if (x->status < 200 || x->status > 299) return n; /* an error or redirect body: dropped */
   if (rs->bytes + n > x->rq->max_bytes) {
+    if (x->trim) return n; /* a POST answer: its status is what counts (the transfer has a deadline) */
     x->over = 1;
     return 0; /* aborts the transfer */
   }
@@ -219,15 +221,47 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
   return x->rq->abort_flag && __atomic_load_n(x->rq->abort_flag, __ATOMIC_SEQ_CST);
 }
 
-/* GETs url once (no redirect followed).  On a redirect, *next gets the
- * absolute target (curl_free it).  total_ms: whole-transfer cap, 0 = none. */
+/* A POST's body and extra headers (net_http_post); NULL for a GET. */
+typedef struct post_body {
+  const void *data;
+  size_t len;
+  const char *content_type;
+  const char *const *headers;
+  size_t nheaders;
+} post_body;
+
+/* GETs (or, with pb, POSTs) url once (no redirect followed).  On a
+ * redirect, *next gets the absolute target (curl_free it).  total_ms:
+ * whole-transfer cap, 0 = none. */
 static int hop(net_http *h, const char *url, const char *auth, const net_http_req *rq, net_http_resp *rs,
-               long total_ms, char **next) {
+               long total_ms, const post_body *pb, char **next) {
   struct curl_slist *hl = NULL, *t;
   char line[HDR_LINE_MAX];
-  xfer x = {rq, rs, 0, 0, 0, 0};
+  xfer x = {rq, rs, 0, 0, 0, 0, pb != NULL};
   int rv = 0;
+  const char *verb = pb ? "POST" : "GET", *shown = url;
+  char org[ORIGIN_MAX];
+  /* a webhook URL may hold a secret in its path or query: errors name its origin only */
+  if (pb && origin_of(url, org, sizeof(org)) == 0) shown = org;
   *next = NULL;
+  if (pb) {
+    /* "Expect: 100-continue" would hold a body over 1 KiB for a second
+     * waiting on receivers that never send 100 */
+    if (!(t = curl_slist_append(hl, "Expect:"))) goto nomem;
+    hl = t;
+    snprintf(line, sizeof(line), "Content-Type: %s", pb->content_type ? pb->content_type : "application/json");
+    if (!(t = curl_slist_append(hl, line))) goto nomem;
+    hl = t;
+    for (size_t i = 0; i < pb->nheaders; i++) {
+      if (!pb->headers[i] || strpbrk(pb->headers[i], "\r\n")) {
+        snprintf(rs->error, sizeof(rs->error), "bad request header");
+        curl_slist_free_all(hl);
+        return SC_ERR_ARG;
+      }
+      if (!(t = curl_slist_append(hl, pb->headers[i]))) goto nomem;
+      hl = t;
+    }
+  }
   if (rq->accept) {
     snprintf(line, sizeof(line), "Accept: %s", rq->accept);
     if (!(t = curl_slist_append(hl, line))) goto nomem;
@@ -246,7 +280,13 @@ static int hop(net_http *h, const char *url, const char *auth, const net_http_re
   CURL *c = h->c;
   curl_easy_reset(c); /* keeps the connection cache */
   curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  if (pb) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, pb->len ? pb->data : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)pb->len);
+  } else {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* see the top of the file */
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -286,14 +326,14 @@ static int hop(net_http *h, const char *url, const char *auth, const net_http_re
         return SC_ERR_NOMEM;
     }
   } else if (x.over) {
-    snprintf(rs->error, sizeof(rs->error), "GET %s: body larger than %llu bytes", url,
+    snprintf(rs->error, sizeof(rs->error), "%s %.200s: body larger than %llu bytes", verb, shown,
              (unsigned long long)rq->max_bytes);
     rv = SC_ERR_LIMIT;
   } else if (x.werr) {
-    snprintf(rs->error, sizeof(rs->error), "GET %s: writing the body: %s", url, strerror(x.werr));
+    snprintf(rs->error, sizeof(rs->error), "%s %.200s: writing the body: %s", verb, shown, strerror(x.werr));
     rv = SC_ERR_IO;
   } else {
-    snprintf(rs->error, sizeof(rs->error), "GET %s: %s", url,
+    snprintf(rs->error, sizeof(rs->error), "%s %.200s: %s", verb, shown,
              cr == CURLE_ABORTED_BY_CALLBACK ? "stopped" : curl_easy_strerror(cr));
     rv = cr == CURLE_WRITE_ERROR && !x.werr ? SC_ERR_NOMEM : SC_ERR_IO;
   }
@@ -310,7 +350,7 @@ static int get_follow(net_http *h, const net_http_req *rq, const char *auth, net
   if (!url) return SC_ERR_NOMEM;
   for (int hops = 0;; hops++) {
     const char *a = auth && net_http_same_origin(rq->url, url) ? auth : NULL;
-    rv = hop(h, url, a, rq, rs, total_ms, &next);
+    rv = hop(h, url, a, rq, rs, total_ms, NULL, &next);
     snprintf(rs->final_url, sizeof(rs->final_url), "%s", url);
     if (rv || !next) break;
     if (hops >= NET_HTTP_MAX_REDIRECTS) {
@@ -518,5 +558,33 @@ int net_http_registry_get(net_http *h, const net_http_req *rq, net_http_resp *rs
 out:
   if (sent) explicit_bzero(sent, strlen(sent));
   free(sent);
+  return rv;
+}
+
+/* ---- POST ---------------------------------------------------------------- */
+
+int net_http_post(net_http *h, const net_http_post_req *pr, net_http_resp *rs) {
+  char *next = NULL;
+  memset(rs, 0, sizeof(*rs));
+  if (!h || !pr || !pr->url || (pr->len && !pr->body) || (pr->nheaders && !pr->headers)) {
+    snprintf(rs->error, sizeof(rs->error), "bad POST request");
+    return SC_ERR_ARG;
+  }
+  char o[ORIGIN_MAX];
+  if (origin_of(pr->url, o, sizeof(o)) < 0) {
+    snprintf(rs->error, sizeof(rs->error), "not an http(s) URL");
+    return SC_ERR_ARG;
+  }
+  net_http_req rq = {.url = pr->url, .accept = pr->accept, .fd = -1,
+                     .max_bytes = pr->max_bytes ? pr->max_bytes : NET_HTTP_POST_ANSWER_MAX_BYTES,
+                     .abort_flag = pr->abort_flag};
+  post_body pb = {pr->body, pr->len, pr->content_type, pr->headers, pr->nheaders};
+  /* one hop: a redirect is not followed (its status is the answer), so the
+   * Authorization only ever goes to the URL's own origin */
+  int rv = hop(h, pr->url, pr->authorization, &rq, rs, pr->timeout_ms, &pb, &next);
+  free(next);
+  snprintf(rs->final_url, sizeof(rs->final_url), "%s", pr->url);
+  if (!rv && (rs->status < 200 || rs->status > 299))
+    snprintf(rs->error, sizeof(rs->error), "POST: HTTP %ld", rs->status);
   return rv;
 }

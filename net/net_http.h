@@ -2,7 +2,8 @@
  *
  * Every request customs makes to another server goes through here: the
  * docker:// scan target, the OSV refresh download, scan-on-pull blob fetches
- * (proxy/px_scan.c) and, later, webhooks and annotation pushes.  One place
+ * (proxy/px_scan.c), webhook deliveries (proxy/px_events.c, POST) and, later,
+ * annotation pushes.  One place
  * therefore decides:
  *   - the user agent: NET_HTTP_USER_AGENT ("customs/<version>");
  *   - TLS: system CAs, or the CA file of net_http_opts; verification off only
@@ -82,6 +83,26 @@ typedef struct net_http_resp {
   char error[256];           /* set when the call fails, or status is not 2xx */
 } net_http_resp;
 
+/* One POST (net_http_post): a body and extra headers.  Not retried, no
+ * redirect followed (a 3xx is the answer), so authorization only goes to
+ * the URL's origin.  The answer's body (2xx only) is kept up to max_bytes;
+ * bytes past it are dropped, not an error.  Errors name the URL's origin
+ * only (a webhook URL may carry a secret in its path). */
+#define NET_HTTP_POST_ANSWER_MAX_BYTES (64u << 10) /* default max_bytes of a POST's answer */
+typedef struct net_http_post_req {
+  const char *url;           /* http:// or https:// */
+  const void *body;
+  size_t len;
+  const char *content_type;  /* NULL: application/json */
+  const char *accept;        /* Accept header value, or NULL */
+  const char *authorization; /* full value, or NULL */
+  const char *const *headers;/* extra "Name: value" lines (no CR/LF), nheaders of them */
+  size_t nheaders;
+  long timeout_ms;           /* the whole attempt, connect included; 0 = no cap but the idle timeout */
+  uint64_t max_bytes;        /* 0 = NET_HTTP_POST_ANSWER_MAX_BYTES */
+  const int *abort_flag;     /* as net_http_req */
+} net_http_post_req;
+
 typedef struct net_http net_http;
 
 /* Once per process, before any thread uses the module (idempotent). */
@@ -94,6 +115,10 @@ void net_http_resp_free(net_http_resp *r); /* frees body; the struct may be reus
 /* One GET, following redirects, with req.authorization (if any) sent only to
  * the request URL's origin.  No token flow. */
 int net_http_get(net_http *h, const net_http_req *req, net_http_resp *resp);
+
+/* One POST of req.body (see net_http_post_req); 0 when an answer arrived
+ * (resp.status), else as above. */
+int net_http_post(net_http *h, const net_http_post_req *req, net_http_resp *resp);
 
 /* A registry GET: like net_http_get with req.authorization NULL, plus the
  * token flow above (one retry after a challenge). */

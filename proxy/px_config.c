@@ -1,8 +1,12 @@
 /* px_config.c - customs.yaml reader.
  *
- * The file is a two-level mapping of scalars; keys are flattened to
- * "section.key" and looked up in a table, so an unknown or misspelt key is
- * an error with its line and column rather than a silently ignored setting. */
+ * The file is loaded as a libyaml document tree and walked: a mapping of
+ * sections of scalars, whose keys are flattened to "section.key" and looked
+ * up in a table; the lists db.sources and lineage.watch; and the top-level
+ * list `webhooks:` of mappings.  An unknown or misspelt key, event or
+ * format is an error with its file:line:col rather than a silently ignored
+ * setting.  A later key overrides an earlier one; px_config_load adds to
+ * what the config holds (defaults, or an earlier file). */
 #include "px_config.h"
 #include "px_headers.h"
 #include "px_log.h"
@@ -35,6 +39,7 @@ void px_config_defaults(px_config *c) {
   c->scan_workers = 0;
   c->scan_wait_ms = 20000;
   c->decisions_days = 90;
+  c->watch_interval_s = 600;
 }
 
 enum kind { K_STR, K_INT, K_BOOL, K_SIZE, K_LOGLEVEL, K_DURATION };
@@ -71,6 +76,9 @@ static const struct key keys[] = {
     I("scan.workers", scan_workers),
     I("scan.wait_ms", scan_wait_ms),
     {"db.refresh", K_DURATION, offsetof(px_config, db_refresh_s), sizeof(int)},
+    {"lineage.watch_interval", K_DURATION, offsetof(px_config, watch_interval_s), sizeof(int)},
+    S("lineage.username", watch_username),
+    S("lineage.password_file", watch_password_file),
     {"gate.blobs", K_BOOL, offsetof(px_config, gate_blobs), sizeof(int)},
     I("db.decisions_days", decisions_days),
 };
@@ -141,12 +149,206 @@ static int set_key(px_config *c, const char *name, const char *val, char *err, s
   return -1;
 }
 
+/* ---- the document tree -------------------------------------------------- */
+
+#define CONFIG_SECRET_FILE_MAX_BYTES 4096 /* secret_file: its first line */
+
+typedef struct loader {
+  px_config *c;
+  yaml_document_t *doc;
+  const char *path;
+  char *err;
+  size_t errlen;
+} loader;
+
+/* "file:line:col: msg" at node n; returns -1. */
+static int fail_at(loader *L, const yaml_node_t *n, const char *fmt, const char *a, const char *b) {
+  char msg[600];
+  snprintf(msg, sizeof(msg), fmt, a ? a : "", b ? b : "");
+  snprintf(L->err, L->errlen, "%s:%zu:%zu: %s", L->path, n->start_mark.line + 1, n->start_mark.column + 1, msg);
+  return -1;
+}
+
+static const char *scalar(const yaml_node_t *n) {
+  return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* A sequence of non-empty scalars into out[max][PX_PATH_MAX]. */
+static int load_list(loader *L, const yaml_node_t *seq, const char *name, char (*out)[PX_PATH_MAX], int max,
+                     int *n) {
+  char lim[64];
+  if (seq->type != YAML_SEQUENCE_NODE) return fail_at(L, seq, "%s: expected a list", name, NULL);
+  *n = 0;
+  snprintf(lim, sizeof(lim), "%d entries of at most %d bytes", max, PX_PATH_MAX - 1);
+  for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+    const yaml_node_t *e = yaml_document_get_node(L->doc, *it);
+    const char *v = scalar(e);
+    if (!v) return fail_at(L, e, "%s: entries are strings", name, NULL);
+    if (*n >= max || !v[0] || strlen(v) >= PX_PATH_MAX) return fail_at(L, e, "%s: at most %s", name, lim);
+    memcpy(out[(*n)++], v, strlen(v) + 1);
+  }
+  return 0;
+}
+
+static int set_at(loader *L, const yaml_node_t *valnode, const char *full) {
+  char msg[512];
+  const char *v = scalar(valnode);
+  if (!v) return fail_at(L, valnode, "%s: expected a single value", full, NULL);
+  if (set_key(L->c, full, v, msg, sizeof(msg)) < 0) return fail_at(L, valnode, "%s", msg, NULL);
+  return 0;
+}
+
+/* The first line of a file (a secret), into out. */
+static int read_first_line(const char *file, char *out, size_t cap) {
+  char buf[CONFIG_SECRET_FILE_MAX_BYTES];
+  FILE *f = fopen(file, "r");
+  if (!f) return -1;
+  int ok = fgets(buf, sizeof(buf), f) != NULL;
+  fclose(f);
+  buf[strcspn(buf, "\r\n")] = 0;
+  ok = ok && buf[0] && strlen(buf) < cap;
+  if (ok) memcpy(out, buf, strlen(buf) + 1);
+  explicit_bzero(buf, sizeof(buf));
+  return ok ? 0 : -1;
+}
+
+static int copy_field(loader *L, const yaml_node_t *n, const char *name, char *dst, size_t cap) {
+  const char *v = scalar(n);
+  if (!v) return fail_at(L, n, "webhooks: %s: expected a single value", name, NULL);
+  if (strlen(v) >= cap) return fail_at(L, n, "webhooks: %s: too long", name, NULL);
+  memcpy(dst, v, strlen(v) + 1);
+  return 0;
+}
+
+/* One entry of `webhooks:`, a mapping {url, events, secret | secret_file,
+ * format, token_file, ref}. */
+static int load_webhook(loader *L, const yaml_node_t *m) {
+  static const char *const EVNAMES[] = {"base-image-updated", "scan-completed", "pull-denied"};
+  static const unsigned EVBITS[] = {PX_EV_BASE_UPDATED, PX_EV_SCAN_COMPLETED, PX_EV_PULL_DENIED};
+  static const char *const FORMATS[] = {"generic", "github", "azure-pipelines"};
+  px_config *c = L->c;
+  char secret_file[PX_PATH_MAX] = "";
+  const yaml_node_t *secret_node = NULL, *secret_file_node = NULL;
+  if (m->type != YAML_MAPPING_NODE)
+    return fail_at(L, m, "webhooks: each entry is a mapping {url, events, secret, format, ...}", NULL, NULL);
+  if (c->nwebhooks >= PX_MAX_WEBHOOKS) {
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", PX_MAX_WEBHOOKS);
+    return fail_at(L, m, "webhooks: at most %s entries", lim, NULL);
+  }
+  struct px_webhook_cfg *w = &c->webhooks[c->nwebhooks];
+  memset(w, 0, sizeof(*w));
+  w->events = PX_EV_BASE_UPDATED | PX_EV_SCAN_COMPLETED | PX_EV_PULL_DENIED;
+  snprintf(w->format, sizeof(w->format), "generic");
+  for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+    const yaml_node_t *kn = yaml_document_get_node(L->doc, p->key), *vn = yaml_document_get_node(L->doc, p->value);
+    const char *k = scalar(kn);
+    int rc = 0;
+    if (!k) return fail_at(L, kn, "webhooks: keys are strings", NULL, NULL);
+    if (!strcmp(k, "url")) {
+      rc = copy_field(L, vn, k, w->url, sizeof(w->url));
+      if (!rc && strncmp(w->url, "http://", 7) && strncmp(w->url, "https://", 8))
+        return fail_at(L, vn, "webhooks: url must be http:// or https://, got '%s'", w->url, NULL);
+    } else if (!strcmp(k, "events")) {
+      if (vn->type != YAML_SEQUENCE_NODE || vn->data.sequence.items.start == vn->data.sequence.items.top)
+        return fail_at(L, vn, "webhooks: events: expected a non-empty list of %s", "base-image-updated, "
+                       "scan-completed, pull-denied", NULL);
+      w->events = 0;
+      for (yaml_node_item_t *it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
+        const yaml_node_t *e = yaml_document_get_node(L->doc, *it);
+        const char *name = scalar(e);
+        int j = 0;
+        while (j < 3 && (!name || strcmp(name, EVNAMES[j]))) j++;
+        if (j == 3)
+          return fail_at(L, e, "webhooks: unknown event '%s' (base-image-updated, scan-completed, pull-denied)",
+                         name ? name : "?", NULL);
+        w->events |= EVBITS[j];
+      }
+    } else if (!strcmp(k, "secret")) {
+      secret_node = vn;
+      rc = copy_field(L, vn, k, w->secret, sizeof(w->secret));
+    } else if (!strcmp(k, "secret_file")) {
+      secret_file_node = vn;
+      rc = copy_field(L, vn, k, secret_file, sizeof(secret_file));
+    } else if (!strcmp(k, "format")) {
+      rc = copy_field(L, vn, k, w->format, sizeof(w->format));
+      int j = 0;
+      while (!rc && j < 3 && strcmp(w->format, FORMATS[j])) j++;
+      if (!rc && j == 3)
+        return fail_at(L, vn, "webhooks: unknown format '%s' (generic, github, azure-pipelines)", w->format, NULL);
+    } else if (!strcmp(k, "token_file")) {
+      rc = copy_field(L, vn, k, w->token_file, sizeof(w->token_file));
+    } else if (!strcmp(k, "ref")) {
+      rc = copy_field(L, vn, k, w->ref, sizeof(w->ref));
+    } else {
+      return fail_at(L, kn, "unknown key 'webhooks.%s'", k, NULL);
+    }
+    if (rc) return rc;
+  }
+  if (!w->url[0]) return fail_at(L, m, "webhooks: an entry without url", NULL, NULL);
+  if (secret_node && secret_file_node)
+    return fail_at(L, secret_file_node, "webhooks: secret and secret_file are exclusive", NULL, NULL);
+  if (secret_file_node && read_first_line(secret_file, w->secret, sizeof(w->secret)) < 0)
+    return fail_at(L, secret_file_node, "webhooks: secret_file %s: unreadable, empty, or longer than 255 bytes",
+                   secret_file, NULL);
+  for (int i = 0; i < c->nwebhooks; i++)
+    if (!strcmp(c->webhooks[i].url, w->url) && !strcmp(c->webhooks[i].format, w->format))
+      return fail_at(L, m, "webhooks: %s is listed twice with format %s", w->url, w->format);
+  c->nwebhooks++;
+  return 0;
+}
+
+/* A section: a mapping of scalars, plus the lists db.sources and lineage.watch. */
+static int load_section(loader *L, const char *section, const yaml_node_t *m) {
+  char full[300];
+  for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+    const yaml_node_t *kn = yaml_document_get_node(L->doc, p->key), *vn = yaml_document_get_node(L->doc, p->value);
+    const char *k = scalar(kn);
+    int rc;
+    if (!k) return fail_at(L, kn, "%s: keys are strings", section, NULL);
+    snprintf(full, sizeof(full), "%s.%s", section, k);
+    if (!strcmp(full, "db.sources"))
+      rc = load_list(L, vn, full, L->c->db_sources, PX_MAX_SOURCES, &L->c->ndb_sources);
+    else if (!strcmp(full, "lineage.watch"))
+      rc = load_list(L, vn, full, L->c->watch, PX_MAX_WATCH, &L->c->nwatch);
+    else if (vn->type != YAML_SCALAR_NODE)
+      return fail_at(L, vn, "unexpected structure at '%s' (a section holds single values)", full, NULL);
+    else rc = set_at(L, vn, full);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int load_root(loader *L, const yaml_node_t *root) {
+  if (!root) return 0; /* an empty document */
+  if (root->type == YAML_SCALAR_NODE && !root->data.scalar.length) return 0;
+  if (root->type != YAML_MAPPING_NODE)
+    return fail_at(L, root, "unexpected structure (customs.yaml is a mapping of sections)", NULL, NULL);
+  for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+    const yaml_node_t *kn = yaml_document_get_node(L->doc, p->key), *vn = yaml_document_get_node(L->doc, p->value);
+    const char *k = scalar(kn);
+    int rc;
+    if (!k) return fail_at(L, kn, "keys are strings", NULL, NULL);
+    if (!strcmp(k, "webhooks")) {
+      if (vn->type != YAML_SEQUENCE_NODE) return fail_at(L, vn, "webhooks: expected a list of mappings", NULL, NULL);
+      for (yaml_node_item_t *it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++)
+        if ((rc = load_webhook(L, yaml_document_get_node(L->doc, *it))) != 0) return rc;
+      continue;
+    }
+    if (vn->type == YAML_MAPPING_NODE) rc = load_section(L, k, vn);
+    else if (vn->type == YAML_SCALAR_NODE) /* `upstream: URL` is short for `upstream: {url: URL}`, likewise db */
+      rc = set_at(L, vn, !strcmp(k, "upstream") ? "upstream.url" : !strcmp(k, "db") ? "db.path" : k);
+    else rc = fail_at(L, vn, "unexpected structure at '%s' (customs.yaml is a mapping of sections)", k, NULL);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
   yaml_parser_t parser;
-  yaml_event_t ev;
-  char section[128] = "", key[128] = "", full[300], msg[512];
-  int depth = 0, have_key = 0, rc = 0, done = 0, in_sources = 0;
+  yaml_document_t doc;
+  int rc = 0;
 
   if (!f) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -154,81 +356,14 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen) {
   }
   yaml_parser_initialize(&parser);
   yaml_parser_set_input_file(&parser, f);
-  while (!done) {
-    if (!yaml_parser_parse(&parser, &ev)) {
-      snprintf(err, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
-               parser.problem_mark.column + 1, parser.problem ? parser.problem : "YAML error");
-      rc = SC_ERR_INVALID;
-      break;
-    }
-    size_t line = ev.start_mark.line + 1, col = ev.start_mark.column + 1;
-    switch (ev.type) {
-    case YAML_STREAM_END_EVENT: done = 1; break;
-    case YAML_MAPPING_START_EVENT:
-      depth++;
-      if (depth == 2) {
-        if (!have_key) goto bad_shape;
-        snprintf(section, sizeof(section), "%s", key);
-        have_key = 0;
-      } else if (depth > 2) {
-        goto bad_shape;
-      }
-      break;
-    case YAML_MAPPING_END_EVENT:
-      depth--;
-      section[0] = 0;
-      break;
-    case YAML_SEQUENCE_START_EVENT:
-      /* the one list in customs.yaml: db.sources */
-      if (depth != 2 || !have_key || strcmp(section, "db") || strcmp(key, "sources") || in_sources) goto bad_shape;
-      in_sources = 1;
-      have_key = 0;
-      c->ndb_sources = 0;
-      break;
-    case YAML_SEQUENCE_END_EVENT:
-      in_sources = 0;
-      break;
-    case YAML_SCALAR_EVENT:
-      if (depth == 0) break; /* empty document */
-      if (in_sources) {
-        const char *v = (const char *)ev.data.scalar.value;
-        if (c->ndb_sources >= PX_MAX_SOURCES || strlen(v) >= PX_PATH_MAX || !v[0]) {
-          snprintf(err, errlen, "%s:%zu:%zu: db.sources: at most %d entries of at most %d bytes", path, line, col,
-                   PX_MAX_SOURCES, PX_PATH_MAX - 1);
-          rc = SC_ERR_INVALID;
-          done = 1;
-          break;
-        }
-        memcpy(c->db_sources[c->ndb_sources++], v, strlen(v) + 1);
-        break;
-      }
-      if (!have_key) {
-        snprintf(key, sizeof(key), "%s", (const char *)ev.data.scalar.value);
-        have_key = 1;
-      } else {
-        if (section[0]) snprintf(full, sizeof(full), "%s.%s", section, key);
-        else snprintf(full, sizeof(full), "%s", key);
-        /* `upstream: URL` is short for `upstream: {url: URL}`, likewise db. */
-        if (!strcmp(full, "upstream")) snprintf(full, sizeof(full), "upstream.url");
-        if (!strcmp(full, "db")) snprintf(full, sizeof(full), "db.path");
-        if (set_key(c, full, (const char *)ev.data.scalar.value, msg, sizeof(msg)) < 0) {
-          snprintf(err, errlen, "%s:%zu:%zu: %s", path, line, col, msg);
-          rc = SC_ERR_INVALID;
-          done = 1;
-        }
-        have_key = 0;
-      }
-      break;
-    default: break;
-    }
-    yaml_event_delete(&ev);
-    continue;
-  bad_shape:
-    snprintf(err, errlen, "%s:%zu:%zu: unexpected structure (customs.yaml is a mapping of sections of scalars)",
-             path, line, col);
-    yaml_event_delete(&ev);
+  if (!yaml_parser_load(&parser, &doc)) {
+    snprintf(err, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+             parser.problem ? parser.problem : "YAML error");
     rc = SC_ERR_INVALID;
-    break;
+  } else {
+    loader L = {c, &doc, path, err, errlen};
+    if (load_root(&L, yaml_document_get_root_node(&doc)) < 0) rc = SC_ERR_INVALID;
+    yaml_document_delete(&doc);
   }
   yaml_parser_delete(&parser);
   fclose(f);

@@ -42,6 +42,27 @@ typedef struct px_config {
   int db_refresh_s;          /* seconds between refreshes; 0 = never */
   int gate_blobs;            /* refuse blob GETs of layers that belong only to denied images */
   int decisions_days;        /* decisions older than this are deleted; 0 = kept forever */
+  /* lineage: watched upstream base tags */
+#define PX_MAX_WATCH 64
+  char watch[PX_MAX_WATCH][PX_PATH_MAX]; /* "[http://]REGISTRY/REPO:TAG" */
+  int nwatch;
+  int watch_interval_s;      /* seconds between checks of every watched tag (default 600) */
+  char watch_username[256];  /* credentials for watched registries' token realms; "" = anonymous */
+  char watch_password_file[PX_PATH_MAX];
+  /* webhooks */
+#define PX_MAX_WEBHOOKS 16
+#define PX_EV_BASE_UPDATED 1u  /* bits of px_webhook_cfg.events */
+#define PX_EV_SCAN_COMPLETED 2u
+#define PX_EV_PULL_DENIED 4u
+  struct px_webhook_cfg {
+    char url[PX_PATH_MAX];
+    unsigned events;         /* PX_EV_* bits; all when the list is absent */
+    char secret[256];        /* HMAC-SHA256 key ("secret", or the first line of "secret_file"); "" = unsigned */
+    char format[32];         /* "generic" (default) | "github" | "azure-pipelines" */
+    char token_file[PX_PATH_MAX]; /* Authorization for the receiver (github: Bearer; azure: Basic PAT) */
+    char ref[256];           /* azure-pipelines: the branch to run ("refs/heads/main") */
+  } webhooks[PX_MAX_WEBHOOKS];
+  int nwebhooks;
 } px_config;
 
 void px_config_defaults(px_config *c);

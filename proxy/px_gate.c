@@ -1,6 +1,7 @@
 /* px_gate.c - verdicts and decisions (see px_gate.h). */
 #include "px_gate.h"
 #include "px_dbq.h"
+#include "px_eventsrc.h"
 #include "px_headers.h"
 #include "px_log.h"
 #include "px_policy.h"
@@ -391,6 +392,7 @@ int px_gate_token_can_push(const char *authorization, const char *repo, int *has
 
 typedef struct decision_batch {
   px_gate *g; /* for last_purge; outlives the task */
+  px_ctx *ctx; /* pull-denied events (px_eventsrc.h) */
   decision *d;
   size_t n;
   int days;               /* retention, 0 = keep */
@@ -420,6 +422,10 @@ static void batch_write(sc_store *st, void *arg) {
     px_error("decisions: cannot record %zu decision(s): %s", b->n, sc_store_errmsg(st));
     return;
   }
+  for (size_t i = 0; i < b->n; i++)
+    if (!strcmp(b->d[i].verdict, "deny"))
+      px_eventsrc_pull_denied(b->ctx, st, b->d[i].client, b->d[i].repo, b->d[i].ref, b->d[i].digest,
+                              b->d[i].method, b->d[i].rule);
   int64_t now = (int64_t)time(NULL);
   pthread_mutex_lock(&b->g->mu);
   int purge = b->days > 0 && now - b->g->last_purge > 3600;
@@ -452,6 +458,7 @@ static void flush_decisions(evutil_socket_t fd, short what, void *arg) {
   }
   memcpy(b->d, g->queue, g->nqueue * sizeof(*b->d));
   b->g = g;
+  b->ctx = ctx;
   b->n = g->nqueue;
   b->days = ctx->cfg->decisions_days;
   g->nqueue = 0;

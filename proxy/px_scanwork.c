@@ -8,7 +8,9 @@
  * Thread: a pool worker, with its own px_worker (database, HTTP client).
  * Errors: a job that fails is broken with a one-line reason
  * (px_job_error); nothing is returned. */
+#include "px_eventsrc.h"
 #include "px_fetch.h"
+#include "px_lineage.h"
 #include "px_log.h"
 #include "px_scan_int.h"
 #include "sc_config.h"
@@ -142,7 +144,9 @@ static void run_manifest(px_job *j, px_worker *w) {
       return;
     }
   }
-  if (sc_store_put_manifest(store, j->repo, j->tag[0] ? j->tag : NULL, j->want_digest, &m, config, configlen) != 0) {
+  char moved_from[72] = "";
+  if (sc_store_put_manifest_ex(store, j->repo, j->tag[0] ? j->tag : NULL, j->want_digest, &m, config, configlen,
+                               moved_from) != 0) {
     px_error("manifest %s@%s: cannot store: %s", j->repo, j->want_digest, sc_store_errmsg(store));
     fail_job(j, "database error");
     free(config);
@@ -167,6 +171,8 @@ static void run_manifest(px_job *j, px_worker *w) {
           j->tag[0] ? j->tag : "-", j->want_digest, m.kind == SC_MANIFEST_INDEX ? "index" : "image", m.nlayers,
           m.nchildren, missing - failed, failed);
   if (failed) fail_job(j, "some layers could not be scanned");
+  if (!failed) px_eventsrc_scan_completed(j->ctx, store, j->repo, j->tag, j->want_digest);
+  if (moved_from[0]) px_lineage_tag_moved(j->ctx, store, j->repo, j->tag, moved_from, j->want_digest);
   sc_manifest_free(&m);
 }
 

@@ -15,7 +15,9 @@
 #include "px_mcache.h"
 #include "px_coalesce.h"
 #include "px_policy.h"
+#include "px_events.h"
 #include "px_refresh.h"
+#include "px_watch.h"
 #include "px_scan.h"
 #include "sc_store.h"
 #include "sc_time.h"
@@ -333,6 +335,9 @@ int px_server_run(px_config *cfg) {
     rc = SC_ERR_NOMEM;
     goto out;
   }
+  if ((rc = px_events_start(&ctx)) < 0) goto out; /* webhooks: before the loop runs and anything emits */
+  /* after px_events_start: a moved watched tag emits events */
+  if ((rc = px_watch_start(&ctx)) < 0) goto out;
   ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, on_term, &ctx);
   ctx.sigint_ev = evsignal_new(ctx.base, SIGINT, on_term, &ctx);
   evsignal_add(ctx.sigterm_ev, NULL);
@@ -342,12 +347,14 @@ int px_server_run(px_config *cfg) {
   event_base_dispatch(ctx.base);
   px_info("customs stopped");
 out:
+  px_watch_stop(&ctx); /* before px_events_stop and px_gate_free: it uses both */
   px_refresh_stop(&ctx);
   px_scan_stop(&ctx);
   if (ctx.base) {
     px_gate_shutdown(&ctx); /* queues the last decisions */
     px_dbq_stop(&ctx);      /* writes them, and frees every task */
     px_gate_free(&ctx);
+    px_events_stop(&ctx);   /* after every thread that emits (watch, scan workers, database threads) */
     px_policy_shutdown(&ctx);
   }
   px_upstream_close_idle(&ctx);

@@ -75,6 +75,8 @@ typedef struct px_ctx {
   struct event *scan_prune_ev;   /* drops finished and stalled jobs (px_scan.c) */
   px_spool spool;                /* spill bytes of all jobs (scan.spool_total_max_bytes); bytes atomic */
   struct sc_store *store;        /* the loop thread's database connection */
+  struct px_events *events;      /* recorded events and webhook deliveries (px_events.c); NULL: no webhooks */
+  struct px_watch *watch;        /* watched upstream base tags (px_watch.c); NULL: none */
 } px_ctx;
 
 /* Runs the daemon until SIGTERM/SIGINT and the drain complete.

@@ -59,6 +59,8 @@ void sc_manifest_free(sc_manifest *m) {
     free(c->platform.variant);
   }
   free(m->children);
+  free(m->base_name);
+  free(m->base_digest);
   memset(m, 0, sizeof(*m));
 }
 
@@ -241,6 +243,22 @@ static void ctype_base(const char *ct, char *out, size_t cap) {
   out[o] = '\0';
 }
 
+/* The base image the builder named (OCI annotations, lineage): a string
+ * name and a well-formed digest, else nothing.  Other annotations are not
+ * kept. */
+static int base_annotations(json_t *root, sc_manifest *m) {
+  json_t *a = json_object_get(root, "annotations");
+  if (!json_is_object(a)) return 0;
+  json_t *n = json_object_get(a, SC_ANNOT_BASE_NAME), *d = json_object_get(a, SC_ANNOT_BASE_DIGEST);
+  if (json_is_string(n) && json_string_length(n) > 0 && json_string_length(n) < SC_ANNOT_BASE_MAX &&
+      !(m->base_name = strdup(json_string_value(n))))
+    return SC_ERR_NOMEM;
+  if (json_is_string(d) && sc_digest_valid(json_string_value(d), 0) &&
+      !(m->base_digest = strdup(json_string_value(d))))
+    return SC_ERR_NOMEM;
+  return 0;
+}
+
 static int manifest_read(const char *json, size_t len, const char *content_type, sc_manifest *out, char *why,
                          size_t cap) {
   char ct[128], mtshow[96];
@@ -315,6 +333,7 @@ static int manifest_read(const char *json, size_t len, const char *content_type,
     mf_why(why, cap, "mediaType %s is not an image manifest or index", mtshow);
     rv = SC_ERR_UNSUPP;
   }
+  if (rv == 0) rv = base_annotations(root, out);
 done:
   if (rv == SC_ERR_NOMEM) mf_why(why, cap, "out of memory");
   json_decref(root);

@@ -46,7 +46,12 @@ typedef struct sc_manifest {
   size_t nlayers;
   sc_mchild *children;          /* INDEX */
   size_t nchildren;
+  char *base_name;              /* annotation org.opencontainers.image.base.name, NULL when absent */
+  char *base_digest;            /* ... .base.digest when a valid sha256 digest, NULL otherwise */
 } sc_manifest;
+#define SC_ANNOT_BASE_NAME "org.opencontainers.image.base.name"
+#define SC_ANNOT_BASE_DIGEST "org.opencontainers.image.base.digest"
+#define SC_ANNOT_BASE_MAX 512 /* a longer base name is ignored */
 
 /* Parses a manifest (content_type may be NULL; it is used when the document
  * has no mediaType).  *out is zeroed first; free it with sc_manifest_free,

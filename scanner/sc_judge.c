@@ -1,16 +1,45 @@
-/* sc_judge.c - facts of a stored image, evaluated by the policy. */
+/* sc_judge.c - facts of a stored image, evaluated by the policy.  The
+ * stale-base facts (sc_lineage.h) are looked up only when a rule has a
+ * stale_base_days condition; a failed look-up fails the judgement like a
+ * failed inventory read (the caller's on_error handling decides). */
 #include "sc_judge.h"
+#include "sc_lineage.h"
 #include "sc_match.h"
+#include <stdio.h>
 #include <string.h>
+
+#define JUDGE_BASE_REF_MAX_BYTES 512 /* "repo:tag" of a stale base (longer ones are cut) */
+
+/* Fills f's stale_base facts for image digest: stale when
+ * sc_lineage_stale_seconds says so, named from sc_lineage_base_of. */
+static int stale_base_facts(sc_store *st, const char *digest, int64_t now, sc_image_facts *f,
+                            sc_lineage_base *b, char *ref, size_t refcap) {
+  int64_t secs = -1;
+  int found = 0, rc = sc_lineage_stale_seconds(st, digest, now, &secs);
+  if (rc || secs < 0) return rc;
+  f->stale_base = 1;
+  f->stale_base_secs = secs;
+  if ((rc = sc_lineage_base_of(st, digest, b, &found)) != 0 || !found) return rc;
+  f->stale_base_digest = b->digest[0] ? b->digest : NULL;
+  f->stale_base_now = b->now_digest[0] ? b->now_digest : NULL;
+  if (b->repo && b->tag) {
+    snprintf(ref, refcap, "%s:%s", b->repo, b->tag);
+    f->stale_base_ref = ref;
+  }
+  return 0;
+}
 
 int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const char *ref, const sc_store_image *img,
                    int64_t now, sc_verdict *v, sc_judge_info *info) {
   sc_inventory inv;
   sc_finding_list fl;
   sc_image_facts f;
+  sc_lineage_base base;
+  char base_ref[JUDGE_BASE_REF_MAX_BYTES];
   int rc;
 
   memset(&f, 0, sizeof(f));
+  memset(&base, 0, sizeof(base));
   memset(info, 0, sizeof(*info));
   info->complete = 1;
   sc_inventory_init(&inv);
@@ -22,6 +51,8 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
     }
   rc = sc_store_image_inventory(st, img->digest, &inv);
   if (rc == 0) rc = sc_match_image(st, img->digest, &fl);
+  if (rc == 0 && sc_policy_uses_stale_base(p))
+    rc = stale_base_facts(st, img->digest, now, &f, &base, base_ref, sizeof(base_ref));
   if (rc == 0) {
     f.repository = repo;
     f.reference = ref;
@@ -42,5 +73,6 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
   }
   sc_inventory_free(&inv);
   sc_finding_list_free(&fl);
+  sc_lineage_base_free(&base);
   return rc;
 }

@@ -9,7 +9,7 @@
  *   rules:       [{name, repositories, deny: {COND}, warn: {COND}}]
  *   exceptions:  [{vulnerability, repositories, package, expires, reason}]
  *   COND keys:   severity, fixable_only, unknown_severity, max_cvss, secrets,
- *                root, max_age_days, vulnerabilities, packages
+ *                root, max_age_days, stale_base_days, vulnerabilities, packages
  *
  * Rule semantics: EVERY rule whose repositories match the image applies and
  * the strictest outcome wins (deny > warn > allow).  First-match semantics
@@ -23,8 +23,8 @@
  * Within one condition block the keys are alternatives (any one blocks);
  * fixable_only and unknown_severity only modify severity and max_cvss.
  * Exceptions remove a finding from the severity, max_cvss and
- * vulnerabilities conditions of every rule; they never hide secrets, root or
- * age, and never hide a package listed in `packages`.
+ * vulnerabilities conditions of every rule; they never hide secrets, root,
+ * age or a stale base, and never hide a package listed in `packages`.
  *
  * Parsing is strict: unknown keys, wrong types, bad enum values, bad dates,
  * bad globs, missing name/reason, duplicate keys or rule names, YAML aliases
@@ -102,6 +102,14 @@ typedef struct sc_image_facts {
                                      stamp 1970-01-01, which is not an age */
   int scanned;                    /* 0 = never scanned */
   int scan_failed;                /* scanner or database failure */
+  /* The image's base (sc_lineage.h) was superseded: every tag that named it
+   * has moved to a newer image.  0 (what a zeroed struct says) = no known
+   * base, or it is current: never blocks. */
+  int stale_base;
+  int64_t stale_base_secs;        /* stale_base: how long ago, in seconds (>= 0) */
+  const char *stale_base_ref;     /* stale_base: "repo:tag" that named it, may be NULL */
+  const char *stale_base_digest;  /* stale_base: its manifest digest, may be NULL */
+  const char *stale_base_now;     /* stale_base: where that tag points now, may be NULL */
 } sc_image_facts;
 
 typedef enum sc_decision { SC_DECISION_ALLOW, SC_DECISION_WARN, SC_DECISION_DENY } sc_decision;
@@ -118,7 +126,8 @@ typedef struct sc_verdict {
                          rule, counts by severity, top 5 findings
                          "CVE-x (pkg installed -> fixed)", how to add an exception */
   char *reasons_json; /* JSON array: {"kind": "severity"|"cvss"|"vulnerability"|
-                         "package"|"secret"|"root"|"age"|"unscanned"|"scan_error",
+                         "package"|"secret"|"root"|"age"|"stale_base"|"unscanned"|
+                         "scan_error",
                          "action": "deny"|"warn", "rule", "finding", "package",
                          "version", "fixed_version", "severity", ...} and applied
                          exceptions {"kind":"exception", "vulnerability", "reason",
@@ -142,6 +151,9 @@ sc_on_error sc_policy_on_error(const sc_policy *p);
 sc_head sc_policy_head(const sc_policy *p);
 size_t sc_policy_rule_count(const sc_policy *p);
 size_t sc_policy_exception_count(const sc_policy *p);
+/* 1 when some rule has a stale_base_days condition: only then need a
+ * caller look up the image's lineage for the stale_base facts. */
+int sc_policy_uses_stale_base(const sc_policy *p);
 
 /* Judge one image at time `now` (unix seconds; exception expiry and image
  * age are measured against it).  Fills *v (free with sc_verdict_free).

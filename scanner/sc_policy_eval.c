@@ -1,7 +1,7 @@
 /* sc_policy_eval.c - judging one image against a loaded policy: which
- * rules apply to the repository, which findings, packages, secrets, user and
- * age hit their deny/warn conditions, which exceptions take findings out,
- * and the strictest outcome.  The reasons are recorded as they are found
+ * rules apply to the repository, which findings, packages, secrets, user,
+ * age and stale base hit their deny/warn conditions, which exceptions take
+ * findings out, and the strictest outcome.  The reasons are recorded as they are found
  * (sc_policy_render.c builds them); the message is written afterwards from
  * what this file counted.  See sc_policy.h for the semantics.
  * Owner: scanner/policy.  Thread: any number of threads may evaluate one
@@ -152,6 +152,23 @@ static void eval_cond(ectx *x, size_t ri, const cond *c, int lvl) {
     if (o) {
       sc_pol_jadd(x, o, "age_days", json_integer(age));
       sc_pol_jadd(x, o, "max_age_days", json_integer(c->max_age_days));
+    }
+  }
+  /* ">=": 0 days means any superseded base, even one superseded a second ago. */
+  if (c->stale_base_days >= 0 && f->stale_base && f->stale_base_secs >= 0 &&
+      f->stale_base_secs >= (int64_t)c->stale_base_days * SC_DAY_SECONDS) {
+    int64_t days = f->stale_base_secs / SC_DAY_SECONDS;
+    if (!x->lv[lvl].stale || c->stale_base_days < x->lv[lvl].max_stale) x->lv[lvl].max_stale = c->stale_base_days;
+    x->lv[lvl].stale = 1;
+    x->lv[lvl].stale_days = days;
+    hit(x, ri, lvl);
+    json_t *o = sc_pol_reason(x, r, lvl, "stale_base");
+    if (o) {
+      sc_pol_jadd(x, o, "base", sc_pol_jstr(f->stale_base_ref));
+      sc_pol_jadd(x, o, "base_digest", sc_pol_jstr(f->stale_base_digest));
+      sc_pol_jadd(x, o, "new_digest", sc_pol_jstr(f->stale_base_now));
+      sc_pol_jadd(x, o, "superseded_days", json_integer(days));
+      sc_pol_jadd(x, o, "stale_base_days", json_integer(c->stale_base_days));
     }
   }
 }

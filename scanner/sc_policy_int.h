@@ -39,6 +39,7 @@ typedef struct cond {
   double max_cvss;
   int secrets, root;
   int max_age_days; /* -1 = none */
+  int stale_base_days; /* -1 = none */
   char **vulns;
   size_t nvulns;
   pkgspec *pkgs;
@@ -81,9 +82,11 @@ struct sc_policy {
 
 /* What counted at one level (allow/warn/deny), for the message. */
 typedef struct lvinfo {
-  int secrets, root, age;
+  int secrets, root, age, stale;
   int64_t age_days;
   int max_age;
+  int64_t stale_days;
+  int max_stale;
   size_t nrules;
 } lvinfo;
 

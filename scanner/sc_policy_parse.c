@@ -67,6 +67,14 @@ sc_head sc_policy_head(const sc_policy *p) { return p ? p->head : SC_HEAD_AUTO; 
 size_t sc_policy_rule_count(const sc_policy *p) { return p ? p->nrules : 0; }
 size_t sc_policy_exception_count(const sc_policy *p) { return p ? p->nexcs : 0; }
 
+int sc_policy_uses_stale_base(const sc_policy *p) {
+  for (size_t i = 0; p && i < p->nrules; i++)
+    if ((p->rules[i].has_deny && p->rules[i].deny.stale_base_days >= 0) ||
+        (p->rules[i].has_warn && p->rules[i].warn.stale_base_days >= 0))
+      return 1;
+  return 0;
+}
+
 typedef struct strv_acc {
   char ***v;
   size_t *n;
@@ -163,10 +171,10 @@ static int add_pkg_item(sc_yctx *c, const sc_ynode *n, void *arg, size_t idx) {
 
 static const char *const sev_levels[] = {"low", "medium", "high", "critical"};
 
-enum { C_SEVERITY, C_FIXABLE, C_UNKNOWN, C_MAXCVSS, C_SECRETS, C_ROOT, C_AGE, C_VULNS, C_PKGS };
+enum { C_SEVERITY, C_FIXABLE, C_UNKNOWN, C_MAXCVSS, C_SECRETS, C_ROOT, C_AGE, C_STALE, C_VULNS, C_PKGS };
 static const char *const cond_keys[] = {"severity", "fixable_only", "unknown_severity",
                                         "max_cvss", "secrets", "root", "max_age_days",
-                                        "vulnerabilities", "packages"};
+                                        "stale_base_days", "vulnerabilities", "packages"};
 
 static int parse_cond(sc_yctx *c, const sc_ynode *n, const char *where, cond *out) {
   unsigned seen = 0;
@@ -175,6 +183,7 @@ static int parse_cond(sc_yctx *c, const sc_ynode *n, const char *where, cond *ou
   memset(out, 0, sizeof(*out));
   out->unknown_rank = SC_SEV_LOW;
   out->max_age_days = -1;
+  out->stale_base_days = -1;
   if (n->type == Y_BAD) return -1;
   if (sc_yaml_is_null(n)) {
     sc_yaml_err(c, n->line, n->col, "%s is empty (give at least one condition)", where);
@@ -216,6 +225,10 @@ static int parse_cond(sc_yctx *c, const sc_ynode *n, const char *where, cond *ou
       if (sc_yaml_number(c, val, "max_age_days", 0, 36500, 1, &d) < 0) ok = 0;
       else out->max_age_days = (int)d;
       break;
+    case C_STALE: /* 0 is meaningful: any superseded base */
+      if (sc_yaml_number(c, val, "stale_base_days", 0, 36500, 1, &d) < 0) ok = 0;
+      else out->stale_base_days = (int)d;
+      break;
     case C_VULNS: {
       strv_acc a = {&out->vulns, &out->nvulns, "vulnerability id", 0};
       if (!sc_yaml_is_null(val) && sc_yaml_each(c, val, "vulnerabilities", add_str_item, &a) != 0) ok = 0;
@@ -235,9 +248,9 @@ static int parse_cond(sc_yctx *c, const sc_ynode *n, const char *where, cond *ou
   /* A block that can never fire is almost always a mistake (a misindented
    * key, "secrets: false" left alone): say so instead of allowing all. */
   if (!out->severity && !out->has_max_cvss && !out->secrets && !out->root && out->max_age_days < 0 &&
-      !out->nvulns && !out->npkgs) {
+      out->stale_base_days < 0 && !out->nvulns && !out->npkgs) {
     sc_yaml_err(c, n->line, n->col, "%s has no condition that can match (severity, max_cvss, secrets, root, "
-                "max_age_days, vulnerabilities or packages)", where);
+                "max_age_days, stale_base_days, vulnerabilities or packages)", where);
     return -1;
   }
   if ((seen & ((1u << C_FIXABLE) | (1u << C_UNKNOWN))) && !out->severity && !out->has_max_cvss) {

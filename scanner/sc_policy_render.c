@@ -103,6 +103,33 @@ static int rank_cmp(const void *a, const void *b) {
   return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* "its base image REF (DIGEST) was superseded N days ago (...): rebuild it
+ * on the new REF (NOW)": what is stale and what to do about it. */
+static void stale_base(sc_buf *m, const char *sep, const sc_image_facts *f, const lvinfo *lv) {
+  const char *ref = f->stale_base_ref, *dig = f->stale_base_digest, *now = f->stale_base_now;
+  sc_buf_printf(m, "%sits base image ", sep);
+  if (ref) sc_buf_add_clean(m, ref);
+  if (dig) {
+    sc_buf_addstr(m, ref ? " (" : "");
+    sc_buf_add_clean(m, dig);
+    sc_buf_addstr(m, ref ? ")" : "");
+  }
+  if (!ref && !dig) sc_buf_addstr(m, "(unnamed)");
+  sc_buf_printf(m, " was superseded %lld day%s ago (stale_base_days: %d): rebuild the image on the new ",
+                (long long)lv->stale_days, lv->stale_days == 1 ? "" : "s", lv->max_stale);
+  if (ref) {
+    sc_buf_add_clean(m, ref);
+    if (now) {
+      sc_buf_addstr(m, " (");
+      sc_buf_add_clean(m, now);
+      sc_buf_addstr(m, ")");
+    }
+  } else {
+    sc_buf_addstr(m, "base");
+  }
+  sc_buf_addstr(m, " and push it again");
+}
+
 /* Human summary of everything that counted at level lvl. */
 static void describe(ectx *x, int lvl, sc_buf *m) {
   const sc_image_facts *f = x->f;
@@ -182,6 +209,10 @@ static void describe(ectx *x, int lvl, sc_buf *m) {
   if (x->lv[lvl].age) {
     sc_buf_printf(m, "%sthe image is %lld days old (max %d)", sep, (long long)x->lv[lvl].age_days,
                   x->lv[lvl].max_age);
+    sep = "; ";
+  }
+  if (x->lv[lvl].stale) {
+    stale_base(m, sep, f, &x->lv[lvl]);
     sep = "; ";
   }
   for (size_t k = 0; k < n; k++) { /* an expired exception is what the user will ask about */

@@ -154,6 +154,50 @@ static const char *const migrations[] = {
     " repository TEXT, reference TEXT, digest TEXT, method TEXT, verdict TEXT NOT NULL, rule TEXT,"
     " user_agent TEXT);"
     "CREATE INDEX IF NOT EXISTS decisions_repo ON decisions(repository, at);",
+    /* 7: image lineage and events (sc_store_lineage, sc_events).  A base
+     * is found by its layer chain (the OCI chain IDs of the config's
+     * diff_ids, which survive recompression), so every image manifest's
+     * chain is kept, local ones and those of watched upstream tags (origin
+     * 'watch'), with the base annotations it names.  chain_children holds
+     * index membership for both (a watched index is never in `images`).
+     * tag_history is every move of a tag (seq orders moves made in the same
+     * second); `tags` stays the current state of local tags, `watched` of
+     * watched ones.  Events and their webhook deliveries are recorded
+     * before they are sent, so a delivery survives a restart; the body of
+     * a delivery is stored as sent (the signature is computed at send time
+     * from the configured secret, which is never stored). */
+    "CREATE TABLE chain_images ("
+    " digest TEXT PRIMARY KEY, origin TEXT NOT NULL CHECK (origin IN ('local','watch')),"
+    " platform TEXT, nlayers INTEGER NOT NULL, top_chain TEXT NOT NULL, base_name TEXT,"
+    " base_digest TEXT, recorded_at INTEGER NOT NULL);"
+    "CREATE INDEX chain_images_top ON chain_images(top_chain);"
+    "CREATE INDEX chain_images_base ON chain_images(base_digest);"
+    "CREATE TABLE chain_layers ("
+    " image TEXT NOT NULL REFERENCES chain_images(digest) ON DELETE CASCADE, idx INTEGER NOT NULL,"
+    " diff_id TEXT NOT NULL, chain_id TEXT NOT NULL, PRIMARY KEY (image, idx)) WITHOUT ROWID;"
+    "CREATE INDEX chain_layers_chain ON chain_layers(chain_id, idx);"
+    "CREATE TABLE chain_children ("
+    " parent TEXT NOT NULL, child TEXT NOT NULL, platform TEXT, PRIMARY KEY (parent, child)) WITHOUT ROWID;"
+    "CREATE INDEX chain_children_child ON chain_children(child);"
+    "CREATE TABLE tag_history ("
+    " seq INTEGER PRIMARY KEY, origin TEXT NOT NULL CHECK (origin IN ('local','watch')),"
+    " repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL, prev TEXT, at INTEGER NOT NULL);"
+    "CREATE INDEX tag_history_tag ON tag_history(origin, repo, tag, seq);"
+    "CREATE INDEX tag_history_digest ON tag_history(digest);"
+    "CREATE TABLE watched ("
+    " repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT, checked_at INTEGER, error TEXT,"
+    " PRIMARY KEY (repo, tag));"
+    "CREATE TABLE events ("
+    " id TEXT PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, payload TEXT NOT NULL);"
+    "CREATE INDEX events_at ON events(at);"
+    "CREATE TABLE deliveries ("
+    " id INTEGER PRIMARY KEY, event TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,"
+    " hook TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_status INTEGER,"
+    " last_error TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER);"
+    "CREATE INDEX deliveries_due ON deliveries(status, next_at);"
+    "CREATE INDEX deliveries_event ON deliveries(event);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -93,6 +93,13 @@ int sc_store_load_layer(sc_store *st, const char *digest, sc_inventory *inv);
  * without facts.  Layer rows need not exist yet. */
 int sc_store_put_manifest(sc_store *st, const char *repo, const char *tag, const char *digest,
                           const sc_manifest *m, const char *config_json, size_t config_len);
+/* The same, for lineage: it also records the image's layer chain (from the
+ * config's diff_ids and the manifest's base annotations) or the index's
+ * children (sc_store_lineage.h), and a move of tag in the tag history.
+ * prev (72 bytes, may be NULL) gets the digest tag left when this call
+ * moved it, "" otherwise. */
+int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, const char *digest,
+                             const sc_manifest *m, const char *config_json, size_t config_len, char *prev);
 /* ref is a tag or a digest ("sha256:..."); copies the image digest.
  * A digest resolves when the image is stored (for any repository).
  * SC_ERR_NOTFOUND. */

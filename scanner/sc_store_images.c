@@ -11,9 +11,41 @@
 #include "sc_store.h"
 #define SC_STORE_SHORT_NAMES /* exec, prep, ... (sc_store_int.h) */
 #include "sc_store_int.h"
+#include "sc_store_lineage.h"
+
+static int query1(sc_store *st, const char *sql, const char *a, const char *b, char *out, size_t cap);
 
 int sc_store_put_manifest(sc_store *st, const char *repo, const char *tag, const char *digest,
                           const sc_manifest *m, const char *config_json, size_t config_len) {
+  return sc_store_put_manifest_ex(st, repo, tag, digest, m, config_json, config_len, NULL);
+}
+
+/* The lineage rows of a stored manifest (inside put_manifest's
+ * transaction): an image's chain from its config, an index's children.  A
+ * config whose diff_ids are not digests leaves the image without a chain
+ * (it is nobody's base and has none); only database failures fail. */
+static int put_lineage(sc_store *st, const char *digest, const sc_manifest *m, const sc_image_config *cfg) {
+  int rv = 0;
+  if (m->kind == SC_MANIFEST_IMAGE && cfg) {
+    sc_platform p = {cfg->os, cfg->architecture, cfg->variant};
+    char plat[SC_LINEAGE_PLATFORM_MAX] = "";
+    if (cfg->os || cfg->architecture) sc_platform_str(&p, plat, sizeof(plat));
+    rv = sc_store_put_chain(st, digest, SC_ORIGIN_LOCAL, plat, (const char *const *)cfg->diff_ids, cfg->ndiff_ids,
+                            m->base_name, m->base_digest);
+    if (rv == SC_ERR_ARG || rv == SC_ERR_LIMIT) rv = 0;
+  }
+  for (size_t i = 0; !rv && m->kind == SC_MANIFEST_INDEX && i < m->nchildren; i++) {
+    char plat[SC_LINEAGE_PLATFORM_MAX];
+    sc_platform_str(&m->children[i].platform, plat, sizeof(plat));
+    rv = sc_store_put_chain_child(st, digest, m->children[i].digest, plat);
+    if (rv == SC_ERR_ARG) rv = 0; /* a child digest of another algorithm */
+  }
+  return rv;
+}
+
+int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, const char *digest,
+                             const sc_manifest *m, const char *config_json, size_t config_len, char *prev) {
+  if (prev) prev[0] = '\0';
   if (!st || !repo || !digest || !m || !sc_digest_valid(digest, 1)) return SC_ERR_ARG;
   if (m->kind != SC_MANIFEST_IMAGE && m->kind != SC_MANIFEST_INDEX) return SC_ERR_ARG;
   sc_image_config cfg;
@@ -71,10 +103,18 @@ int sc_store_put_manifest(sc_store *st, const char *repo, const char *tag, const
       bind_text(r, 1, repo) || bind_text(r, 2, digest) || sqlite3_bind_int64(r, 3, now) ||
       step_done(r))
     goto out;
+  char known[72] = "";
+  if (tag) {
+    int k = query1(st, "SELECT digest FROM tags WHERE repo = ? AND tag = ?", repo, tag, known, sizeof(known));
+    if (k != 0 && k != SC_ERR_NOTFOUND) goto out;
+  }
   if (tag && (prep(st, "INSERT OR REPLACE INTO tags (repo, tag, digest, updated_at) VALUES (?,?,?,?)", &t) ||
               bind_text(t, 1, repo) || bind_text(t, 2, tag) || bind_text(t, 3, digest) ||
               sqlite3_bind_int64(t, 4, now) || step_done(t)))
     goto out;
+  if (tag && sc_digest_valid(digest, 0) && sc_store_tag_moved(st, SC_ORIGIN_LOCAL, repo, tag, digest, known, now, prev))
+    goto out;
+  if (sc_digest_valid(digest, 0) && put_lineage(st, digest, m, have_cfg ? &cfg : NULL)) goto out;
   rv = exec(st, "COMMIT");
 out:
   sqlite3_finalize(d);
@@ -84,6 +124,7 @@ out:
   sqlite3_finalize(t);
   sqlite3_finalize(r);
   sc_config_free(&cfg);
+  if (rv && prev) prev[0] = '\0';
   return rv ? rollback(st, rv) : 0;
 }
 

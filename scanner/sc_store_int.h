@@ -62,6 +62,13 @@ int sc_store_rollback_rv(sc_store *st, int rv);
 char *sc_store_col_dup(sqlite3_stmt *s, int i, int *err);
 void sc_store_col_copy(sqlite3_stmt *s, int i, char *out, size_t cap);
 
+/* sc_store_lineage.c, for sc_store_put_manifest_ex inside its transaction:
+ * records a move of repo:tag to digest when known (its digest before the
+ * change, "" when none) differs; prev (may be NULL) gets known on a move,
+ * "" otherwise. */
+int sc_store_tag_moved(sc_store *st, int origin, const char *repo, const char *tag, const char *digest,
+                       const char *known, int64_t at, char *prev);
+
 /* Short names for the helpers above, for the store modules that want them:
  * such a module defines SC_STORE_SHORT_NAMES before including this header.
  * Opt-in because they are macros: they must not reach a file that has an

@@ -216,14 +216,17 @@ _REG_N=0
 # start_registry [PORT] [TLS_CERT TLS_KEY]
 #   Start /usr/bin/docker-registry on 127.0.0.1:PORT (a free one if empty)
 #   with filesystem storage in $T/registry (shared by every registry started
-#   by this test, so a restarted or TLS registry sees the same content).
+#   by this test, so a restarted or TLS registry sees the same content), or
+#   in $REG_STORAGE when set (a second, independent registry: give it its
+#   own directory, a shared one silently turns uploads into no-ops).
 #   Exports REG_PORT REG_URL REG_PID REG_LOG (the latest registry started).
 start_registry() {
     local port=${1:-} cert=${2:-} key=${3:-} dir scheme=http
     [ -n "$port" ] || port=$(free_port) || bail_out "no free port"
     _REG_N=$((_REG_N + 1))
     dir=$T/registry-$_REG_N
-    mkdir -p "$dir" "$T/registry"
+    local root=${REG_STORAGE:-$T/registry}
+    mkdir -p "$dir" "$root"
     {
         echo "version: 0.1"
         echo "log:"
@@ -232,7 +235,7 @@ start_registry() {
         echo "    disabled: true"
         echo "storage:"
         echo "  filesystem:"
-        echo "    rootdirectory: $T/registry"
+        echo "    rootdirectory: $root"
         echo "  delete:"
         echo "    enabled: true"
         echo "  maintenance:"
@@ -326,6 +329,31 @@ start_customs() {
     CUS_PORT=$port
     CUS_URL=$scheme://127.0.0.1:$port
     export CUS_PORT CUS_URL CUS_PID CUS_LOG
+}
+
+# start_receiver DIR: a webhook receiver (webhook_receiver.py) on a free
+#   port of 127.0.0.1, writing each POST to DIR/N.body and DIR/N.headers and
+#   answering with the status in DIR/status (default 200).  Exports
+#   RCV_PORT RCV_URL RCV_PID (the latest one started).  Stop it with
+#   stop_pid "$RCV_PID" and start it again on the same port with
+#   RCV_PORT=P start_receiver DIR.
+start_receiver() {
+    local dir=$1 port=${RCV_PORT:-}
+    [ -n "$port" ] || port=$(free_port) || bail_out "no free port"
+    mkdir -p "$dir"
+    rm -f "$dir/ready"
+    python3 "$LIB_DIR/webhook_receiver.py" "$port" "$dir" >"$dir/receiver.log" 2>&1 &
+    RCV_PID=$!
+    _LIB_PIDS+=("$RCV_PID")
+    local deadline=$((SECONDS + WAIT_SECS))
+    while [ ! -e "$dir/ready" ]; do
+        kill -0 "$RCV_PID" 2>/dev/null || bail_out "webhook receiver died: $(tail -5 "$dir/receiver.log")"
+        [ $SECONDS -lt $deadline ] || bail_out "webhook receiver did not start on port $port"
+        sleep 0.05
+    done
+    RCV_PORT=$port
+    RCV_URL=http://127.0.0.1:$port
+    export RCV_PORT RCV_URL RCV_PID
 }
 
 # direct_mode: true when CUS_URL is the registry itself.

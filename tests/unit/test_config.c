@@ -1,9 +1,14 @@
 /* test_config.c - image configs shaped like the ones docker, buildkit and
- * OCI tools write. */
+ * OCI tools write; and, at the end, the daemon's customs.yaml reader
+ * (px_config_load): every section, the lists, lineage and webhooks, and
+ * errors with their file:line:col. */
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
 #include "../../scanner/sc_config.h"
+#include "../../proxy/px_config.h"
+#include <stdio.h>
+#include <unistd.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -187,10 +192,145 @@ static void test_bad(void) {
   free(big);
 }
 
+/* ---- customs.yaml (px_config_load) ---- */
+
+static char yaml_path[64];
+
+/* Writes text to a temporary file and loads it over the defaults. */
+static int load_yaml(const char *text, px_config *c, char *err, size_t errlen) {
+  snprintf(yaml_path, sizeof(yaml_path), "/tmp/test_pxconfig_XXXXXX");
+  int fd = mkstemp(yaml_path);
+  FILE *f = fdopen(fd, "w");
+  fputs(text, f);
+  fclose(f);
+  px_config_defaults(c);
+  err[0] = 0;
+  int rc = px_config_load(c, yaml_path, err, errlen);
+  unlink(yaml_path);
+  return rc;
+}
+
+/* err is "PATH:LINE:COL: ..." with this line and column. */
+static int err_at(const char *err, int line, int col) {
+  char want[32];
+  snprintf(want, sizeof(want), ":%d:%d: ", line, col);
+  return strstr(err, want) != NULL;
+}
+
+static void test_daemon_config(void) {
+  static px_config c; /* large: not on the stack */
+  char err[512];
+  char secret_file[] = "/tmp/test_pxsecret_XXXXXX";
+  int sfd = mkstemp(secret_file);
+  dprintf(sfd, "s3cr3t-from-file\nsecond line\n");
+  close(sfd);
+  char text[4096];
+  snprintf(text, sizeof(text),
+           "listen: 127.0.0.1:6000\n"
+           "upstream: http://127.0.0.1:7000\n"
+           "db:\n"
+           "  path: /tmp/x.db\n"
+           "  refresh: 10m\n"
+           "  sources:\n"
+           "    - /osv/a.zip\n"
+           "    - https://mirror/b.zip\n"
+           "log:\n"
+           "  level: debug\n"
+           "lineage:\n"
+           "  watch:\n"
+           "    - registry-1.docker.io/library/debian:12\n"
+           "    - http://127.0.0.1:5999/base:3\n"
+           "  watch_interval: 1h\n"
+           "  username: bot\n"
+           "  password_file: /run/secrets/reg\n"
+           "webhooks:\n"
+           "  - url: http://127.0.0.1:9/hook\n"
+           "    events: [scan-completed, pull-denied]\n"
+           "    secret: abc\n"
+           "  - url: https://api.github.com/repos/o/r/dispatches\n"
+           "    format: github\n"
+           "    token_file: /run/secrets/gh\n"
+           "    secret_file: %s\n"
+           "  - url: https://dev.azure.com/org/proj/_apis/pipelines/7/runs?api-version=7.1\n"
+           "    format: azure-pipelines\n"
+           "    events:\n"
+           "      - base-image-updated\n"
+           "    ref: refs/heads/main\n",
+           secret_file);
+  CHECK_INT(load_yaml(text, &c, err, sizeof(err)), 0, "full customs.yaml loads (%s)", err);
+  CHECK_STR(c.listen, "127.0.0.1:6000", "listen");
+  CHECK_STR(c.upstream, "http://127.0.0.1:7000", "upstream: URL shorthand");
+  CHECK_STR(c.db, "/tmp/x.db", "db.path");
+  CHECK_INT(c.db_refresh_s, 600, "db.refresh 10m");
+  CHECK(c.ndb_sources == 2 && !strcmp(c.db_sources[1], "https://mirror/b.zip"), "db.sources");
+  CHECK_INT(c.log_level, 3, "log.level debug");
+  CHECK(c.nwatch == 2 && !strcmp(c.watch[0], "registry-1.docker.io/library/debian:12") &&
+            !strcmp(c.watch[1], "http://127.0.0.1:5999/base:3"),
+        "lineage.watch");
+  CHECK_INT(c.watch_interval_s, 3600, "lineage.watch_interval 1h");
+  CHECK_STR(c.watch_username, "bot", "lineage.username");
+  CHECK_STR(c.watch_password_file, "/run/secrets/reg", "lineage.password_file");
+  CHECK_INT(c.nwebhooks, 3, "three webhooks");
+  CHECK(c.webhooks[0].events == (PX_EV_SCAN_COMPLETED | PX_EV_PULL_DENIED), "webhook 1: events");
+  CHECK_STR(c.webhooks[0].secret, "abc", "webhook 1: secret");
+  CHECK_STR(c.webhooks[0].format, "generic", "webhook 1: format defaults to generic");
+  CHECK(c.webhooks[1].events == (PX_EV_BASE_UPDATED | PX_EV_SCAN_COMPLETED | PX_EV_PULL_DENIED),
+        "webhook 2: every event when the list is absent");
+  CHECK_STR(c.webhooks[1].secret, "s3cr3t-from-file", "webhook 2: secret_file's first line");
+  CHECK_STR(c.webhooks[1].token_file, "/run/secrets/gh", "webhook 2: token_file");
+  CHECK_STR(c.webhooks[2].format, "azure-pipelines", "webhook 3: format");
+  CHECK_STR(c.webhooks[2].ref, "refs/heads/main", "webhook 3: ref");
+  CHECK(c.webhooks[2].events == PX_EV_BASE_UPDATED, "webhook 3: block list of events");
+
+  /* defaults untouched by a file that does not name them */
+  CHECK_INT(load_yaml("listen: 127.0.0.1:1\n", &c, err, sizeof(err)), 0, "minimal file");
+  CHECK(c.watch_interval_s == 600 && c.nwebhooks == 0 && c.nwatch == 0, "lineage and webhook defaults");
+  CHECK_INT(load_yaml("", &c, err, sizeof(err)), 0, "empty file");
+
+  static const struct {
+    const char *yaml, *msg;
+    int line, col;
+  } bad[] = {
+      {"db:\n  pth: x\n", "unknown key 'db.pth'", 2, 8},
+      {"lineage:\n  watch: debian:12\n", "lineage.watch: expected a list", 2, 10},
+      {"lineage:\n  watch_interval: soon\n", "expected a duration", 2, 19},
+      {"lineage:\n  wach: [a]\n", "unexpected structure at 'lineage.wach'", 2, 9},
+      {"webhooks:\n  - url: http://h/x\n    events: [scan-complete]\n", "unknown event 'scan-complete'", 3, 14},
+      {"webhooks:\n  - url: http://h/x\n    format: slack\n", "unknown format 'slack'", 3, 13},
+      {"webhooks:\n  - url: http://h/x\n    sekret: a\n", "unknown key 'webhooks.sekret'", 3, 5},
+      {"webhooks:\n  - url: ftp://h/x\n", "url must be http:// or https://", 2, 10},
+      {"webhooks:\n  - events: [pull-denied]\n", "an entry without url", 2, 5},
+      {"webhooks:\n  - url: http://h/x\n    secret: a\n    secret_file: /etc/hostname\n", "exclusive", 4, 18},
+      {"webhooks:\n  - url: http://h/x\n    secret_file: /nonexistent/s\n", "unreadable", 3, 18},
+      {"webhooks:\n  - url: http://h/x\n  - url: http://h/x\n", "listed twice", 3, 5},
+      {"webhooks:\n  - url: http://h/x\n    events: []\n", "non-empty list", 3, 13},
+      {"webhooks:\n  url: http://h/x\n", "expected a list of mappings", 2, 3},
+      {"webhooks:\n  - http://h/x\n", "each entry is a mapping", 2, 5},
+      {"db:\n  sources: [a, [b]]\n", "entries are strings", 2, 16},
+      {"listen: [a]\n", "unexpected structure at 'listen'", 1, 9},
+      {"db:\n  path: [\n", "", 3, 1},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    int rc = load_yaml(bad[i].yaml, &c, err, sizeof(err));
+    CHECK(rc == SC_ERR_INVALID && strstr(err, bad[i].msg) && err_at(err, bad[i].line, bad[i].col) &&
+              !strncmp(err, yaml_path, strlen(yaml_path)),
+          "refused with file:%d:%d: %s (got %d: %s)", bad[i].line, bad[i].col, bad[i].msg, rc, err);
+  }
+  /* more than PX_MAX_WEBHOOKS */
+  char many[8192];
+  size_t o = (size_t)snprintf(many, sizeof(many), "webhooks:\n");
+  for (int i = 0; i <= PX_MAX_WEBHOOKS; i++) o += (size_t)snprintf(many + o, sizeof(many) - o, "  - url: http://h/%d\n", i);
+  CHECK(load_yaml(many, &c, err, sizeof(err)) == SC_ERR_INVALID && strstr(err, "at most 16 entries") &&
+            err_at(err, PX_MAX_WEBHOOKS + 2, 5),
+        "more than %d webhooks refused (%s)", PX_MAX_WEBHOOKS, err);
+  unlink(secret_file);
+}
+
 int main(void) {
   test_shapes();
   test_users();
   test_times();
   test_bad();
+  test_daemon_config();
   return tap_done();
 }

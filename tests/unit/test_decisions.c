@@ -93,6 +93,9 @@ static void test_old_gate_table(void) {
   /* back to schema 5 with the table as the gate made it, holding a row */
   CHECK_INT(sqlite3_exec(st->db,
                          "DROP TABLE decisions; DELETE FROM schema_version WHERE version >= 6;"
+                         /* and the tables of the steps after 6 (lineage, events) */
+                         "DROP TABLE deliveries; DROP TABLE events; DROP TABLE watched; DROP TABLE tag_history;"
+                         "DROP TABLE chain_children; DROP TABLE chain_layers; DROP TABLE chain_images;"
                          "CREATE TABLE IF NOT EXISTS decisions(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
                          " client TEXT, repository TEXT, reference TEXT, digest TEXT, method TEXT,"
                          " verdict TEXT NOT NULL, rule TEXT, user_agent TEXT);"

@@ -381,7 +381,33 @@ static void test_digest(void) {
               v[i].lenient);
 }
 
+/* The base image annotations (lineage): kept when well-formed, else not. */
+static void test_base_annotations(void) {
+  const char *fmt =
+      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+      "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":"
+      "\"sha256:1111111111111111111111111111111111111111111111111111111111111111\",\"size\":2},"
+      "\"layers\":[],\"annotations\":{%s}}";
+  char doc[2048];
+  sc_manifest m;
+  snprintf(doc, sizeof(doc), fmt,
+           "\"org.opencontainers.image.base.name\":\"docker.io/library/debian:12\","
+           "\"org.opencontainers.image.base.digest\":"
+           "\"sha256:2222222222222222222222222222222222222222222222222222222222222222\",\"x\":\"y\"");
+  CHECK_INT(sc_manifest_parse(doc, strlen(doc), NULL, &m), 0, "manifest with base annotations");
+  CHECK(m.base_name && !strcmp(m.base_name, "docker.io/library/debian:12"), "base name kept");
+  CHECK(m.base_digest && !strcmp(m.base_digest, "sha256:2222222222222222222222222222222222222222222222222222222222222222"),
+        "base digest kept");
+  sc_manifest_free(&m);
+  snprintf(doc, sizeof(doc), fmt,
+           "\"org.opencontainers.image.base.digest\":\"sha256:short\",\"org.opencontainers.image.base.name\":\"\"");
+  CHECK_INT(sc_manifest_parse(doc, strlen(doc), NULL, &m), 0, "manifest with malformed base annotations");
+  CHECK(!m.base_name && !m.base_digest, "a malformed digest and an empty name are not kept");
+  sc_manifest_free(&m);
+}
+
 int main(void) {
+  test_base_annotations();
   test_cases();
   test_pick_and_sizes();
   test_real_world();

@@ -32,7 +32,7 @@ static const struct {
     {"unknown key in deny",
      "rules:\n  - name: r\n    deny:\n      severty: high\n",
      "t.yaml:4:7: unknown key 'severty' in deny (expected severity, fixable_only, unknown_severity, "
-     "max_cvss, secrets, root, max_age_days, vulnerabilities, packages)"},
+     "max_cvss, secrets, root, max_age_days, stale_base_days, vulnerabilities, packages)"},
     {"bad enum", "mode: enfoce\n", "t.yaml:1:7: bad value 'enfoce' for mode (expected enforce or audit)"},
     {"bad head", "head: maybe\n", "t.yaml:1:7: bad value 'maybe' for head (expected auto, allow or deny)"},
     {"bad severity",
@@ -48,6 +48,16 @@ static const struct {
      "t.yaml:3:22: max_cvss must be a number from 0 to 10, not '11'"},
     {"max_age_days not whole", "rules:\n  - name: r\n    deny: {max_age_days: 1.5}\n",
      "t.yaml:3:26: max_age_days must be a whole number from 0 to 36500, not '1.5'"},
+    {"stale_base_days negative", "rules:\n  - name: r\n    deny: {stale_base_days: -1}\n",
+     "t.yaml:3:29: stale_base_days must be a whole number from 0 to 36500, not '-1'"},
+    {"stale_base_days not whole", "rules:\n  - name: r\n    warn: {stale_base_days: 0.5}\n",
+     "t.yaml:3:29: stale_base_days must be a whole number from 0 to 36500, not '0.5'"},
+    {"stale_base_days not a number", "rules:\n  - name: r\n    deny:\n      stale_base_days: soon\n",
+     "t.yaml:4:24: stale_base_days must be a whole number from 0 to 36500, not 'soon'"},
+    {"stale_base_days too large", "rules:\n  - name: r\n    deny: {stale_base_days: 36501}\n",
+     "t.yaml:3:29: stale_base_days must be a whole number from 0 to 36500, not '36501'"},
+    {"stale_base_days twice", "rules:\n  - name: r\n    deny: {stale_base_days: 1, stale_base_days: 2}\n",
+     "t.yaml:3:32: duplicate key 'stale_base_days' in deny"},
     {"bad date (Feb 30)",
      "exceptions:\n  - vulnerability: CVE-1\n    expires: 2027-02-30\n    reason: x\n",
      "t.yaml:3:14: bad date '2027-02-30' for expires (expected YYYY-MM-DD)"},
@@ -74,7 +84,7 @@ static const struct {
     {"rule with no deny/warn", "rules:\n  - name: r\n", "t.yaml:2:5: rule #1 has neither deny nor warn"},
     {"deny that cannot fire", "rules:\n  - name: r\n    deny:\n      secrets: false\n",
      "t.yaml:4:7: deny has no condition that can match (severity, max_cvss, secrets, root, max_age_days, "
-     "vulnerabilities or packages)"},
+     "stale_base_days, vulnerabilities or packages)"},
     {"fixable_only alone", "rules:\n  - name: r\n    deny: {fixable_only: true, root: true}\n",
      "t.yaml:3:11: deny: fixable_only and unknown_severity need severity or max_cvss"},
     {"YAML syntax error (unclosed flow)", "rules:\n  - name: r\n    deny: {root: true\n",
@@ -530,6 +540,134 @@ static void test_hostile_facts(void) {
   sc_policy_free(p);
 }
 
+// stale_base_days: an image whose base was superseded N or more days ago.
+#define BASE_OLD "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define BASE_NEW "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+static sc_image_facts stale_facts(int stale, int64_t secs) {
+  sc_image_facts f = {.repository = "team/app", .reference = "1", .scanned = 1, .runs_as_root = -1,
+                      .created = -1, .stale_base = stale, .stale_base_secs = secs,
+                      .stale_base_ref = "base:12", .stale_base_digest = BASE_OLD, .stale_base_now = BASE_NEW};
+  return f;
+}
+
+// Decision of `yaml` for facts f (the verdict kept in *v when v is not NULL).
+static sc_decision decide(const char *yaml, const sc_image_facts *f, sc_verdict *v) {
+  sc_verdict tmp;
+  sc_policy *p = load(yaml);
+  if (!v) v = &tmp;
+  memset(v, 0, sizeof(*v));
+  if (!p) return (sc_decision)-1;
+  int rc = sc_policy_evaluate(p, f, NOW, v);
+  sc_policy_free(p);
+  sc_decision d = rc ? (sc_decision)-1 : v->decision;
+  if (v == &tmp) sc_verdict_free(v);
+  return d;
+}
+
+static void test_stale_base(void) {
+  sc_policy *p = load(ONE_RULE("{stale_base_days: 0}"));
+  CHECK(p != NULL, "stale_base_days: 0 alone is a valid condition");
+  CHECK_INT(sc_policy_uses_stale_base(p), 1, "uses_stale_base: deny");
+  sc_policy_free(p);
+  p = load("rules:\n  - name: w\n    warn: {stale_base_days: 30}\n  - name: d\n    deny: {root: true}\n");
+  CHECK_INT(sc_policy_uses_stale_base(p), 1, "uses_stale_base: warn of the first rule");
+  sc_policy_free(p);
+  p = load(ONE_RULE("{severity: high, max_age_days: 3}"));
+  CHECK_INT(sc_policy_uses_stale_base(p), 0, "uses_stale_base: not without the key");
+  sc_policy_free(p);
+  CHECK_INT(sc_policy_uses_stale_base(NULL), 0, "uses_stale_base: NULL");
+
+  // The boundary: N or more whole days (0 = any superseded base).
+  sc_image_facts f = stale_facts(1, 0);
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 0}"), &f, NULL), SC_DECISION_DENY,
+            "0 days: superseded just now is denied");
+  f = stale_facts(1, 3 * DAY - 1);
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 3}"), &f, NULL), SC_DECISION_ALLOW,
+            "3 days: one second short is allowed");
+  f = stale_facts(1, 3 * DAY);
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 3}"), &f, NULL), SC_DECISION_DENY, "3 days: exactly 3 days is denied");
+  // Not stale (no known base, or a current one): never blocks, whatever the seconds say.
+  f = stale_facts(0, 400 * DAY);
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 0}"), &f, NULL), SC_DECISION_ALLOW, "fact unset: allowed");
+  sc_image_facts zero = {.repository = "team/app", .scanned = 1};
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 0}"), &zero, NULL), SC_DECISION_ALLOW,
+            "a zeroed facts struct is not stale");
+
+  // Deny: the message names the base, its digests and what to do; the reason carries them.
+  sc_verdict v;
+  f = stale_facts(1, 5 * DAY + 7);
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 2}"), &f, &v), SC_DECISION_DENY, "deny: decision");
+  CHECK_STR(v.rule, "r1", "deny: rule");
+  int has = v.message && strstr(v.message, "denied by policy rule \"r1\" for team/app:1: its base image base:12 ("
+                                           BASE_OLD ") was superseded 5 days ago (stale_base_days: 2): rebuild the "
+                                           "image on the new base:12 (" BASE_NEW ") and push it again");
+  CHECK(has, "deny: message");
+  if (!has) printf("#   message: %s\n", v.message ? v.message : "(null)");
+  json_t *j = v.reasons_json ? json_loads(v.reasons_json, 0, NULL) : NULL;
+  json_t *r = json_array_get(j, 0);
+  CHECK_INT(json_array_size(j), 1, "deny: one reason");
+  CHECK_STR(json_string_value(json_object_get(r, "kind")), "stale_base", "reason: kind");
+  CHECK_STR(json_string_value(json_object_get(r, "action")), "deny", "reason: action");
+  CHECK_STR(json_string_value(json_object_get(r, "rule")), "r1", "reason: rule");
+  CHECK_STR(json_string_value(json_object_get(r, "base")), "base:12", "reason: base");
+  CHECK_STR(json_string_value(json_object_get(r, "base_digest")), BASE_OLD, "reason: base_digest");
+  CHECK_STR(json_string_value(json_object_get(r, "new_digest")), BASE_NEW, "reason: new_digest");
+  CHECK_INT(json_integer_value(json_object_get(r, "superseded_days")), 5, "reason: superseded_days");
+  CHECK_INT(json_integer_value(json_object_get(r, "stale_base_days")), 2, "reason: stale_base_days");
+  json_decref(j);
+  sc_verdict_free(&v);
+
+  // Warn only: the pull passes with the warning.
+  f = stale_facts(1, 1 * DAY);
+  CHECK_INT(decide("rules:\n  - name: fresh\n    warn: {stale_base_days: 1}\n", &f, &v), SC_DECISION_WARN,
+            "warn: decision");
+  CHECK(v.message && strstr(v.message, "warning from policy rule \"fresh\"") &&
+            strstr(v.message, "was superseded 1 day ago (stale_base_days: 1)"),
+        "warn: message (singular day)");
+  CHECK(v.reasons_json && strstr(v.reasons_json, "\"kind\":\"stale_base\",\"action\":\"warn\""), "warn: reason");
+  sc_verdict_free(&v);
+  // deny at 30, warn at 0: a base superseded 2 days ago warns.
+  f = stale_facts(1, 2 * DAY);
+  CHECK_INT(decide("rules:\n  - name: r\n    deny: {stale_base_days: 30}\n    warn: {stale_base_days: 0}\n", &f, NULL),
+            SC_DECISION_WARN, "deny 30 / warn 0: 2 days warns");
+  f = stale_facts(1, 31 * DAY);
+  CHECK_INT(decide("rules:\n  - name: r\n    deny: {stale_base_days: 30}\n    warn: {stale_base_days: 0}\n", &f, NULL),
+            SC_DECISION_DENY, "deny 30 / warn 0: 31 days denies");
+
+  // Other facts still count; an exception never hides a stale base; audit mode only warns.
+  f = stale_facts(1, 0);
+  f.findings = &F[1];
+  f.nfindings = 1;
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 0}") "exceptions:\n  - vulnerability: CVE-2024-0002\n    reason: ok\n",
+                   &f, &v), SC_DECISION_DENY, "an exception does not hide a stale base");
+  CHECK(v.message && !strstr(v.message, "CVE-2024-0002") && strstr(v.message, "base:12"),
+        "only the base is named (the finding is not what the rule denies)");
+  sc_verdict_free(&v);
+  CHECK_INT(decide("rules:\n  - name: r\n    deny: {severity: critical, stale_base_days: 0}\n", &f, &v),
+            SC_DECISION_DENY, "severity and stale base together");
+  CHECK(v.message && strstr(v.message, "1 vulnerability (1 critical)") && strstr(v.message, "; its base image base:12"),
+        "both named in the message");
+  sc_verdict_free(&v);
+  CHECK_INT(decide("mode: audit\n" ONE_RULE("{stale_base_days: 0}"), &f, &v), SC_DECISION_WARN, "audit: warn");
+  CHECK(v.message && strstr(v.message, "would be denied") && strstr(v.message, "base:12"), "audit: message");
+  sc_verdict_free(&v);
+  // Rules scoped to other repositories do not apply.
+  CHECK_INT(decide("rules:\n  - name: r\n    repositories: [\"other/**\"]\n    deny: {stale_base_days: 0}\n", &f, NULL),
+            SC_DECISION_ALLOW, "rule for other repositories: allowed");
+
+  // A base known only by digest (never tagged): named by its digest.
+  f = stale_facts(1, 0);
+  f.stale_base_ref = NULL;
+  f.stale_base_now = NULL;
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 0}"), &f, &v), SC_DECISION_DENY, "untagged base: denied");
+  CHECK(v.message && strstr(v.message, "its base image " BASE_OLD " was superseded 0 days ago") &&
+            strstr(v.message, "rebuild the image on the new base and push it again"),
+        "untagged base: message");
+  CHECK(v.reasons_json && strstr(v.reasons_json, "\"base\":null"), "untagged base: base is null in the reason");
+  sc_verdict_free(&v);
+}
+
 int main(void) {
   test_parse_errors();
   test_shipped_policy();
@@ -537,5 +675,6 @@ int main(void) {
   test_evaluate();
   test_expiry();
   test_hostile_facts();
+  test_stale_base();
   return tap_done();
 }

@@ -1,0 +1,31 @@
+/* px_lineage.c - a local tag moved: invalidate verdicts, announce the
+ * images built on the old digest (see px_lineage.h).
+ * Thread: a scan worker.  Errors: logged only. */
+#include "px_lineage.h"
+
+#include "px_events.h"
+#include "px_gate.h"
+#include "px_log.h"
+#include "sc_lineage.h"
+
+void px_lineage_tag_moved(px_ctx *ctx, sc_store *st, const char *repo, const char *tag, const char *old_digest,
+                          const char *new_digest) {
+  size_t n = 0;
+  /* the staleness of every image on the old digest changed */
+  px_gate_invalidate(ctx);
+  json_t *payload = sc_lineage_base_updated(st, SC_ORIGIN_LOCAL, repo, tag, old_digest, new_digest, &n);
+  if (!payload) {
+    px_warn("lineage: %s:%s moved %s -> %s: cannot list the images built on it: %s", repo, tag, old_digest,
+            new_digest, sc_store_errmsg(st));
+    return;
+  }
+  px_info("lineage: %s:%s moved %s -> %s: %zu image(s) built on the old one", repo, tag, old_digest, new_digest, n);
+  /* nothing to rebuild: nothing to announce */
+  if (n == 0) {
+    json_decref(payload);
+    return;
+  }
+  char id[40] = "";
+  if (px_events_emit(ctx->events, st, PX_EVENT_BASE_UPDATED, payload, id) == 0 && id[0])
+    px_info("event %s %s: %s:%s, %zu image(s)", PX_EVENT_BASE_UPDATED, id, repo, tag, n);
+}

@@ -1,0 +1,97 @@
+/* sc_lineage.h - what an image is built on, what is built on it, and what a
+ * newer base fixes: questions answered from the chains and tag history of
+ * the store (sc_store_lineage.h).
+ *
+ * The base of an image is:
+ *   1. the image its org.opencontainers.image.base.digest annotation names
+ *      (for an index: its child whose chain is a prefix of this one, else
+ *      its child for the same platform), when that is recorded;
+ *   2. otherwise the recorded image whose whole chain is the longest proper
+ *      prefix of this one among those that were ever tagged (the base
+ *      someone named), else among all recorded images (the closest).
+ * A base is stale when every tag that pointed at it (or at an index holding
+ * it) has since moved; it was superseded when the last of them moved.
+ *
+ * Used by the proxy (events, the pull gate's stale_base_days fact) and by
+ * `customs lineage`.
+ * Owner: scanner.  Thread: the store handle's.  Errors: as sc_store.h. */
+#ifndef CUSTOMS_SC_LINEAGE_H
+#define CUSTOMS_SC_LINEAGE_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sc_findlist.h"
+#include "sc_store.h"
+#include "sc_store_lineage.h"
+
+#define SC_LINEAGE_MAX_DEPTH 16        /* bases followed down from one image */
+#define SC_LINEAGE_MAX_DOWNSTREAM 1000 /* images one event or listing names */
+#define SC_LINEAGE_MAX_FIXES 500       /* findings one event lists (all are counted) */
+
+enum { SC_BASE_BY_CHAIN = 0, SC_BASE_BY_ANNOTATION = 1 };
+
+typedef struct sc_lineage_base {
+  char digest[72];       /* the base image manifest */
+  char index[72];        /* the tagged index that holds it, "" when none */
+  int how;               /* SC_BASE_* */
+  int origin;            /* SC_ORIGIN_* of the base's chain */
+  size_t nlayers;
+  char *repo, *tag;      /* a tag that pointed at it (a current one first), NULL when never tagged */
+  int stale;             /* every such tag has moved */
+  int64_t superseded_at; /* stale: when the last of them moved */
+  char now_digest[72];   /* stale: where that tag points now, "" unknown */
+} sc_lineage_base;
+
+/* The base of image manifest digest: *found 0 when it has none (or no
+ * chain is recorded for it). */
+int sc_lineage_base_of(sc_store *st, const char *digest, sc_lineage_base *out, int *found);
+void sc_lineage_base_free(sc_lineage_base *b);
+
+/* The base chain: out[0] = the base of digest, out[1] its base, ... at
+ * most max (<= SC_LINEAGE_MAX_DEPTH); *n set.  Free each entry. */
+int sc_lineage_chain(sc_store *st, const char *digest, sc_lineage_base *out, size_t max, size_t *n);
+
+/* cb(arg, repo, tag, digest) for each image built on digest (an image, or
+ * an index: on any of its children), directly or not, that a local tag
+ * points at now (the tag's digest: the image, or an index holding it),
+ * each (repo, tag) once, at most SC_LINEAGE_MAX_DOWNSTREAM.  cb must not
+ * use st. */
+int sc_lineage_downstream(sc_store *st, const char *digest,
+                          int (*cb)(void *arg, const char *repo, const char *tag, const char *digest), void *arg);
+
+/* What moving from base old_digest to new_digest (images or indexes)
+ * fixes: the findings of old that new no longer has (same vulnerability
+ * and package), into out (initialised by the caller).  *known = 0 when
+ * either has no scanned layers stored (a watched base never pulled through
+ * customs): out is then empty. */
+int sc_lineage_fixes(sc_store *st, const char *old_digest, const char *new_digest, sc_finding_list *out,
+                     int *known);
+
+/* For the policy: how long ago the base of image digest was superseded,
+ * in seconds at `now`; -1 when it has no base or its base is current. */
+int sc_lineage_stale_seconds(sc_store *st, const char *digest, int64_t now, int64_t *secs);
+
+/* ---- JSON (events and `customs lineage --format json`) ---- */
+
+/* [{"id", "aliases", "package", "version", "fixed", "severity", "score",
+ * "ecosystem", "purl"}, ...], most severe first, at most max (0: all). */
+json_t *sc_lineage_findings_json(const sc_finding_list *fl, size_t max);
+
+/* The payload of event base-image-updated (without "id"/"type"/"at",
+ * which the emitter adds):
+ *   {"base": {"origin", "repository", "tag", "old_digest", "new_digest"},
+ *    "images": [{"repository", "tag", "digest"}, ...],
+ *    "fixes_known": bool, "fixes": [findings], "fixes_total": N}
+ * NULL on error.  *nimages (may be NULL) gets the number of images named:
+ * an event with none need not be sent. */
+json_t *sc_lineage_base_updated(sc_store *st, int origin, const char *repo, const char *tag, const char *old_digest,
+                                const char *new_digest, size_t *nimages);
+
+/* What `customs lineage REPO:TAG` prints, as JSON:
+ *   {"repository", "tag", "digest", "bases": [{"digest", "index", "how",
+ *    "origin", "repository", "tag", "layers", "stale", "superseded_at",
+ *    "superseded_days", "new_digest", "fixes_known", "fixes"}, ...],
+ *    "built_on_this": [{"repository", "tag", "digest"}, ...]}
+ * SC_ERR_NOTFOUND when repo:tag (or a digest) is not recorded. */
+int sc_lineage_describe(sc_store *st, const char *repo, const char *ref, int64_t now, json_t **out);
+#endif
