@@ -26,19 +26,12 @@ static void serve_usage(FILE *f) {
              "                     [--watch [http://]REGISTRY/REPO:TAG]... [--watch-interval DURATION]\n");
 }
 
-/* --watch-interval: seconds, or a number with s, m, h, d (as db.refresh in
- * customs.yaml); at least 1 s, at most a year. */
-static int parse_duration(const char *s, int *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  long mul = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
-  if (*end == 's' || mul > 1) end++;
-  if (errno || end == s || *end || v < 1 || v > 365L * 86400 / mul) {
+/* --watch-interval: a duration as db.refresh in customs.yaml, at least 1 s. */
+static int parse_interval(const char *s, int *out) {
+  if (px_config_parse_duration(s, out) != 0 || *out < 1) {
     fprintf(stderr, "customs: --watch-interval: expected a duration (30, 10m, 1h, 1d), got '%s'\n", s);
     return -1;
   }
-  *out = (int)(v * mul);
   return 0;
 }
 
@@ -97,7 +90,7 @@ int cmd_serve(int argc, char **argv) {
     case 'A': rc = copy_opt(cfg.upstream_ca, sizeof(cfg.upstream_ca), optarg, "--upstream-ca"); break;
     case 'v': rc = parse_level(optarg, &cfg.log_level); break;
     case 'W': rc = add_watch(&cfg, optarg); break;
-    case 'I': rc = parse_duration(optarg, &cfg.watch_interval_s); break;
+    case 'I': rc = parse_interval(optarg, &cfg.watch_interval_s); break;
     case 'h': serve_usage(stdout); return CMD_EXIT_PASS;
     default: serve_usage(stderr); return CMD_EXIT_ERROR;
     }

@@ -83,6 +83,17 @@ static const struct key keys[] = {
     I("db.decisions_days", decisions_days),
 };
 
+int px_config_parse_duration(const char *val, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(val, &end, 10);
+  long mul = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
+  if (*end == 's' || mul > 1) end++;
+  if (errno || end == val || *end || v < 0 || v > 365L * 86400 / mul) return -1;
+  *out = (int)(v * mul);
+  return 0;
+}
+
 static int set_key(px_config *c, const char *name, const char *val, char *err, size_t errlen) {
   for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
     const struct key *k = &keys[i];
@@ -127,16 +138,10 @@ static int set_key(px_config *c, const char *name, const char *val, char *err, s
       else if (!strcmp(val, "false") || !strcmp(val, "no")) *(int *)p = 0;
       else return snprintf(err, errlen, "%s: expected true or false", name), -1;
       return 0;
-    case K_DURATION: { /* seconds, or a number with s, m, h, d */
-      errno = 0;
-      long v = strtol(val, &end, 10);
-      long mul = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
-      if (*end == 's' || mul > 1) end++;
-      if (errno || end == val || *end || v < 0 || v > 365L * 86400 / mul)
+    case K_DURATION:
+      if (px_config_parse_duration(val, (int *)p) != 0)
         return snprintf(err, errlen, "%s: expected a duration (300, 30m, 6h, 1d), got '%s'", name, val), -1;
-      *(int *)p = (int)(v * mul);
       return 0;
-    }
     case K_LOGLEVEL: {
       static const char *lv[] = {"error", "warn", "info", "debug"};
       for (int j = 0; j < 4; j++)

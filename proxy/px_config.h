@@ -67,6 +67,9 @@ typedef struct px_config {
 
 void px_config_defaults(px_config *c);
 int px_config_load(px_config *c, const char *path, char *err, size_t errlen);
+/* A duration as customs.yaml writes it: seconds, or a number with s, m, h
+ * or d ("300", "30m", "6h", "1d"), at most a year.  0 or -1 (not one). */
+int px_config_parse_duration(const char *val, int *out);
 /* Parses "host:port" or "[v6]:port" into host (cap hostlen) and port. */
 int px_split_hostport(const char *s, char *host, size_t hostlen, int *port);
 #endif

@@ -172,7 +172,7 @@ static void run_manifest(px_job *j, px_worker *w) {
           m.nchildren, missing - failed, failed);
   if (failed) fail_job(j, "some layers could not be scanned");
   if (!failed) px_eventsrc_scan_completed(j->ctx, store, j->repo, j->tag, j->want_digest);
-  if (moved_from[0]) px_lineage_tag_moved(j->ctx, store, j->repo, j->tag, moved_from, j->want_digest);
+  if (moved_from[0]) px_lineage_tag_moved(j->ctx, store, SC_ORIGIN_LOCAL, j->repo, j->tag, moved_from, j->want_digest);
   sc_manifest_free(&m);
 }
 

@@ -9,17 +9,14 @@
 #include "px_watch.h"
 #include "net_http.h"
 #include "px_config.h"
-#include "px_events.h"
-#include "px_gate.h"
+#include "px_lineage.h"
 #include "px_log.h"
 #include "sc_config.h"
 #include "sc_image.h"
-#include "sc_lineage.h"
 #include "sc_store.h"
 #include "sc_store_lineage.h"
 #include <ctype.h>
 #include <errno.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -236,7 +233,7 @@ static int record_image(sc_store *st, const watch_io *io, const px_watch_ref *r,
     platform[0] = 0;
   }
   rc = sc_store_put_chain(st, digest, SC_ORIGIN_WATCH, platform, (const char *const *)cfg.diff_ids, cfg.ndiff_ids,
-                          NULL, NULL);
+                          m->base_name, m->base_digest);
   sc_config_free(&cfg);
   if (rc != 0) return seterr(err, errlen, "recording the chain of %s: %s", digest, customs_strerror(rc)), -1;
   return 0;
@@ -333,25 +330,6 @@ static int watch_check(sc_store *st, const watch_io *io, const px_watch_ref *r, 
   return prev[0] ? 1 : 0;
 }
 
-/* What a move of r from prev to digest triggers: the base-image-updated
- * payload when it names local images (NULL otherwise or on error), logged
- * either way. */
-static json_t *watch_moved(sc_store *st, const px_watch_ref *r, const char *prev, const char *digest) {
-  size_t n = 0;
-  json_t *payload = sc_lineage_base_updated(st, SC_ORIGIN_WATCH, r->repo, r->tag, prev, digest, &n);
-  if (!payload) {
-    px_error("watch %s:%s moved %s -> %s: the affected images cannot be listed: %s", r->repo, r->tag, prev, digest,
-             sc_store_errmsg(st));
-    return NULL;
-  }
-  px_info("watch %s:%s moved %s -> %s: %zu local image(s) built on it", r->repo, r->tag, prev, digest, n);
-  if (n == 0) {
-    json_decref(payload);
-    return NULL;
-  }
-  return payload;
-}
-
 /* ---- the thread ---- */
 
 static int http_get(void *arg, const net_http_req *rq, net_http_resp *rs) {
@@ -360,7 +338,6 @@ static int http_get(void *arg, const net_http_req *rq, net_http_resp *rs) {
 
 static void check_all(px_ctx *ctx, sc_store *st, const watch_io *io) {
   px_watch *w = ctx->watch;
-  int moved = 0;
   for (size_t i = 0; i < w->n && !__atomic_load_n(&w->stop, __ATOMIC_SEQ_CST); i++) {
     const px_watch_ref *r = &w->refs[i];
     char prev[72], digest[72], err[WATCH_ERR_MAX];
@@ -374,18 +351,8 @@ static void check_all(px_ctx *ctx, sc_store *st, const watch_io *io) {
     if (w->last_err[i][0]) px_info("watch %s:%s: checks work again (%s)", r->repo, r->tag, digest);
     w->last_err[i][0] = 0;
     if (rc == 0) continue;
-    moved = 1;
-    json_t *payload = watch_moved(st, r, prev, digest);
-    char id[40] = "";
-    if (!payload) continue;
-    if (px_events_emit(ctx->events, st, PX_EVENT_BASE_UPDATED, payload, id) != 0)
-      px_error("watch %s:%s: the %s event was not recorded", r->repo, r->tag, PX_EVENT_BASE_UPDATED);
-    else if (id[0])
-      px_info("event %s %s: %s:%s", PX_EVENT_BASE_UPDATED, id, r->repo, r->tag);
+    px_lineage_tag_moved(ctx, st, SC_ORIGIN_WATCH, r->repo, r->tag, prev, digest);
   }
-  /* a moved base makes the images on it stale: verdicts with the stale_base
-   * fact must be computed again (px_gate_invalidate is atomic, any thread) */
-  if (moved) px_gate_invalidate(ctx);
 }
 
 static void *watch_main(void *arg) {

@@ -187,7 +187,7 @@ SIG=$(header_value "$H" X-Customs-Signature)
 WANT="sha256=$(openssl dgst -sha256 -hmac "$SECRET" -r <"$EV" | cut -d' ' -f1)"
 is "$SIG" "$WANT" "X-Customs-Signature is the HMAC-SHA256 of the body"
 is "$(header_value "$H" X-Customs-Event)" base-image-updated "X-Customs-Event header"
-like "$(cat "$CUS_LOG")" "watch $B/base:12 moved $BASE1 -> $BASE2: 1 local image" "the move is logged"
+like "$(cat "$CUS_LOG")" "watch: $B/base:12 moved $BASE1 -> $BASE2: 1 image" "the move is logged"
 is "$(sqlite3 "$DB" "select count(*) from tag_history where origin='watch' and repo='$B/base' and tag='12'")" 2 \
     "tag history: first sighting and the move"
 

@@ -11,6 +11,7 @@
  *
  * Ownership: everything is the test's.  Thread: one. */
 #include "../../proxy/px_watch.c"
+#include "sc_lineage.h"
 #include "tap.h"
 #include <unistd.h>
 
@@ -236,6 +237,18 @@ static void push_local(sc_store *st, const char *repo, const char *tag, const ch
   free(m);
 }
 
+/* What px_lineage_tag_moved announces for a move of r: the payload when it
+ * names local images, NULL otherwise. */
+static json_t *moved_payload(sc_store *st, const px_watch_ref *r, const char *prev, const char *digest) {
+  size_t n = 0;
+  json_t *p = sc_lineage_base_updated(st, SC_ORIGIN_WATCH, r->repo, r->tag, prev, digest, &n);
+  if (p && n == 0) {
+    json_decref(p);
+    p = NULL;
+  }
+  return p;
+}
+
 static int named(json_t *images, const char *repo, const char *tag, const char *digest) {
   size_t i;
   json_t *v;
@@ -301,7 +314,7 @@ static void test_checks(void) {
   CHECK_INT(watch_check(st, &io, &r, 1020, prev, digest, err, sizeof(err)), 1, "third check: moved (%s)", err);
   CHECK_STR(prev, v1, "prev is the old digest");
   CHECK_STR(digest, v2, "digest is the new one");
-  json_t *p = watch_moved(st, &r, prev, digest);
+  json_t *p = moved_payload(st, &r, prev, digest);
   CHECK(p != NULL, "the move names local images");
   if (p) {
     json_t *base = json_object_get(p, "base"), *images = json_object_get(p, "images");
@@ -325,7 +338,7 @@ static void test_checks(void) {
   char *m3 = image("base", "78", "amd64", NULL, v3);
   serve_manifest("base", "12", m3, SC_MT_OCI_MANIFEST);
   CHECK_INT(watch_check(st, &io, &r, 1030, prev, digest, err, sizeof(err)), 1, "moved to an unrelated image");
-  p = watch_moved(st, &r, prev, digest);
+  p = moved_payload(st, &r, prev, digest);
   CHECK(p == NULL, "no local image on the left base: no event");
   json_decref(p);
 
