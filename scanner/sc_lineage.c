@@ -16,46 +16,66 @@
 
 /* ---- the tags a digest had ---- */
 
-/* What the tag history says of one digest (and of the indexes holding it). */
+/* One tag as it concerns a digest. */
+typedef struct tag_ref {
+  int origin;
+  char repo[512], tag[256];
+  char index[72];          /* the tag was on this index, "" when on the digest */
+} tag_ref;
+
+/* What the tag history says of one digest (and of the indexes holding it).
+ * A digest is superseded as soon as one tag that named it points elsewhere
+ * (a floating tag such as base:12 moved on; a dated tag that still pins it
+ * does not make it current): the base image someone named has a newer
+ * version since then. */
 typedef struct tag_info {
   sc_store *st;
   int tagged;              /* some tag pointed at it */
-  int current;             /* one still does */
-  char repo[512], tag[256];/* the current one, else the last to leave */
-  int origin;
-  char index[72];          /* the tag was on this index, "" when on the digest */
+  int current;             /* cur: a tag that points at it now */
+  tag_ref cur;
+  int stale;               /* moved: a tag that pointed at it and points elsewhere now */
+  tag_ref moved;
+  int64_t superseded_at;   /* when that tag left it (the earliest such tag) */
   const char *via;         /* while iterating: the index being looked at, NULL for the digest */
-  int64_t superseded_at;   /* when the last tag left */
 } tag_info;
+
+static void set_ref(tag_ref *r, const tag_info *ti, int origin, const char *repo, const char *tag) {
+  r->origin = origin;
+  snprintf(r->repo, sizeof(r->repo), "%s", repo);
+  snprintf(r->tag, sizeof(r->tag), "%s", tag);
+  snprintf(r->index, sizeof(r->index), "%s", ti->via ? ti->via : "");
+}
 
 static int note_move(void *arg, const sc_tag_move *m) {
   tag_info *ti = arg;
   char now[72] = "";
-  /* history rows end when the tag moves; a row without an end is current
-   * only if the tag still points here (a row can predate a deletion) */
-  int cur = m->until == 0 && sc_store_tag_current(ti->st, m->origin, m->repo, m->tag, now) == 0 &&
-            !strcmp(now, m->digest);
-  if (ti->current && !cur) return 0;
-  if (!cur && ti->tagged && m->until < ti->superseded_at) return 0;
+  int rv = sc_store_tag_current(ti->st, m->origin, m->repo, m->tag, now);
+  if (rv && rv != SC_ERR_NOTFOUND) return rv;
   ti->tagged = 1;
-  ti->current = cur;
-  ti->origin = m->origin;
-  snprintf(ti->repo, sizeof(ti->repo), "%s", m->repo);
-  snprintf(ti->tag, sizeof(ti->tag), "%s", m->tag);
-  snprintf(ti->index, sizeof(ti->index), "%s", ti->via ? ti->via : "");
-  if (!cur) ti->superseded_at = m->until ? m->until : m->at;
+  if (!strcmp(now, m->digest)) { /* this tag points here now (maybe again) */
+    if (!ti->current) set_ref(&ti->cur, ti, m->origin, m->repo, m->tag);
+    ti->current = 1;
+    return 0;
+  }
+  /* rows come oldest first: a later row of the same tag is its last stay
+   * here; among tags, the earliest departure counts */
+  int64_t left = m->until ? m->until : m->at;
+  int same = ti->stale && ti->moved.origin == m->origin && !strcmp(ti->moved.repo, m->repo) &&
+             !strcmp(ti->moved.tag, m->tag);
+  if (!ti->stale || (same ? left > ti->superseded_at : left < ti->superseded_at)) {
+    set_ref(&ti->moved, ti, m->origin, m->repo, m->tag);
+    ti->superseded_at = left;
+    ti->stale = 1;
+  }
   return 0;
 }
 
 /* Tags set before history was kept are only in `tags`. */
 static int note_current(void *arg, const char *repo, const char *tag) {
   tag_info *ti = arg;
-  if (ti->current) return 0;
-  ti->tagged = ti->current = 1;
-  ti->origin = SC_ORIGIN_LOCAL;
-  snprintf(ti->repo, sizeof(ti->repo), "%s", repo);
-  snprintf(ti->tag, sizeof(ti->tag), "%s", tag);
-  snprintf(ti->index, sizeof(ti->index), "%s", ti->via ? ti->via : "");
+  ti->tagged = 1;
+  if (!ti->current) set_ref(&ti->cur, ti, SC_ORIGIN_LOCAL, repo, tag);
+  ti->current = 1;
   return 0;
 }
 
@@ -182,12 +202,13 @@ static int fill_base(sc_store *st, const char *digest, size_t n, int how, sc_lin
   out->nlayers = n;
   if ((rv = tag_info_of(st, digest, &ti))) return rv;
   if (!ti.tagged) return 0;
-  snprintf(out->index, sizeof(out->index), "%s", ti.index);
-  if (!(out->repo = strdup(ti.repo)) || !(out->tag = strdup(ti.tag))) return SC_ERR_NOMEM;
-  if (!ti.current) {
+  const tag_ref *r = ti.stale ? &ti.moved : &ti.cur;
+  snprintf(out->index, sizeof(out->index), "%s", r->index);
+  if (!(out->repo = strdup(r->repo)) || !(out->tag = strdup(r->tag))) return SC_ERR_NOMEM;
+  if (ti.stale) {
     out->stale = 1;
     out->superseded_at = ti.superseded_at;
-    if (sc_store_tag_current(st, ti.origin, ti.repo, ti.tag, out->now_digest) != 0) out->now_digest[0] = '\0';
+    if (sc_store_tag_current(st, r->origin, r->repo, r->tag, out->now_digest) != 0) out->now_digest[0] = '\0';
   }
   return 0;
 }

@@ -9,8 +9,11 @@
  *   2. otherwise the recorded image whose whole chain is the longest proper
  *      prefix of this one among those that were ever tagged (the base
  *      someone named), else among all recorded images (the closest).
- * A base is stale when every tag that pointed at it (or at an index holding
- * it) has since moved; it was superseded when the last of them moved.
+ * A base is stale (superseded) as soon as one tag that pointed at it (or at
+ * an index holding it) points elsewhere: base:12 moved on, even if a dated
+ * tag such as base:12-20240101 still pins the old image.  It was superseded
+ * when the first such tag left it (a tag that left and came back counts
+ * from its last departure; a tag that points at it again is current).
  *
  * Used by the proxy (events, the pull gate's stale_base_days fact) and by
  * `customs lineage`.
@@ -36,9 +39,9 @@ typedef struct sc_lineage_base {
   int how;               /* SC_BASE_* */
   int origin;            /* SC_ORIGIN_* of the base's chain */
   size_t nlayers;
-  char *repo, *tag;      /* a tag that pointed at it (a current one first), NULL when never tagged */
-  int stale;             /* every such tag has moved */
-  int64_t superseded_at; /* stale: when the last of them moved */
+  char *repo, *tag;      /* stale: the tag that moved on; else a tag that points at it; NULL when never tagged */
+  int stale;             /* a tag that named it points elsewhere now */
+  int64_t superseded_at; /* stale: when that tag left it */
   char now_digest[72];   /* stale: where that tag points now, "" unknown */
 } sc_lineage_base;
 

@@ -194,6 +194,29 @@ static void test_local(sc_store *st) {
   CHECK_STR(h.last, base, "the oldest row (listed last) is the first base");
 }
 
+/* A dated tag pins the old base; the floating tag moves: superseded. */
+static void test_dated_tags(sc_store *st) {
+  char old[72], neu[72], app[72], prev[72];
+  int ko[] = {60, 61}, kn[] = {60, 62}, ka[] = {60, 61, 63};
+  sc_lineage_base b;
+  int found;
+  CHECK_INT(put_image(st, "deb", "bookworm", ko, 2, NULL, NULL, old, prev), 0, "deb:bookworm");
+  CHECK_INT(put_image(st, "deb", "bookworm-20240101", ko, 2, NULL, NULL, old, prev), 0, "the same, dated");
+  CHECK_INT(put_image(st, "svc9", "1", ka, 3, NULL, NULL, app, prev), 0, "an app on it");
+  CHECK_INT(sc_lineage_base_of(st, app, &b, &found), 0, "base while both tags point at it");
+  CHECK(found && !b.stale, "current");
+  sc_lineage_base_free(&b);
+  CHECK_INT(put_image(st, "deb", "bookworm", kn, 2, NULL, NULL, neu, prev), 0, "deb:bookworm moves on");
+  CHECK_INT(sc_lineage_base_of(st, app, &b, &found), 0, "base after the floating tag moved");
+  CHECK(found && b.stale && !strcmp(b.tag, "bookworm") && !strcmp(b.now_digest, neu),
+        "superseded, named by the tag that moved, though the dated tag still pins it");
+  sc_lineage_base_free(&b);
+  CHECK_INT(put_image(st, "deb", "bookworm", ko, 2, NULL, NULL, old, prev), 0, "deb:bookworm rolled back");
+  CHECK_INT(sc_lineage_base_of(st, app, &b, &found), 0, "base after the roll-back");
+  CHECK(found && !b.stale && b.tag && !strcmp(b.tag, "bookworm"), "current again, named by the tag that came back");
+  sc_lineage_base_free(&b);
+}
+
 static void test_annotation_and_index(sc_store *st) {
   char a[72], b[72], idx[72], app[72], prev[72];
   int ka[] = {20, 21}, kb[] = {30, 31}, kapp[] = {30, 31, 32};
@@ -279,6 +302,7 @@ int main(void) {
   }
   test_local(st);
   test_annotation_and_index(st);
+  test_dated_tags(st);
   test_watch(st);
   sc_store_close(st);
   return tap_done();
