@@ -65,6 +65,7 @@ void px_gate_result_free(px_gate_result *r) {
 
 static void result_copy(px_gate_result *dst, const px_gate_result *src) {
   dst->kind = src->kind;
+  dst->changes_at = src->changes_at;
   dst->message = src->message ? strdup(src->message) : NULL;
   dst->rule = src->rule ? strdup(src->rule) : NULL;
   dst->detail_json = src->detail_json ? strdup(src->detail_json) : NULL;
@@ -87,10 +88,13 @@ static int judge_image(sc_store *st, const sc_policy *p, const char *repo, const
   sc_verdict v;
   sc_judge_info info;
   memset(&v, 0, sizeof(v));
-  int rc = sc_judge_image(st, p, repo, NULL, img, (int64_t)time(NULL), &v, &info);
+  /* the reference in messages is the digest: the cached verdict serves
+   * every tag and digest request for repo@digest */
+  int rc = sc_judge_image(st, p, repo, img->digest, img, (int64_t)time(NULL), &v, &info);
   if (!info.complete) *cacheable = 0;
   if (rc != 0) return rc;
   out->kind = kind_of(v.decision);
+  out->changes_at = v.changes_at;
   out->message = v.message;
   out->rule = v.rule;
   out->detail_json = v.reasons_json;
@@ -130,6 +134,7 @@ static int judge(sc_store *st, const sc_policy *p, const char *repo, const char 
     px_gate_result c;
     rc = judge(st, p, repo, img.children[i], depth + 1, &c, cacheable);
     if (rc != 0) break;
+    if (c.changes_at && (!out->changes_at || c.changes_at < out->changes_at)) out->changes_at = c.changes_at;
     if (c.kind == PX_V_DENY) {
       denied++;
       if (m) fprintf(m, "%s%s (%s): %s", denied > 1 ? " | " : "", img.platforms[i] ? img.platforms[i] : "?",
@@ -192,7 +197,7 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
   if (e) {
     pthread_mutex_lock(&g->mu);
     if (e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen && e->day == day &&
-        e->epoch == epoch) {
+        e->epoch == epoch && (!e->r.changes_at || (int64_t)time(NULL) < e->r.changes_at)) {
       result_copy(out, &e->r);
       pthread_mutex_unlock(&g->mu);
       return 0;

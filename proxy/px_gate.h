@@ -33,6 +33,7 @@ typedef struct px_gate_result {
   char *message;      /* human text (403 body, Warning header); NULL for allow */
   char *rule;         /* deciding rule, or NULL */
   char *detail_json;  /* JSON array of reasons, or NULL */
+  int64_t changes_at; /* the verdict may change by time alone then (sc_verdict); 0: not today */
 } px_gate_result;
 
 int px_gate_init(px_ctx *ctx);

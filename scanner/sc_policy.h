@@ -132,6 +132,9 @@ typedef struct sc_verdict {
                          "version", "fixed_version", "severity", ...} and applied
                          exceptions {"kind":"exception", "vulnerability", "reason",
                          "expires"} */
+  int64_t changes_at; /* unix time at which this verdict may change by time
+                         alone (an image reaches max_age_days, or its base
+                         stale_base_days, later today); 0: no such time */
 } sc_verdict;
 
 /* Load and validate a policy.  On success *out is set and *errors is NULL.

@@ -68,6 +68,11 @@ static void hit(ectx *x, size_t ri, int lvl) {
   if (x->rlevel[ri] < lvl) x->rlevel[ri] = (uint8_t)lvl;
 }
 
+/* t is when a time-based condition starts to hold: keep the earliest. */
+static void note_change(ectx *x, int64_t t) {
+  if (t > x->now && (!x->changes_at || t < x->changes_at)) x->changes_at = t;
+}
+
 static void eval_cond(ectx *x, size_t ri, const cond *c, int lvl) {
   const rule *r = &x->p->rules[ri];
   const sc_image_facts *f = x->f;
@@ -141,6 +146,13 @@ static void eval_cond(ectx *x, size_t ri, const cond *c, int lvl) {
     hit(x, ri, lvl);
     sc_pol_reason(x, r, lvl, "root");
   }
+  /* conditions that start to hold with time alone: when the first does, a
+   * cached verdict must be judged again (sc_verdict.changes_at) */
+  if (c->max_age_days >= 0 && f->created > 0 && x->now - f->created <= (int64_t)c->max_age_days * SC_DAY_SECONDS)
+    note_change(x, f->created + (int64_t)c->max_age_days * SC_DAY_SECONDS + 1);
+  if (c->stale_base_days >= 0 && f->stale_base && f->stale_base_secs >= 0 &&
+      f->stale_base_secs < (int64_t)c->stale_base_days * SC_DAY_SECONDS)
+    note_change(x, x->now + (int64_t)c->stale_base_days * SC_DAY_SECONDS - f->stale_base_secs);
   if (c->max_age_days >= 0 && f->created > 0 &&
       x->now - f->created > (int64_t)c->max_age_days * SC_DAY_SECONDS) {
     int64_t age = (x->now - f->created) / SC_DAY_SECONDS;
@@ -228,6 +240,7 @@ int sc_policy_evaluate(const sc_policy *p, const sc_image_facts *f, int64_t now,
     for (size_t i = 0; i < f->nfindings; i++) x.exc_of[i] = -2, x.expired_of[i] = -1;
     decision = judge(&x, &first);
     rc = sc_pol_render(&x, decision, first, v);
+    if (rc == 0) v->changes_at = x.changes_at;
   }
   free(x.exc_of);
   free(x.expired_of);

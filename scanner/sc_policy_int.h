@@ -107,6 +107,7 @@ typedef struct ectx {
   json_t *reasons;
   size_t nreasons, omitted;
   int oom;
+  int64_t changes_at;  /* earliest time a time-based condition starts to hold, 0 none */
 } ectx;
 
 /* Severity rank of a finding's severity; out of range -> SC_SEV_UNKNOWN. */

@@ -594,6 +594,26 @@ static void test_stale_base(void) {
   CHECK_INT(decide(ONE_RULE("{stale_base_days: 0}"), &zero, NULL), SC_DECISION_ALLOW,
             "a zeroed facts struct is not stale");
 
+  // Time alone will change the verdict: changes_at says when (the gate's
+  // cache must not keep an allow past it).
+  sc_verdict cv;
+  f = stale_facts(1, 3 * DAY - 100);
+  CHECK_INT(decide(ONE_RULE("{stale_base_days: 3}"), &f, &cv), SC_DECISION_ALLOW, "100 s short: allowed");
+  CHECK(cv.changes_at == NOW + 100, "changes_at: when the base reaches 3 days (%lld)", (long long)cv.changes_at);
+  sc_verdict_free(&cv);
+  f = stale_facts(1, 3 * DAY);
+  decide(ONE_RULE("{stale_base_days: 3}"), &f, &cv);
+  CHECK(cv.changes_at == 0, "already denied: no change ahead");
+  sc_verdict_free(&cv);
+  sc_image_facts aged = {.repository = "team/app", .scanned = 1, .runs_as_root = -1, .created = NOW - 2 * DAY};
+  CHECK_INT(decide(ONE_RULE("{max_age_days: 3}"), &aged, &cv), SC_DECISION_ALLOW, "2 days old, max 3: allowed");
+  CHECK(cv.changes_at == NOW + DAY + 1, "changes_at: when it gets older than 3 days");
+  sc_verdict_free(&cv);
+  f = stale_facts(0, 0);
+  decide(ONE_RULE("{stale_base_days: 3}"), &f, &cv);
+  CHECK(cv.changes_at == 0, "no stale base: nothing changes with time");
+  sc_verdict_free(&cv);
+
   // Deny: the message names the base, its digests and what to do; the reason carries them.
   sc_verdict v;
   f = stale_facts(1, 5 * DAY + 7);
