@@ -1,6 +1,7 @@
 /* sc_store.h - what customs learned: layers, images, tags (this header),
- * vulnerability records (sc_vulnstore.h), findings (sc_findings.h) and the
- * gate's decisions (sc_decisions.h).
+ * vulnerability records (sc_vulnstore.h), findings (sc_findings.h), the
+ * gate's decisions (sc_decisions.h), lineage (sc_store_lineage.h) and
+ * events with their webhook deliveries (sc_events.h).
  *
  * Layers are stored once by digest with their inventory (packages, secrets,
  * OS, and the cataloged/whiteout/opaque paths needed to merge them again);
@@ -8,15 +9,15 @@
  * repositories point at image digests.  An image's inventory is recomputed
  * from its layers (sc_store_image_inventory), never stored.
  *
- * The boundary.  These four headers are the whole interface of the store:
+ * The boundary.  These six headers are the whole interface of the store:
  * functions named for what they do, taking and returning C values
  * (strings, integers, sc_inventory, sc_manifest, callbacks per row).  No
  * caller sees a database handle, a statement or a table name, and no SQL
  * exists outside the store modules (sc_store.c, sc_store_layers.c,
- * sc_store_images.c, sc_vulnstore.c, sc_findings.c, sc_decisions.c): the
- * proxy, the commands, the matcher
- * and the OSV importer only call these functions.  A second backend (a
- * PostgreSQL one, for replicas) implements the same four headers and
+ * sc_store_images.c, sc_store_lineage.c, sc_vulnstore.c, sc_findings.c,
+ * sc_decisions.c, sc_events.c): the proxy, the commands, the matcher and
+ * the OSV importer only call these functions.  A second backend (a
+ * PostgreSQL one, for replicas) implements the same six headers and
  * nothing else changes.  What the interface promises and any backend must
  * keep: a handle is one connection used by one thread at a time, several
  * handles (threads, processes) may share one database, a write

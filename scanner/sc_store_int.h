@@ -1,7 +1,8 @@
 /* sc_store_int.h - the SQLite backend's private parts.
  *
  * Included by the store modules only (sc_store.c, sc_store_layers.c,
- * sc_store_images.c, sc_vulnstore.c, sc_findings.c, sc_decisions.c) and by
+ * sc_store_images.c, sc_store_lineage.c, sc_vulnstore.c, sc_findings.c,
+ * sc_decisions.c, sc_events.c) and by
  * white-box unit tests: nothing else
  * may see a sqlite3 handle or a table name.  A second backend would replace
  * these files and keep their headers.
