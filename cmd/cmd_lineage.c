@@ -14,12 +14,10 @@
 #include "sc_report.h"
 #include "sc_store.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #define LINEAGE_TABLE_MAX_FIXES 10 /* findings listed under a stale base in the table (all are counted) */
@@ -33,17 +31,6 @@ static const struct option lineage_opts[] = {{"db", required_argument, NULL, 'd'
 
 static void lineage_usage(FILE *f) {
   fprintf(f, "usage: customs lineage [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n");
-}
-
-/* REPO:TAG or REPO@DIGEST (as cmd_report.c reads them). */
-static int split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fcap) {
-  const char *at = strchr(arg, '@'), *colon = strrchr(arg, ':');
-  const char *sep = at ? at : (colon && !strchr(colon, '/')) ? colon : NULL;
-  if (!sep || sep == arg || (size_t)(sep - arg) >= rcap || strlen(sep + 1) >= fcap || !sep[1]) return -1;
-  memcpy(repo, arg, (size_t)(sep - arg));
-  repo[sep - arg] = 0;
-  snprintf(ref, fcap, "%s", sep + 1);
-  return 0;
 }
 
 static const char *jstr(const json_t *o, const char *k) {
@@ -178,20 +165,12 @@ int cmd_lineage(int argc, char **argv) {
     return CMD_EXIT_ERROR;
   }
   const char *arg = argv[optind];
-  if (split_ref(arg, repo, sizeof(repo), ref, sizeof(ref)) < 0) {
+  if (cmd_split_ref(arg, repo, sizeof(repo), ref, sizeof(ref)) < 0) {
     fprintf(stderr, "customs lineage: expected REPO:TAG or REPO@DIGEST, got '%s'\n", arg);
     return CMD_EXIT_ERROR;
   }
-  struct stat sb;
-  if (stat(db, &sb) != 0) { /* do not create an empty database to read from */
-    fprintf(stderr, "customs lineage: database %s: %s\n", db, strerror(errno));
-    return CMD_EXIT_ERROR;
-  }
-  sc_store *st;
-  if (sc_store_open(db, &st)) {
-    fprintf(stderr, "customs lineage: cannot open database %s\n", db);
-    return CMD_EXIT_ERROR;
-  }
+  sc_store *st = cmd_open_existing_db("lineage", db);
+  if (!st) return CMD_EXIT_ERROR;
   int code = lineage(st, arg, repo, ref, fmt);
   sc_store_close(st);
   return code;

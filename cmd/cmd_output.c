@@ -4,10 +4,34 @@
 #include "sc_err.h"
 #include "sc_config.h"
 
+#include "sc_store.h"
+
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+
+int cmd_split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fcap) {
+  const char *at = strchr(arg, '@'), *colon = strrchr(arg, ':');
+  const char *sep = at ? at : (colon && !strchr(colon, '/')) ? colon : NULL;
+  if (!sep || sep == arg || (size_t)(sep - arg) >= rcap || strlen(sep + 1) >= fcap || !sep[1]) return -1;
+  memcpy(repo, arg, (size_t)(sep - arg));
+  repo[sep - arg] = 0;
+  snprintf(ref, fcap, "%s", sep + 1);
+  return 0;
+}
+
+sc_store *cmd_open_existing_db(const char *cmd, const char *path) {
+  struct stat sb;
+  sc_store *st = NULL;
+  if (stat(path, &sb) != 0) /* do not create an empty database to read from */
+    fprintf(stderr, "customs %s: database %s: %s\n", cmd, path, strerror(errno));
+  else if (sc_store_open(path, &st) != 0)
+    fprintf(stderr, "customs %s: cannot open database %s\n", cmd, path);
+  return st;
+}
 
 int cmd_parse_format(const char *s, cmd_fmt *f, int allow_cdx) {
   if (!strcmp(s, "table")) *f = CMD_FMT_TABLE;

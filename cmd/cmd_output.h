@@ -13,6 +13,15 @@
 
 typedef enum { CMD_FMT_TABLE, CMD_FMT_JSON, CMD_FMT_CYCLONEDX } cmd_fmt;
 
+/* Splits REPO:TAG or REPO@DIGEST (a tag follows the last ':' that no '/'
+ * follows) into repo and ref; -1 when arg is neither or does not fit. */
+int cmd_split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fcap);
+
+/* Opens the database at path for a command that reads it, without creating
+ * an empty one; NULL after a message on stderr ("customs CMD: ..."). */
+struct sc_store;
+struct sc_store *cmd_open_existing_db(const char *cmd, const char *path);
+
 /* "table" | "json" | "cyclonedx" (when allow_cdx); -1 otherwise. */
 int cmd_parse_format(const char *s, cmd_fmt *f, int allow_cdx);
 

@@ -2,6 +2,7 @@
  * `customs policy explain [--db PATH] [--policy FILE] REPO:TAG|REPO@DIGEST`
  * (exit 0 allow/warn, 3 deny, 1 error): the decision the proxy would make. */
 #include "cmd.h"
+#include "cmd_output.h"
 #include "sc_judge.h"
 #include "sc_policy.h"
 #include "sc_store.h"
@@ -39,19 +40,6 @@ static int policy_check(int argc, char **argv) {
   return 0;
 }
 
-/* Splits REPO:TAG or REPO@DIGEST. */
-static int split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fcap) {
-  const char *at = strchr(arg, '@'), *colon = strrchr(arg, ':'), *sep;
-  if (at) sep = at;
-  else if (colon && !strchr(colon, '/')) sep = colon;
-  else return -1;
-  if ((size_t)(sep - arg) >= rcap || strlen(sep + 1) >= fcap || sep == arg || !sep[1]) return -1;
-  memcpy(repo, arg, (size_t)(sep - arg));
-  repo[sep - arg] = 0;
-  strcpy(ref, sep + 1);
-  return 0;
-}
-
 static int policy_explain(int argc, char **argv) {
   static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {"policy", required_argument, 0, 'p'},
                                        {0, 0, 0, 0}};
@@ -69,7 +57,7 @@ static int policy_explain(int argc, char **argv) {
     else if (c == 'p') ppath = optarg;
     else return 1;
   }
-  if (optind != argc - 1 || split_ref(argv[optind], repo, sizeof(repo), ref, sizeof(ref)) < 0) {
+  if (optind != argc - 1 || cmd_split_ref(argv[optind], repo, sizeof(repo), ref, sizeof(ref)) < 0) {
     fprintf(stderr, "usage: customs policy explain [--db PATH] [--policy FILE] REPO:TAG|REPO@DIGEST\n");
     return 1;
   }

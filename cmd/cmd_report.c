@@ -23,18 +23,6 @@ static void report_usage(FILE *f) {
   fprintf(f, "usage: customs report [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n");
 }
 
-/* REPO:TAG or REPO@DIGEST; *is_digest says which. */
-static int split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fcap, int *is_digest) {
-  const char *at = strchr(arg, '@'), *colon = strrchr(arg, ':');
-  const char *sep = at ? at : (colon && !strchr(colon, '/')) ? colon : NULL;
-  if (!sep || sep == arg || (size_t)(sep - arg) >= rcap || strlen(sep + 1) >= fcap || !sep[1]) return -1;
-  memcpy(repo, arg, (size_t)(sep - arg));
-  repo[sep - arg] = 0;
-  snprintf(ref, fcap, "%s", sep + 1);
-  *is_digest = at != NULL;
-  return 0;
-}
-
 /* The stored image for repo:ref (an index resolved to its linux/amd64 child). */
 static int load_image(sc_store *st, const char *repo, const char *ref, char digest[72], sc_store_image *img,
                       sc_inventory *inv) {
@@ -118,20 +106,13 @@ int cmd_report(int argc, char **argv) {
     return CMD_EXIT_ERROR;
   }
   const char *arg = argv[optind];
-  if (split_ref(arg, repo, sizeof(repo), ref, sizeof(ref), &is_digest) < 0) {
+  is_digest = strchr(arg, '@') != NULL;
+  if (cmd_split_ref(arg, repo, sizeof(repo), ref, sizeof(ref)) < 0) {
     fprintf(stderr, "customs report: expected REPO:TAG or REPO@DIGEST, got '%s'\n", arg);
     return CMD_EXIT_ERROR;
   }
-  struct stat sb;
-  if (stat(db, &sb) != 0) { /* do not create an empty database to report from */
-    fprintf(stderr, "customs report: database %s: %s\n", db, strerror(errno));
-    return CMD_EXIT_ERROR;
-  }
-  sc_store *st;
-  if (sc_store_open(db, &st)) {
-    fprintf(stderr, "customs report: cannot open database %s\n", db);
-    return CMD_EXIT_ERROR;
-  }
+  sc_store *st = cmd_open_existing_db("report", db);
+  if (!st) return CMD_EXIT_ERROR;
   int code = report(st, arg, repo, ref, is_digest, fmt);
   sc_store_close(st);
   return code;

@@ -232,19 +232,23 @@ int sc_store_chain_images_annotated(sc_store *st, const char *base_digest,
   return rv;
 }
 
+/* Runs s (bound by the caller) and hands columns 0 and 1 of each row to cb. */
+static int each_pair(sqlite3_stmt *s, int (*cb)(void *, const char *, const char *), void *arg) {
+  int rc, rv = 0;
+  size_t rows = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (++rows > SC_LINEAGE_MAX_ROWS) return SC_ERR_LIMIT;
+    if ((rv = cb(arg, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1)))) return rv;
+  }
+  return rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+}
+
 int sc_store_chain_children(sc_store *st, const char *parent,
                             int (*cb)(void *arg, const char *child, const char *platform), void *arg) {
   if (!st || !parent || !cb) return SC_ERR_ARG;
   sqlite3_stmt *s;
-  int rv = 0, rc;
-  size_t rows = 0;
   if (prep(st, "SELECT child, platform FROM chain_children WHERE parent = ? ORDER BY child", &s)) return SC_ERR_DB;
-  if (bind_text(s, 1, parent)) rv = SC_ERR_DB;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (++rows > SC_LINEAGE_MAX_ROWS) rv = SC_ERR_LIMIT;
-    else rv = cb(arg, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1));
-  }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  int rv = bind_text(s, 1, parent) ? SC_ERR_DB : each_pair(s, cb, arg);
   sqlite3_finalize(s);
   return rv;
 }
@@ -372,15 +376,8 @@ int sc_store_current_tags(sc_store *st, const char *digest,
                           int (*cb)(void *arg, const char *repo, const char *tag), void *arg) {
   if (!st || !digest || !cb) return SC_ERR_ARG;
   sqlite3_stmt *s;
-  int rv = 0, rc;
-  size_t rows = 0;
   if (prep(st, "SELECT repo, tag FROM tags WHERE digest = ? ORDER BY repo, tag", &s)) return SC_ERR_DB;
-  if (bind_text(s, 1, digest)) rv = SC_ERR_DB;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (++rows > SC_LINEAGE_MAX_ROWS) rv = SC_ERR_LIMIT;
-    else rv = cb(arg, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1));
-  }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  int rv = bind_text(s, 1, digest) ? SC_ERR_DB : each_pair(s, cb, arg);
   sqlite3_finalize(s);
   return rv;
 }
