@@ -3,6 +3,7 @@
  * import that changed anything every stored image is re-matched) and
  * `customs db status [--db PATH]`.  Exit: 0, or 1 on error. */
 #include "cmd.h"
+#include "cmd_output.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -10,10 +11,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "sc_events.h"
 #include "sc_findings.h"
 #include "sc_match.h"
 #include "sc_osv.h"
 #include "sc_store.h"
+#include "sc_store_lineage.h"
 #include "sc_vulnstore.h"
 
 static const struct option db_opts[] = {{"db", required_argument, NULL, 'd'},
@@ -29,14 +32,6 @@ static void usage(FILE *f) {
  * refused whole, which customs_strerror() cannot know. */
 static const char *import_errstr(int rv) {
   return rv == SC_ERR_FORMAT ? "corrupt or truncated archive, nothing imported from it" : customs_strerror(rv);
-}
-
-static void fmt_time(long long t, char *out, size_t cap) {
-  struct tm tm;
-  time_t tt = (time_t)t;
-  out[0] = 0;
-  if (t > 0 && gmtime_r(&tt, &tm)) strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  else snprintf(out, cap, "never");
 }
 
 static int db_import(sc_store *st, int argc, char **argv) {
@@ -82,9 +77,9 @@ static int db_import(sc_store *st, int argc, char **argv) {
 }
 
 static int print_source(void *arg, const sc_vulnsource *v) {
-  char ts[40];
+  char ts[CMD_TIME_BYTES];
   (void)arg;
-  fmt_time(v->imported_at, ts, sizeof(ts));
+  cmd_fmt_time(v->imported_at, ts);
   printf("  %s  imported %s  (last run: %lld added, %lld updated, %lld unchanged, %lld withdrawn,"
          " %lld malformed)\n",
          v->name, ts, (long long)v->added, (long long)v->updated, (long long)v->unchanged, (long long)v->withdrawn,
@@ -98,12 +93,21 @@ static int print_ecosystem(void *arg, const char *eco, int64_t n) {
   return 0;
 }
 
+static int print_watch(void *arg, const sc_watch_row *r) {
+  char ts[CMD_TIME_BYTES];
+  (void)arg;
+  cmd_fmt_time(r->checked_at, ts);
+  printf("  %s:%s  %s  checked %s%s%s\n", r->repo, r->tag, r->digest ? r->digest : "(never resolved)", ts,
+         r->error ? "  error: " : "", r->error ? r->error : "");
+  return 0;
+}
+
 static int db_status(sc_store *st, const char *path) {
   int64_t gen = 0, last = 0, records, images, current, findings;
   if (sc_vulndb_generation(st, &gen)) return 1;
   sc_vulnstore_last_import(st, &last); /* 0 ("never") when unreadable */
-  char ts[40];
-  fmt_time(last, ts, sizeof(ts));
+  char ts[CMD_TIME_BYTES];
+  cmd_fmt_time(last, ts);
   printf("database:    %s\ngeneration:  %lld\nlast import: %s\n", path, (long long)gen, ts);
   if (sc_vulnstore_count(st, &records) == 0) printf("records:     %lld\n", (long long)records);
   printf("\nsources:\n");
@@ -113,6 +117,14 @@ static int db_status(sc_store *st, const char *path) {
   if (sc_findings_counts(st, gen, &images, &current, &findings) == 0)
     printf("\nimages matched: %lld (%lld at this generation), findings: %lld\n", (long long)images,
            (long long)current, (long long)findings);
+  int64_t pending = 0, delivered = 0, failed = 0, events = 0;
+  if (sc_events_count(st, SC_DELIVERY_PENDING, &pending, &events) == 0 &&
+      sc_events_count(st, SC_DELIVERY_DELIVERED, &delivered, NULL) == 0 &&
+      sc_events_count(st, SC_DELIVERY_FAILED, &failed, NULL) == 0)
+    printf("\nevents: %lld recorded; webhook deliveries: %lld pending, %lld delivered, %lld failed"
+           " (customs events)\n", (long long)events, (long long)pending, (long long)delivered, (long long)failed);
+  printf("\nwatched base tags:\n");
+  if (sc_store_watch_each(st, print_watch, NULL)) return 1;
   fflush(stdout);
   return 0;
 }

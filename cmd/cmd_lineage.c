@@ -91,11 +91,9 @@ static void print_base(size_t i, const json_t *b) {
     return;
   }
   long long days = jint(b, "superseded_days"), at = jint(b, "superseded_at");
-  char when[32] = "";
-  time_t t = (time_t)at;
-  struct tm tm;
-  if (at > 0 && gmtime_r(&t, &tm)) strftime(when, sizeof(when), " (%Y-%m-%dT%H:%M:%SZ)", &tm);
-  printf("     status:  stale base: superseded %lld day%s ago%s, ", days, days == 1 ? "" : "s", when);
+  char when[CMD_TIME_BYTES];
+  cmd_fmt_time(at, when);
+  printf("     status:  stale base: superseded %lld day%s ago (%s), ", days, days == 1 ? "" : "s", when);
   print_fixes(b);
   if (jstr(b, "new_digest")) printf("     now:     %s\n", jstr(b, "new_digest"));
 }

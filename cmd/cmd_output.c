@@ -13,6 +13,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+void cmd_fmt_time(long long t, char out[CMD_TIME_BYTES]) {
+  struct tm tm;
+  time_t tt = (time_t)t;
+  out[0] = 0;
+  if (t > 0 && gmtime_r(&tt, &tm)) strftime(out, CMD_TIME_BYTES, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  else snprintf(out, CMD_TIME_BYTES, "never");
+}
+
 int cmd_split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fcap) {
   const char *at = strchr(arg, '@'), *colon = strrchr(arg, ':');
   const char *sep = at ? at : (colon && !strchr(colon, '/')) ? colon : NULL;

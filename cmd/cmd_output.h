@@ -22,6 +22,10 @@ int cmd_split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fc
 struct sc_store;
 struct sc_store *cmd_open_existing_db(const char *cmd, const char *path);
 
+/* Unix seconds as "2026-11-30T12:00:00Z" (UTC), "never" for t <= 0. */
+#define CMD_TIME_BYTES 32
+void cmd_fmt_time(long long t, char out[CMD_TIME_BYTES]);
+
 /* "table" | "json" | "cyclonedx" (when allow_cdx); -1 otherwise. */
 int cmd_parse_format(const char *s, cmd_fmt *f, int allow_cdx);
 

@@ -11,7 +11,7 @@ static const struct {
   int (*run)(int argc, char **argv);
 } COMMANDS[] = {
     {"serve", cmd_serve}, {"scan", cmd_scan}, {"report", cmd_report}, {"db", cmd_db}, {"policy", cmd_policy},
-    {"lineage", cmd_lineage},
+    {"lineage", cmd_lineage}, {"events", cmd_events},
 };
 
 static void usage(FILE *f) {
@@ -25,7 +25,8 @@ static void usage(FILE *f) {
           "  customs policy check FILE\n"
           "  customs policy explain [--db PATH] [--policy FILE] REPO:TAG | REPO@DIGEST\n"
           "  customs report [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n"
-          "  customs lineage [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n");
+          "  customs lineage [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n"
+          "  customs events [--db PATH] [--format table|json] [--status S] [--limit N] [--event ID]\n");
 }
 
 int main(int argc, char **argv) {

@@ -1,18 +1,21 @@
 /* px_watch.c - watched upstream base tags (see px_watch.h): the entry
  * parser, one check of an entry (resolve, record the chains, record the
- * check), what a move triggers (event, gate cache), and the thread that
+ * check), what a move triggers (the new base's layers scanned by
+ * px_watchscan.c, then the event and the gate cache), and the thread that
  * runs the checks every interval.  Its state is ctx->watch.
  *
- * Fetching goes through a small watch_io (a GET function) so that the unit
- * test drives the checks with a fake registry; the thread's is
- * net_http_registry_get. */
+ * Fetching goes through a small watch_io (px_watch_int.h, a GET function)
+ * so that the unit test drives the checks with a fake registry; the
+ * thread's is net_http_registry_get. */
 #include "px_watch.h"
 #include "net_http.h"
+#include "px_watch_int.h"
 #include "px_config.h"
 #include "px_lineage.h"
 #include "px_log.h"
 #include "sc_config.h"
 #include "sc_image.h"
+#include "sc_lineage.h"
 #include "sc_store.h"
 #include "sc_store_lineage.h"
 #include <ctype.h>
@@ -168,17 +171,8 @@ int px_watch_parse_ref(const char *entry, px_watch_ref *out, char *err, size_t e
 
 /* ---- one check ---- */
 
-typedef struct watch_io {
-  int (*get)(void *arg, const net_http_req *rq, net_http_resp *rs); /* net_http_registry_get's contract */
-  void *arg;
-  const int *abort_flag;
-} watch_io;
-
-/* GET base/v2/path/{manifests|blobs}/ref into memory; checks the status,
- * and the body's digest against want (a digest reference) or against
- * Docker-Content-Digest (a tag).  0, or -1 with err set. */
-static int fetch(const watch_io *io, const px_watch_ref *r, const char *kind, const char *ref, const char *want,
-                 uint64_t max, net_http_resp *rs, char digest[72], char *err, size_t errlen) {
+int px_watch_fetch(const watch_io *io, const px_watch_ref *r, const char *kind, const char *ref, const char *want,
+                   uint64_t max, net_http_resp *rs, char digest[72], char *err, size_t errlen) {
   char url[PX_WATCH_HOST_MAX + PX_WATCH_PATH_MAX + 256], scope[PX_WATCH_PATH_MAX + 32];
   snprintf(url, sizeof(url), "%s/v2/%s/%s/%s", r->base_url, r->path, kind, ref);
   snprintf(scope, sizeof(scope), "repository:%s:pull", r->path);
@@ -216,7 +210,7 @@ static int record_image(sc_store *st, const watch_io *io, const px_watch_ref *r,
   sc_image_config cfg;
   char cdig[72], platform[SC_LINEAGE_PLATFORM_MAX];
   if (sc_manifest_is_artifact(m) || !m->config_digest) return 1;
-  if (fetch(io, r, "blobs", m->config_digest, m->config_digest, PX_WATCH_CONFIG_MAX_BYTES, &rs, cdig, err, errlen))
+  if (px_watch_fetch(io, r, "blobs", m->config_digest, m->config_digest, PX_WATCH_CONFIG_MAX_BYTES, &rs, cdig, err, errlen))
     return -1;
   int rc = sc_config_parse(rs.body, rs.len, &cfg);
   net_http_resp_free(&rs);
@@ -262,7 +256,7 @@ static int watch_resolve(sc_store *st, const watch_io *io, const px_watch_ref *r
   sc_manifest m;
   int rc = -1;
   memset(&m, 0, sizeof(m));
-  if (fetch(io, r, "manifests", r->tag, NULL, SC_MANIFEST_MAX_BYTES, &rs, digest, err, errlen)) return -1;
+  if (px_watch_fetch(io, r, "manifests", r->tag, NULL, SC_MANIFEST_MAX_BYTES, &rs, digest, err, errlen)) return -1;
   int prc = sc_manifest_parse(rs.body, rs.len, rs.content_type[0] ? rs.content_type : NULL, &m);
   net_http_resp_free(&rs);
   if (prc != 0) {
@@ -283,7 +277,7 @@ static int watch_resolve(sc_store *st, const watch_io *io, const px_watch_ref *r
     if (!chain_known(st, c->digest)) {
       sc_manifest cm;
       memset(&cm, 0, sizeof(cm));
-      if (fetch(io, r, "manifests", c->digest, c->digest, SC_MANIFEST_MAX_BYTES, &rs, cdig, err, errlen)) goto out;
+      if (px_watch_fetch(io, r, "manifests", c->digest, c->digest, SC_MANIFEST_MAX_BYTES, &rs, cdig, err, errlen)) goto out;
       prc = sc_manifest_parse(rs.body, rs.len, rs.content_type[0] ? rs.content_type : c->media_type, &cm);
       net_http_resp_free(&rs);
       int irc = prc != 0 ? (seterr(err, errlen, "manifest %s: %s", c->digest, customs_strerror(prc)), -1)
@@ -336,6 +330,28 @@ static int http_get(void *arg, const net_http_req *rq, net_http_resp *rs) {
   return net_http_registry_get(arg, rq, rs);
 }
 
+static int any_image(void *arg, const char *repo, const char *tag, const char *digest) {
+  (void)arg, (void)repo, (void)tag, (void)digest;
+  return 1; /* one is enough: stop */
+}
+
+/* Before the move is announced: the new base's layers that matter are
+ * scanned, so the event can say what it fixes.  Only when local images
+ * are built on the old base (no event otherwise).  A failure is logged and
+ * leaves the fixes unknown; the event goes out all the same. */
+static void scan_moved(px_ctx *ctx, sc_store *st, const watch_io *io, const px_watch_ref *r, const char *prev,
+                       const char *digest) {
+  px_watch_scan_stats ss;
+  char err[WATCH_ERR_MAX] = "";
+  int64_t t0 = px_now_ms();
+  if (sc_lineage_downstream(st, prev, any_image, NULL) != 1) return;
+  int rc = px_watch_scan_move(st, io, r, prev, digest, ctx->cfg->spool_dir, &ss, err, sizeof(err));
+  px_log(rc ? PX_LOG_WARN : PX_LOG_INFO,
+         "watch %s:%s: new base %s: %zu image(s), %zu layer(s) known, %zu scanned (%llu bytes) in %lld ms%s%s", r->repo,
+         r->tag, digest, ss.images, ss.known, ss.scanned, (unsigned long long)ss.bytes, (long long)(px_now_ms() - t0),
+         rc ? "; what it fixes stays unknown: " : "", rc ? err : "");
+}
+
 static void check_all(px_ctx *ctx, sc_store *st, const watch_io *io) {
   px_watch *w = ctx->watch;
   for (size_t i = 0; i < w->n && !__atomic_load_n(&w->stop, __ATOMIC_SEQ_CST); i++) {
@@ -351,6 +367,7 @@ static void check_all(px_ctx *ctx, sc_store *st, const watch_io *io) {
     if (w->last_err[i][0]) px_info("watch %s:%s: checks work again (%s)", r->repo, r->tag, digest);
     w->last_err[i][0] = 0;
     if (rc == 0) continue;
+    scan_moved(ctx, st, io, r, prev, digest);
     px_lineage_tag_moved(ctx, st, SC_ORIGIN_WATCH, r->repo, r->tag, prev, digest);
   }
 }

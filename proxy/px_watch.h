@@ -16,11 +16,15 @@
  *   (sc_store_put_chain, sc_store_put_chain_child); chains already recorded
  *   are not fetched again, so a tag that did not move costs one GET.
  * Then sc_store_watch_set records the check (repository "host[:port]/path";
- * Docker Hub as "docker.io/...").  When the tag moved, the base-image-updated
- * event (sc_lineage_base_updated) is emitted when it names local images,
- * and the gate's verdict cache is dropped (base staleness changed).  A
- * failed check records its error and keeps the last digest; the next
- * interval tries again.
+ * Docker Hub as "docker.io/...").  When the tag moved and local images are
+ * built on the digest it left, the new base's layers that are not stored
+ * yet (by diff_id) are fetched and scanned first (px_watchscan.c, within
+ * the PX_WATCH_SCAN_* limits), so that the event says what the new base
+ * fixes; then the base-image-updated event (sc_lineage_base_updated) is
+ * emitted when it names local images ("fixes_known": false when that scan
+ * failed), and the gate's verdict cache is dropped (base staleness
+ * changed).  A failed check records its error and keeps the last digest;
+ * the next interval tries again.
  *
  * Entry grammar (Docker's): no scheme = https; a first path component with
  * '.' or ':' or equal to "localhost" is the registry, else the registry is
@@ -46,6 +50,10 @@
 #define PX_WATCH_HOST_MAX 256
 #define PX_WATCH_PATH_MAX 256
 #define PX_WATCH_TAG_MAX 129               /* 128 characters, as the distribution spec */
+/* scanning a moved base's layers (px_watchscan.c), per move */
+#define PX_WATCH_SCAN_MAX_IMAGES 8         /* platforms of a new index scanned */
+#define PX_WATCH_SCAN_MAX_LAYERS 64        /* layers fetched and scanned */
+#define PX_WATCH_SCAN_MAX_BYTES (4ull << 30) /* compressed bytes fetched, 4 GiB */
 
 /* One parsed entry. */
 typedef struct px_watch_ref {

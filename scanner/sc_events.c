@@ -224,6 +224,16 @@ int sc_events_list(sc_store *st, const char *event_id, size_t max, sc_delivery_l
   return rv;
 }
 
+int sc_events_recent(sc_store *st, int status, size_t max, sc_delivery_list *out) {
+  if (!st || !out) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  if (sc_store_prep(st, DELIVERY_COLS "WHERE ?1 IS NULL OR d.status = ?1 ORDER BY d.id DESC", &s)) return SC_ERR_DB;
+  int rv = sc_store_bind_text(s, 1, status < 0 ? NULL : sc_delivery_status_name((sc_delivery_status)status));
+  if (!rv) rv = read_deliveries(s, max, out);
+  sqlite3_finalize(s);
+  return rv;
+}
+
 int sc_events_count(sc_store *st, int status, int64_t *ndeliveries, int64_t *nevents) {
   if (!st) return SC_ERR_ARG;
   sqlite3_stmt *s;

@@ -95,6 +95,10 @@ int sc_events_fail_unconfigured(sc_store *st, const char *const *keys, size_t n,
 /* Deliveries of event id (NULL: all), oldest first, at most max. */
 int sc_events_list(sc_store *st, const char *event_id, size_t max, sc_delivery_list *out);
 
+/* Deliveries with status (-1: any), newest first, at most max: what
+ * `customs events` shows. */
+int sc_events_recent(sc_store *st, int status, size_t max, sc_delivery_list *out);
+
 /* Number of deliveries with status (-1: any), and of events. */
 int sc_events_count(sc_store *st, int status, int64_t *ndeliveries, int64_t *nevents);
 

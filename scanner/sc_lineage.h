@@ -30,6 +30,7 @@
 #define SC_LINEAGE_MAX_DEPTH 16        /* bases followed down from one image */
 #define SC_LINEAGE_MAX_DOWNSTREAM 1000 /* images one event or listing names */
 #define SC_LINEAGE_MAX_FIXES 500       /* findings one event lists (all are counted) */
+#define SC_LINEAGE_MAX_CHILDREN 64     /* images of one index looked at (sc_lineage_images) */
 
 enum { SC_BASE_BY_CHAIN = 0, SC_BASE_BY_ANNOTATION = 1 };
 
@@ -64,11 +65,34 @@ int sc_lineage_downstream(sc_store *st, const char *digest,
 
 /* What moving from base old_digest to new_digest (images or indexes)
  * fixes: the findings of old that new no longer has (same vulnerability
- * and package), into out (initialised by the caller).  *known = 0 when
- * either has no scanned layers stored (a watched base never pulled through
- * customs): out is then empty. */
+ * and package), into out (initialised by the caller).  Stored images with
+ * every layer scanned are compared as stored (an index: its first child,
+ * and new's child for the same platform).  Otherwise (a watched base,
+ * known only by its chain) by chains: the first image of old (itself, or
+ * a child of its index) whose every diff_id has a stored layer
+ * (sc_lineage_stack), against new's image for its platform, the stacks
+ * matched with sc_match_layers.  *known = 0 when neither way has every
+ * layer of both: out is then empty. */
 int sc_lineage_fixes(sc_store *st, const char *old_digest, const char *new_digest, sc_finding_list *out,
                      int *known);
+
+/* ---- bases known only by their chains (sc_lineage_stack.c) ---- */
+
+/* cb(arg, image, platform) for the image manifests of digest: itself when
+ * its chain is recorded, else the children recorded for the index
+ * (sc_store_chain_children, by digest), at most SC_LINEAGE_MAX_CHILDREN;
+ * platform "" when unknown.  cb may use st. */
+int sc_lineage_images(sc_store *st, const char *digest,
+                      int (*cb)(void *arg, const char *image, const char *platform), void *arg);
+/* The image of digest for platform: digest itself when its chain is
+ * recorded, else its index child for platform (the first one when platform
+ * is "" or NULL); out "" when there is none. */
+int sc_lineage_image_for(sc_store *st, const char *digest, const char *platform, char out[72]);
+/* The stored layers of image digest's recorded chain, bottom first: for
+ * each diff_id a layer stored "ok" with it (sc_store_layer_by_diff_id),
+ * added to out (initialised and empty).  *known = 0 and out empty when no
+ * chain is recorded, it has no layers, or a diff_id has no stored layer. */
+int sc_lineage_stack(sc_store *st, const char *digest, sc_strlist *out, int *known);
 
 /* For the policy: how long ago the base of image digest was superseded,
  * in seconds at `now`; -1 when it has no base or its base is current. */

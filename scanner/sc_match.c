@@ -471,16 +471,14 @@ static void iview_free(ctx *c, iview *v) {
   memset(v, 0, sizeof(*v));
 }
 
-/* Loads the image's layers, decides its OS, hidden packages and sets. */
-static int compute_image(ctx *c, const char *digest, iview *v) {
-  memset(v, 0, sizeof(*v));
-  sc_strlist dig = {0};
-  int rv = sc_store_image_layers(c->st, digest, MAX_IMAGE_LAYERS, &dig);
-  v->dig = dig.v; /* the view owns the digests from here on */
-  v->nl = dig.n;
+/* Loads the layers of a view whose digests (v->dig, v->nl) are set,
+ * decides its OS, hidden packages and sets: an image's stack, or an ad-hoc
+ * one (sc_match_layers). */
+static int compute_view(ctx *c, iview *v) {
   size_t nl = v->nl;
-  if (!rv && nl && (!(v->ents = calloc(nl, sizeof(*v->ents))) || !(v->sets = calloc(nl, sizeof(*v->sets))) ||
-                    !(v->hid = calloc(nl, sizeof(*v->hid)))))
+  int rv = 0;
+  if (nl && (!(v->ents = calloc(nl, sizeof(*v->ents))) || !(v->sets = calloc(nl, sizeof(*v->sets))) ||
+             !(v->hid = calloc(nl, sizeof(*v->hid)))))
     rv = SC_ERR_NOMEM;
   size_t top = 0; /* 1 + highest layer that hides anything */
   const sc_osinfo *os = NULL;
@@ -523,6 +521,16 @@ static int compute_image(ctx *c, const char *digest, iview *v) {
     c->stats.packages += e->inv.npkgs;
   }
   return rv;
+}
+
+/* The view of a stored image: its layers, bottom first. */
+static int compute_image(ctx *c, const char *digest, iview *v) {
+  memset(v, 0, sizeof(*v));
+  sc_strlist dig = {0};
+  int rv = sc_store_image_layers(c->st, digest, MAX_IMAGE_LAYERS, &dig);
+  v->dig = dig.v; /* the view owns the digests from here on */
+  v->nl = dig.n;
+  return rv ? rv : compute_view(c, v);
 }
 
 /* Writes the image's sets and its row; counts its findings. */
@@ -636,6 +644,36 @@ out:
   ctx_close(&c);
   sc_vulndb_free(db);
   sc_finding_list_free(&tmp);
+  return rv;
+}
+
+int sc_match_layers(sc_store *st, const char *const *layer_digests, size_t n, sc_finding_list *out) {
+  if (!st || !out || (n && !layer_digests)) return SC_ERR_ARG;
+  if (n > MAX_IMAGE_LAYERS) return SC_ERR_LIMIT;
+  sc_vulndb *db = NULL;
+  ctx c;
+  iview v;
+  memset(&v, 0, sizeof(v));
+  int rv = ctx_open(&c, st);
+  if (!rv && n && !(v.dig = calloc(n, sizeof(*v.dig)))) rv = SC_ERR_NOMEM;
+  for (size_t i = 0; !rv && i < n; i++) {
+    if (!layer_digests[i]) rv = SC_ERR_ARG;
+    else if (!(v.dig[i] = strdup(layer_digests[i]))) rv = SC_ERR_NOMEM;
+    else v.nl = i + 1; /* iview_free frees what was copied */
+  }
+  /* as sc_match_store_image: only the pairs the layers' packages look up */
+  if (!rv) rv = sc_vulndb_load_for(st, NULL, 0, &db);
+  if (!rv) {
+    c.db = c.lazy = db;
+    out->generation = c.gen;
+    rv = compute_view(&c, &v);
+  }
+  for (size_t i = 0; !rv && i < v.nl; i++)
+    if (!v.ents[i]->found) rv = SC_ERR_NOTFOUND; /* a stack with a hole says nothing */
+  if (!rv) rv = emit_image(&v, out);
+  iview_free(&c, &v);
+  ctx_close(&c);
+  sc_vulndb_free(db);
   return rv;
 }
 

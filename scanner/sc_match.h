@@ -59,6 +59,14 @@ int sc_match_inventory(const sc_vulndb *db, const sc_inventory *inv, const char 
  * out must be initialised (and empty). */
 int sc_match_image(sc_store *st, const char *digest, sc_finding_list *out);
 
+/* The findings of an ad-hoc stack of stored layers (digests bottom first,
+ * merged as an image's are: upper layers hide, the OS is the topmost), such
+ * as an upstream base known only by its chain whose layers were scanned
+ * one by one.  Nothing is stored or cached.  out must be initialised;
+ * findings name their layer.  SC_ERR_NOTFOUND when a layer is not stored,
+ * SC_ERR_LIMIT past 4,096 layers. */
+int sc_match_layers(sc_store *st, const char *const *layer_digests, size_t n, sc_finding_list *out);
+
 /* Computes and stores the findings of one image now (after a scan); out
  * may be NULL. */
 int sc_match_store_image(sc_store *st, const char *digest, sc_finding_list *out);

@@ -198,6 +198,12 @@ static const char *const migrations[] = {
     " last_error TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER);"
     "CREATE INDEX deliveries_due ON deliveries(status, next_at);"
     "CREATE INDEX deliveries_event ON deliveries(event);",
+    /* 8: layers by diff_id.  A watched upstream base is known only by its
+     * chain (diff_ids); what it fixes is computed from the layers stored
+     * for those diff_ids (sc_store_layer_by_diff_id), looked up per layer
+     * of every base that moves.  IF NOT EXISTS: a database rolled back to
+     * an older version by hand (tests do) keeps its index. */
+    "CREATE INDEX IF NOT EXISTS layers_diff_id ON layers(diff_id);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -84,6 +84,11 @@ int sc_store_put_layer(sc_store *st, const char *digest, const sc_layer_result *
                        const sc_inventory *inv);
 /* Copies "ok" | "failed" | "partial" into status.  SC_ERR_NOTFOUND. */
 int sc_store_layer_status(sc_store *st, const char *digest, char status[16]);
+/* A layer stored "ok" whose uncompressed digest (diff_id, recorded when it
+ * was scanned) is diff_id: its (compressed) digest into digest.  Any one
+ * when several are (the same content compressed differently).
+ * SC_ERR_NOTFOUND. */
+int sc_store_layer_by_diff_id(sc_store *st, const char *diff_id, char digest[72]);
 /* Adds the stored inventory of one layer to inv (initialised by the caller):
  * packages, secrets, OS, cataloged, whiteouts, opaque, notes.  SC_ERR_NOTFOUND. */
 int sc_store_load_layer(sc_store *st, const char *digest, sc_inventory *inv);

@@ -102,6 +102,23 @@ int sc_store_layer_status(sc_store *st, const char *digest, char status[16]) {
   return rv;
 }
 
+int sc_store_layer_by_diff_id(sc_store *st, const char *diff_id, char digest[72]) {
+  if (!st || !diff_id || !digest) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  digest[0] = '\0';
+  /* index layers_diff_id (schema 8) */
+  if (prep(st, "SELECT digest FROM layers WHERE diff_id = ? AND status = 'ok' ORDER BY digest LIMIT 1", &s))
+    return SC_ERR_DB;
+  int rv = bind_text(s, 1, diff_id);
+  if (!rv) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) copy_col(s, 0, digest, 72);
+    else rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  }
+  sqlite3_finalize(s);
+  return rv;
+}
+
 /* Steps a one-column-bound query; calls row(s, inv) for each row. */
 static int each_row(sc_store *st, const char *sql, const char *digest,
                     int (*row)(sqlite3_stmt *, sc_inventory *), sc_inventory *inv) {

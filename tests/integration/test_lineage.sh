@@ -129,6 +129,23 @@ is "$(jq -r '.fixes_total' "$RCV/2.body")" 0 "going back fixes nothing"
 sleep 1
 is "$(nbodies)" 2 "each move is delivered once"
 ok '[ "$(grep -c "lineage: base:12 moved" "$CUS_LOG")" -ge 2 ]' "moves are logged"
+
+# what was delivered, as operators see it
+"$CUSTOMS_BIN" events --db "$DB" >"$T/events.txt" 2>&1
+is "$?" 0 "customs events"
+is "$(grep -c 'base-image-updated' "$T/events.txt")" 2 "lists the two deliveries"
+is "$(grep -c ' delivered ' "$T/events.txt")" 2 "both delivered"
+ok '! grep -q "/hooks/customs" "$T/events.txt"' "the webhook is shown by origin, never its path"
+"$CUSTOMS_BIN" events --db "$DB" --format json >"$T/events.json"
+is "$(jq -r '[.deliveries[] | .status + "/" + (.last_status|tostring)] | join(",")' "$T/events.json")" \
+    "delivered/200,delivered/200" "JSON: both delivered with HTTP 200"
+"$CUSTOMS_BIN" events --db "$DB" --event "$EID" --format json >"$T/event1.json"
+is "$(jq -r '.event.id + " " + .event.base.old_digest' "$T/event1.json")" "$EID $B1" "--event shows the event itself"
+"$CUSTOMS_BIN" events --db "$DB" --event nope >/dev/null 2>&1
+is "$?" 1 "an unknown event id is an error"
+like "$("$CUSTOMS_BIN" db status --db "$DB")" "webhook deliveries: 0 pending, 2 delivered, 0 failed" \
+    "db status counts the deliveries"
+
 kill -0 "$CUS_PID" 2>/dev/null
 is "$?" 0 "customs is still running"
 done_testing

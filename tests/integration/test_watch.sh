@@ -181,7 +181,10 @@ is "$(jq -c --arg d "$APP" '[.images[] | select(.repository == "app" and .tag ==
     "names the local application app:1 with its digest"
 is "$(jq -c '[.images[] | select(.repository == "other" or .repository == "app-multi")] | length' "$EV")" 0 \
     "names no image that is not built on base:12"
-is "$(jq -r '.fixes_known' "$EV")" false "fixes unknown: the watched base's layers were never scanned"
+# the old base's layers came through customs inside app:1; the new one's
+# top layer is fetched from B and scanned (random files: nothing to fix)
+is "$(jq -r '.fixes_known' "$EV")" true "fixes known: the new base's layer was scanned, the old one's came with app:1"
+is "$(jq -r '.fixes_total' "$EV")" 0 "random files fix nothing"
 like "$(jq -r .id "$EV")" '^.{8,}$' "the event has an id"
 SIG=$(header_value "$H" X-Customs-Signature)
 WANT="sha256=$(openssl dgst -sha256 -hmac "$SECRET" -r <"$EV" | cut -d' ' -f1)"
@@ -204,6 +207,9 @@ if [ -n "$EVM" ]; then
     is "$(jq -r '.base.old_digest + " " + .base.new_digest' "$EVM")" "$MULTI1 $MULTI2" "index digests, old and new"
     is "$(jq -c '[.images[] | .repository + ":" + .tag + "@" + .digest]' "$EVM")" "[\"app-multi:1@$APPM\"]" \
         "names only app-multi:1, built on the amd64 child"
+    is "$(jq -r .fixes_known "$EVM")" true "fixes known: the new amd64 child was scanned"
+    like "$(cat "$CUS_LOG")" "watch $B/multi:1: new base $MULTI2: 1 image\(s\), 1 layer\(s\) known, 1 scanned" \
+        "only the platform app-multi:1 is built on was fetched (its shared layer known by diff_id)"
     HM=${EVM%.body}.headers
     is "$(header_value "$HM" X-Customs-Signature)" "sha256=$(openssl dgst -sha256 -hmac "$SECRET" -r <"$EVM" | cut -d' ' -f1)" \
         "signed too"

@@ -9,6 +9,7 @@
 
 #include "../../scanner/sc_lineage.c"
 #include "sc_image.h"
+#include "sc_osv.h"
 #include "tap.h"
 
 /* A diff_id / layer digest made of one repeated hex digit pair. */
@@ -293,6 +294,146 @@ static void test_watch(sc_store *st) {
   (void)w2;
 }
 
+/* ---- what a base known only by its chain fixes ---- */
+
+/* Stores layer `layer` scanned "ok" (status 0) or failed, with diff_id,
+ * holding Debian 12's libssl3 at ssl_version (NULL: no package, no OS). */
+static int put_layer(sc_store *st, const char *layer, const char *diff_id, const char *ssl_version, int status) {
+  sc_layer_result res;
+  sc_inventory inv;
+  memset(&res, 0, sizeof(res));
+  snprintf(res.diff_id, sizeof(res.diff_id), "%s", diff_id);
+  res.status = status;
+  sc_inventory_init(&inv);
+  if (ssl_version) {
+    sc_package p = {(char *)"deb", NULL, (char *)"libssl3", (char *)ssl_version, (char *)"openssl",
+                    (char *)ssl_version, (char *)"var/lib/dpkg/status", NULL};
+    sc_inventory_set_os(&inv, "debian", "12", "etc/os-release");
+    sc_inventory_add_package(&inv, &p);
+    sc_strlist_add(&inv.cataloged, "var/lib/dpkg/status");
+  }
+  int rv = sc_store_put_layer(st, layer, &res, &inv);
+  sc_inventory_free(&inv);
+  return rv;
+}
+
+/* A watched chain over diff ids k[0..n) (dig), digest from dig(id). */
+static int put_watched(sc_store *st, int id, const int *k, size_t n, const char *platform, char out[72]) {
+  char ids[8][72];
+  const char *v[8];
+  for (size_t i = 0; i < n; i++) v[i] = dig(k[i], ids[i]);
+  dig(id, out);
+  return sc_store_put_chain(st, out, SC_ORIGIN_WATCH, platform, v, n, NULL, NULL);
+}
+
+static void test_diff_id_lookup(sc_store *st) {
+  char d[72], l[72], l2[72], got[72];
+  CHECK_INT(put_layer(st, dig(1700, l), dig(700, d), NULL, 0), 0, "a layer with diff_id 700");
+  CHECK_INT(sc_store_layer_by_diff_id(st, d, got), 0, "found by its diff_id");
+  CHECK_STR(got, l, "its digest");
+  CHECK_INT(sc_store_layer_by_diff_id(st, dig(701, d), got), SC_ERR_NOTFOUND, "an unknown diff_id");
+  CHECK_STR(got, "", "nothing copied");
+  CHECK_INT(put_layer(st, dig(1702, l), dig(702, d), NULL, SC_ERR_FORMAT), 0, "a layer whose scan failed");
+  CHECK_INT(sc_store_layer_by_diff_id(st, d, got), SC_ERR_NOTFOUND, "a failed layer does not count");
+  CHECK_INT(put_layer(st, dig(1703, l2), d, NULL, 0), 0, "the same content, compressed otherwise, scanned ok");
+  CHECK_INT(sc_store_layer_by_diff_id(st, d, got), 0, "found through the layer that is ok");
+  CHECK_STR(got, l2, "that one");
+  CHECK_INT(sc_store_layer_by_diff_id(st, NULL, got), SC_ERR_ARG, "no diff_id");
+}
+
+static const char *fix_str(json_t *ev, const char *key) {
+  return json_string_value(json_object_get(json_array_get(json_object_get(ev, "fixes"), 0), key));
+}
+
+/* Watched bases (chains only): old is Debian with a vulnerable libssl3
+ * plus a layer, new the same with libssl3 fixed; an app pushed through
+ * customs is built on old. */
+static void test_fixes_by_chain(sc_store *st) {
+  static const char osv[] =
+      "{\"id\":\"CVE-2099-0001\",\"modified\":\"2099-01-01T00:00:00Z\",\"severity\":[{\"type\":\"CVSS_V3\","
+      "\"score\":\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],\"affected\":[{\"package\":{\"ecosystem\":"
+      "\"Debian:12\",\"name\":\"openssl\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+      "{\"fixed\":\"3.0.13-1~deb12u1\"}]}]}]}";
+  sc_osv_stats os;
+  memset(&os, 0, sizeof(os));
+  CHECK_INT(sc_osv_import_buffer(st, "t", osv, strlen(osv), &os), 0, "chain fixes: OSV record imported");
+  char old[72], neu[72], app[72], prev[72], l[72], d[72];
+  int ko[] = {710, 711}, kn[] = {712, 711}, kapp[] = {710, 711, 713};
+  CHECK_INT(put_watched(st, 2710, ko, 2, "linux/amd64", old), 0, "old watched base");
+  CHECK_INT(put_watched(st, 2712, kn, 2, "linux/amd64", neu), 0, "new watched base");
+  CHECK_INT(put_image(st, "svc-fix", "1", kapp, 3, NULL, NULL, app, prev), 0, "app on the old base");
+  sc_finding_list fl;
+  int known = 1;
+  sc_finding_list_init(&fl);
+  CHECK_INT(sc_lineage_fixes(st, old, neu, &fl, &known), 0, "fixes with no layer stored");
+  CHECK(!known && fl.n == 0, "unknown, empty");
+  /* the app's layers came through customs: the old base's are known */
+  CHECK_INT(put_layer(st, dig(1710, l), dig(710, d), "3.0.11-1~deb12u2", 0), 0, "layer 710: vulnerable libssl3");
+  CHECK_INT(put_layer(st, dig(1711, l), dig(711, d), NULL, 0), 0, "layer 711");
+  CHECK_INT(sc_lineage_fixes(st, old, neu, &fl, &known), 0, "fixes with the new base not scanned");
+  CHECK(!known && fl.n == 0, "still unknown: a layer of the new base is missing");
+  sc_strlist stack;
+  memset(&stack, 0, sizeof(stack));
+  CHECK_INT(sc_lineage_stack(st, neu, &stack, &known), 0, "stack of the new base");
+  CHECK(!known && stack.n == 0, "not known, nothing listed");
+  CHECK_INT(sc_lineage_stack(st, old, &stack, &known), 0, "stack of the old base");
+  CHECK(known && stack.n == 2 && !strcmp(stack.v[0], dig(1710, l)) && !strcmp(stack.v[1], dig(1711, d)),
+        "the stored layers of its diff_ids, bottom first");
+  sc_strlist_free(&stack);
+  CHECK_INT(put_layer(st, dig(1712, l), dig(712, d), "3.0.13-1~deb12u1", 0), 0, "layer 712: libssl3 fixed");
+  CHECK_INT(sc_lineage_fixes(st, old, neu, &fl, &known), 0, "fixes by chain");
+  CHECK(known && fl.n == 1, "known: one finding fixed (%zu)", fl.n);
+  CHECK(fl.n == 1 && !strcmp(fl.v[0].id, "CVE-2099-0001") && !strcmp(fl.v[0].package, "libssl3") &&
+            fl.v[0].severity == SC_SEV_CRITICAL && !strcmp(fl.v[0].fixed_version, "3.0.13-1~deb12u1"),
+        "CVE-2099-0001 in libssl3, critical, fixed in 3.0.13-1~deb12u1");
+  sc_finding_list_free(&fl);
+  sc_finding_list_init(&fl);
+  CHECK_INT(sc_lineage_fixes(st, neu, old, &fl, &known), 0, "going back");
+  CHECK(known && fl.n == 0, "going back fixes nothing");
+  sc_finding_list_free(&fl);
+
+  /* the event of the watched move */
+  CHECK_INT(sc_store_watch_set(st, "reg.example:5000/fix/deb", "12", old, NULL, 300, prev), 0, "watched: old");
+  CHECK_INT(sc_store_watch_set(st, "reg.example:5000/fix/deb", "12", neu, NULL, 400, prev), 0, "watched: moved");
+  size_t n = 0;
+  json_t *ev = sc_lineage_base_updated(st, SC_ORIGIN_WATCH, "reg.example:5000/fix/deb", "12", old, neu, &n);
+  CHECK(ev && n == 1, "the event names svc-fix:1");
+  CHECK(json_is_true(json_object_get(ev, "fixes_known")), "fixes_known true");
+  CHECK_INT(json_integer_value(json_object_get(ev, "fixes_total")), 1, "fixes_total 1");
+  CHECK_STR(fix_str(ev, "id"), "CVE-2099-0001", "fixes[0].id");
+  CHECK_STR(fix_str(ev, "severity"), "critical", "fixes[0].severity");
+  CHECK_STR(fix_str(ev, "fixed"), "3.0.13-1~deb12u1", "fixes[0].fixed");
+  json_decref(ev);
+
+  /* indexes: the first child (by digest) of the old index is unknown, the
+   * second known; the new index's child for that platform is compared */
+  char oa[72], ob[72], na[72], nb[72], oidx[72], nidx[72];
+  int koa[] = {720}, kna[] = {721};
+  CHECK_INT(put_watched(st, 2720, koa, 1, "linux/amd64", oa), 0, "old index: amd64 child (never scanned)");
+  CHECK_INT(put_watched(st, 2790, ko, 2, "linux/arm64", ob), 0, "old index: arm64 child (scanned)");
+  CHECK_INT(put_watched(st, 2721, kna, 1, "linux/amd64", na), 0, "new index: amd64 child");
+  CHECK_INT(put_watched(st, 2791, kn, 2, "linux/arm64", nb), 0, "new index: arm64 child");
+  CHECK(strcmp(oa, ob) < 0, "the unknown child comes first");
+  dig(2800, oidx);
+  dig(2801, nidx);
+  CHECK_INT(sc_store_put_chain_child(st, oidx, oa, "linux/amd64") || sc_store_put_chain_child(st, oidx, ob, "linux/arm64") ||
+                sc_store_put_chain_child(st, nidx, nb, "linux/arm64") || sc_store_put_chain_child(st, nidx, na, "linux/amd64"),
+            0, "both indexes recorded");
+  char chosen[72];
+  CHECK_INT(sc_lineage_image_for(st, nidx, "linux/arm64", chosen), 0, "new index for arm64");
+  CHECK_STR(chosen, nb, "its arm64 child");
+  CHECK_INT(sc_lineage_image_for(st, neu, "linux/arm64", chosen), 0, "an image for arm64");
+  CHECK_STR(chosen, neu, "the image itself");
+  sc_finding_list_init(&fl);
+  CHECK_INT(sc_lineage_fixes(st, oidx, nidx, &fl, &known), 0, "fixes between indexes");
+  CHECK(known && fl.n == 1 && !strcmp(fl.v[0].id, "CVE-2099-0001"), "known through the arm64 children: one fix");
+  sc_finding_list_free(&fl);
+  sc_finding_list_init(&fl);
+  CHECK_INT(sc_lineage_fixes(st, oidx, neu, &fl, &known), 0, "an index that became an image");
+  CHECK(known && fl.n == 1, "compared with the image itself");
+  sc_finding_list_free(&fl);
+}
+
 int main(void) {
   sc_store *st = NULL;
   test_chain_ids();
@@ -304,6 +445,8 @@ int main(void) {
   test_annotation_and_index(st);
   test_dated_tags(st);
   test_watch(st);
+  test_diff_id_lookup(st);
+  test_fixes_by_chain(st);
   sc_store_close(st);
   return tap_done();
 }

@@ -335,10 +335,70 @@ static void check_images(const sc_vulndb *db, const char *when) {
       bad += !ok;
     }
     CHECK_INT(bad, 0, "%s: image %zu: findings attributed to their layers", when, i);
+    /* the same stack matched ad hoc (a base known by its chain): the same
+     * findings from the same layers; a stack with a hole is refused */
+    size_t nl = 0, same_layers = 0;
+    while (nl < 4 && images[i].layers[nl]) nl++;
+    int hole = !strcmp(images[i].digest, D("9"));
+    sc_finding_list adhoc;
+    sc_finding_list_init(&adhoc);
+    CHECK_INT(sc_match_layers(st, images[i].layers, nl, &adhoc), hole ? SC_ERR_NOTFOUND : 0,
+              "%s: image %zu: its layers matched ad hoc%s", when, i, hole ? " (one never stored)" : "");
+    if (!hole) {
+      CHECK(same_list(&got, &adhoc), "%s: image %zu: ad hoc, the same %zu findings (%zu)", when, i, got.n, adhoc.n);
+      for (size_t k = 0; k < got.n && k < adhoc.n; k++) same_layers += !strcmp(got.layer[k], adhoc.layer[k]);
+      CHECK_INT(same_layers, got.n, "%s: image %zu: ad hoc, each from the same layer", when, i);
+    }
+    sc_finding_list_free(&adhoc);
     sc_finding_list_free(&ref);
     sc_finding_list_free(&got);
     sc_inventory_free(&inv);
   }
+}
+
+static int sql_count(const char *sql) {
+  sqlite3_stmt *s;
+  int n = -1;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    n = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return n;
+}
+
+/* sc_match_layers on stacks no image has: merged as an image's would be,
+ * and nothing stored. */
+static void test_match_layers(void) {
+  int images_before = sql_count("SELECT count(*) FROM matched_images"),
+      sets_before = sql_count("SELECT count(*) FROM layer_findings");
+  sc_finding_list l;
+  /* a (Debian, vulnerable libssl3 and npm multi) under d (dpkg status
+   * rewritten with the fixed libssl3): libssl3's finding is gone */
+  const char *ad[] = {D("a"), D("d")}, *a_only[] = {D("a")}, *da[] = {D("d"), D("a")};
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_layers(st, a_only, 1, &l), 0, "ad hoc: layer a alone");
+  CHECK(find(&l, "CVE-DEB-1", "libssl3") && find(&l, "MULTI-1", "multi"), "ad hoc: a has libssl3's and multi's findings");
+  const sc_finding *f = find(&l, "CVE-DEB-1", "libssl3");
+  CHECK(f && f->severity == SC_SEV_CRITICAL && !strcmp(f->fixed_version, "1:3.0.13-1") && !strcmp(l.layer[f - l.v], D("a")),
+        "ad hoc: critical, fixed in 1:3.0.13-1, from layer a");
+  sc_finding_list_free(&l);
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_layers(st, ad, 2, &l), 0, "ad hoc: a under d");
+  CHECK(!find(&l, "CVE-DEB-1", "libssl3") && find(&l, "MULTI-1", "multi"), "ad hoc: d hides a's libssl3, not multi");
+  sc_finding_list_free(&l);
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_layers(st, da, 2, &l), 0, "ad hoc: d under a");
+  CHECK(find(&l, "CVE-DEB-1", "libssl3") != NULL, "ad hoc: order matters (a on top hides d's fixed libssl3)");
+  sc_finding_list_free(&l);
+  sc_finding_list_init(&l);
+  CHECK_INT(sc_match_layers(st, NULL, 0, &l), 0, "ad hoc: an empty stack");
+  CHECK_INT(l.n, 0, "ad hoc: no findings");
+  const char *unknown[] = {D("a"), "sha256:7777777777777777777777777777777777777777777777777777777777777777"};
+  CHECK_INT(sc_match_layers(st, unknown, 2, &l), SC_ERR_NOTFOUND, "ad hoc: a layer never stored");
+  CHECK_INT(sc_match_layers(NULL, a_only, 1, &l), SC_ERR_ARG, "ad hoc: no store");
+  CHECK_INT(sc_match_layers(st, NULL, 1, &l), SC_ERR_ARG, "ad hoc: no layers");
+  sc_finding_list_free(&l);
+  CHECK_INT(sql_count("SELECT count(*) FROM matched_images"), images_before, "ad hoc: no image row stored");
+  CHECK_INT(sql_count("SELECT count(*) FROM layer_findings"), sets_before, "ad hoc: no findings set stored");
 }
 
 static void test_merge(void) {
@@ -396,6 +456,7 @@ static void test_merge(void) {
   }
   sc_finding_list_free(&a);
   sc_vulndb_free(db);
+  test_match_layers();
 }
 
 /* ---- findings matched by caution keep their mark in the store ------------------ */
