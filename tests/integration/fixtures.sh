@@ -106,3 +106,19 @@ fixture_critical_osv() {
    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}]}
 X
 }
+
+# fixture_debian_base DIR OPENSSL_VERSION [MARK]
+#   A Debian 12 root filesystem with libssl3 (source openssl) at that
+#   version and bash: with fixture_critical_osv, 3.0.11-1~deb12u2 has
+#   CVE-2099-0001 and 3.0.13-1~deb12u1 fixes it.  MARK (optional) is written
+#   to etc/mark, so that two bases with the same packages differ.
+fixture_debian_base() {
+    mkdir -p "$1/etc" "$1/var/lib/dpkg"
+    printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' \
+        >"$1/etc/os-release"
+    printf 'Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: %s\n\n' \
+        "$2" >"$1/var/lib/dpkg/status"
+    printf 'Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n' \
+        >>"$1/var/lib/dpkg/status"
+    [ -z "${3:-}" ] || echo "$3" >"$1/etc/mark"
+}

@@ -356,6 +356,29 @@ start_receiver() {
     export RCV_PORT RCV_URL RCV_PID
 }
 
+# wait_until SECS COND: poll COND (eval'ed in the caller's scope) every
+#   0.2 s for up to SECS; returns COND's last status.
+wait_until() {
+    local _wu_deadline=$((SECONDS + $1))
+    while [ $SECONDS -lt $_wu_deadline ]; do
+        eval "$2" && return 0
+        sleep 0.2
+    done
+    eval "$2"
+}
+
+# reg_digest PORT REPO TAG: the digest registry 127.0.0.1:PORT serves for
+#   REPO:TAG (its Docker-Content-Digest; an index when the tag is one).
+reg_digest() {
+    local hdr
+    hdr=$(mktemp "$T/regdigest.XXXXXX")
+    curl -sS -m 10 -o /dev/null -D "$hdr" \
+        -H "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json" \
+        -H "Accept: application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json" \
+        "http://127.0.0.1:$1/v2/$2/manifests/$3" && header_value "$hdr" Docker-Content-Digest
+    rm -f "$hdr"
+}
+
 # direct_mode: true when CUS_URL is the registry itself.
 direct_mode() { [ "$CUSTOMS_TEST_DIRECT" = 1 ]; }
 

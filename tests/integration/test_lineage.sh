@@ -32,18 +32,8 @@ start_customs -c "$T/customs.yaml"
 is "$?" 0 "vulnerability data imported"
 H=127.0.0.1:$CUS_PORT
 
-# base_rootfs DIR OPENSSL_VERSION: Debian 12 with libssl3 at that version
-base_rootfs() {
-    mkdir -p "$1/etc" "$1/var/lib/dpkg"
-    printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' \
-        >"$1/etc/os-release"
-    printf 'Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: %s\n\n' \
-        "$2" >"$1/var/lib/dpkg/status"
-    printf 'Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n' \
-        >>"$1/var/lib/dpkg/status"
-}
-base_rootfs "$T/base1" 3.0.11-1~deb12u2
-base_rootfs "$T/base2" 3.0.13-1~deb12u1
+fixture_debian_base "$T/base1" 3.0.11-1~deb12u2
+fixture_debian_base "$T/base2" 3.0.13-1~deb12u1
 mkdir -p "$T/applayer/srv" "$T/otherlayer/srv"
 echo "the application" >"$T/applayer/srv/app.txt"
 echo "something else" >"$T/otherlayer/srv/other.txt"

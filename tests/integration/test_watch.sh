@@ -30,24 +30,6 @@ W=$T/work
 RCV=$T/rcv
 mkdir -p "$W"
 
-# reg_digest PORT REPO TAG: the digest registry PORT serves for REPO:TAG.
-reg_digest() {
-    curl -sS -m 10 -o /dev/null -D "$W/hdr" \
-        -H "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json" \
-        -H "Accept: application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json" \
-        "http://127.0.0.1:$1/v2/$2/manifests/$3" && header_value "$W/hdr" Docker-Content-Digest
-}
-
-# wait_until SECS COND: poll COND (eval'ed) every 0.2 s for up to SECS.
-wait_until() {
-    local deadline=$((SECONDS + $1))
-    while [ $SECONDS -lt $deadline ]; do
-        eval "$2" && return 0
-        sleep 0.2
-    done
-    eval "$2"
-}
-
 # rootfs DIR IDX: a made-up layer root with its own random payload.
 rootfs() { mkdir -p "$1" && mkimage_rootfs "$1" "$2" 4096 random; }
 

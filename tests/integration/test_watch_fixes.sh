@@ -31,34 +31,6 @@ W=$T/work
 RCV=$T/rcv
 mkdir -p "$W"
 
-# wait_until SECS COND: poll COND (eval'ed) every 0.2 s for up to SECS.
-wait_until() {
-    local deadline=$((SECONDS + $1))
-    while [ $SECONDS -lt $deadline ]; do
-        eval "$2" && return 0
-        sleep 0.2
-    done
-    eval "$2"
-}
-
-# reg_digest PORT REPO TAG: the digest registry PORT serves for REPO:TAG.
-reg_digest() {
-    curl -sS -m 10 -o /dev/null -D "$W/hdr" \
-        -H "Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" \
-        "http://127.0.0.1:$1/v2/$2/manifests/$3" && header_value "$W/hdr" Docker-Content-Digest
-}
-
-# base_rootfs DIR OPENSSL_VERSION [MARK]: Debian 12 with libssl3 at that
-# version (as test_lineage.sh); MARK makes the layer's content differ.
-base_rootfs() {
-    mkdir -p "$1/etc" "$1/var/lib/dpkg"
-    printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' \
-        >"$1/etc/os-release"
-    printf 'Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: %s\n\n' \
-        "$2" >"$1/var/lib/dpkg/status"
-    [ -z "${3:-}" ] || echo "$3" >"$1/etc/mark"
-}
-
 # image OUT DIR...: an OCI layout over the layer roots; prints its digest.
 image() {
     local out=$1 d
@@ -77,10 +49,10 @@ events_for() {
 }
 
 # ---- layers ----
-base_rootfs "$W/deb1" 3.0.11-1~deb12u2
-base_rootfs "$W/deb2" 3.0.13-1~deb12u1
-base_rootfs "$W/gone1" 3.0.11-1~deb12u2 gone
-base_rootfs "$W/gone2" 3.0.13-1~deb12u1 gone
+fixture_debian_base "$W/deb1" 3.0.11-1~deb12u2
+fixture_debian_base "$W/deb2" 3.0.13-1~deb12u1
+fixture_debian_base "$W/gone1" 3.0.11-1~deb12u2 gone
+fixture_debian_base "$W/gone2" 3.0.13-1~deb12u1 gone
 mkdir -p "$W/extra/usr/share/doc/extra" "$W/applayer/srv" "$W/applayer2/srv"
 echo "shared by both versions of the base" >"$W/extra/usr/share/doc/extra/README"
 echo "the application" >"$W/applayer/srv/app.txt"
