@@ -98,6 +98,29 @@ static void print_base(size_t i, const json_t *b) {
   if (jstr(b, "new_digest")) printf("     now:     %s\n", jstr(b, "new_digest"));
 }
 
+/* The tag's moves, newest first, and what is still on the digests it left. */
+static void print_history(const json_t *h) {
+  if (!json_is_array(h)) return;
+  printf("\ntag history (newest first):\n");
+  if (!json_array_size(h)) printf("  none recorded\n");
+  for (size_t i = 0; i < json_array_size(h); i++) {
+    const json_t *e = json_array_get(h, i), *on = json_object_get(e, "images_on_it");
+    char from[CMD_TIME_BYTES], to[CMD_TIME_BYTES];
+    cmd_fmt_time(jint(e, "at"), from);
+    if (jint(e, "until")) cmd_fmt_time(jint(e, "until"), to);
+    else snprintf(to, sizeof(to), "now");
+    printf("  %s  %s .. %s", jstr(e, "digest") ? jstr(e, "digest") : "?", from, to);
+    if (json_array_size(on)) {
+      printf("  still built on it:");
+      for (size_t k = 0; k < json_array_size(on); k++) {
+        printf(k ? ", " : " ");
+        print_name(json_array_get(on, k), NULL);
+      }
+    }
+    printf("\n");
+  }
+}
+
 static void print_table(const json_t *d) {
   const json_t *bases = json_object_get(d, "bases"), *up = json_object_get(d, "built_on_this");
   const char *digest = jstr(d, "digest");
@@ -114,6 +137,7 @@ static void print_table(const json_t *d) {
     print_name(u, jstr(u, "digest"));
     printf("  %s\n", jstr(u, "digest") ? jstr(u, "digest") : "");
   }
+  print_history(json_object_get(d, "history"));
 }
 
 static int lineage(sc_store *st, const char *arg, const char *repo, const char *ref, cmd_fmt fmt) {

@@ -30,6 +30,7 @@
 #define SC_LINEAGE_MAX_DEPTH 16        /* bases followed down from one image */
 #define SC_LINEAGE_MAX_DOWNSTREAM 1000 /* images one event or listing names */
 #define SC_LINEAGE_MAX_FIXES 500       /* findings one event lists (all are counted) */
+#define SC_LINEAGE_MAX_HISTORY 20      /* moves of a tag `customs lineage` shows */
 #define SC_LINEAGE_MAX_CHILDREN 64     /* images of one index looked at (sc_lineage_images) */
 
 enum { SC_BASE_BY_CHAIN = 0, SC_BASE_BY_ANNOTATION = 1 };
@@ -115,10 +116,17 @@ json_t *sc_lineage_base_updated(sc_store *st, int origin, const char *repo, cons
                                 const char *new_digest, size_t *nimages);
 
 /* What `customs lineage REPO:TAG` prints, as JSON:
- *   {"repository", "tag", "digest", "bases": [{"digest", "index", "how",
- *    "origin", "repository", "tag", "layers", "stale", "superseded_at",
- *    "superseded_days", "new_digest", "fixes_known", "fixes"}, ...],
- *    "built_on_this": [{"repository", "tag", "digest"}, ...]}
- * SC_ERR_NOTFOUND when repo:tag (or a digest) is not recorded. */
+ *   {"repository", "tag", "digest", "image", "origin",
+ *    "bases": [{"digest", "index", "how", "origin", "repository", "tag",
+ *    "layers", "stale", "superseded_at", "superseded_days", "new_digest",
+ *    "fixes_known", "fixes", "fixes_total"}, ...],
+ *    "built_on_this": [{"repository", "tag", "digest"}, ...],
+ *    "history": [{"digest", "at", "until", "images_on_it": [...]}, ...]}
+ * repo:ref is a local tag or image, else a watched tag ("host[:port]/path"
+ * and tag) or a watched image digest.  "history" (tags only, newest first,
+ * at most SC_LINEAGE_MAX_HISTORY) lists every digest the tag pointed at and,
+ * for those it left, the images still built on them (not also on the
+ * current one): what a rebuild has not reached yet.
+ * SC_ERR_NOTFOUND when repo:ref is not recorded. */
 int sc_lineage_describe(sc_store *st, const char *repo, const char *ref, int64_t now, json_t **out);
 #endif

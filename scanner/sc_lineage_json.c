@@ -131,12 +131,70 @@ static json_t *base_json(sc_store *st, const sc_lineage_base *b, int64_t now) {
   return o;
 }
 
+/* One former digest of the tag: its stay, and the images still on it (not
+ * also on the tag's current digest). */
+typedef struct hist_ctx {
+  sc_store *st;
+  json_t *arr;
+  const sc_lin_set *fresh;
+  int rv;
+} hist_ctx;
+
+static int hist_row(void *arg, const sc_tag_move *m) {
+  hist_ctx *h = arg;
+  json_t *imgs = json_array();
+  json_t *o = json_pack("{s:s, s:I, s:o}", "digest", m->digest, "at", (json_int_t)m->at, "until",
+                        m->until ? json_integer(m->until) : json_null());
+  int rv = !o || !imgs ? SC_ERR_NOMEM : 0;
+  if (!rv && m->until) rv = sc_lin_downstream(h->st, m->digest, h->fresh, add_image, imgs);
+  if (rv == SC_ERR_LIMIT) rv = 0;
+  if (!rv) rv = sort_images(imgs);
+  if (!rv && (json_object_set(o, "images_on_it", imgs) || json_array_append(h->arr, o))) rv = SC_ERR_NOMEM;
+  json_decref(imgs);
+  json_decref(o);
+  return h->rv = rv;
+}
+
+/* "history" of repo:tag (newest first): every digest it pointed at, and for
+ * the digests it left, the images still built on them. */
+static int tag_history(sc_store *st, int origin, const char *repo, const char *tag, const char *current, json_t *o) {
+  sc_lin_set fresh;
+  memset(&fresh, 0, sizeof(fresh));
+  hist_ctx h = {st, json_array(), &fresh, 0};
+  int rv = h.arr ? sc_lin_built_on(st, current, &fresh) : SC_ERR_NOMEM;
+  if (rv == SC_ERR_LIMIT) rv = 0;
+  if (!rv) rv = sc_store_tag_history(st, origin, repo, tag, SC_LINEAGE_MAX_HISTORY, hist_row, &h);
+  if (!rv && json_object_set(o, "history", h.arr)) rv = SC_ERR_NOMEM;
+  sc_lin_set_free(&fresh);
+  json_decref(h.arr);
+  return rv;
+}
+
+/* repo:ref as customs knows it: a local tag or image, else a watched tag
+ * (repo "host[:port]/path") or a recorded chain (a watched image). */
+static int resolve(sc_store *st, const char *repo, const char *ref, char digest[72], int *origin) {
+  *origin = SC_ORIGIN_LOCAL;
+  int rv = sc_store_resolve(st, repo, ref, digest);
+  if (rv != SC_ERR_NOTFOUND) return rv;
+  if (!strchr(ref, ':')) {
+    *origin = SC_ORIGIN_WATCH;
+    return sc_store_tag_current(st, SC_ORIGIN_WATCH, repo, ref, digest);
+  }
+  char image[72];
+  if ((rv = sc_lineage_image_for(st, ref, NULL, image))) return rv;
+  if (!image[0]) return SC_ERR_NOTFOUND;
+  snprintf(digest, 72, "%s", ref);
+  *origin = SC_ORIGIN_WATCH;
+  return 0;
+}
+
 int sc_lineage_describe(sc_store *st, const char *repo, const char *ref, int64_t now, json_t **out) {
   if (!out) return SC_ERR_ARG;
   *out = NULL;
   if (!st || !repo || !ref) return SC_ERR_ARG;
   char digest[72], image[72];
-  int rv = sc_store_resolve(st, repo, ref, digest);
+  int origin, is_tag = !strchr(ref, ':');
+  int rv = resolve(st, repo, ref, digest, &origin);
   if (rv) return rv;
   /* an index: the lineage of its first image (all children of one index
    * are built the same way) */
@@ -145,8 +203,8 @@ int sc_lineage_describe(sc_store *st, const char *repo, const char *ref, int64_t
   sc_lineage_base chain[SC_LINEAGE_MAX_DEPTH];
   size_t n = 0;
   if ((rv = sc_lineage_chain(st, image, chain, SC_LINEAGE_MAX_DEPTH, &n))) return rv;
-  json_t *o = json_pack("{s:s, s:o, s:s, s:s}", "repository", repo, "tag", strchr(ref, ':') ? json_null() : json_string(ref),
-                        "digest", digest, "image", image);
+  json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s}", "repository", repo, "tag", is_tag ? json_string(ref) : json_null(),
+                        "digest", digest, "image", image, "origin", sc_origin_name(origin));
   json_t *bases = json_array(), *built = json_array();
   if (!o || !bases || !built) rv = SC_ERR_NOMEM;
   for (size_t i = 0; !rv && i < n; i++) {
@@ -157,6 +215,7 @@ int sc_lineage_describe(sc_store *st, const char *repo, const char *ref, int64_t
   if (rv == SC_ERR_LIMIT) rv = 0;
   if (!rv) rv = sort_images(built);
   if (!rv && (json_object_set(o, "bases", bases) || json_object_set(o, "built_on_this", built))) rv = SC_ERR_NOMEM;
+  if (!rv && is_tag) rv = tag_history(st, origin, repo, ref, digest, o);
   for (size_t i = 0; i < n; i++) sc_lineage_base_free(&chain[i]);
   json_decref(bases);
   json_decref(built);

@@ -120,6 +120,18 @@ sleep 1
 is "$(nbodies)" 2 "each move is delivered once"
 ok '[ "$(grep -c "lineage: base:12 moved" "$CUS_LOG")" -ge 2 ]' "moves are logged"
 
+# the tag's history, and what a rebuild has not reached yet
+"$CUSTOMS_BIN" lineage --db "$DB" --format json base:12 >"$T/hist.json"
+is "$?" 0 "customs lineage base:12"
+is "$(jq -r '[.history[].digest] | join(",")' "$T/hist.json")" "$B1,$B2,$B1" \
+    "history, newest first: back on the first base, the second, the first"
+is "$(jq -r '.history[0].until' "$T/hist.json")" null "the newest stay is current"
+is "$(jq -r '[.history[1].images_on_it[] | .repository + ":" + .tag] | join(",")' "$T/hist.json")" "app:1" \
+    "app:1 is still on the base the tag left"
+is "$(jq -r '.history[2].images_on_it | length' "$T/hist.json")" 0 \
+    "nothing is listed on the first stay: the tag points at that digest again"
+like "$("$CUSTOMS_BIN" lineage --db "$DB" base:12)" "still built on it: app:1" "the table says so too"
+
 # what was delivered, as operators see it
 "$CUSTOMS_BIN" events --db "$DB" >"$T/events.txt" 2>&1
 is "$?" 0 "customs events"

@@ -285,6 +285,25 @@ static void test_watch(sc_store *st) {
   CHECK(ev && n == 1, "the event names web:5");
   CHECK_STR(json_string_value(json_object_get(json_object_get(ev, "base"), "origin")), "watch", "origin watch");
   json_decref(ev);
+  /* the watched tag as `customs lineage` shows it */
+  json_t *doc = NULL;
+  CHECK_INT(sc_lineage_describe(st, "reg.example:5000/lib/deb", "12", 300, &doc), 0, "describe a watched tag");
+  CHECK(doc && !strcmp(json_string_value(json_object_get(doc, "origin")), "watch") &&
+            !strcmp(json_string_value(json_object_get(doc, "digest")), wd2),
+        "resolved through the watched tag, to its current digest");
+  json_t *hh = json_object_get(doc, "history");
+  CHECK(json_array_size(hh) == 2 && json_is_null(json_object_get(json_array_get(hh, 0), "until")),
+        "two stays, the newest current");
+  json_t *on = json_object_get(json_array_get(hh, 1), "images_on_it");
+  CHECK(json_array_size(on) == 1 && !strcmp(json_string_value(json_object_get(json_array_get(on, 0), "repository")), "web"),
+        "web:5 is still on the digest the tag left");
+  json_decref(doc);
+  CHECK_INT(sc_lineage_describe(st, "reg.example:5000/lib/deb", wd, 300, &doc), 0, "describe a watched image by digest");
+  CHECK(doc && json_array_size(json_object_get(doc, "built_on_this")) == 1 && !json_object_get(doc, "history"),
+        "web:5 built on it, no tag history for a digest");
+  json_decref(doc);
+  CHECK_INT(sc_lineage_describe(st, "reg.example:5000/lib/deb", "13", 300, &doc), SC_ERR_NOTFOUND, "unknown watched tag");
+
   /* a local push of the same image keeps it local */
   CHECK_INT(sc_store_put_chain(st, app, SC_ORIGIN_WATCH, "linux/amd64", ids, 2, NULL, NULL), 0, "watch over local");
   sc_chain c;
