@@ -35,22 +35,6 @@ while getopts "k:" opt; do
 done
 CLK_TCK=$(getconf CLK_TCK)
 
-# cpu_ticks PID: utime + stime of PID in clock ticks (fields 14 and 15 of
-# /proc/PID/stat, counted after the ")" that ends the command name).
-cpu_ticks() {
-    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
-
-# skopeo remembers where it saw blobs and mounts them from another repository
-# instead of uploading. Its cache is blob-info-cache-v1.boltdb (older skopeo)
-# or .sqlite (newer), under /var/lib/containers/cache as root and
-# ~/.local/share/containers/cache otherwise: forget it before every push.
-forget_blob_cache() {
-    rm -f /var/lib/containers/cache/blob-info-cache-v1.* \
-        "${HOME:-/root}"/.local/share/containers/cache/blob-info-cache-v1.* 2>/dev/null
-    return 0
-}
-
 push() {
     forget_blob_cache
     timeout "$STEP_TIMEOUT" skopeo copy --quiet --dest-tls-verify=false \

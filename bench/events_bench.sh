@@ -31,12 +31,6 @@ while getopts "k:" opt; do
     esac
 done
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-forget_blob_cache() {
-    rm -f /var/lib/containers/cache/blob-info-cache-v1.* \
-        "${HOME:-/root}"/.local/share/containers/cache/blob-info-cache-v1.* 2>/dev/null
-    return 0
-}
 push() { # HOSTPORT REPO:TAG LAYOUT_REF
     forget_blob_cache
     timeout "$STEP_TIMEOUT" skopeo copy --quiet --dest-tls-verify=false "oci:$3" "docker://$1/$2"

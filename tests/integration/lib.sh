@@ -379,6 +379,16 @@ reg_digest() {
     rm -f "$hdr"
 }
 
+# events_for REPO: the bodies webhook_receiver.py wrote to $RCV for events
+#   about base repository REPO (base-image-updated), one path per line.
+events_for() {
+    local f
+    for f in "$RCV"/*.body; do
+        [ -e "$f" ] || continue
+        [ "$(jq -r '.base.repository // empty' "$f" 2>/dev/null)" = "$1" ] && echo "$f"
+    done
+}
+
 # direct_mode: true when CUS_URL is the registry itself.
 direct_mode() { [ "$CUSTOMS_TEST_DIRECT" = 1 ]; }
 

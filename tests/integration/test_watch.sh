@@ -70,14 +70,6 @@ push_all() {
     timeout 120 skopeo copy -q --all --dest-tls-verify=false "oci:$1:$2" "docker://$3/$4" >&2
 }
 
-# events_for REPO: the bodies the receiver got for base repository REPO.
-events_for() {
-    local f
-    for f in "$RCV"/*.body; do
-        [ -e "$f" ] || continue
-        [ "$(jq -r '.base.repository // empty' "$f" 2>/dev/null)" = "$1" ] && echo "$f"
-    done
-}
 nbodies() { find "$RCV" -name '*.body' | wc -l; }
 
 # ---- layers ----

@@ -40,14 +40,6 @@ image() {
     oci_finish "$out" v
 }
 
-events_for() {
-    local f
-    for f in "$RCV"/*.body; do
-        [ -e "$f" ] || continue
-        [ "$(jq -r '.base.repository // empty' "$f" 2>/dev/null)" = "$1" ] && echo "$f"
-    done
-}
-
 # ---- layers ----
 fixture_debian_base "$W/deb1" 3.0.11-1~deb12u2
 fixture_debian_base "$W/deb2" 3.0.13-1~deb12u1
