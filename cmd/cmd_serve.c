@@ -23,7 +23,8 @@ static int copy_opt(char *dst, size_t cap, const char *v, const char *name) {
 static void serve_usage(FILE *f) {
   fprintf(f, "usage: customs serve [-c FILE] [--listen ADDR:PORT] [--upstream URL] [--db PATH] [--policy FILE]\n"
              "                     [--tls-cert FILE --tls-key FILE] [--upstream-ca FILE] [--log-level LEVEL]\n"
-             "                     [--watch [http://]REGISTRY/REPO:TAG]... [--watch-interval DURATION]\n");
+             "                     [--watch [http://]REGISTRY/REPO:TAG]... [--watch-interval DURATION]\n"
+             "                     [--admin-listen ADDR:PORT]\n");
 }
 
 /* --watch-interval: a duration as db.refresh in customs.yaml, at least 1 s. */
@@ -63,6 +64,7 @@ int cmd_serve(int argc, char **argv) {
       {"tls-key", required_argument, 0, 'K'},  {"upstream-ca", required_argument, 0, 'A'},
       {"log-level", required_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
       {"watch", required_argument, 0, 'W'},    {"watch-interval", required_argument, 0, 'I'},
+      {"admin-listen", required_argument, 0, 'a'},
       {0, 0, 0, 0}};
   px_config cfg;
   char err[1024];
@@ -91,6 +93,7 @@ int cmd_serve(int argc, char **argv) {
     case 'v': rc = parse_level(optarg, &cfg.log_level); break;
     case 'W': rc = add_watch(&cfg, optarg); break;
     case 'I': rc = parse_interval(optarg, &cfg.watch_interval_s); break;
+    case 'a': rc = copy_opt(cfg.admin_listen, sizeof(cfg.admin_listen), optarg, "--admin-listen"); break;
     case 'h': serve_usage(stdout); return CMD_EXIT_PASS;
     default: serve_usage(stderr); return CMD_EXIT_ERROR;
     }

@@ -60,6 +60,8 @@ static const struct key keys[] = {
     I("upstream.max_idle_connections", max_idle_upstream),
     S("db.path", db),
     S("policy", policy),
+    S("admin.listen", admin_listen),
+    S("admin.token_file", admin_token_file),
     S("tls.cert", tls_cert),
     S("tls.key", tls_key),
     I("limits.client_timeout_ms", client_timeout_ms),

@@ -16,6 +16,8 @@
 #include "px_coalesce.h"
 #include "px_policy.h"
 #include "px_events.h"
+#include "px_admin.h"
+#include "px_metrics.h"
 #include "px_refresh.h"
 #include "px_watch.h"
 #include "px_scan.h"
@@ -304,6 +306,7 @@ int px_server_run(px_config *cfg) {
   evthread_use_pthreads(); /* scanner threads wake the loop with event_active */
   ctx.base = event_base_new();
   if (!ctx.base) { rc = SC_ERR_NOMEM; goto out; }
+  px_metrics_init(&ctx); /* without memory for it, nothing is counted */
   ctx.dns = evdns_base_new(ctx.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
   if (!ctx.dns) ctx.dns = evdns_base_new(ctx.base, 0); /* no resolv.conf: IP literals still work */
   ctx.listener = evconnlistener_new_bind(ctx.base, on_accept, &ctx, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 512,
@@ -338,6 +341,7 @@ int px_server_run(px_config *cfg) {
   if ((rc = px_events_start(&ctx)) < 0) goto out; /* webhooks: before the loop runs and anything emits */
   /* after px_events_start: a moved watched tag emits events */
   if ((rc = px_watch_start(&ctx)) < 0) goto out;
+  if ((rc = px_admin_start(&ctx)) < 0) goto out; /* last: it reads everything above */
   ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, on_term, &ctx);
   ctx.sigint_ev = evsignal_new(ctx.base, SIGINT, on_term, &ctx);
   evsignal_add(ctx.sigterm_ev, NULL);
@@ -347,6 +351,7 @@ int px_server_run(px_config *cfg) {
   event_base_dispatch(ctx.base);
   px_info("customs stopped");
 out:
+  px_admin_stop(&ctx); /* first: its requests use the database threads and the gate */
   px_watch_stop(&ctx); /* before px_events_stop and px_gate_free: it uses both */
   px_refresh_stop(&ctx);
   px_scan_stop(&ctx);
@@ -368,6 +373,7 @@ out:
   if (ctx.dns) evdns_base_free(ctx.dns, 0);
   if (ctx.base) event_base_free(ctx.base);
   if (ctx.server_ssl) SSL_CTX_free(ctx.server_ssl);
+  px_metrics_free(&ctx);
   if (ctx.client_ssl) SSL_CTX_free(ctx.client_ssl);
   return rc;
 }

@@ -77,6 +77,8 @@ typedef struct px_ctx {
   struct sc_store *store;        /* the loop thread's database connection */
   struct px_events *events;      /* recorded events and webhook deliveries (px_events.c); NULL: no webhooks */
   struct px_watch *watch;        /* watched upstream base tags (px_watch.c); NULL: none */
+  struct px_admin *admin;        /* the admin listener (px_admin.c); NULL: none */
+  struct px_metrics *metrics;    /* counters and histograms for /metrics (px_metrics.c); NULL: none */
 } px_ctx;
 
 /* Runs the daemon until SIGTERM/SIGINT and the drain complete.

@@ -204,6 +204,27 @@ static const char *const migrations[] = {
      * of every base that moves.  IF NOT EXISTS: a database rolled back to
      * an older version by hand (tests do) keeps its index. */
     "CREATE INDEX IF NOT EXISTS layers_diff_id ON layers(diff_id);",
+    /* 9: OCI referrers (sc_store_referrers) and the annotations customs
+     * pushes (sc_annotations).  `referrers` lists every manifest with a
+     * `subject` that passed through customs (pushed by clients: signatures,
+     * attestations, VEX) or that customs pushed itself (origin 'customs'),
+     * per repository, so that GET /v2/<name>/referrers/<digest> is answered
+     * even in front of registries without the API; `annotations` is the
+     * state of customs' own SBOM and vulnerability report per image:
+     * pending (with retries and the last error, so failures are visible),
+     * pushed (with the artifact's digest and the hash of its content: a
+     * changed report replaces it), failed. */
+    "CREATE TABLE referrers ("
+    " repo TEXT NOT NULL, subject TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL,"
+    " artifact_type TEXT, size INTEGER NOT NULL, annotations TEXT,"
+    " origin TEXT NOT NULL CHECK (origin IN ('client','customs')), created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (repo, subject, digest)) WITHOUT ROWID;"
+    "CREATE TABLE annotations ("
+    " repo TEXT NOT NULL, image TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('sbom','vulnerabilities')),"
+    " status TEXT NOT NULL CHECK (status IN ('pending','pushed','failed')), manifest TEXT, content_hash TEXT,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT, updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (repo, image, kind));"
+    "CREATE INDEX annotations_due ON annotations(status, next_at);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
