@@ -1,19 +1,23 @@
 # Customs, built from this repository (Debian 12, the distribution it targets).
 FROM debian:12 AS build
-RUN apt-get update && apt-get install -y --no-install-recommends \
-      build-essential autoconf automake libtool pkg-config \
+# Hyperscan on amd64, its portable fork Vectorscan elsewhere (as scripts/deps.sh);
+# python3 embeds the dashboard's files at build time.
+RUN if [ "$(dpkg --print-architecture)" = amd64 ]; then hs=libhyperscan-dev; else hs=libvectorscan-dev; fi \
+    && apt-get update && apt-get install -y --no-install-recommends \
+      build-essential autoconf automake libtool pkg-config python3 \
       libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
-      libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev \
+      libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev "$hs" \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN ./autogen.sh && ./configure && make -j"$(nproc)" customs
 
 FROM debian:12
-RUN apt-get update && apt-get install -y --no-install-recommends \
+RUN if [ "$(dpkg --print-architecture)" = amd64 ]; then hs=libhyperscan5; else hs=libvectorscan5; fi \
+    && apt-get update && apt-get install -y --no-install-recommends \
       libnghttp2-14 libevent-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libssl3 \
       libarchive13 libsqlite3-0 libjansson4 libyaml-0-2 libisal2 libzstd1 zlib1g libhttp-parser2.9 libcurl4 \
-      ca-certificates \
+      "$hs" ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/customs customs \
     && mkdir -p /var/lib/customs /etc/customs && chown customs /var/lib/customs

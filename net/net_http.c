@@ -164,12 +164,23 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud) {
       {"docker-content-digest:", offsetof(net_http_resp, docker_digest), sizeof(((net_http_resp *)0)->docker_digest)},
       {"www-authenticate:", offsetof(net_http_resp, www_authenticate),
        sizeof(((net_http_resp *)0)->www_authenticate)},
+      {"location:", offsetof(net_http_resp, location), sizeof(((net_http_resp *)0)->location)},
+      {"oci-subject:", offsetof(net_http_resp, oci_subject), sizeof(((net_http_resp *)0)->oci_subject)},
   };
   if (n > 5 && !strncmp(p, "HTTP/", 5)) { /* a new response (a 100, a redirect, the answer) */
     const char *sp = memchr(p, ' ', n);
     x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
     rs->content_type[0] = rs->docker_digest[0] = rs->www_authenticate[0] = 0;
+    rs->location[0] = rs->oci_subject[0] = 0;
+    rs->content_length = -1;
     return n;
+  }
+  if (n > 15 && !strncasecmp(p, "content-length:", 15)) {
+    char v[32];
+    hdr_copy(v, sizeof(v), p + 15, n - 15);
+    char *end;
+    long long cl = strtoll(v, &end, 10);
+    rs->content_length = end != v && !*end && cl >= 0 ? (int64_t)cl : -1;
   }
   for (size_t i = 0; i < sizeof(H) / sizeof(H[0]); i++) {
     size_t hl = strlen(H[i].name);
@@ -221,14 +232,19 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
   return x->rq->abort_flag && __atomic_load_n(x->rq->abort_flag, __ATOMIC_SEQ_CST);
 }
 
-/* A POST's body and extra headers (net_http_post); NULL for a GET. */
+/* A POST's body and extra headers (net_http_post), or a registry send's
+ * method and body (net_http_registry_send); NULL for a GET. */
 typedef struct post_body {
   const void *data;
   size_t len;
   const char *content_type;
   const char *const *headers;
   size_t nheaders;
+  const char *method;          /* NULL: POST (a webhook) */
 } post_body;
+
+/* Whether a send of this method carries a body (PUT, POST, PATCH). */
+static int method_has_body(const char *m) { return !m || !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH"); }
 
 /* GETs (or, with pb, POSTs) url once (no redirect followed).  On a
  * redirect, *next gets the absolute target (curl_free it).  total_ms:
@@ -239,19 +255,26 @@ static int hop(net_http *h, const char *url, const char *auth, const net_http_re
   char line[HDR_LINE_MAX];
   xfer x = {rq, rs, 0, 0, 0, 0, pb != NULL};
   int rv = 0;
-  const char *verb = pb ? "POST" : "GET", *shown = url;
+  const char *verb = pb ? (pb->method ? pb->method : "POST") : "GET", *shown = url;
   char org[ORIGIN_MAX];
-  /* a webhook URL may hold a secret in its path or query: errors name its origin only */
-  if (pb && origin_of(url, org, sizeof(org)) == 0) shown = org;
+  int body = pb && method_has_body(pb->method);
+  /* a webhook URL may hold a secret in its path or query: errors name its
+   * origin only; a registry URL its path without the query (an upload's
+   * signed _state) */
+  if (pb && !pb->method && origin_of(url, org, sizeof(org)) == 0) shown = org;
+  else if (pb && pb->method && (size_t)snprintf(org, sizeof(org), "%.*s", (int)strcspn(url, "?"), url) < sizeof(org))
+    shown = org;
   *next = NULL;
   if (pb) {
     /* "Expect: 100-continue" would hold a body over 1 KiB for a second
      * waiting on receivers that never send 100 */
     if (!(t = curl_slist_append(hl, "Expect:"))) goto nomem;
     hl = t;
-    snprintf(line, sizeof(line), "Content-Type: %s", pb->content_type ? pb->content_type : "application/json");
-    if (!(t = curl_slist_append(hl, line))) goto nomem;
-    hl = t;
+    if (body) {
+      snprintf(line, sizeof(line), "Content-Type: %s", pb->content_type ? pb->content_type : "application/json");
+      if (!(t = curl_slist_append(hl, line))) goto nomem;
+      hl = t;
+    }
     for (size_t i = 0; i < pb->nheaders; i++) {
       if (!pb->headers[i] || strpbrk(pb->headers[i], "\r\n")) {
         snprintf(rs->error, sizeof(rs->error), "bad request header");
@@ -280,10 +303,16 @@ static int hop(net_http *h, const char *url, const char *auth, const net_http_re
   CURL *c = h->c;
   curl_easy_reset(c); /* keeps the connection cache */
   curl_easy_setopt(c, CURLOPT_URL, url);
-  if (pb) {
+  if (body) {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, pb->len ? pb->data : "");
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)pb->len);
+    if (pb->method && strcmp(pb->method, "POST")) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, pb->method);
+  } else if (pb && !strcmp(pb->method, "HEAD")) {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (pb && strcmp(pb->method, "GET")) {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, pb->method);
   } else {
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
   }
@@ -513,24 +542,32 @@ static int fetch_token(net_http *h, const char *origin, const char *challenge, c
   return rv;
 }
 
-int net_http_registry_get(net_http *h, const net_http_req *rq, net_http_resp *rs) {
+/* One attempt of a registry request with the Authorization value auth
+ * (NULL: none); the token flow below calls it once or twice. */
+typedef int (*attempt_fn)(net_http *h, void *arg, const char *auth, net_http_resp *rs);
+
+/* The registry token flow around attempt (see net_http.h): a cached token
+ * for (origin of url, scope) goes out with the first attempt; a 401 with a
+ * Bearer challenge fetches one (a Basic challenge gets the Basic
+ * credentials) and the attempt is made once more. */
+static int registry_flow(net_http *h, const char *url, const char *rscope, attempt_fn attempt, void *arg,
+                         net_http_resp *rs) {
   char origin[ORIGIN_MAX], scope[1024], basic[1500];
-  int rv = check_req(rq, rs);
-  if (rv) return rv;
-  if (origin_of(rq->url, origin, sizeof(origin)) < 0) {
-    snprintf(rs->error, sizeof(rs->error), "not an http(s) URL: %s", rq->url);
+  int rv;
+  if (origin_of(url, origin, sizeof(origin)) < 0) {
+    snprintf(rs->error, sizeof(rs->error), "not an http(s) URL: %.200s", url);
     return SC_ERR_ARG;
   }
-  tok *t = rq->scope ? tok_find(h, origin, rq->scope) : NULL;
+  tok *t = rscope ? tok_find(h, origin, rscope) : NULL;
   char *sent = t ? strdup(t->value) : NULL;
   if (t && !sent) return SC_ERR_NOMEM;
-  rv = get_follow(h, rq, sent, rs, 0);
+  rv = attempt(h, arg, sent, rs);
   if (rv || rs->status != 401) goto out;
   const char *ch = rs->www_authenticate;
   const char *auth = NULL;
   if (!strncasecmp(ch, "Bearer ", 7)) {
     if (net_http_auth_param(ch, "scope", scope, sizeof(scope)) < 0)
-      snprintf(scope, sizeof(scope), "%s", rq->scope ? rq->scope : "");
+      snprintf(scope, sizeof(scope), "%s", rscope ? rscope : "");
     t = tok_find(h, origin, scope);
     if (!t || (sent && !strcmp(t->value, sent))) { /* none, or the one just refused */
       char chc[sizeof(rs->www_authenticate)];
@@ -538,7 +575,7 @@ int net_http_registry_get(net_http *h, const net_http_req *rq, net_http_resp *rs
       if ((rv = fetch_token(h, origin, chc, scope, rs))) goto out;
       t = tok_find(h, origin, scope);
     }
-    if (t && rq->scope && strcmp(rq->scope, scope) && (rv = tok_put(h, origin, rq->scope, t->value, t->expires_s)))
+    if (t && rscope && strcmp(rscope, scope) && (rv = tok_put(h, origin, rscope, t->value, t->expires_s)))
       goto out;
     if (t) t = tok_find(h, origin, scope); /* tok_put may have moved slots */
     auth = t ? t->value : NULL;
@@ -553,12 +590,64 @@ int net_http_registry_get(net_http *h, const net_http_req *rq, net_http_resp *rs
   }
   explicit_bzero(basic, sizeof(basic));
   net_http_resp_free(rs);
-  memset(rs, 0, sizeof(*rs)); /* nothing of the 401 reached rq->fd (error bodies are dropped) */
-  rv = get_follow(h, rq, sent, rs, 0);
+  memset(rs, 0, sizeof(*rs)); /* nothing of the 401 reached a fd (error bodies are dropped) */
+  rv = attempt(h, arg, sent, rs);
 out:
   if (sent) explicit_bzero(sent, strlen(sent));
   free(sent);
   return rv;
+}
+
+static int get_attempt(net_http *h, void *arg, const char *auth, net_http_resp *rs) {
+  return get_follow(h, arg, auth, rs, 0);
+}
+
+int net_http_registry_get(net_http *h, const net_http_req *rq, net_http_resp *rs) {
+  int rv = check_req(rq, rs);
+  return rv ? rv : registry_flow(h, rq->url, rq->scope, get_attempt, (void *)rq, rs);
+}
+
+/* ---- registry sends (PUT, POST, HEAD, DELETE) -------------------------------- */
+
+typedef struct send_ctx {
+  const net_http_send_req *sr;
+  net_http_req rq;
+  post_body pb;
+} send_ctx;
+
+static int send_attempt(net_http *h, void *arg, const char *auth, net_http_resp *rs) {
+  send_ctx *sc = arg;
+  char *next = NULL;
+  memset(rs, 0, sizeof(*rs));
+  rs->content_length = -1;
+  int rv = hop(h, sc->sr->url, auth, &sc->rq, rs, sc->sr->timeout_ms, &sc->pb, &next);
+  free(next); /* not followed: a redirect's status is the answer */
+  snprintf(rs->final_url, sizeof(rs->final_url), "%s", sc->sr->url);
+  if (!rv && (rs->status < 200 || rs->status > 299))
+    snprintf(rs->error, sizeof(rs->error), "%s %.*s: HTTP %ld", sc->sr->method, (int)strcspn(sc->sr->url, "?"),
+             sc->sr->url, rs->status);
+  return rv;
+}
+
+int net_http_registry_send(net_http *h, const net_http_send_req *sr, net_http_resp *rs) {
+  memset(rs, 0, sizeof(*rs));
+  rs->content_length = -1;
+  if (!h || !sr || !sr->url || !sr->method || (sr->len && !sr->body) ||
+      (strcmp(sr->method, "PUT") && strcmp(sr->method, "POST") && strcmp(sr->method, "PATCH") &&
+       strcmp(sr->method, "HEAD") && strcmp(sr->method, "DELETE") && strcmp(sr->method, "GET"))) {
+    snprintf(rs->error, sizeof(rs->error), "bad registry request");
+    return SC_ERR_ARG;
+  }
+  send_ctx sc = {sr,
+                 {.url = sr->url, .accept = sr->accept, .fd = -1,
+                  .max_bytes = sr->max_bytes ? sr->max_bytes : NET_HTTP_POST_ANSWER_MAX_BYTES,
+                  .abort_flag = sr->abort_flag},
+                 {sr->body, sr->len, sr->content_type ? sr->content_type : "application/octet-stream", NULL, 0,
+                  sr->method}};
+  /* a GET answer over the cap is an error, as for net_http_get; other
+   * methods' answers are only looked at for their status and headers */
+  if (sr->anonymous) return send_attempt(h, &sc, NULL, rs);
+  return registry_flow(h, sr->url, sr->scope, send_attempt, &sc, rs);
 }
 
 /* ---- POST ---------------------------------------------------------------- */
@@ -578,7 +667,7 @@ int net_http_post(net_http *h, const net_http_post_req *pr, net_http_resp *rs) {
   net_http_req rq = {.url = pr->url, .accept = pr->accept, .fd = -1,
                      .max_bytes = pr->max_bytes ? pr->max_bytes : NET_HTTP_POST_ANSWER_MAX_BYTES,
                      .abort_flag = pr->abort_flag};
-  post_body pb = {pr->body, pr->len, pr->content_type, pr->headers, pr->nheaders};
+  post_body pb = {pr->body, pr->len, pr->content_type, pr->headers, pr->nheaders, NULL};
   /* one hop: a redirect is not followed (its status is the answer), so the
    * Authorization only ever goes to the URL's own origin */
   int rv = hop(h, pr->url, pr->authorization, &rq, rs, pr->timeout_ms, &pb, &next);

@@ -2,8 +2,8 @@
  *
  * Every request customs makes to another server goes through here: the
  * docker:// scan target, the OSV refresh download, scan-on-pull blob fetches
- * (proxy/px_scan.c), webhook deliveries (proxy/px_events.c, POST) and, later,
- * annotation pushes.  One place
+ * (proxy/px_scan.c), webhook deliveries (proxy/px_events.c, POST) and
+ * annotation pushes (proxy/px_annotate.c, net_http_registry_send).  One place
  * therefore decides:
  *   - the user agent: NET_HTTP_USER_AGENT ("customs/<version>");
  *   - TLS: system CAs, or the CA file of net_http_opts; verification off only
@@ -79,6 +79,9 @@ typedef struct net_http_resp {
   char content_type[128];
   char docker_digest[80];    /* Docker-Content-Digest */
   char www_authenticate[1024];
+  char location[2048];       /* Location (as sent: may be relative) */
+  char oci_subject[80];      /* OCI-Subject (a registry with the referrers API) */
+  int64_t content_length;    /* Content-Length of the answer, -1 unknown (registry sends only) */
   char final_url[2048];      /* the URL that answered */
   char error[256];           /* set when the call fails, or status is not 2xx */
 } net_http_resp;
@@ -123,6 +126,32 @@ int net_http_post(net_http *h, const net_http_post_req *req, net_http_resp *resp
 /* A registry GET: like net_http_get with req.authorization NULL, plus the
  * token flow above (one retry after a challenge). */
 int net_http_registry_get(net_http *h, const net_http_req *req, net_http_resp *resp);
+
+/* One registry request that is not a plain GET: a blob upload (POST, then
+ * PUT of the body), a manifest PUT, a HEAD, a DELETE.  The token flow of
+ * net_http_registry_get applies (scope: e.g. "repository:team/app:pull,push";
+ * anonymous = 1 skips it: no credentials at all, for a URL on another origin
+ * than the registry's, such as an upload Location elsewhere).  No redirect
+ * is followed (a 3xx is the answer, its Location in resp.location), so
+ * credentials only go to the URL's origin.  The 2xx answer's body is kept up
+ * to max_bytes (0: NET_HTTP_POST_ANSWER_MAX_BYTES), bytes past it dropped;
+ * resp.location, resp.oci_subject, resp.docker_digest and
+ * resp.content_length carry the answer's headers.  Errors name the URL
+ * without its query (an upload's signed _state). */
+typedef struct net_http_send_req {
+  const char *method;        /* PUT, POST, PATCH, HEAD, DELETE or GET */
+  const char *url;
+  const void *body;          /* PUT/POST/PATCH */
+  size_t len;
+  const char *content_type;  /* NULL: application/octet-stream */
+  const char *accept;        /* or NULL */
+  const char *scope;         /* token scope expected, or NULL */
+  int anonymous;
+  long timeout_ms;           /* the whole attempt; 0 = only the idle timeout */
+  uint64_t max_bytes;
+  const int *abort_flag;     /* as net_http_req */
+} net_http_send_req;
+int net_http_registry_send(net_http *h, const net_http_send_req *req, net_http_resp *resp);
 
 /* The value of key="..." (or key=token) in a WWW-Authenticate challenge;
  * -1 when absent or longer than cap - 1. */

@@ -40,6 +40,7 @@ void px_config_defaults(px_config *c) {
   c->scan_wait_ms = 20000;
   c->decisions_days = 90;
   c->watch_interval_s = 600;
+  c->annotations_enabled = 1;
 }
 
 enum kind { K_STR, K_INT, K_BOOL, K_SIZE, K_LOGLEVEL, K_DURATION };
@@ -61,6 +62,8 @@ static const struct key keys[] = {
     S("db.path", db),
     S("policy", policy),
     S("admin.listen", admin_listen),
+    {"annotations.enabled", K_BOOL, offsetof(px_config, annotations_enabled), sizeof(int)},
+    S("annotations.upstream", annotations_upstream),
     S("admin.token_file", admin_token_file),
     S("tls.cert", tls_cert),
     S("tls.key", tls_key),

@@ -63,6 +63,9 @@ typedef struct px_config {
     char ref[256];           /* azure-pipelines: the branch to run ("refs/heads/main") */
   } webhooks[PX_MAX_WEBHOOKS];
   int nwebhooks;
+  /* customs' own SBOM and vulnerability report pushed to the registry (px_annotate.c) */
+  int annotations_enabled;   /* default 1 */
+  char annotations_upstream[PX_PATH_MAX]; /* where to push them; "" = upstream.url */
   /* the admin listener (px_admin.c): JSON API, /metrics, health, dashboard */
   char admin_listen[256];    /* ADDR:PORT; "" = none */
   char admin_token_file[PX_PATH_MAX]; /* bearer token (first line); required off loopback */

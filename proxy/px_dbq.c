@@ -7,7 +7,9 @@
 #include "px_dbq.h"
 #include "px_headers.h"
 #include "px_log.h"
+#include "px_metrics.h"
 #include "sc_store.h"
+#include "sc_vulndata.h"
 #include <event2/event.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -64,6 +66,8 @@ static void *db_thread(void *arg) {
     if (st) sc_store_close(st);
     st = NULL; /* tasks still run and report the failure (fail closed) */
   }
+  int64_t gen; /* the data generation at start, for the metrics (later: px_gate, px_refresh) */
+  if (st && sc_vulndb_generation(st, &gen) == 0) px_metrics_vulndb_generation(ctx, gen);
   pthread_mutex_lock(&q->mu);
   for (;;) {
     while (!q->qhead && !q->stop) pthread_cond_wait(&q->cv, &q->mu);

@@ -21,6 +21,7 @@
 #include "px_events.h"
 #include "net_http.h"
 #include "px_log.h"
+#include "px_metrics.h"
 #include "px_policy.h"
 #include "sc_events.h"
 #include "sc_time.h"
@@ -247,6 +248,7 @@ static void deliver(px_events *ev, sc_store *st, net_http *http, const sc_delive
   int64_t now = (int64_t)time(NULL);
   if (!h) {
     sc_events_attempted(st, d->id, SC_DELIVERY_FAILED, 0, "webhook no longer configured", now, now);
+    px_metrics_delivery(ev->ctx, "failed");
     return;
   }
   char auth[2 * PX_EVENTS_TOKEN_MAX_BYTES], sig[SC_WEBHOOK_SIG_HEX_BYTES];
@@ -296,6 +298,7 @@ record:;
   now = (int64_t)time(NULL);
   if (!err) {
     sc_events_attempted(st, d->id, SC_DELIVERY_DELIVERED, rs.status, NULL, now, now);
+    px_metrics_delivery(ev->ctx, "delivered");
     px_info("webhook delivered event=%s type=%s hook=\"%s\" status=%ld attempts=%d", d->event, d->type, h->shown,
             rs.status, attempts);
   } else {
@@ -303,6 +306,7 @@ record:;
     int retry = delay >= 0 && (rv != 0 || sc_webhook_retryable(rs.status));
     sc_events_attempted(st, d->id, retry ? SC_DELIVERY_PENDING : SC_DELIVERY_FAILED, rv ? 0 : rs.status, err, now,
                         retry ? now + delay : now);
+    px_metrics_delivery(ev->ctx, retry ? "retry" : "failed");
     px_warn("webhook event=%s type=%s hook=\"%s\" attempt %d failed: %s; %s", d->event, d->type, h->shown, attempts,
             err, retry ? "retrying" : "delivery failed");
   }

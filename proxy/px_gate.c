@@ -4,6 +4,7 @@
 #include "px_eventsrc.h"
 #include "px_headers.h"
 #include "px_log.h"
+#include "px_metrics.h"
 #include "px_policy.h"
 #include "px_xchg.h"
 #include "sc_decisions.h"
@@ -42,6 +43,7 @@ typedef struct decision {
  * and written by the database threads (mu); the decisions queue belongs to
  * the loop thread. */
 struct px_gate {
+  px_ctx *ctx;              /* for the metrics (the data generation it reads) */
   pthread_mutex_t mu;
   cache_entry *cache;
   uint64_t epoch;           /* atomic */
@@ -192,6 +194,7 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
     return 0;
   }
   if (sc_vulndb_generation(st, &data_gen) != 0) return SC_ERR_DB;
+  if (g) px_metrics_vulndb_generation(g->ctx, data_gen); /* learnt here after an import by `customs db` */
   snprintf(key, sizeof(key), "%s@%s", repo, digest);
   e = g && g->cache ? &g->cache[sc_fnv1a_str(key) % CACHE_SLOTS] : NULL;
   if (e) {
@@ -218,6 +221,11 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
     pthread_mutex_unlock(&g->mu);
   }
   return rc;
+}
+
+int px_gate_judge_on(px_gate *g, sc_store *st, px_policy_ref *pol, const char *repo, const char *digest,
+                     px_gate_result *out) {
+  return judge_cached(g, st, pol, repo, digest, out);
 }
 
 /* The images holding one blob, judged one by one (blob_denied). */
@@ -501,6 +509,7 @@ int px_gate_init(px_ctx *ctx) {
   px_gate *g = calloc(1, sizeof(*g));
   if (!g) return SC_ERR_NOMEM;
   g->mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+  g->ctx = ctx;
   ctx->gate = g;
   g->cache = calloc(CACHE_SLOTS, sizeof(*g->cache));
   g->queue = calloc(DECISIONS_MAX_QUEUED, sizeof(*g->queue));

@@ -49,6 +49,13 @@ px_dbtask *px_gate_judge_async(px_ctx *ctx, const char *repo, const char *digest
  * images of repo and every one of them is denied (r->message names one),
  * PX_V_ALLOW otherwise. */
 px_dbtask *px_gate_blob_async(px_ctx *ctx, const char *repo, const char *blob, px_gate_cb cb, void *arg);
+/* Database thread (a px_dbq task): the verdict on repo@digest under pol
+ * (px_policy_acquire on the loop; NULL: no policy) through g's verdict
+ * cache (g: ctx->gate, read on the loop when the task is made; NULL: no
+ * cache), as px_gate_judge_async gives it.  For readers that judge several
+ * images in one task (the admin API).  out: free with px_gate_result_free. */
+int px_gate_judge_on(px_gate *g, struct sc_store *st, px_policy_ref *pol, const char *repo, const char *digest,
+                     px_gate_result *out);
 void px_gate_result_free(px_gate_result *r);
 const char *px_verdict_name(px_verdict_kind k);
 /* Logs the decision and queues it for the decisions table. */

@@ -25,6 +25,7 @@ typedef enum px_hook_state {
   PX_HK_GATE_SCAN,     /* held until that scan is done (h->wait, h->timer: scan.wait_ms) */
   PX_HK_REJUDGE,       /* held while the freshly scanned image is judged (h->task) */
   PX_HK_PUSH_SCAN,     /* manifest PUT held until its scans are done (h->wait, h->timer) */
+  PX_HK_REFERRERS,     /* referrers GET/HEAD: the list is read (h->task), then the access check is upstream (h->ref) */
   PX_HK_DONE           /* released or answered: nothing more to do but tee/free */
 } px_hook_state;
 
@@ -45,6 +46,8 @@ typedef struct px_hook {
   struct evbuffer *cbody; /* manifest GET by digest: kept for px_mcache */
   px_dbtask *task;        /* verdict being computed on a database thread */
   int coalescing;         /* registered in ctx->coalesce (leader or follower) */
+  char subject[160];      /* manifest PUT: the `subject` digest it names ("" none), for OCI-Subject */
+  struct px_referrers *ref; /* referrers GET/HEAD (px_referrers.c) */
 } px_hook;
 
 /* Moves the hook to state s (logged at debug level). */

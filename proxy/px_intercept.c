@@ -10,6 +10,7 @@
 #include "px_log.h"
 #include "px_mcache.h"
 #include "px_policy.h"
+#include "px_referrers.h"
 #include "px_upstream.h"
 #include "px_scan.h"
 #include "px_xchg.h"
@@ -35,6 +36,7 @@ static const char *px_hook_state_name(px_hook_state s) {
   case PX_HK_GATE_SCAN: return "gate-scan";
   case PX_HK_REJUDGE: return "rejudge";
   case PX_HK_PUSH_SCAN: return "push-scan";
+  case PX_HK_REFERRERS: return "referrers";
   case PX_HK_DONE: return "done";
   }
   return "?";
@@ -125,6 +127,10 @@ static px_req_rc ic_request(px_xchg *x) {
     h->gate = 1;
     if (r->ref_is_digest) return px_pull_serve_cached(x, h);
     if (!strcmp(x->method, "GET")) return px_pull_coalesce(x, h);
+  } else if (r->kind == PX_R_REFERRERS && (!strcmp(x->method, "GET") || !strcmp(x->method, "HEAD"))) {
+    /* answered from the store, after the registry checked the client's access */
+    if (!(h = hook_of(x, 1))) return intercept_oom(x);
+    return px_referrers_request(x, h);
   }
   return PX_REQ_PROCEED;
 }
@@ -148,7 +154,8 @@ static px_hook_rc ic_req_complete(px_xchg *x, const void *body, size_t len) {
     px_xchg_respond_error(x, 400, "MANIFEST_INVALID", "manifest larger than 4 MiB");
     return PX_HOOK_ANSWERED;
   }
-  if (sc_manifest_check(body, len, px_headers_get(&x->req, "content-type"), why, sizeof(why)) != 0) {
+  if (sc_manifest_check_ex(body, len, px_headers_get(&x->req, "content-type"), why, sizeof(why), h->subject,
+                           sizeof(h->subject)) != 0) {
     px_warn("req=%llu manifest PUT %s refused: %s", (unsigned long long)x->id, x->route.repo, why);
     px_hook_set_state(h, PX_HK_DONE);
     px_xchg_respond_error(x, 400, "MANIFEST_INVALID", why[0] ? why : "manifest not understood");
@@ -175,6 +182,7 @@ static void ic_req_body(px_xchg *x, const void *data, size_t len) {
 
 static void ic_req_end(px_xchg *x) {
   px_hook *h = x->hook;
+  if (h && h->ref) px_referrers_sent(x, h);
   if (h && h->job) px_job_drop_pusher(h->job, x);
   if (h && h->final && h->job) px_job_finish(h->job);
 }
@@ -256,6 +264,7 @@ static px_hook_rc ic_response_head(px_xchg *x) {
   px_route *r = &x->route;
   int ok = x->resp_status >= 200 && x->resp_status < 300;
   if (!h) return PX_HOOK_PASS;
+  if (h->ref) return px_referrers_head(x, h);
   if (h->job && !ok) {
     /* the registry refused the chunk or the upload: what we saw is not what it has */
     px_job_break(h->job, "upstream refused the upload request");
@@ -271,6 +280,12 @@ static px_hook_rc ic_response_head(px_xchg *x) {
     if (x->route.q_digest[0]) px_jobs_claim(x->ctx, h->job, x->route.q_digest);
     return PX_HOOK_PASS;
   }
+  if (r->kind == PX_R_MANIFEST && h->mbody && ok && h->subject[0] && px_valid_digest(h->subject) &&
+      !px_headers_get(&x->resp, "oci-subject"))
+    /* the registry accepted a manifest with a subject and does not keep
+     * referrers itself: customs does (sc_referrers_record in the manifest
+     * job), so the client need not maintain the referrers tag schema */
+    px_headers_set(&x->resp, "oci-subject", h->subject);
   if (r->kind == PX_R_MANIFEST && h->mbody && ok && !h->mbody_over) {
     size_t len = evbuffer_get_length(h->mbody);
     const char *dig = px_headers_get(&x->resp, "docker-content-digest");
@@ -319,6 +334,7 @@ static px_hook_rc ic_response_done(px_xchg *x) {
     h->cbody = NULL;
   }
   if (h && h->coalescing) px_pull_coalesce_done(x, h, cached ? h->digest : NULL);
+  if (h && h->ref) return px_referrers_done(x, h);
   if (!h || h->state != PX_HK_SCAN_PENDING || h->wait || h->task || !x->held) return PX_HOOK_PASS;
   return px_pull_start_scan(x, h);
 }
@@ -335,6 +351,7 @@ static void ic_free(px_xchg *x) {
   end_wait(h);
   if (h->task) px_dbq_cancel(h->task);
   if (h->coalescing) px_coalesce_leave(x->ctx->coalesce, h);
+  px_referrers_free(x, h);
   if (h->mbody) evbuffer_free(h->mbody);
   if (h->cbody) evbuffer_free(h->cbody);
   free(h);

@@ -21,6 +21,10 @@
  *   customs_policy_reload_failures_total          counter
  *   customs_webhook_deliveries_total{result="delivered|retry|failed"} counter
  *   customs_build_info{version}                   gauge 1
+ * Counting is px_metrics.c (what most modules link); the exposition is
+ * px_metrics_render.c, which reads gauges of other modules; both share
+ * px_metrics_int.h.  Not counted as a verdict: a HEAD of a denied image that
+ * the policy's `head` rule lets through.
  * Owner: ctx->metrics.  Thread: any.  Errors: render returns 0 or
  * SC_ERR_NOMEM / SC_ERR_LIMIT (the buffer's cap). */
 #ifndef CUSTOMS_PX_METRICS_H

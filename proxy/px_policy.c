@@ -5,12 +5,14 @@
 #include "px_policy.h"
 #include "px_headers.h"
 #include "px_log.h"
+#include "px_metrics.h"
 #include "sc_policy.h"
 #include <event2/event.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* A loaded policy with its generation.  The state holds one reference;
  * database threads judging with it hold theirs, so a reload never frees a
@@ -30,6 +32,8 @@ struct px_policy_state {
   ino_t ino;
   struct event *poll_ev;
   struct event *hup_ev;
+  int64_t loaded_at;   /* unix time the policy in force was loaded */
+  char *last_error;    /* the errors of the last refused load; NULL after a good one */
 };
 typedef struct px_policy_state px_policy_state;
 
@@ -57,7 +61,9 @@ static int load(px_ctx *ctx, const char *why) {
     px_error("policy %s refused (%s); %s: %s", path, why,
              state->policy ? "the previous policy stays in force" : "no policy loaded",
              errors ? errors : "unreadable");
-    free(errors);
+    px_metrics_policy_reload_failed(ctx);
+    free(state->last_error);
+    state->last_error = errors ? errors : strdup("unreadable");
     return -1;
   }
   free(errors);
@@ -65,6 +71,7 @@ static int load(px_ctx *ctx, const char *why) {
   if (!ref) {
     sc_policy_free(p);
     px_error("policy %s: out of memory; the previous policy stays in force", path);
+    px_metrics_policy_reload_failed(ctx);
     return -1;
   }
   state->generation++;
@@ -74,6 +81,9 @@ static int load(px_ctx *ctx, const char *why) {
   px_policy_release(state->ref);
   state->ref = ref;
   state->policy = p;
+  state->loaded_at = (int64_t)time(NULL);
+  free(state->last_error);
+  state->last_error = NULL;
   px_info("policy %s loaded (%s): generation %llu, mode %s, %zu rule(s), %zu exception(s)", path, why,
           (unsigned long long)state->generation, sc_policy_mode_of(p) == SC_MODE_AUDIT ? "audit" : "enforce",
           sc_policy_rule_count(p), sc_policy_exception_count(p));
@@ -118,6 +128,7 @@ void px_policy_shutdown(px_ctx *ctx) {
   if (state->poll_ev) event_free(state->poll_ev);
   if (state->hup_ev) event_free(state->hup_ev);
   px_policy_release(state->ref);
+  free(state->last_error);
   free(state);
   ctx->policy = NULL;
 }
@@ -125,6 +136,10 @@ void px_policy_shutdown(px_ctx *ctx) {
 const struct sc_policy *px_policy_get(px_ctx *ctx) { return ctx->policy ? ctx->policy->policy : NULL; }
 
 uint64_t px_policy_generation(px_ctx *ctx) { return ctx->policy ? ctx->policy->generation : 0; }
+
+int64_t px_policy_loaded_at(px_ctx *ctx) { return ctx->policy ? ctx->policy->loaded_at : 0; }
+
+const char *px_policy_last_error(px_ctx *ctx) { return ctx->policy ? ctx->policy->last_error : NULL; }
 
 px_policy_ref *px_policy_acquire(px_ctx *ctx) {
   px_policy_ref *r = ctx->policy ? ctx->policy->ref : NULL;

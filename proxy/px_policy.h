@@ -24,6 +24,11 @@ void px_policy_reload(px_ctx *ctx);
 /* The policy in force, or NULL when customs runs without one (nothing blocked). */
 const struct sc_policy *px_policy_get(px_ctx *ctx);
 uint64_t px_policy_generation(px_ctx *ctx);
+/* Loop thread: when the policy in force was loaded (unix seconds, 0: none),
+ * and the errors of the last refused load ("FILE:LINE:COL: message" lines;
+ * NULL when the last load succeeded), valid until the next load. */
+int64_t px_policy_loaded_at(px_ctx *ctx);
+const char *px_policy_last_error(px_ctx *ctx);
 
 /* A counted reference to the policy in force, for database threads that
  * judge while the loop may reload: acquire on the loop thread (NULL when

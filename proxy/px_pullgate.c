@@ -10,6 +10,7 @@
 #include "px_intercept.h"
 #include "px_log.h"
 #include "px_mcache.h"
+#include "px_metrics.h"
 #include "px_policy.h"
 #include "px_upstream.h"
 #include "sc_image.h"
@@ -56,6 +57,7 @@ void px_pull_deny(px_xchg *x, const char *message, const char *rule, const char 
   px_headers_set_warning(&hdr, NULL, message);
   x->held = 0;
   x->resp_limit = 0;
+  px_metrics_verdict(x->ctx, PX_V_DENY); /* every 403 of the gate passes here */
   px_xchg_respond_local(x, 403, &hdr, text ? text : "{}", text ? strlen(text) : 2);
   free(text);
 }
@@ -82,6 +84,7 @@ static void on_error_decision(px_xchg *x, px_hook *h, const char *why) {
     return;
   }
   px_gate_record(x, h->digest, PX_V_UNSCANNED, NULL, "error");
+  px_metrics_verdict(x->ctx, PX_V_UNSCANNED);
   px_headers_set(&x->resp, "x-customs-verdict", "unscanned");
 }
 
@@ -114,6 +117,7 @@ static px_hook_rc apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
   px_headers_set(&x->resp, "x-customs-verdict", px_verdict_name(k));
   if (k == PX_V_WARN && r->message) px_headers_set_warning(&x->resp, NULL, r->message);
   px_gate_record(x, h->digest, k, r->rule, NULL);
+  px_metrics_verdict(x->ctx, k);
   return PX_HOOK_PASS;
 }
 

@@ -3,11 +3,13 @@
 #include "px_refresh.h"
 #include "px_headers.h"
 #include "px_log.h"
+#include "px_metrics.h"
 #include "net_http.h"
 #include "sc_tmpfile.h"
 #include "sc_match.h"
 #include "sc_osv.h"
 #include "sc_store.h"
+#include "sc_vulndata.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -83,6 +85,8 @@ static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
     total.malformed += s.malformed;
   }
   if (!imported) return;
+  int64_t gen;
+  if (sc_vulndb_generation(st, &gen) == 0) px_metrics_vulndb_generation(ctx, gen);
   if (total.added || total.updated || total.withdrawn) {
     sc_match_stats ms;
     memset(&ms, 0, sizeof(ms));

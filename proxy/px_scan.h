@@ -36,6 +36,9 @@ typedef enum px_job_state {
 
 int px_scan_start(px_ctx *ctx);
 void px_scan_stop(px_ctx *ctx);
+/* Jobs queued for a worker now, in both pools (jobs running, and manifest
+ * jobs still waiting for their layers, are not counted).  Loop thread. */
+unsigned px_scan_queue_depth(px_ctx *ctx);
 
 /* A stream job for an upload session (loop thread). */
 px_job *px_job_new_stream(px_ctx *ctx, const char *repo, const char *upload_id);

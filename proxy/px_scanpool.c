@@ -24,6 +24,7 @@ struct px_scanpool {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   px_job *qhead, *qtail;
+  unsigned nqueued; /* jobs in the FIFO: written under mu, read atomically (px_scan_queue_depth) */
   int stop;
 };
 
@@ -33,6 +34,7 @@ void px_scanpool_enqueue(px_scanpool *pool, px_job *j) {
   if (pool->qtail) pool->qtail->qnext = j;
   else pool->qhead = j;
   pool->qtail = j;
+  __atomic_store_n(&pool->nqueued, pool->nqueued + 1, __ATOMIC_RELAXED);
   pthread_cond_signal(&pool->cv);
   pthread_mutex_unlock(&pool->mu);
 }
@@ -58,6 +60,7 @@ static void *worker(void *arg) {
     px_job *j = pool->qhead;
     pool->qhead = j->qnext;
     if (!pool->qhead) pool->qtail = NULL;
+    __atomic_store_n(&pool->nqueued, pool->nqueued - 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&pool->mu);
     px_job_run(j, &w);
   }
@@ -87,6 +90,12 @@ px_scanpool *px_scanpool_new(px_ctx *ctx, int n) {
 }
 
 int px_scanpool_threads(const px_scanpool *pool) { return pool->nth; }
+
+static unsigned pool_queued(const px_scanpool *pool) {
+  return pool ? __atomic_load_n(&pool->nqueued, __ATOMIC_RELAXED) : 0;
+}
+
+unsigned px_scan_queue_depth(px_ctx *ctx) { return pool_queued(ctx->scan) + pool_queued(ctx->mscan); }
 
 void px_scanpool_stop(px_scanpool *pool) {
   if (!pool) return;

@@ -8,13 +8,16 @@
  * Thread: a pool worker, with its own px_worker (database, HTTP client).
  * Errors: a job that fails is broken with a one-line reason
  * (px_job_error); nothing is returned. */
+#include "px_annotate.h"
 #include "px_eventsrc.h"
 #include "px_fetch.h"
 #include "px_lineage.h"
 #include "px_log.h"
+#include "px_metrics.h"
 #include "px_scan_int.h"
 #include "sc_config.h"
 #include "sc_image.h"
+#include "sc_referrers.h"
 #include "sc_store.h"
 #include <event2/event.h>
 #include <stdio.h>
@@ -85,6 +88,9 @@ static int scan_layer(px_job *j, px_worker *w, const char *digest, sc_layer_resu
               res->status ? ": " : "", res->status ? res->error : "", (long long)(px_now_ms() - t0));
     }
   }
+  /* a blob that is not a layer archive was not a layer scan */
+  if (!(rc == 0 && not_archive))
+    px_metrics_scan(j->ctx, "layer", (double)(px_now_ms() - t0) / 1000.0, rc == 0 && res->status == 0);
   sc_inventory_free(&inv);
   return rc;
 }
@@ -154,6 +160,8 @@ static void run_manifest(px_job *j, px_worker *w) {
     return;
   }
   free(config);
+  if (sc_referrers_record(store, j->repo, j->want_digest, &m, (int64_t)j->bodylen) != 0) /* OCI 1.1 subject */
+    px_warn("manifest %s@%s: cannot record it as a referrer: %s", j->repo, j->want_digest, sc_store_errmsg(store));
   /* layers the proxy did not see whole (mounted, pushed around it,
    * interrupted): fetch and scan them now */
   int missing = 0, failed = 0;
@@ -172,6 +180,7 @@ static void run_manifest(px_job *j, px_worker *w) {
           m.nchildren, missing - failed, failed);
   if (failed) fail_job(j, "some layers could not be scanned");
   if (!failed) px_eventsrc_scan_completed(j->ctx, store, j->repo, j->tag, j->want_digest);
+  if (!failed) px_annotate_image_scanned(j->ctx, store, j->repo, j->want_digest, &m); /* SBOM, report */
   if (moved_from[0]) px_lineage_tag_moved(j->ctx, store, SC_ORIGIN_LOCAL, j->repo, j->tag, moved_from, j->want_digest);
   sc_manifest_free(&m);
 }
@@ -179,7 +188,10 @@ static void run_manifest(px_job *j, px_worker *w) {
 void px_job_run(px_job *j, px_worker *w) {
   char err[256] = "";
   if (j->kind == PX_JOBKIND_MANIFEST) {
+    int64_t t0 = px_now_ms();
     run_manifest(j, w);
+    /* a failed manifest job has broken its queue (fail_job) */
+    px_metrics_scan(j->ctx, "manifest", (double)(px_now_ms() - t0) / 1000.0, px_jobq_why(&j->q) == NULL);
   } else {
     sc_layer_result res;
     int rc = scan_layer(j, w, j->kind == PX_JOBKIND_FETCH ? j->want_digest : NULL, &res, err, sizeof(err));

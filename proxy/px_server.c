@@ -20,6 +20,7 @@
 #include "px_metrics.h"
 #include "px_refresh.h"
 #include "px_watch.h"
+#include "px_annotate.h"
 #include "px_scan.h"
 #include "sc_store.h"
 #include "sc_time.h"
@@ -341,6 +342,7 @@ int px_server_run(px_config *cfg) {
   if ((rc = px_events_start(&ctx)) < 0) goto out; /* webhooks: before the loop runs and anything emits */
   /* after px_events_start: a moved watched tag emits events */
   if ((rc = px_watch_start(&ctx)) < 0) goto out;
+  if ((rc = px_annotate_start(&ctx)) < 0) goto out; /* before the loop runs: scan workers queue its jobs */
   if ((rc = px_admin_start(&ctx)) < 0) goto out; /* last: it reads everything above */
   ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, on_term, &ctx);
   ctx.sigint_ev = evsignal_new(ctx.base, SIGINT, on_term, &ctx);
@@ -355,6 +357,7 @@ out:
   px_watch_stop(&ctx); /* before px_events_stop and px_gate_free: it uses both */
   px_refresh_stop(&ctx);
   px_scan_stop(&ctx);
+  px_annotate_stop(&ctx); /* after the scan workers, which queue its jobs */
   if (ctx.base) {
     px_gate_shutdown(&ctx); /* queues the last decisions */
     px_dbq_stop(&ctx);      /* writes them, and frees every task */

@@ -5,6 +5,7 @@
 #include "px_upstream.h"
 #include "px_bev.h"
 #include "px_log.h"
+#include "px_metrics.h"
 #include "px_xchg.h"
 #include <assert.h>
 #include <event2/buffer.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 
 #define UP_IDLE_TIMEOUT_MS 30000 /* an idle keep-alive connection is closed after this */
 
@@ -41,9 +43,19 @@ struct px_upconn {
   int msg_done;
   int counted;               /* holds one of the PX_UPSTREAM_MAX_INFLIGHT slots */
   int in_body;               /* a Content-Length body is being read (move_body) */
+  int timed;                 /* the answer's head was timed (customs_upstream_latency_seconds) */
+  double t_sent;             /* monotonic seconds: the request went out (its end, once written) */
 };
 
 #define UP_MOVE_MIN_BYTES 4096 /* move_body moves at least this much at a time */
+
+/* Monotonic seconds, for the upstream latency (px_now_ms is too coarse for
+ * the 5 ms bucket). */
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* ---- the link (the only writers of x->up and up->x) ---- */
 
@@ -239,6 +251,10 @@ static int on_headers_complete(http_parser *p) {
     up->interim = 1; /* 100 Continue & co: swallowed, the final response follows */
     return 0;
   }
+  if (!up->timed) {
+    up->timed = 1;
+    px_metrics_upstream(up->ctx, mono_s() - up->t_sent);
+  }
   px_xchg_upstream_head(up->x, p->status_code, up->head_request);
   /* a body of known length is moved by chains (move_body), not copied */
   up->in_body = !up->head_request && !(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
@@ -361,6 +377,8 @@ int px_upstream_attach(px_ctx *ctx, struct px_xchg *x) {
   up->req_done = 0;
   up->msg_done = 0;
   up->paused = 0;
+  up->timed = 0;
+  up->t_sent = mono_s();
   up->fate = PX_UP_FATE_NONE;
   http_parser_init(&up->parser, HTTP_RESPONSE);
   up->parser.data = up;
@@ -384,6 +402,8 @@ int px_upconn_write_chunk(px_upconn *up, const void *data, size_t len) {
 
 void px_upconn_request_done(px_upconn *up) {
   up->req_done = 1;
+  /* latency counts from the request's end: an upload's body time is not the registry's */
+  if (!up->timed) up->t_sent = mono_s();
   if (up->state == PX_UP_ACTIVE) set_timeouts(up, 0);
 }
 

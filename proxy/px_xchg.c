@@ -6,6 +6,7 @@
  * Ownership: front.  Thread: loop thread.  Errors become local answers. */
 #include "px_xchg.h"
 #include "px_log.h"
+#include "px_metrics.h"
 #include "px_upstream.h"
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -630,6 +631,7 @@ static void really_free(px_xchg *x) {
           (long long)(now - x->t_start),
           (long long)(x->t_up_start ? (x->t_up_end ? x->t_up_end : now) - x->t_up_start : 0),
           x->aborted ? " aborted" : "");
+  px_metrics_request(x->ctx, x->method, x->resp_status, x->req_bytes, x->resp_bytes); /* the same figures */
   x->busy++; /* nothing below may free x again */
   px_upstream_dequeue(x);
   hook_free(x);

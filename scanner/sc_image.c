@@ -61,6 +61,9 @@ void sc_manifest_free(sc_manifest *m) {
   free(m->children);
   free(m->base_name);
   free(m->base_digest);
+  free(m->subject);
+  free(m->artifact_type);
+  free(m->annotations);
   memset(m, 0, sizeof(*m));
 }
 
@@ -259,6 +262,28 @@ static int base_annotations(json_t *root, sc_manifest *m) {
   return 0;
 }
 
+/* OCI 1.1: what the referrers API lists (subject, artifactType and the
+ * annotations of a manifest with a subject).  A subject that is not a
+ * descriptor with a valid digest names nothing: it is ignored, as the
+ * registry ignores it (the manifest itself is judged as before). */
+static int referrer_fields(json_t *root, sc_manifest *m) {
+  json_t *subj = json_object_get(root, "subject"), *at = json_object_get(root, "artifactType");
+  if (json_is_string(at) && json_string_length(at) > 0 && !(m->artifact_type = strdup(json_string_value(at))))
+    return SC_ERR_NOMEM;
+  json_t *d = json_is_object(subj) ? json_object_get(subj, "digest") : NULL;
+  if (!json_is_string(d) || !sc_digest_valid(json_string_value(d), 1)) return 0;
+  if (!(m->subject = strdup(json_string_value(d)))) return SC_ERR_NOMEM;
+  json_t *a = json_object_get(root, "annotations"), *v;
+  const char *k;
+  if (!json_is_object(a) || json_object_size(a) == 0) return 0;
+  json_object_foreach(a, k, v) if (!json_is_string(v)) return 0; /* Go reads map[string]string */
+  char *text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+  if (!text) return SC_ERR_NOMEM;
+  if (strlen(text) > SC_MANIFEST_ANNOT_MAX_BYTES) free(text);
+  else m->annotations = text;
+  return 0;
+}
+
 static int manifest_read(const char *json, size_t len, const char *content_type, sc_manifest *out, char *why,
                          size_t cap) {
   char ct[128], mtshow[96];
@@ -334,6 +359,7 @@ static int manifest_read(const char *json, size_t len, const char *content_type,
     rv = SC_ERR_UNSUPP;
   }
   if (rv == 0) rv = base_annotations(root, out);
+  if (rv == 0) rv = referrer_fields(root, out);
 done:
   if (rv == SC_ERR_NOMEM) mf_why(why, cap, "out of memory");
   json_decref(root);
@@ -345,8 +371,15 @@ int sc_manifest_parse(const char *json, size_t len, const char *content_type, sc
 }
 
 int sc_manifest_check(const char *json, size_t len, const char *content_type, char *why, size_t whycap) {
+  return sc_manifest_check_ex(json, len, content_type, why, whycap, NULL, 0);
+}
+
+int sc_manifest_check_ex(const char *json, size_t len, const char *content_type, char *why, size_t whycap,
+                         char *subject, size_t subjcap) {
   sc_manifest m;
   int rv = manifest_read(json, len, content_type, &m, why, whycap);
+  if (subject && subjcap) /* a digest that does not fit is not given cut */
+    snprintf(subject, subjcap, "%s", rv == 0 && m.subject && strlen(m.subject) < subjcap ? m.subject : "");
   sc_manifest_free(&m);
   if (rv == SC_ERR_ARG) mf_why(why, whycap, "no manifest");
   for (char *c = why; c && whycap && *c; c++) /* the Content-Type is quoted: keep one printable line */

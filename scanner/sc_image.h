@@ -48,7 +48,15 @@ typedef struct sc_manifest {
   size_t nchildren;
   char *base_name;              /* annotation org.opencontainers.image.base.name, NULL when absent */
   char *base_digest;            /* ... .base.digest when a valid sha256 digest, NULL otherwise */
+  /* OCI 1.1 referrers (sc_referrers.h): the subject's digest when it is a
+   * valid one, else NULL; artifactType (NULL when absent); with a subject,
+   * the top-level annotations as compact JSON when they are a string map
+   * of at most SC_MANIFEST_ANNOT_MAX_BYTES (NULL otherwise) */
+  char *subject;
+  char *artifact_type;
+  char *annotations;
 } sc_manifest;
+#define SC_MANIFEST_ANNOT_MAX_BYTES 65536
 #define SC_ANNOT_BASE_NAME "org.opencontainers.image.base.name"
 #define SC_ANNOT_BASE_DIGEST "org.opencontainers.image.base.digest"
 #define SC_ANNOT_BASE_MAX 512 /* a longer base name is ignored */
@@ -76,6 +84,10 @@ int sc_manifest_parse(const char *json, size_t len, const char *content_type, sc
  * case-insensitively)`.  For a PUT answer (400 MANIFEST_INVALID) or to deny
  * a stored manifest. */
 int sc_manifest_check(const char *json, size_t len, const char *content_type, char *why, size_t whycap);
+/* The same, also giving the subject digest of an acceptable manifest in
+ * subject (subjcap bytes; "" when it has none, or on an error). */
+int sc_manifest_check_ex(const char *json, size_t len, const char *content_type, char *why, size_t whycap,
+                         char *subject, size_t subjcap);
 
 /* The Go type tree (sc_gojson_type) manifests are checked against; static. */
 struct sc_gojson_type;

@@ -154,6 +154,21 @@ sc_on_error sc_policy_on_error(const sc_policy *p);
 sc_head sc_policy_head(const sc_policy *p);
 size_t sc_policy_rule_count(const sc_policy *p);
 size_t sc_policy_exception_count(const sc_policy *p);
+/* One exception as written (sc_policy_exception_at); strings belong to
+ * the policy.  expires_day: the last day (UTC, days since 1970-01-01) on
+ * which it applies, when has_expires. */
+typedef struct sc_policy_exception_info {
+  const char *vulnerability;
+  const char *const *repositories;
+  size_t nrepositories;
+  const char *package_ecosystem, *package_name, *package_version; /* NULL: any (name NULL: no package) */
+  int has_expires;
+  int64_t expires_day;
+  const char *reason;
+  int line;
+} sc_policy_exception_info;
+/* Exception i (< sc_policy_exception_count), in file order.  SC_ERR_ARG. */
+int sc_policy_exception_at(const sc_policy *p, size_t i, sc_policy_exception_info *out);
 /* 1 when some rule has a stale_base_days condition: only then need a
  * caller look up the image's lineage for the stale_base facts. */
 int sc_policy_uses_stale_base(const sc_policy *p);

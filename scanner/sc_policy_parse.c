@@ -67,6 +67,25 @@ sc_head sc_policy_head(const sc_policy *p) { return p ? p->head : SC_HEAD_AUTO; 
 size_t sc_policy_rule_count(const sc_policy *p) { return p ? p->nrules : 0; }
 size_t sc_policy_exception_count(const sc_policy *p) { return p ? p->nexcs : 0; }
 
+int sc_policy_exception_at(const sc_policy *p, size_t i, sc_policy_exception_info *out) {
+  if (!p || !out || i >= p->nexcs) return SC_ERR_ARG;
+  const exc *e = &p->excs[i];
+  memset(out, 0, sizeof(*out));
+  out->vulnerability = e->vuln;
+  out->repositories = (const char *const *)e->repos;
+  out->nrepositories = e->nrepos;
+  if (e->has_pkg) {
+    out->package_ecosystem = e->pkg.eco;
+    out->package_name = e->pkg.name;
+    out->package_version = e->pkg.version;
+  }
+  out->has_expires = e->has_expires;
+  out->expires_day = e->expires_day;
+  out->reason = e->reason;
+  out->line = e->line;
+  return 0;
+}
+
 int sc_policy_uses_stale_base(const sc_policy *p) {
   for (size_t i = 0; p && i < p->nrules; i++)
     if ((p->rules[i].has_deny && p->rules[i].deny.stale_base_days >= 0) ||

@@ -1,7 +1,9 @@
 /* sc_store.h - what customs learned: layers, images, tags (this header),
  * vulnerability records (sc_vulnstore.h), findings (sc_findings.h), the
  * gate's decisions (sc_decisions.h), lineage (sc_store_lineage.h) and
- * events with their webhook deliveries (sc_events.h).
+ * events with their webhook deliveries (sc_events.h), OCI referrers
+ * (sc_store_referrers.h), customs' own annotation pushes (sc_annotations.h); the admin API reads through
+ * sc_store_admin.h.
  *
  * Layers are stored once by digest with their inventory (packages, secrets,
  * OS, and the cataloged/whiteout/opaque paths needed to merge them again);
@@ -15,7 +17,8 @@
  * caller sees a database handle, a statement or a table name, and no SQL
  * exists outside the store modules (sc_store.c, sc_store_layers.c,
  * sc_store_images.c, sc_store_lineage.c, sc_vulnstore.c, sc_findings.c,
- * sc_decisions.c, sc_events.c): the proxy, the commands, the matcher and
+ * sc_decisions.c, sc_events.c, sc_store_admin.c, sc_annotations.c,
+ * sc_store_referrers.c): the proxy, the commands, the matcher and
  * the OSV importer only call these functions.  A second backend (a
  * PostgreSQL one, for replicas) implements the same six headers and
  * nothing else changes.  What the interface promises and any backend must

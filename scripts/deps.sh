@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs what customs needs to build, run and be tested (Debian 12, as root).
 # clang-14 and libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes) build tests/fuzz.
+# chromium (headless) and file check the dashboard (tests/integration/test_dashboard.sh).
+# python3-prometheus-client reads /metrics (tests/integration/test_metrics.sh).
 # Idempotent: apt-get install leaves installed packages as they are.
 set -e
 export DEBIAN_FRONTEND=noninteractive
@@ -13,5 +15,5 @@ apt-get install -y -qq --no-install-recommends \
   libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
   libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev $HS_PKG \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
-  sqlite3 jq zstd procps python3 bc \
+  sqlite3 jq zstd procps python3 bc chromium file python3-prometheus-client \
   clang-14 libclang-rt-14-dev >/dev/null
