@@ -24,11 +24,13 @@
 #include "px_admin_int.h"
 #include "px_log.h"
 #include "sc_cvss.h"
+#include "sc_annotations.h"
 #include "sc_events.h"
 #include "sc_lineage.h"
 #include "sc_match.h"
 #include "sc_policy.h"
 #include "sc_store_admin.h"
+#include "sc_store_referrers.h"
 #include "sc_vulnstore.h"
 #include <event2/http.h>
 #include <jansson.h>
@@ -74,6 +76,34 @@ static int db_fail(px_admin_job *j, sc_store *st, int rc, json_t **doc) {
 }
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+/* One referrer of the image, as the dashboard lists it. */
+static int add_referrer(void *arg, const sc_referrer *r) {
+  json_t *an = r->annotations ? json_loads(r->annotations, 0, NULL) : NULL;
+  json_t *o = json_pack("{s:s, s:s, s:o, s:I, s:s, s:o}", "digest", r->digest, "mediaType", r->media_type,
+                        "artifactType", str_or_null(r->artifact_type), "size", (json_int_t)r->size, "origin",
+                        r->origin == SC_REF_CUSTOMS ? "customs" : "client", "annotations", an ? an : json_null());
+  return o && !json_array_append_new(arg, o) ? 0 : SC_ERR_NOMEM;
+}
+
+/* The image's referrers in repo (pushed by clients, or customs' own), then
+ * customs' own annotations not pushed (yet): pending with their attempts,
+ * or failed, with the last error, so that a failure is visible. */
+static int annotations_json(sc_store *st, const char *repo, const char *digest, json_t *out) {
+  sc_annot_list l = {0};
+  int rc = sc_store_each_referrer(st, repo, digest, NULL, add_referrer, out);
+  if (!rc) rc = sc_annotations_list(st, repo, digest, &l);
+  for (size_t i = 0; !rc && i < l.n; i++) {
+    const sc_annot_job *jb = &l.v[i];
+    if (jb->status == SC_ANNOT_PUSHED) continue; /* listed above as a referrer */
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:o}", "type", sc_annot_kind_name(jb->kind), "status",
+                          sc_annot_status_name(jb->status), "origin", "customs", "attempts", jb->attempts,
+                          "last_error", jb->last_error[0] ? json_string(jb->last_error) : json_null());
+    if (!o || json_array_append_new(out, o)) rc = SC_ERR_NOMEM;
+  }
+  sc_annot_list_free(&l);
+  return rc;
+}
 
 typedef struct counts {
   int64_t n[5]; /* by sc_severity rank */
@@ -409,7 +439,9 @@ static int run_image(px_admin_job *j, sc_store *st, json_t **doc) {
   rc = sc_lineage_describe(st, j->repo, j->ref, (int64_t)time(NULL), &lin);
   if (rc == SC_ERR_NOTFOUND) rc = 0;
   json_object_set_new(o, "lineage", lin ? lin : json_null());
-  json_object_set_new(o, "annotations", json_array()); /* OCI referrers: filled by a later change */
+  json_t *ann = json_array();
+  if (!rc && ann) rc = annotations_json(st, j->repo, digest, ann);
+  json_object_set_new(o, "annotations", ann ? ann : json_array());
 out:
   sc_store_image_free(&img);
   return rc;

@@ -121,8 +121,14 @@ is "$(jq -r '.findings[] | select(.id == "CVE-2099-0001") | .fixed' "$T/image.js
 is "$(jq -r '.findings[] | select(.id == "CVE-2099-0001") | .severity' "$T/image.json")" critical "and severity"
 is "$(jq -r '[.packages[].name] | index("libssl3") != null' "$T/image.json")" true "the inventory lists libssl3"
 is "$(jq -r '.layers | length' "$T/image.json")" 1 "one layer"
+# customs' own SBOM and report are pushed asynchronously: wait for them
+wait_until 15 '[ "$(api "/api/image?repository=shop/app&reference=v1" |
+    jq -r "[.annotations[] | select(.origin == \"customs\" and .digest != null)] | length")" = 2 ]'
+api '/api/image?repository=shop/app&reference=v1' >"$T/image-ann.json"
+is "$(jq -r '[.annotations[] | select(.origin == "customs" and .digest != null) | .artifactType] | sort | join(",")' "$T/image-ann.json")" \
+    "application/vnd.customs.vulnerability-report.v1+json,application/vnd.cyclonedx+json" \
+    "annotations: the SBOM and the vulnerability report pushed as referrers"
 is "$(jq -r '.layers[0].status' "$T/image.json")" ok "scanned"
-is "$(jq -c '.annotations' "$T/image.json")" '[]' "annotations (none yet)"
 is "$(jq -r '.digest' "$T/image.json")" "$DENIED" "the digest the tag resolves to"
 api "/api/image?repository=shop/app&reference=$DENIED" >"$T/image2.json"
 is "$(jq -r '.verdict.decision' "$T/image2.json")" deny "by digest too"
