@@ -48,6 +48,7 @@ typedef struct px_hook {
   int coalescing;         /* registered in ctx->coalesce (leader or follower) */
   char subject[160];      /* manifest PUT: the `subject` digest it names ("" none), for OCI-Subject */
   struct px_referrers *ref; /* referrers GET/HEAD (px_referrers.c) */
+  int deleting;           /* manifest DELETE by digest: forget it as a referrer once the registry accepts */
 } px_hook;
 
 /* Moves the hook to state s (logged at debug level). */

@@ -106,6 +106,9 @@ static px_req_rc ic_request(px_xchg *x) {
     h->tee = x->req_has_body;
     if (h->tee) px_job_set_pusher(j, x);
     h->final = is_put && r->q_digest[0];
+  } else if (r->kind == PX_R_MANIFEST && !strcmp(x->method, "DELETE") && r->ref_is_digest) {
+    if (!(h = hook_of(x, 1))) return PX_REQ_PROCEED; /* the row stays: a stale entry, not a leak */
+    h->deleting = 1;
   } else if (r->kind == PX_R_MANIFEST && !strcmp(x->method, "PUT")) {
     if (!(h = hook_of(x, 1))) return intercept_oom(x);
     h->mbody = evbuffer_new();
@@ -265,6 +268,10 @@ static px_hook_rc ic_response_head(px_xchg *x) {
   int ok = x->resp_status >= 200 && x->resp_status < 300;
   if (!h) return PX_HOOK_PASS;
   if (h->ref) return px_referrers_head(x, h);
+  if (h->deleting) {
+    if (ok) px_referrers_deleted(x->ctx, r->repo, r->ref);
+    return PX_HOOK_PASS;
+  }
   if (h->job && !ok) {
     /* the registry refused the chunk or the upload: what we saw is not what it has */
     px_job_break(h->job, "upstream refused the upload request");

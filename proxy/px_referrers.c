@@ -237,3 +237,26 @@ void px_referrers_free(px_xchg *x, px_hook *h) {
   free(h->ref);
   h->ref = NULL;
 }
+
+/* ---- a referrer deleted through customs ---- */
+
+typedef struct forget_task {
+  char repo[256], digest[160];
+} forget_task;
+
+static void forget_run(struct sc_store *st, void *arg) {
+  forget_task *t = arg;
+  if (st && sc_store_forget_referrer(st, t->repo, t->digest) != 0)
+    px_warn("referrers %s@%s: cannot forget the deleted referrer: %s", t->repo, t->digest, sc_store_errmsg(st));
+}
+
+void px_referrers_deleted(px_ctx *ctx, const char *repo, const char *digest) {
+  forget_task *t = calloc(1, sizeof(*t));
+  if (!t || strlen(repo) >= sizeof(t->repo) || strlen(digest) >= sizeof(t->digest)) {
+    free(t);
+    return;
+  }
+  memcpy(t->repo, repo, strlen(repo) + 1);
+  memcpy(t->digest, digest, strlen(digest) + 1);
+  if (!px_dbq_submit(ctx, forget_run, NULL, free, t)) free(t);
+}

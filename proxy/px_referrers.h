@@ -44,6 +44,10 @@ px_hook_rc px_referrers_head(px_xchg *x, px_hook *h);
 /* The check's answer is complete: customs answers (PX_HOOK_ANSWERED) if it held it. */
 px_hook_rc px_referrers_done(px_xchg *x, px_hook *h);
 void px_referrers_free(px_xchg *x, px_hook *h);
+/* The registry accepted a DELETE of manifest repo@digest: a referrer with
+ * that digest is forgotten (on a database thread), so that the list does
+ * not name it and the access check is not made against it. */
+void px_referrers_deleted(px_ctx *ctx, const char *repo, const char *digest);
 
 /* Query parameter `key` of target as Go's url.Query().Get reads it (pairs
  * split at '&', a pair holding ';' or a bad escape skipped, '+' a space,

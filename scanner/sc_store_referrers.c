@@ -54,6 +54,15 @@ int sc_store_delete_referrer(sc_store *st, const char *repo, const char *subject
   return step_done(s);
 }
 
+int sc_store_forget_referrer(sc_store *st, const char *repo, const char *digest) {
+  if (!st || !repo || !digest) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  if (prep(st, "DELETE FROM referrers WHERE repo = ? AND digest = ?", &s)) return SC_ERR_DB;
+  int rv = bind_text(s, 1, repo) || bind_text(s, 2, digest) || step_done(s) ? SC_ERR_DB : 0;
+  sqlite3_finalize(s);
+  return rv;
+}
+
 int sc_store_each_referrer(sc_store *st, const char *repo, const char *subject, const char *artifact_type,
                            int (*cb)(void *arg, const sc_referrer *r), void *arg) {
   static const char all[] =

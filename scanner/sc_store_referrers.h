@@ -31,6 +31,10 @@ typedef struct sc_referrer {
 int sc_store_put_referrer(sc_store *st, const char *repo, const char *subject, const sc_referrer *r);
 /* Forgets one referrer (deleted, or replaced by a newer report). */
 int sc_store_delete_referrer(sc_store *st, const char *repo, const char *subject, const char *digest);
+/* Forgets referrer digest in repo, whatever its subject (its manifest was
+ * deleted).  Referrers of digest as a subject stay: the spec lists
+ * referrers whose subject is gone. */
+int sc_store_forget_referrer(sc_store *st, const char *repo, const char *digest);
 /* cb for the referrers of subject in repo (artifact_type NULL: all),
  * oldest first, at most SC_REFERRERS_MAX. */
 int sc_store_each_referrer(sc_store *st, const char *repo, const char *subject, const char *artifact_type,

@@ -211,6 +211,15 @@ is "$leaked" 0 "none of them is the denied image's manifest, config or layer"
 is "$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: $MT" "$CUS_URL/v2/shop/app/manifests/$DIGEST")" 403 \
     "and the image itself is still refused"
 
+# ---- a referrer deleted through customs leaves the list --------------------------
+first=$(jq -r "$CLIENT | .[0].digest" "$T/ref3.json")
+is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$CUS_URL/v2/shop/app/manifests/$first")" 202 \
+    "DELETE of a client referrer through customs: 202 (the registry deletes it)"
+wait_until 10 '[ "$(curl -s "$CUS_URL/v2/shop/app/referrers/$DIGEST" | jq -r "[.manifests[].digest] | index(\"$first\")")" = null ]'
+curl -s -o "$T/ref4.json" "$CUS_URL/v2/shop/app/referrers/$DIGEST"
+is "$(jq -r "$CLIENT | length" "$T/ref4.json")" 1 "the list no longer names it, the other client referrer stays"
+ok '[ "$(jq -r ".manifests | length" "$T/ref4.json")" -ge 1 ]' "and the list is still answered (not emptied by a stale entry)"
+
 # ---- the registry decides who may read the list --------------------------------
 # a registry with basic authentication, and a second customs in front of it
 AUTH_DIR=$T/authreg

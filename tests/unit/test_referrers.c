@@ -107,6 +107,14 @@ static void test_store(void) {
   memset(&s, 0, sizeof(s));
   sc_store_each_referrer(st, "other/app", SUBJ, NULL, collect, &s);
   CHECK_INT(s.n, 1, "the other repository's row untouched");
+  CHECK_INT(sc_store_forget_referrer(st, "team/app", SIG1), 0, "forget a deleted referrer by its digest");
+  memset(&s, 0, sizeof(s));
+  sc_store_each_referrer(st, "team/app", SUBJ, NULL, collect, &s);
+  CHECK_INT(s.n, 1, "one left in team/app");
+  memset(&s, 0, sizeof(s));
+  sc_store_each_referrer(st, "other/app", SUBJ, NULL, collect, &s);
+  CHECK_INT(s.n, 1, "forgetting is per repository: other/app keeps the same digest");
+  CHECK_INT(sc_store_forget_referrer(st, "team/app", SIG1), 0, "forgetting twice is harmless");
 
   sc_referrer bad = r1;
   bad.digest = "sha256:xyz";
