@@ -17,6 +17,8 @@
 #include "px_gate.h"
 #include "px_policy.h"
 #include "sc_err.h"
+#include "sc_store.h"
+#include <jansson.h>
 
 struct evhttp;
 struct evhttp_request;
@@ -62,6 +64,37 @@ struct px_admin {
   px_admin_ready *ready;   /* /readyz requests waiting */
   px_admin_probe *probe;   /* the upstream probe (px_admin_ready.c) */
 };
+
+/* ---- px_admin_api.c / px_admin_images.c: one API request ---- */
+
+enum { API_SUMMARY, API_REPOSITORIES, API_IMAGES, API_IMAGE, API_DECISIONS, API_VULNDB, API_LINEAGE, API_EVENTS };
+
+struct px_admin_job {
+  px_admin *a;                 /* loop: NULL once abandoned (stop) */
+  struct evhttp_request *req;  /* loop */
+  px_dbtask *task;
+  px_admin_job *prev, *next;   /* a->jobs */
+  int kind;
+  px_gate *gate;               /* ctx->gate: outlives the task */
+  px_policy_ref *pol;          /* the policy in force when asked (NULL: none) */
+  char repo[PX_ADMIN_MAX_PARAM_BYTES + 1], ref[PX_ADMIN_MAX_PARAM_BYTES + 1], q[PX_ADMIN_MAX_PARAM_BYTES + 1];
+  char verdict[16];            /* "" or allow|warn|deny|unscanned */
+  int64_t page, per_page, offset, before, limit;
+  json_t *extra;               /* summary: the policy part, made on the loop */
+  /* the answer, made on the database thread */
+  int status;
+  char *body;
+};
+
+/* An answer {"error": msg} with status (the job's answer; returns 0). */
+int px_admin_fail(px_admin_job *j, int status, const char *msg, json_t **doc);
+/* A database failure: logged, answered 500. */
+int px_admin_db_fail(px_admin_job *j, sc_store *st, int rc, json_t **doc);
+json_t *px_admin_str_or_null(const char *s);
+/* The handlers of px_admin_images.c (database thread): fill *doc. */
+int px_admin_run_images(px_admin_job *j, sc_store *st, json_t **doc);
+int px_admin_run_image(px_admin_job *j, sc_store *st, json_t **doc);
+int px_admin_run_summary(px_admin_job *j, sc_store *st, json_t **doc);
 
 /* ---- px_admin_query.c ---- */
 
