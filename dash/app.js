@@ -64,7 +64,8 @@
     const view = (q < 0 ? frag : frag.slice(0, q)) || 'overview';
     return { view: view, params: new URLSearchParams(q < 0 ? '' : frag.slice(q + 1)) };
   }
-  function link(view, params) {
+  /* "a=1&b=x" of the params that have a value (undefined, null and "" are left out). */
+  function query(params) {
     const qs = new URLSearchParams();
     if (params) {
       for (const k of Object.keys(params)) {
@@ -72,7 +73,10 @@
         if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
       }
     }
-    const s = qs.toString();
+    return qs.toString();
+  }
+  function link(view, params) {
+    const s = query(params);
     return '#/' + view + (s ? '?' + s : '');
   }
   function imageLink(repo, ref) { return link('image', { repository: repo, reference: ref }); }
@@ -114,14 +118,7 @@
   }
 
   function api(path, params) {
-    const qs = new URLSearchParams();
-    if (params) {
-      for (const k of Object.keys(params)) {
-        const v = params[k];
-        if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
-      }
-    }
-    const s = qs.toString();
+    const s = query(params);
     const headers = { Accept: 'application/json' };
     const t = token();
     if (t) headers.Authorization = 'Bearer ' + t;
