@@ -2,6 +2,7 @@
  * flags) handed to the proxy (px_server_run), which runs until SIGTERM. */
 #include "cmd.h"
 #include "px_config.h"
+#include "px_creds.h"
 #include "px_log.h"
 #include "px_server.h"
 
@@ -24,15 +25,31 @@ static void serve_usage(FILE *f) {
   fprintf(f, "usage: customs serve [-c FILE] [--listen ADDR:PORT] [--upstream URL] [--db PATH] [--policy FILE]\n"
              "                     [--tls-cert FILE --tls-key FILE] [--upstream-ca FILE] [--log-level LEVEL]\n"
              "                     [--watch [http://]REGISTRY/REPO:TAG]... [--watch-interval DURATION]\n"
-             "                     [--admin-listen ADDR:PORT]\n");
+             "                     [--admin-listen ADDR:PORT]\n"
+             "                     [--upstream-username USER --upstream-password-file FILE] [--token-grant GRANT]\n"
+             "                     [--proxy-auth] [--proxy-auth-url URL] [--sync-interval DURATION] [--sync-rps N]\n");
 }
 
-/* --watch-interval: a duration as db.refresh in customs.yaml, at least 1 s. */
-static int parse_interval(const char *s, int *out) {
+/* --watch-interval, --sync-interval: a duration as db.refresh in
+ * customs.yaml, at least 1 s. */
+static int parse_interval(const char *s, int *out, const char *name) {
   if (px_config_parse_duration(s, out) != 0 || *out < 1) {
-    fprintf(stderr, "customs: --watch-interval: expected a duration (30, 10m, 1h, 1d), got '%s'\n", s);
+    fprintf(stderr, "customs: %s: expected a duration (30, 10m, 1h, 1d), got '%s'\n", name, s);
     return -1;
   }
+  return 0;
+}
+
+/* --sync-rps: 1 to SYNC_RPS_MAX requests a second. */
+#define SYNC_RPS_MAX 1000
+static int parse_rps(const char *s, int *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (*end || end == s || v < 1 || v > SYNC_RPS_MAX) {
+    fprintf(stderr, "customs: --sync-rps: expected 1 to %d, got '%s'\n", SYNC_RPS_MAX, s);
+    return -1;
+  }
+  *out = (int)v;
   return 0;
 }
 
@@ -65,6 +82,11 @@ int cmd_serve(int argc, char **argv) {
       {"log-level", required_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
       {"watch", required_argument, 0, 'W'},    {"watch-interval", required_argument, 0, 'I'},
       {"admin-listen", required_argument, 0, 'a'},
+      {"upstream-username", required_argument, 0, 'U'},
+      {"upstream-password-file", required_argument, 0, 'P'},
+      {"token-grant", required_argument, 0, 'G'}, {"proxy-auth", no_argument, 0, 'X'},
+      {"proxy-auth-url", required_argument, 0, 'R'}, {"sync-interval", required_argument, 0, 'S'},
+      {"sync-rps", required_argument, 0, 'r'},
       {0, 0, 0, 0}};
   px_config cfg;
   char err[1024];
@@ -92,7 +114,16 @@ int cmd_serve(int argc, char **argv) {
     case 'A': rc = copy_opt(cfg.upstream_ca, sizeof(cfg.upstream_ca), optarg, "--upstream-ca"); break;
     case 'v': rc = parse_level(optarg, &cfg.log_level); break;
     case 'W': rc = add_watch(&cfg, optarg); break;
-    case 'I': rc = parse_interval(optarg, &cfg.watch_interval_s); break;
+    case 'I': rc = parse_interval(optarg, &cfg.watch_interval_s, "--watch-interval"); break;
+    case 'U': rc = copy_opt(cfg.upstream_username, sizeof(cfg.upstream_username), optarg, "--upstream-username"); break;
+    case 'P':
+      rc = copy_opt(cfg.upstream_password_file, sizeof(cfg.upstream_password_file), optarg, "--upstream-password-file");
+      break;
+    case 'G': rc = copy_opt(cfg.upstream_token_grant, sizeof(cfg.upstream_token_grant), optarg, "--token-grant"); break;
+    case 'X': cfg.proxy_auth = 1; break;
+    case 'R': rc = copy_opt(cfg.proxy_auth_url, sizeof(cfg.proxy_auth_url), optarg, "--proxy-auth-url"); break;
+    case 'S': rc = parse_interval(optarg, &cfg.sync_interval_s, "--sync-interval"); break;
+    case 'r': rc = parse_rps(optarg, &cfg.sync_rps); break;
     case 'a': rc = copy_opt(cfg.admin_listen, sizeof(cfg.admin_listen), optarg, "--admin-listen"); break;
     case 'h': serve_usage(stdout); return CMD_EXIT_PASS;
     default: serve_usage(stderr); return CMD_EXIT_ERROR;
@@ -101,6 +132,14 @@ int cmd_serve(int argc, char **argv) {
   }
   if (optind < argc) {
     fprintf(stderr, "customs serve: unexpected argument '%s'\n", argv[optind]);
+    return CMD_EXIT_ERROR;
+  }
+  if (px_creds_check(&cfg, err, sizeof(err)) != 0) { /* before anything starts: a typo is not a silent anonymous */
+    fprintf(stderr, "customs: %s\n", err);
+    return CMD_EXIT_ERROR;
+  }
+  if (cfg.sync_rps < 1 || cfg.sync_rps > SYNC_RPS_MAX) {
+    fprintf(stderr, "customs: sync.requests_per_second: expected 1 to %d\n", SYNC_RPS_MAX);
     return CMD_EXIT_ERROR;
   }
   return px_server_run(&cfg) < 0 ? CMD_EXIT_ERROR : CMD_EXIT_PASS;

@@ -6,7 +6,7 @@
  * makes the rule visible and testable (same origin or no credentials).
  * Thread: a net_http is used by one thread at a time; nothing global but
  * curl's own initialisation. */
-#include "net_http.h"
+#include "net_http_int.h"
 #include "sc_inventory.h" /* SC_ERR_* */
 
 #include <curl/curl.h>
@@ -19,28 +19,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-
-#define ORIGIN_MAX 600           /* "scheme://host:port" */
-#define HDR_LINE_MAX 8400        /* "Authorization: " + a token */
-#define MEM_INITIAL_BYTES 16384  /* first allocation of a memory body */
-
-typedef struct tok {
-  char origin[ORIGIN_MAX];
-  char *scope;
-  char *value;                   /* "Bearer <token>" */
-  int64_t expires_s;
-  uint64_t stamp;                /* insertion order, to evict the oldest */
-} tok;
-
-struct net_http {
-  CURL *c;
-  char *ca_file, *username, *password;
-  int insecure;
-  long connect_timeout_ms, idle_timeout_s;
-  tok toks[NET_HTTP_TOKEN_CACHE_MAX];
-  uint64_t stamp;
-  int64_t (*now_s)(void);        /* the clock of the token cache (a test replaces it) */
-};
 
 /* One transfer's state, shared by the callbacks. */
 typedef struct xfer {
@@ -77,6 +55,7 @@ int net_http_new(const net_http_opts *o, net_http **out) {
   h->username = dup_or_null(o->username);
   h->password = o->password ? strdup(o->password) : NULL;
   h->insecure = o->insecure;
+  h->grant = o->grant;
   h->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : NET_HTTP_CONNECT_TIMEOUT_MS;
   h->idle_timeout_s = o->idle_timeout_s > 0 ? o->idle_timeout_s : NET_HTTP_IDLE_TIMEOUT_S;
   h->now_s = real_now_s;
@@ -89,7 +68,7 @@ int net_http_new(const net_http_opts *o, net_http **out) {
   return 0;
 }
 
-static void tok_clear(tok *t) {
+void net_http_tok_clear(tok *t) {
   free(t->scope);
   if (t->value) explicit_bzero(t->value, strlen(t->value));
   free(t->value);
@@ -98,7 +77,7 @@ static void tok_clear(tok *t) {
 
 void net_http_free(net_http *h) {
   if (!h) return;
-  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX; i++) tok_clear(&h->toks[i]);
+  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX; i++) net_http_tok_clear(&h->toks[i]);
   if (h->c) curl_easy_cleanup(h->c);
   free(h->ca_file);
   free(h->username);
@@ -116,7 +95,7 @@ void net_http_resp_free(net_http_resp *r) {
 /* ---- origins ------------------------------------------------------------- */
 
 /* "scheme://host:port" of an absolute http(s) URL, lower-cased; -1 if not one. */
-static int origin_of(const char *url, char *out, size_t cap) {
+int net_http_origin_of(const char *url, char *out, size_t cap) {
   CURLU *u = curl_url();
   char *scheme = NULL, *host = NULL, *port = NULL;
   int rv = -1;
@@ -139,7 +118,7 @@ static int origin_of(const char *url, char *out, size_t cap) {
 
 int net_http_same_origin(const char *a, const char *b) {
   char oa[ORIGIN_MAX], ob[ORIGIN_MAX];
-  return origin_of(a, oa, sizeof(oa)) == 0 && origin_of(b, ob, sizeof(ob)) == 0 && !strcmp(oa, ob);
+  return net_http_origin_of(a, oa, sizeof(oa)) == 0 && net_http_origin_of(b, ob, sizeof(ob)) == 0 && !strcmp(oa, ob);
 }
 
 /* ---- one hop --------------------------------------------------------------- */
@@ -259,10 +238,10 @@ static int hop(net_http *h, const char *url, const char *auth, const net_http_re
   char org[ORIGIN_MAX];
   int body = pb && method_has_body(pb->method);
   /* a webhook URL may hold a secret in its path or query: errors name its
-   * origin only; a registry URL its path without the query (an upload's
-   * signed _state) */
-  if (pb && !pb->method && origin_of(url, org, sizeof(org)) == 0) shown = org;
-  else if (pb && pb->method && (size_t)snprintf(org, sizeof(org), "%.*s", (int)strcspn(url, "?"), url) < sizeof(org))
+   * origin only; any other URL its path without the query (an upload's
+   * signed _state, a blob store's signature) */
+  if (pb && !pb->method && net_http_origin_of(url, org, sizeof(org)) == 0) shown = org;
+  else if ((!pb || pb->method) && (size_t)snprintf(org, sizeof(org), "%.*s", (int)strcspn(url, "?"), url) < sizeof(org))
     shown = org;
   *next = NULL;
   if (pb) {
@@ -373,7 +352,7 @@ nomem:
 }
 
 /* Follows redirects; auth goes to the request URL's origin only. */
-static int get_follow(net_http *h, const net_http_req *rq, const char *auth, net_http_resp *rs, long total_ms) {
+int net_http_get_follow(net_http *h, const net_http_req *rq, const char *auth, net_http_resp *rs, long total_ms) {
   char *url = strdup(rq->url), *next = NULL;
   int rv = 0;
   if (!url) return SC_ERR_NOMEM;
@@ -383,13 +362,14 @@ static int get_follow(net_http *h, const net_http_req *rq, const char *auth, net
     snprintf(rs->final_url, sizeof(rs->final_url), "%s", url);
     if (rv || !next) break;
     if (hops >= NET_HTTP_MAX_REDIRECTS) {
-      snprintf(rs->error, sizeof(rs->error), "GET %s: more than %d redirects", rq->url, NET_HTTP_MAX_REDIRECTS);
+      snprintf(rs->error, sizeof(rs->error), "GET %.*s: more than %d redirects", (int)strcspn(rq->url, "?"), rq->url,
+               NET_HTTP_MAX_REDIRECTS);
       rv = SC_ERR_IO;
       break;
     }
     char o[ORIGIN_MAX];
-    if (origin_of(next, o, sizeof(o)) < 0) {
-      snprintf(rs->error, sizeof(rs->error), "GET %s: redirect to a non-http(s) location", url);
+    if (net_http_origin_of(next, o, sizeof(o)) < 0) {
+      snprintf(rs->error, sizeof(rs->error), "GET %.*s: redirect to a non-http(s) location", (int)strcspn(url, "?"), url);
       rv = SC_ERR_IO;
       break;
     }
@@ -400,11 +380,12 @@ static int get_follow(net_http *h, const net_http_req *rq, const char *auth, net
   free(next);
   free(url);
   if (!rv && (rs->status < 200 || rs->status > 299))
-    snprintf(rs->error, sizeof(rs->error), "GET %.200s: HTTP %ld", rs->final_url, rs->status);
+    snprintf(rs->error, sizeof(rs->error), "GET %.*s: HTTP %ld", (int)(strcspn(rs->final_url, "?") < 200 ? strcspn(rs->final_url, "?") : 200),
+             rs->final_url, rs->status);
   return rv;
 }
 
-static int check_req(const net_http_req *rq, net_http_resp *rs) {
+int net_http_check_req(const net_http_req *rq, net_http_resp *rs) {
   memset(rs, 0, sizeof(*rs));
   if (!rq || !rq->url || !rq->max_bytes) {
     snprintf(rs->error, sizeof(rs->error), "bad request (no URL or no body cap)");
@@ -414,197 +395,8 @@ static int check_req(const net_http_req *rq, net_http_resp *rs) {
 }
 
 int net_http_get(net_http *h, const net_http_req *rq, net_http_resp *rs) {
-  int rv = check_req(rq, rs);
-  return rv ? rv : get_follow(h, rq, rq->authorization, rs, 0);
-}
-
-/* ---- the registry token flow ------------------------------------------------ */
-
-int net_http_auth_param(const char *ch, const char *key, char *out, size_t cap) {
-  size_t kl = strlen(key);
-  for (const char *p = ch; (p = strcasestr(p, key)) != NULL; p++) {
-    if (!(p == ch || p[-1] == ' ' || p[-1] == ',') || p[kl] != '=') continue;
-    const char *v = p + kl + 1, *e;
-    if (*v == '"') e = strchr(++v, '"');
-    else e = v + strcspn(v, ", ");
-    if (!e || (size_t)(e - v) >= cap) return -1;
-    memcpy(out, v, (size_t)(e - v));
-    out[e - v] = 0;
-    return 0;
-  }
-  return -1;
-}
-
-static tok *tok_find(net_http *h, const char *origin, const char *scope) {
-  int64_t now = h->now_s();
-  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX; i++) {
-    tok *t = &h->toks[i];
-    if (!t->value || strcmp(t->origin, origin) || strcmp(t->scope, scope)) continue;
-    if (t->expires_s <= now) {
-      tok_clear(t);
-      return NULL;
-    }
-    return t;
-  }
-  return NULL;
-}
-
-static int tok_put(net_http *h, const char *origin, const char *scope, const char *value, int64_t expires) {
-  tok *slot = NULL;
-  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX && !slot; i++)
-    if (h->toks[i].value && !strcmp(h->toks[i].origin, origin) && !strcmp(h->toks[i].scope, scope)) slot = &h->toks[i];
-  for (int i = 0; i < NET_HTTP_TOKEN_CACHE_MAX && !slot; i++)
-    if (!h->toks[i].value) slot = &h->toks[i];
-  if (!slot) { /* full: the oldest goes */
-    slot = &h->toks[0];
-    for (int i = 1; i < NET_HTTP_TOKEN_CACHE_MAX; i++)
-      if (h->toks[i].stamp < slot->stamp) slot = &h->toks[i];
-  }
-  tok_clear(slot);
-  snprintf(slot->origin, sizeof(slot->origin), "%s", origin);
-  slot->scope = strdup(scope);
-  slot->value = strdup(value);
-  slot->expires_s = expires;
-  slot->stamp = ++h->stamp;
-  if (!slot->scope || !slot->value) {
-    tok_clear(slot);
-    return SC_ERR_NOMEM;
-  }
-  return 0;
-}
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* "Basic base64(user:password)" into out; -1 when it does not fit. */
-static int basic_value(const char *user, const char *pass, char *out, size_t cap) {
-  char raw[1024];
-  int n = snprintf(raw, sizeof(raw), "%s:%s", user, pass ? pass : "");
-  size_t o = 6;
-  if (n < 0 || (size_t)n >= sizeof(raw) || cap < 6 + ((size_t)n + 2) / 3 * 4 + 1) return -1;
-  memcpy(out, "Basic ", 6);
-  for (int i = 0; i < n; i += 3) {
-    unsigned v = (unsigned char)raw[i] << 16 | (i + 1 < n ? (unsigned char)raw[i + 1] << 8 : 0) |
-                 (i + 2 < n ? (unsigned char)raw[i + 2] : 0);
-    out[o++] = B64[v >> 18 & 63];
-    out[o++] = B64[v >> 12 & 63];
-    out[o++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
-    out[o++] = i + 2 < n ? B64[v & 63] : '=';
-  }
-  out[o] = 0;
-  explicit_bzero(raw, sizeof(raw));
-  return 0;
-}
-
-/* Answers a Bearer challenge: GET realm?service&scope -> "Bearer <token>"
- * cached for (origin, scope). */
-static int fetch_token(net_http *h, const char *origin, const char *challenge, const char *scope,
-                       net_http_resp *why) {
-  char realm[1024], service[256] = "", url[3072], basic[1500];
-  net_http_resp rs;
-  if (net_http_auth_param(challenge, "realm", realm, sizeof(realm)) < 0) {
-    snprintf(why->error, sizeof(why->error), "Bearer challenge without a realm");
-    return SC_ERR_IO;
-  }
-  net_http_auth_param(challenge, "service", service, sizeof(service));
-  char *es = curl_easy_escape(h->c, service, 0), *ec = curl_easy_escape(h->c, scope, 0);
-  int n = es && ec ? snprintf(url, sizeof(url), "%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", es,
-                              *scope ? "&scope=" : "", ec)
-                   : -1;
-  curl_free(es);
-  curl_free(ec);
-  if (n < 0 || (size_t)n >= sizeof(url)) return SC_ERR_NOMEM;
-  if (h->username && basic_value(h->username, h->password, basic, sizeof(basic)) < 0) return SC_ERR_ARG;
-  net_http_req rq = {.url = url, .accept = "application/json", .authorization = h->username ? basic : NULL,
-                     .fd = -1, .max_bytes = NET_HTTP_TOKEN_MAX_BYTES};
-  memset(&rs, 0, sizeof(rs));
-  int rv = get_follow(h, &rq, rq.authorization, &rs, NET_HTTP_TOKEN_TIMEOUT_MS);
-  explicit_bzero(basic, sizeof(basic));
-  if (rv || rs.status != 200) {
-    snprintf(why->error, sizeof(why->error), "token: %.240s", rs.error[0] ? rs.error : "no token");
-    net_http_resp_free(&rs);
-    return rv ? rv : SC_ERR_IO;
-  }
-  json_t *j = json_loadb(rs.body ? rs.body : "", rs.len, 0, NULL);
-  const char *t = json_string_value(json_object_get(j, "token"));
-  if (!t || !*t) t = json_string_value(json_object_get(j, "access_token"));
-  json_int_t ttl = json_integer_value(json_object_get(j, "expires_in"));
-  if (ttl < NET_HTTP_TOKEN_DEFAULT_TTL_S) ttl = NET_HTTP_TOKEN_DEFAULT_TTL_S;
-  char value[HDR_LINE_MAX - 32];
-  rv = SC_ERR_IO;
-  if (!t || !*t) snprintf(why->error, sizeof(why->error), "token: the answer of %.180s has no token", realm);
-  else if ((size_t)snprintf(value, sizeof(value), "Bearer %s", t) >= sizeof(value))
-    snprintf(why->error, sizeof(why->error), "token: too long");
-  else rv = tok_put(h, origin, scope, value, h->now_s() + (int64_t)ttl - NET_HTTP_TOKEN_MARGIN_S);
-  explicit_bzero(value, sizeof(value));
-  json_decref(j);
-  if (rs.body) explicit_bzero(rs.body, rs.len);
-  net_http_resp_free(&rs);
-  return rv;
-}
-
-/* One attempt of a registry request with the Authorization value auth
- * (NULL: none); the token flow below calls it once or twice. */
-typedef int (*attempt_fn)(net_http *h, void *arg, const char *auth, net_http_resp *rs);
-
-/* The registry token flow around attempt (see net_http.h): a cached token
- * for (origin of url, scope) goes out with the first attempt; a 401 with a
- * Bearer challenge fetches one (a Basic challenge gets the Basic
- * credentials) and the attempt is made once more. */
-static int registry_flow(net_http *h, const char *url, const char *rscope, attempt_fn attempt, void *arg,
-                         net_http_resp *rs) {
-  char origin[ORIGIN_MAX], scope[1024], basic[1500];
-  int rv;
-  if (origin_of(url, origin, sizeof(origin)) < 0) {
-    snprintf(rs->error, sizeof(rs->error), "not an http(s) URL: %.200s", url);
-    return SC_ERR_ARG;
-  }
-  tok *t = rscope ? tok_find(h, origin, rscope) : NULL;
-  char *sent = t ? strdup(t->value) : NULL;
-  if (t && !sent) return SC_ERR_NOMEM;
-  rv = attempt(h, arg, sent, rs);
-  if (rv || rs->status != 401) goto out;
-  const char *ch = rs->www_authenticate;
-  const char *auth = NULL;
-  if (!strncasecmp(ch, "Bearer ", 7)) {
-    if (net_http_auth_param(ch, "scope", scope, sizeof(scope)) < 0)
-      snprintf(scope, sizeof(scope), "%s", rscope ? rscope : "");
-    t = tok_find(h, origin, scope);
-    if (!t || (sent && !strcmp(t->value, sent))) { /* none, or the one just refused */
-      char chc[sizeof(rs->www_authenticate)];
-      memcpy(chc, ch, sizeof(chc));
-      if ((rv = fetch_token(h, origin, chc, scope, rs))) goto out;
-      t = tok_find(h, origin, scope);
-    }
-    if (t && rscope && strcmp(rscope, scope) && (rv = tok_put(h, origin, rscope, t->value, t->expires_s)))
-      goto out;
-    if (t) t = tok_find(h, origin, scope); /* tok_put may have moved slots */
-    auth = t ? t->value : NULL;
-  } else if (!strncasecmp(ch, "Basic", 5) && h->username && !sent) {
-    if (basic_value(h->username, h->password, basic, sizeof(basic)) == 0) auth = basic;
-  }
-  if (!auth) goto out; /* the 401 stands */
-  free(sent);
-  if (!(sent = strdup(auth))) {
-    rv = SC_ERR_NOMEM;
-    goto out;
-  }
-  explicit_bzero(basic, sizeof(basic));
-  net_http_resp_free(rs);
-  memset(rs, 0, sizeof(*rs)); /* nothing of the 401 reached a fd (error bodies are dropped) */
-  rv = attempt(h, arg, sent, rs);
-out:
-  if (sent) explicit_bzero(sent, strlen(sent));
-  free(sent);
-  return rv;
-}
-
-static int get_attempt(net_http *h, void *arg, const char *auth, net_http_resp *rs) {
-  return get_follow(h, arg, auth, rs, 0);
-}
-
-int net_http_registry_get(net_http *h, const net_http_req *rq, net_http_resp *rs) {
-  int rv = check_req(rq, rs);
-  return rv ? rv : registry_flow(h, rq->url, rq->scope, get_attempt, (void *)rq, rs);
+  int rv = net_http_check_req(rq, rs);
+  return rv ? rv : net_http_get_follow(h, rq, rq->authorization, rs, 0);
 }
 
 /* ---- registry sends (PUT, POST, HEAD, DELETE) -------------------------------- */
@@ -647,7 +439,7 @@ int net_http_registry_send(net_http *h, const net_http_send_req *sr, net_http_re
   /* a GET answer over the cap is an error, as for net_http_get; other
    * methods' answers are only looked at for their status and headers */
   if (sr->anonymous) return send_attempt(h, &sc, NULL, rs);
-  return registry_flow(h, sr->url, sr->scope, send_attempt, &sc, rs);
+  return net_http_registry_flow(h, sr->url, sr->scope, send_attempt, &sc, rs);
 }
 
 /* ---- POST ---------------------------------------------------------------- */
@@ -660,7 +452,7 @@ int net_http_post(net_http *h, const net_http_post_req *pr, net_http_resp *rs) {
     return SC_ERR_ARG;
   }
   char o[ORIGIN_MAX];
-  if (origin_of(pr->url, o, sizeof(o)) < 0) {
+  if (net_http_origin_of(pr->url, o, sizeof(o)) < 0) {
     snprintf(rs->error, sizeof(rs->error), "not an http(s) URL");
     return SC_ERR_ARG;
   }

@@ -16,12 +16,17 @@
  *   - bodies: only a 2xx body is delivered, to memory (malloc'd, NUL-
  *     terminated) or to a file descriptor, never past req.max_bytes; the body
  *     of an error or redirect answer is dropped;
- *   - the registry token flow (net_http_registry_get): a 401 with a
- *     `WWW-Authenticate: Bearer realm=..,service=..,scope=..` challenge is
- *     answered by GET realm?service=..&scope=.. (with Basic credentials when
- *     set), the token is cached per (origin, scope) until its expiry, and the
- *     request is retried once.  A Basic challenge is answered with the Basic
- *     credentials, when set.
+ *   - the registry token flow (net_http_registry_get, net_http_token.c): a
+ *     401 with a `WWW-Authenticate: Bearer realm=..,service=..,scope=..`
+ *     challenge is answered by a token request to the realm, the token is
+ *     cached per (origin, scope) until its expiry, and the request is retried
+ *     once.  The token request is the client's grant (net_http_grant):
+ *     GET realm?service=..&scope=.. with Basic credentials when set (the
+ *     Docker CLI's way), or an OAuth2 POST with grant_type=password or
+ *     refresh_token (a POST refused 404/405 falls back to the GET, as
+ *     containerd does).  A Basic challenge is answered with the Basic
+ *     credentials, when set.  Credentials and tokens never appear in
+ *     resp.error.
  *
  * Ownership: a net_http is one client, with one curl handle (connections are
  * reused) and its token cache; it belongs to one thread at a time.  Make one
@@ -47,6 +52,14 @@
 #define NET_HTTP_TOKEN_MARGIN_S 5         /* renew this long before expiry */
 #define NET_HTTP_TOKEN_CACHE_MAX 32       /* cached scopes per client; the oldest goes first */
 
+/* How a token is asked for when the client has credentials (anonymous: GET). */
+typedef enum net_http_grant {
+  NET_HTTP_GRANT_BASIC = 0,     /* GET realm with Basic username:password */
+  NET_HTTP_GRANT_PASSWORD,      /* POST grant_type=password (GET when refused 404/405) */
+  NET_HTTP_GRANT_REFRESH_TOKEN  /* POST grant_type=refresh_token, the password being the refresh token */
+} net_http_grant;
+#define NET_HTTP_CLIENT_ID "customs" /* client_id of the OAuth2 POST grants */
+
 typedef struct net_http_opts {
   const char *ca_file;      /* PEM CA bundle; NULL or "" = the system CAs */
   int insecure;             /* 1 = skip certificate verification (testing only) */
@@ -54,6 +67,7 @@ typedef struct net_http_opts {
   long idle_timeout_s;      /* 0 = NET_HTTP_IDLE_TIMEOUT_S */
   const char *username;     /* Basic credentials for token realms and Basic */
   const char *password;     /* challenges (registry flow only); NULL = anonymous */
+  net_http_grant grant;     /* how the token realm is asked (with credentials) */
 } net_http_opts;
 
 typedef struct net_http_req {

@@ -15,6 +15,7 @@
  * HTTP client; px_annotate_image_scanned on scan workers.
  * Errors: logged (once per change of a job's error) and recorded. */
 #include "px_annotate.h"
+#include "px_creds.h"
 #include "px_annotate_int.h"
 #include "px_log.h"
 #include "sc_annotations.h"
@@ -52,12 +53,15 @@ struct px_annotate {
   char sweep_repo[SC_ANNOT_REPO_MAX], sweep_image[SC_ANNOT_DIGEST_BYTES];
 };
 
-/* Customs' own registry credentials: the one place that sets them (issue
- * 13 adds a configured username and password file).  Today: anonymous. */
-static void annotate_credentials(const px_config *c, net_http_opts *o) {
-  (void)c;
-  o->username = NULL;
-  o->password = NULL;
+/* Customs' own registry credentials (px_creds.h), for pushes to the
+ * upstream itself only: annotations.upstream may name another registry,
+ * which must not be handed the upstream's password. */
+static void annotate_credentials(const px_config *c, px_creds *cr, net_http_opts *o) {
+  char err[300];
+  memset(cr, 0, sizeof(*cr));
+  if (c->annotations_upstream[0] && !net_http_same_origin(c->annotations_upstream, c->upstream)) return;
+  if (px_creds_load(c, cr, err, sizeof(err)) != 0) px_error("annotations: %s: pushing without credentials", err);
+  px_creds_apply(cr, o);
 }
 
 static int stopping(px_annotate *a) { return __atomic_load_n(&a->stop, __ATOMIC_SEQ_CST); }
@@ -270,8 +274,11 @@ static void *annotate_main(void *arg) {
                         .insecure = a->ctx->cfg->upstream_insecure,
                         .connect_timeout_ms = PX_ANNOT_CONNECT_TIMEOUT_MS,
                         .idle_timeout_s = PX_ANNOT_REQUEST_TIMEOUT_MS / 1000}; /* a silent registry: GETs too */
-  annotate_credentials(a->ctx->cfg, &opts);
-  if (sc_store_open(a->ctx->cfg->db, &st) != 0 || net_http_new(&opts, &a->reg.http) != 0) {
+  px_creds cr;
+  annotate_credentials(a->ctx->cfg, &cr, &opts);
+  int hrc = net_http_new(&opts, &a->reg.http);
+  px_creds_wipe(&cr); /* net_http keeps its own copy */
+  if (sc_store_open(a->ctx->cfg->db, &st) != 0 || hrc != 0) {
     px_error("annotations: cannot open the database %s or make an HTTP client: nothing is pushed until a restart",
              a->ctx->cfg->db);
     sc_store_close(st);

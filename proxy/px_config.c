@@ -8,6 +8,7 @@
  * setting.  A later key overrides an earlier one; px_config_load adds to
  * what the config holds (defaults, or an earlier file). */
 #include "px_config.h"
+#include "px_creds.h"
 #include "px_headers.h"
 #include "px_log.h"
 #include "sc_tmpfile.h"
@@ -41,6 +42,8 @@ void px_config_defaults(px_config *c) {
   c->decisions_days = 90;
   c->watch_interval_s = 600;
   c->annotations_enabled = 1;
+  snprintf(c->upstream_token_grant, sizeof(c->upstream_token_grant), "basic");
+  c->sync_rps = 5;
 }
 
 enum kind { K_STR, K_INT, K_BOOL, K_SIZE, K_LOGLEVEL, K_DURATION };
@@ -59,6 +62,14 @@ static const struct key keys[] = {
     I("upstream.connect_timeout_ms", connect_timeout_ms),
     I("upstream.timeout_ms", upstream_timeout_ms),
     I("upstream.max_idle_connections", max_idle_upstream),
+    S("upstream.username", upstream_username),
+    S("upstream.password", upstream_password),
+    S("upstream.password_file", upstream_password_file),
+    S("upstream.token_grant", upstream_token_grant),
+    {"upstream.proxy_auth", K_BOOL, offsetof(px_config, proxy_auth), sizeof(int)},
+    S("upstream.proxy_auth_url", proxy_auth_url),
+    {"sync.interval", K_DURATION, offsetof(px_config, sync_interval_s), sizeof(int)},
+    I("sync.requests_per_second", sync_rps),
     S("db.path", db),
     S("policy", policy),
     S("admin.listen", admin_listen),
@@ -161,8 +172,6 @@ static int set_key(px_config *c, const char *name, const char *val, char *err, s
 
 /* ---- the document tree -------------------------------------------------- */
 
-#define CONFIG_SECRET_FILE_MAX_BYTES 4096 /* secret_file: its first line */
-
 typedef struct loader {
   px_config *c;
   yaml_document_t *doc;
@@ -206,20 +215,6 @@ static int set_at(loader *L, const yaml_node_t *valnode, const char *full) {
   if (!v) return fail_at(L, valnode, "%s: expected a single value", full, NULL);
   if (set_key(L->c, full, v, msg, sizeof(msg)) < 0) return fail_at(L, valnode, "%s", msg, NULL);
   return 0;
-}
-
-/* The first line of a file (a secret), into out. */
-static int read_first_line(const char *file, char *out, size_t cap) {
-  char buf[CONFIG_SECRET_FILE_MAX_BYTES];
-  FILE *f = fopen(file, "r");
-  if (!f) return -1;
-  int ok = fgets(buf, sizeof(buf), f) != NULL;
-  fclose(f);
-  buf[strcspn(buf, "\r\n")] = 0;
-  ok = ok && buf[0] && strlen(buf) < cap;
-  if (ok) memcpy(out, buf, strlen(buf) + 1);
-  explicit_bzero(buf, sizeof(buf));
-  return ok ? 0 : -1;
 }
 
 static int copy_field(loader *L, const yaml_node_t *n, const char *name, char *dst, size_t cap) {
@@ -298,7 +293,7 @@ static int load_webhook(loader *L, const yaml_node_t *m) {
   if (!w->url[0]) return fail_at(L, m, "webhooks: an entry without url", NULL, NULL);
   if (secret_node && secret_file_node)
     return fail_at(L, secret_file_node, "webhooks: secret and secret_file are exclusive", NULL, NULL);
-  if (secret_file_node && read_first_line(secret_file, w->secret, sizeof(w->secret)) < 0)
+  if (secret_file_node && px_creds_read_secret(secret_file, w->secret, sizeof(w->secret)) < 0)
     return fail_at(L, secret_file_node, "webhooks: secret_file %s: unreadable, empty, or longer than 255 bytes",
                    secret_file, NULL);
   for (int i = 0; i < c->nwebhooks; i++)

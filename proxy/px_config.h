@@ -14,6 +14,16 @@ typedef struct px_config {
   char upstream[PX_PATH_MAX];/* http[s]://host[:port] */
   char upstream_ca[PX_PATH_MAX]; /* CA file for the upstream; empty = system CAs */
   int upstream_insecure;     /* skip upstream certificate verification (testing only) */
+  /* customs' own identity at the upstream (scan-on-pull, sync, annotations; px_creds.h) */
+  char upstream_username[256];   /* "" = none: the client's Authorization, then anonymous */
+  char upstream_password[256];   /* inline password (upstream_password_file wins) */
+  char upstream_password_file[PX_PATH_MAX]; /* first line is the password */
+  char upstream_token_grant[16]; /* "basic" (default) | "password" | "refresh_token" */
+  int proxy_auth;                /* rewrite token realms on the upstream's origin to customs' own */
+  char proxy_auth_url[PX_PATH_MAX]; /* customs' address as clients reach it; "" = scheme + Host */
+  /* background sync (px_sync.c) */
+  int sync_interval_s;           /* seconds between walks of the upstream's catalog; 0 = none */
+  int sync_rps;                  /* registry requests a second the sync makes, at most */
   char db[PX_PATH_MAX];
   char policy[PX_PATH_MAX];
   char tls_cert[PX_PATH_MAX];

@@ -3,6 +3,8 @@
  * Ownership: the caller owns the returned fd / buffer.  Thread: a scan
  * worker with its own net_http.  Errors: -1 / NULL with err set. */
 #include "px_fetch.h"
+#include "px_creds.h"
+#include "px_log.h"
 #include "net_http.h"
 #include "sc_inventory.h" /* SC_ERR_* */
 #include "sc_tmpfile.h"
@@ -21,23 +23,60 @@ int px_fetch_client_new(const px_config *cfg, net_http **out) {
       .connect_timeout_ms = cfg->connect_timeout_ms,
       .idle_timeout_s = (cfg->upstream_timeout_ms + 999) / 1000,
   };
-  return net_http_new(&o, out);
+  px_creds cr;
+  char err[300];
+  if (px_creds_load(cfg, &cr, err, sizeof(err)) != 0) { /* checked at startup: the file went away since */
+    px_error("upstream credentials: %s: customs' own fetches go without them", err);
+  }
+  px_creds_apply(&cr, &o);
+  int rv = net_http_new(&o, out);
+  px_creds_wipe(&cr);
+  return rv;
 }
 
-/* One GET of repo's blob into fd (>= 0) or memory (fd < 0).  0 with rs
- * filled (status 200), else the net_http code, or SC_ERR_IO for another
+/* Customs' own identity refused: said once per process (every fetch would
+ * say it again), never with the credentials. */
+static void own_refused(const char *repo, long status) {
+  static int said;
+  if (__atomic_exchange_n(&said, 1, __ATOMIC_SEQ_CST)) return;
+  px_warn("upstream.username: the upstream refused customs' own credentials (HTTP %ld, repository %s): "
+          "using the pulling client's Authorization instead (said once)",
+          status, repo);
+}
+
+/* One GET of repo's blob into fd (>= 0) or memory (fd < 0).  Customs' own
+ * identity (or, with none, an anonymous token) goes first unless only the
+ * client's Authorization can work; a 401/403 then falls back to the
+ * client's (its pull was allowed, this fetch only feeds its verdict).
+ * Error answers write nothing to fd, so a fallback starts clean.  0 with
+ * rs filled (status 200), else the net_http code, or SC_ERR_IO for another
  * status, with the reason in err. */
 static int get_blob(net_http *http, const px_ctx *ctx, const char *repo, const char *digest, const char *auth,
                     int fd, uint64_t max_bytes, net_http_resp *rs, char *err, size_t errlen) {
-  char url[FETCH_URL_MAX];
+  char url[FETCH_URL_MAX], scope[PX_PATH_MAX + 32];
   if (!http) {
     memset(rs, 0, sizeof(*rs));
     snprintf(err, errlen, "fetching %s from the upstream: no HTTP client", digest);
     return SC_ERR_NOMEM;
   }
   snprintf(url, sizeof(url), "%s/v2/%s/blobs/%s", ctx->up_origin, repo, digest);
-  net_http_req rq = {.url = url, .authorization = auth, .fd = fd, .max_bytes = max_bytes};
-  int rv = net_http_get(http, &rq, rs);
+  snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
+  int own = ctx->cfg->upstream_username[0] != 0, rv = 0;
+  if (own || !auth) {
+    net_http_req rq = {.url = url, .scope = scope, .fd = fd, .max_bytes = max_bytes};
+    rv = net_http_registry_get(http, &rq, rs);
+    int refused = !rv && (rs->status == 401 || rs->status == 403);
+    if (refused && auth) { /* the client's own, below */
+      if (own) own_refused(repo, rs->status);
+      net_http_resp_free(rs);
+    } else {
+      auth = NULL; /* this answer stands */
+    }
+  }
+  if (auth) {
+    net_http_req rq = {.url = url, .authorization = auth, .fd = fd, .max_bytes = max_bytes};
+    rv = net_http_get(http, &rq, rs);
+  }
   if (rv || rs->status != 200) {
     snprintf(err, errlen, "fetching %s from the upstream: %s", digest,
              rv ? rs->error

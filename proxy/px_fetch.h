@@ -1,8 +1,10 @@
 /* px_fetch.h - blob fetches from the upstream registry for scan workers.
  *
  * A layer the proxy did not see whole (mounted, pushed around it, cut off)
- * and an image's config are fetched from the upstream with the pusher's
- * Authorization, through the one outbound HTTP client (net/net_http.h):
+ * and an image's config are fetched from the upstream with customs' own
+ * identity (px_creds.h: its token flow, or an anonymous token) or, when that
+ * is refused or none is configured, with the Authorization of the client
+ * that pushed or pulled, through the one outbound HTTP client (net/net_http.h):
  * its user agent, its TLS settings, and its redirect policy (a 307 to blob
  * storage is followed, and the Authorization never goes to another origin).
  *

@@ -12,6 +12,7 @@
 #include "px_watch_int.h"
 #include "px_config.h"
 #include "px_lineage.h"
+#include "px_creds.h"
 #include "px_log.h"
 #include "sc_config.h"
 #include "sc_image.h"
@@ -411,17 +412,6 @@ static void *watch_main(void *arg) {
   return NULL;
 }
 
-/* The first line of path into out; -1 when unreadable or empty. */
-static int read_password(const char *path, char *out, size_t cap) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  char *line = fgets(out, (int)cap, f);
-  fclose(f);
-  if (!line) return -1;
-  out[strcspn(out, "\r\n")] = 0;
-  return out[0] ? 0 : -1;
-}
-
 static void watch_free(px_watch *w) {
   if (!w) return;
   memset(w->password, 0, sizeof(w->password));
@@ -456,7 +446,8 @@ int px_watch_start(px_ctx *ctx) {
       }
   }
   w->n = (size_t)cfg->nwatch;
-  if (cfg->watch_username[0] && read_password(cfg->watch_password_file, w->password, sizeof(w->password)) != 0) {
+  if (cfg->watch_username[0] &&
+      px_creds_read_secret(cfg->watch_password_file, w->password, sizeof(w->password)) != 0) {
     px_error("lineage.password_file: cannot read a password from '%s'", cfg->watch_password_file);
     watch_free(w);
     return SC_ERR_INVALID;

@@ -5,6 +5,7 @@
  * is the whole plain proxy).
  * Ownership: front.  Thread: loop thread.  Errors become local answers. */
 #include "px_xchg.h"
+#include "px_authrealm.h"
 #include "px_log.h"
 #include "px_metrics.h"
 #include "px_upstream.h"
@@ -550,6 +551,7 @@ void px_xchg_upstream_head(px_xchg *x, int status, int head_request) {
   x->resp_has_body = !head_request && status >= 200 && status != 204 && status != 304;
   x->resp_cl = (!te && cl) ? strtoll(cl, NULL, 10) : -1;
   rewrite_location(x);
+  px_authrealm_apply(x); /* upstream.proxy_auth: token realms pointed at customs */
   switch (hook_response_head(x)) {
   case PX_HOOK_HOLD:
     x->held = 1;

@@ -3,6 +3,9 @@
 # clang-14 and libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes) build tests/fuzz.
 # chromium (headless) and file check the dashboard (tests/integration/test_dashboard.sh).
 # python3-prometheus-client reads /metrics (tests/integration/test_metrics.sh).
+# haproxy fronts a test registry with its token server as one origin, as Azure
+# Container Registry does, and apache2-utils (htpasswd) makes test password files
+# (tests/integration/test_upstream_*.sh).
 # Idempotent: apt-get install leaves installed packages as they are.
 set -e
 export DEBIAN_FRONTEND=noninteractive
@@ -15,5 +18,5 @@ apt-get install -y -qq --no-install-recommends \
   libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
   libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev $HS_PKG \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
-  sqlite3 jq zstd procps python3 bc chromium file python3-prometheus-client \
+  sqlite3 jq zstd procps python3 bc chromium file python3-prometheus-client haproxy apache2-utils \
   clang-14 libclang-rt-14-dev >/dev/null

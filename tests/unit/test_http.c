@@ -6,8 +6,10 @@
  * renewal after a refused token), the redirect rule (Authorization to the
  * request's origin only: not to another port, not to another host name),
  * body caps in memory and to a file descriptor, error bodies kept out of the
- * fd, a redirect loop, the abort flag, and the user agent. */
+ * fd, a redirect loop, the abort flag, and the user agent; and the OAuth2
+ * POST grants (password, refresh_token, the GET fallback on 405). */
 #include "../../net/net_http.c"
+#include "../../net/net_http_token.c"
 #include "../unit/tap.h"
 
 #include <arpa/inet.h>
@@ -31,6 +33,8 @@ static struct {
   char b_auth[LOG_MAX];          /* Authorization seen by server B */
   char final_auth[LOG_MAX];      /* Authorization seen at A's /final */
   char user_agent[LOG_MAX];
+  char token_form[LOG_MAX];      /* body of the last POST to the realm */
+  int posts, post_status;        /* POSTs to the realm; answer them with this status (0: a token) */
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static int64_t fake_now = 1000000;
@@ -77,7 +81,21 @@ static void on_a(struct evhttp_request *r, void *arg) {
   struct evkeyvalq *in = evhttp_request_get_input_headers(r);
   char loc[200];
   logv(S.user_agent, evhttp_find_header(in, "User-Agent"));
-  if (!strncmp(uri, "/token?", 7)) {
+  if (!strcmp(uri, "/token") && evhttp_request_get_command(r) == EVHTTP_REQ_POST) {
+    struct evbuffer *in_body = evhttp_request_get_input_buffer(r);
+    char form[LOG_MAX] = "", body[200];
+    size_t n = evbuffer_get_length(in_body) < LOG_MAX - 1 ? evbuffer_get_length(in_body) : LOG_MAX - 1;
+    evbuffer_copyout(in_body, form, n);
+    form[n] = 0;
+    logv(S.token_form, form);
+    pthread_mutex_lock(&S.mu);
+    S.posts++;
+    int st = S.post_status;
+    if (!st) snprintf(S.current, sizeof(S.current), "tok-%d", ++S.tokens_issued);
+    snprintf(body, sizeof(body), "{\"access_token\":\"%s\",\"expires_in\":300,\"refresh_token\":\"rt\"}", S.current);
+    pthread_mutex_unlock(&S.mu);
+    reply(r, st ? st : 200, st ? "SECRET-ERROR-BODY" : body);
+  } else if (!strncmp(uri, "/token?", 7)) {
     char body[200];
     logv(S.token_auth, evhttp_find_header(in, "Authorization"));
     logv(S.token_query, uri + 7);
@@ -260,6 +278,85 @@ static void test_credentials(void) {
   net_http_free(h);
 }
 
+/* The OAuth2 POST grants (net_http_token.c): the form, the fallback to
+ * the GET when the realm refuses POST, and errors without secrets. */
+static void test_grants(void) {
+  net_http *h;
+  net_http_resp rs;
+  net_http_opts o = {.username = "user", .password = "p&ss=1", .grant = NET_HTTP_GRANT_PASSWORD};
+  net_http_req rq = {.url = url(S.port_a, "/v2/r/manifests/t"), .scope = "repository:r:pull", .fd = -1,
+                     .max_bytes = 1024};
+  pthread_mutex_lock(&S.mu);
+  S.current[0] = 0;
+  S.posts = 0;
+  S.post_status = 0;
+  pthread_mutex_unlock(&S.mu);
+  logv(S.token_query, "(none)");
+  CHECK_INT(net_http_new(&o, &h), 0, "client with the password grant");
+  CHECK_INT(net_http_registry_get(h, &rq, &rs), 0, "GET through a POST grant");
+  CHECK_INT(rs.status, 200, "password grant: 200 after the token");
+  CHECK_INT(S.posts, 1, "password grant: one POST to the realm");
+  CHECK_STR(S.token_form,
+            "grant_type=password&service=svc&scope=repository%3Ar%3Apull&client_id=customs&username=user&"
+            "password=p%26ss%3D1",
+            "password grant: the OAuth2 form, every value escaped");
+  CHECK_STR(S.token_query, "(none)", "password grant: no GET to the realm");
+  net_http_resp_free(&rs);
+  net_http_free(h);
+
+  o.grant = NET_HTTP_GRANT_REFRESH_TOKEN;
+  o.password = "rt-secret";
+  pthread_mutex_lock(&S.mu);
+  S.current[0] = 0;
+  pthread_mutex_unlock(&S.mu);
+  CHECK_INT(net_http_new(&o, &h), 0, "client with the refresh_token grant");
+  CHECK_INT(net_http_registry_get(h, &rq, &rs), 0, "GET through a refresh_token grant");
+  CHECK_INT(rs.status, 200, "refresh_token grant: 200");
+  CHECK_STR(S.token_form, "grant_type=refresh_token&service=svc&scope=repository%3Ar%3Apull&client_id=customs&"
+                          "refresh_token=rt-secret",
+            "refresh_token grant: the form carries the token, not the username");
+  net_http_resp_free(&rs);
+
+  /* a realm that refuses the token: an error without the secret */
+  pthread_mutex_lock(&S.mu);
+  S.current[0] = 0;
+  S.post_status = 401;
+  pthread_mutex_unlock(&S.mu);
+  fake_now += 100000; /* the cached token expired */
+  CHECK(net_http_registry_get(h, &rq, &rs) == SC_ERR_IO, "a refused grant is an I/O error (no token)");
+  CHECK(strstr(rs.error, "credentials refused") && !strstr(rs.error, "rt-secret") && !strstr(rs.error, "SECRET"),
+        "refused grant: says so, names no secret and no error body");
+  net_http_resp_free(&rs);
+  net_http_free(h);
+
+  /* a GET-only token server: 405 to the POST, then the GET with Basic */
+  o.grant = NET_HTTP_GRANT_PASSWORD;
+  o.password = "pass";
+  pthread_mutex_lock(&S.mu);
+  S.current[0] = 0;
+  S.posts = 0;
+  S.post_status = 405;
+  pthread_mutex_unlock(&S.mu);
+  logv(S.token_auth, "(none)");
+  CHECK_INT(net_http_new(&o, &h), 0, "client with the password grant (GET-only realm)");
+  h->now_s = fake_clock;
+  CHECK_INT(net_http_registry_get(h, &rq, &rs), 0, "GET through a realm that refuses POST");
+  CHECK_INT(rs.status, 200, "405 to the POST: the GET with Basic got the token");
+  CHECK_STR(S.token_auth, "Basic dXNlcjpwYXNz", "the fallback GET carries Basic credentials");
+  net_http_resp_free(&rs);
+  pthread_mutex_lock(&S.mu);
+  S.current[0] = 0; /* the registry forgets the token: a new one is needed */
+  pthread_mutex_unlock(&S.mu);
+  CHECK_INT(net_http_registry_get(h, &rq, &rs), 0, "second token from the same realm");
+  CHECK_INT(rs.status, 200, "second token: 200");
+  CHECK_INT(S.posts, 1, "the realm is remembered as GET-only: one POST in all");
+  net_http_resp_free(&rs);
+  net_http_free(h);
+  pthread_mutex_lock(&S.mu);
+  S.post_status = 0;
+  pthread_mutex_unlock(&S.mu);
+}
+
 static void test_redirects_and_caps(void) {
   net_http *h;
   net_http_resp rs;
@@ -333,6 +430,7 @@ int main(void) {
   test_pure();
   test_tokens();
   test_credentials();
+  test_grants();
   test_redirects_and_caps();
   event_base_loopbreak(base);
   pthread_join(th, NULL);
