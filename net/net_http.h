@@ -51,6 +51,7 @@
 #define NET_HTTP_TOKEN_DEFAULT_TTL_S 60   /* expires_in absent or shorter (Docker token spec) */
 #define NET_HTTP_TOKEN_MARGIN_S 5         /* renew this long before expiry */
 #define NET_HTTP_TOKEN_CACHE_MAX 32       /* cached scopes per client; the oldest goes first */
+#define NET_HTTP_BASIC_KEEP_S 3600        /* a Basic challenge answered: Basic sent up front this long (per scope) */
 
 /* How a token is asked for when the client has credentials (anonymous: GET). */
 typedef enum net_http_grant {

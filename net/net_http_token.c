@@ -270,6 +270,9 @@ int net_http_registry_flow(net_http *h, const char *url, const char *rscope, net
     auth = t ? t->value : NULL;
   } else if (!strncasecmp(ch, "Basic", 5) && h->username && !sent) {
     if (basic_value(h->username, h->password, basic, sizeof(basic)) == 0) auth = basic;
+    /* kept like a token: the next request of this scope sends it up front
+     * instead of drawing the same challenge again */
+    if (auth && rscope && (rv = tok_put(h, origin, rscope, basic, h->now_s() + NET_HTTP_BASIC_KEEP_S))) goto out;
   }
   if (!auth) goto out; /* the 401 stands */
   free(sent);

@@ -68,6 +68,8 @@ void px_gate_result_free(px_gate_result *r) {
 static void result_copy(px_gate_result *dst, const px_gate_result *src) {
   dst->kind = src->kind;
   dst->changes_at = src->changes_at;
+  dst->scan_failed = src->scan_failed;
+  dst->incomplete = src->incomplete;
   dst->message = src->message ? strdup(src->message) : NULL;
   dst->rule = src->rule ? strdup(src->rule) : NULL;
   dst->detail_json = src->detail_json ? strdup(src->detail_json) : NULL;
@@ -95,6 +97,8 @@ static int judge_image(sc_store *st, const sc_policy *p, const char *repo, const
   int rc = sc_judge_image(st, p, repo, img->digest, img, (int64_t)time(NULL), &v, &info);
   if (!info.complete) *cacheable = 0;
   if (rc != 0) return rc;
+  out->scan_failed = info.scan_failed;
+  out->incomplete = !info.complete; /* a fetch failed (a redirect loop, a dead blob store): try again on a pull */
   out->kind = kind_of(v.decision);
   out->changes_at = v.changes_at;
   out->message = v.message;

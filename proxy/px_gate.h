@@ -34,6 +34,8 @@ typedef struct px_gate_result {
   char *rule;         /* deciding rule, or NULL */
   char *detail_json;  /* JSON array of reasons, or NULL */
   int64_t changes_at; /* the verdict may change by time alone then (sc_verdict); 0: not today */
+  int scan_failed;    /* judged on partial facts (on_error: allow): answered as "unscanned" */
+  int incomplete;     /* an image whose layers were never all stored: a pull scans it again */
 } px_gate_result;
 
 int px_gate_init(px_ctx *ctx);

@@ -114,6 +114,15 @@ static px_hook_rc apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
     px_pull_deny(x, r->message ? r->message : "denied by policy", r->rule, r->detail_json, h->digest);
     return PX_HOOK_ANSWERED;
   }
+  if (k == PX_V_ALLOW && r->scan_failed) {
+    /* on_error: allow let it through on partial facts: not an "allow" */
+    px_headers_set_warning(&x->resp, NULL, "the scan of this image failed; the policy says on_error: allow");
+    k = PX_V_UNSCANNED;
+    px_gate_record(x, h->digest, k, r->rule, "scan-error");
+    px_headers_set(&x->resp, "x-customs-verdict", px_verdict_name(k));
+    px_metrics_verdict(x->ctx, k);
+    return PX_HOOK_PASS;
+  }
   px_headers_set(&x->resp, "x-customs-verdict", px_verdict_name(k));
   if (k == PX_V_WARN && r->message) px_headers_set_warning(&x->resp, NULL, r->message);
   px_gate_record(x, h->digest, k, r->rule, NULL);
@@ -128,7 +137,7 @@ px_hook_rc px_pull_start_scan(px_xchg *x, px_hook *h);
 static int answer_cached(px_xchg *x, px_hook *h, px_gate_result *r) {
   px_mcache_hit hit;
   px_headers hdr;
-  if (r->kind == PX_V_UNSCANNED ||
+  if (r->kind == PX_V_UNSCANNED || r->incomplete ||
       !px_mcache_get(x->ctx->mcache, x->route.repo, h->digest, px_headers_get(&x->req, "authorization"), &hit))
     return -1;
   px_headers_free(&x->resp);
@@ -169,9 +178,11 @@ static void gate_judged(void *arg, int rc, px_gate_result *r) {
     if (x->held) px_xchg_release(x, NULL, NULL);
     return;
   }
-  if (r->kind == PX_V_UNSCANNED && p && sc_policy_unscanned(p) == SC_UNSCANNED_SCAN && !strcmp(x->method, "GET") &&
-      x->ctx->mscan) {
-    /* the manifest is held whole, the image scanned, then judged */
+  if ((r->kind == PX_V_UNSCANNED || r->incomplete) && p && sc_policy_unscanned(p) == SC_UNSCANNED_SCAN &&
+      !strcmp(x->method, "GET") && x->ctx->mscan) {
+    /* the manifest is held whole, the image scanned (again, when layers
+     * were never stored: their fetch failed before), then judged; after
+     * that scan the verdict stands, whatever it is (gate_rejudged) */
     px_hook_set_state(h, PX_HK_SCAN_PENDING);
     if (x->resp_done) px_pull_start_scan(x, h);
     else px_xchg_resp_consumed(x); /* resp_limit grew: let the upstream read on */

@@ -46,7 +46,7 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
   sc_finding_list_init(&fl);
   for (size_t i = 0; i < img->nlayers; i++)
     if (strcmp(img->layers[i].status, "ok") != 0) {
-      f.scan_failed = 1; /* judged by on_error */
+      f.scan_failed = info->scan_failed = 1; /* judged by on_error */
       if (!strcmp(img->layers[i].status, "missing")) info->complete = 0;
     }
   rc = sc_store_image_inventory(st, img->digest, &inv);

@@ -1,6 +1,7 @@
 /* fuzz_route.c - libFuzzer target: request-target classification
  * (px_route_parse), header field checks (px_header_check, px_headers_*,
- * Connection token lists) and Bearer token parsing (px_gate_token_can_push).
+ * Connection token lists), Bearer token parsing (px_gate_token_can_push)
+ * and token realm rewriting (px_authrealm_rewrite, on www-authenticate).
  *
  * Input: the first line is the request target; every further line is a
  * header field "name: value".  An Authorization field goes through the
@@ -16,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "px_authrealm.h"
 #include "px_gate.h"
 #include "px_headers.h"
 #include "px_route.h"
@@ -24,6 +27,21 @@
 #define ROUTE_MAX_TARGET PX_ROUTE_MAX_TARGET_BYTES
 
 static int oracle = 1;
+
+/* upstream.proxy_auth (px_authrealm_rewrite): a rewritten challenge stays
+ * one header line, names customs' base, and keeps the bytes around the
+ * realm; anything else leaves it alone. */
+#define REALM_UP "https://reg.azurecr.io"
+#define REALM_BASE "http://127.0.0.1:5000"
+static void check_realm(const char *v) {
+  char out[PX_AUTHREALM_MAX_BYTES];
+  int rc = px_authrealm_rewrite(v, REALM_UP, REALM_BASE, out, sizeof(out));
+  if (rc != 1) return;
+  size_t n = strlen(out);
+  if (n >= sizeof(out) || !strstr(out, REALM_BASE)) abort();
+  if (strpbrk(out, "\r\n")) abort(); /* no line break smuggled into the header */
+  if (strncasecmp(out, "Bearer ", 7) != 0) abort();
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   const char *e = getenv("FUZZ_ORACLE");
@@ -210,6 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       int push = px_gate_token_can_push(h.f[i].value, repo, &bearer);
       if (push && !bearer) abort(); /* push can only come from a Bearer token */
     }
+    if (strcmp(h.f[i].name, "www-authenticate") == 0) check_realm(h.f[i].value);
   }
   if (connection) {
     (void)px_list_has_token(connection, "authorization");
