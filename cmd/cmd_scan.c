@@ -25,11 +25,13 @@ static const scan_target TARGETS[] = {
 static const struct option scan_opts[] = {
     {"db", required_argument, NULL, 'd'},     {"policy", required_argument, NULL, 'p'},
     {"format", required_argument, NULL, 'f'}, {"spool-dir", required_argument, NULL, 's'},
+    {"username", required_argument, NULL, 'U'}, {"password-file", required_argument, NULL, 'P'},
+    {"authfile", required_argument, NULL, 'A'},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 
 static void scan_usage(FILE *f) {
-  fprintf(f, "usage: customs scan [--db PATH] [--policy FILE] [--format table|json|cyclonedx] [--spool-dir DIR]"
-             " TARGET\n"
+  fprintf(f, "usage: customs scan [--db PATH] [--policy FILE] [--format table|json|cyclonedx] [--spool-dir DIR]\n"
+             "                   [--username USER --password-file FILE | --authfile FILE] TARGET\n"
              "  TARGET: oci:DIR[:REF] | docker-archive:FILE[:REF|:@N] | layer:FILE |"
              " docker://HOST[:PORT]/REPO[:TAG]\n");
 }
@@ -87,6 +89,7 @@ out:
 
 int cmd_scan(int argc, char **argv) {
   const char *db = NULL, *policy = NULL, *spool = CMD_SPOOL_DIR_DEFAULT;
+  const char *user = NULL, *pass_file = NULL, *authfile = NULL;
   cmd_fmt fmt = CMD_FMT_TABLE;
   int c;
   optind = 1;
@@ -95,6 +98,9 @@ int cmd_scan(int argc, char **argv) {
     case 'd': db = optarg; break;
     case 'p': policy = optarg; break;
     case 's': spool = optarg; break;
+    case 'U': user = optarg; break;
+    case 'P': pass_file = optarg; break;
+    case 'A': authfile = optarg; break;
     case 'f':
       if (cmd_parse_format(optarg, &fmt, 1)) {
         fprintf(stderr, "customs scan: unknown format '%s'\n", optarg);
@@ -123,6 +129,9 @@ int cmd_scan(int argc, char **argv) {
   memset(&j, 0, sizeof(j));
   j.target = argv[optind];
   j.spool_dir = spool;
+  j.reg_username = user;
+  j.reg_password_file = pass_file;
+  j.reg_authfile = authfile;
   sc_limits_default(&j.lim);
   j.lim.spool_dir = spool; /* the catalogers' temp files too */
   if (db && sc_store_open(db, &j.st) != 0) {

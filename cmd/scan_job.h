@@ -35,6 +35,9 @@ typedef struct scan_job {
   sc_layer_result *res;
   char (*status)[SCAN_STATUS_LEN]; /* per layer, for the report */
   sc_store *st;                 /* --db, else NULL */
+  const char *reg_username;     /* docker://: --username (with reg_password_file), or NULL */
+  const char *reg_password_file;
+  const char *reg_authfile;     /* docker://: --authfile, or NULL ($REGISTRY_AUTH_FILE) */
   sc_limits lim;
 } scan_job;
 

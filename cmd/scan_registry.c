@@ -6,9 +6,12 @@
  * CUSTOMS_INSECURE=1; https with the system CAs otherwise.  Manifests and
  * the config are read into memory (capped); each layer is downloaded to an
  * unlinked file in the spool directory, then scanned and checked against its
- * digest.  The image is stored as repository REPO (without the host). */
+ * digest.  The image is stored as repository REPO (without the host).
+ * Credentials (scan_creds.c) answer the registry's token realm or its Basic
+ * challenge. */
 #include "net_http.h"
 #include "scan_target.h"
+#include "sc_file.h"
 #include "sc_tmpfile.h"
 
 #include <errno.h>
@@ -25,6 +28,7 @@ static const char *const ACCEPT_MANIFEST =
 
 typedef struct reg {
   net_http *h;
+  char host[256];               /* HOST[:PORT], as in the target */
   char base[512];               /* scheme://host[:port] */
   char repo[512];
   char scope[600];              /* "repository:REPO:pull" */
@@ -56,6 +60,7 @@ static int parse_spec(scan_job *j, reg *r, const char *spec, char *ref, size_t r
   }
   memcpy(host, spec, (size_t)(slash - spec));
   host[slash - spec] = 0;
+  snprintf(r->host, sizeof(r->host), "%s", host);
   snprintf(r->repo, sizeof(r->repo), "%s", slash + 1);
   char *at = strchr(r->repo, '@'), *colon = strrchr(r->repo, ':');
   snprintf(ref, refcap, "latest");
@@ -157,7 +162,12 @@ int scan_registry(scan_job *j, const char *spec) {
   memset(&r, 0, sizeof(r));
   int rv = parse_spec(j, &r, spec, ref, sizeof(ref));
   if (rv) return rv;
-  if ((rv = net_http_new(NULL, &r.h))) return rv;
+  char user[256], pass[SC_SECRET_MAX_BYTES];
+  if (scan_creds_for(j, r.host, user, sizeof(user), pass, sizeof(pass)) != 0) return SC_ERR_ARG;
+  net_http_opts o = {.username = user[0] ? user : NULL, .password = user[0] ? pass : NULL};
+  rv = net_http_new(&o, &r.h);
+  explicit_bzero(pass, sizeof(pass)); /* net_http keeps its own copy */
+  if (rv) return rv;
   if (!(rv = load_manifest(j, &r, ref, sizeof(ref))) && !(rv = load_config(j, &r))) rv = scan_layers(j, &r);
   net_http_free(r.h);
   return rv;

@@ -30,4 +30,8 @@ int scan_layer_file(scan_job *j, const char *spec);
  * (pointing into spec; NULL when absent or empty).  -1 if PATH is empty or
  * does not fit. */
 int scan_split_path_ref(const char *spec, char *path, size_t cap, const char **ref);
+
+/* docker://: the credentials for host (scan_creds.c): user and pass empty
+ * for none.  -1 (message printed) when given ones cannot be read. */
+int scan_creds_for(const scan_job *j, const char *host, char *user, size_t ucap, char *pass, size_t pcap);
 #endif

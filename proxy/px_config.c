@@ -8,7 +8,7 @@
  * setting.  A later key overrides an earlier one; px_config_load adds to
  * what the config holds (defaults, or an earlier file). */
 #include "px_config.h"
-#include "px_creds.h"
+#include "sc_file.h"
 #include "px_headers.h"
 #include "px_log.h"
 #include "sc_tmpfile.h"
@@ -293,7 +293,7 @@ static int load_webhook(loader *L, const yaml_node_t *m) {
   if (!w->url[0]) return fail_at(L, m, "webhooks: an entry without url", NULL, NULL);
   if (secret_node && secret_file_node)
     return fail_at(L, secret_file_node, "webhooks: secret and secret_file are exclusive", NULL, NULL);
-  if (secret_file_node && px_creds_read_secret(secret_file, w->secret, sizeof(w->secret)) < 0)
+  if (secret_file_node && sc_read_secret(secret_file, w->secret, sizeof(w->secret)) < 0)
     return fail_at(L, secret_file_node, "webhooks: secret_file %s: unreadable, empty, or longer than 255 bytes",
                    secret_file, NULL);
   for (int i = 0; i < c->nwebhooks; i++)

@@ -2,22 +2,10 @@
  * Ownership: px_creds values belong to their callers.  Thread: any.
  * Errors: -1 with err naming the key or file, never the secret. */
 #include "px_creds.h"
+#include "sc_file.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-int px_creds_read_secret(const char *path, char *out, size_t cap) {
-  char buf[PX_CREDS_SECRET_MAX_BYTES + 2];
-  FILE *f = path && *path ? fopen(path, "r") : NULL;
-  if (!f) return -1;
-  int ok = fgets(buf, sizeof(buf), f) != NULL;
-  fclose(f);
-  if (ok) buf[strcspn(buf, "\r\n")] = 0;
-  ok = ok && buf[0] && strlen(buf) < cap;
-  if (ok) memcpy(out, buf, strlen(buf) + 1);
-  explicit_bzero(buf, sizeof(buf));
-  return ok ? 0 : -1;
-}
 
 int px_creds_grant(const char *name, net_http_grant *out) {
   static const struct {
@@ -45,7 +33,7 @@ int px_creds_load(const px_config *c, px_creds *out, char *err, size_t errlen) {
   }
   snprintf(out->username, sizeof(out->username), "%s", c->upstream_username);
   if (c->upstream_password_file[0]) {
-    if (px_creds_read_secret(c->upstream_password_file, out->password, sizeof(out->password)) != 0) {
+    if (sc_read_secret(c->upstream_password_file, out->password, sizeof(out->password)) != 0) {
       snprintf(err, errlen, "upstream.password_file: cannot read a password from '%.200s'",
                c->upstream_password_file);
       px_creds_wipe(out);

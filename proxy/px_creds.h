@@ -23,7 +23,8 @@
 #include "net_http.h"
 #include "px_config.h"
 
-#define PX_CREDS_SECRET_MAX_BYTES 4096 /* a password or refresh token (first line of its file) */
+#include "sc_file.h"
+#define PX_CREDS_SECRET_MAX_BYTES SC_SECRET_MAX_BYTES /* a password or refresh token (first line of its file) */
 
 typedef struct px_creds {
   char username[256];
@@ -31,10 +32,6 @@ typedef struct px_creds {
   net_http_grant grant;
   int set;                  /* 1: username and password are customs' own identity */
 } px_creds;
-
-/* The first non-empty line of a secret file into out (cap bytes); -1 when
- * the file is unreadable, the line empty or cap too small. */
-int px_creds_read_secret(const char *path, char *out, size_t cap);
 
 /* upstream.token_grant's name -> grant; -1 for an unknown name. */
 int px_creds_grant(const char *name, net_http_grant *out);

@@ -12,7 +12,7 @@
 #include "px_watch_int.h"
 #include "px_config.h"
 #include "px_lineage.h"
-#include "px_creds.h"
+#include "sc_file.h"
 #include "px_log.h"
 #include "sc_config.h"
 #include "sc_image.h"
@@ -447,7 +447,7 @@ int px_watch_start(px_ctx *ctx) {
   }
   w->n = (size_t)cfg->nwatch;
   if (cfg->watch_username[0] &&
-      px_creds_read_secret(cfg->watch_password_file, w->password, sizeof(w->password)) != 0) {
+      sc_read_secret(cfg->watch_password_file, w->password, sizeof(w->password)) != 0) {
     px_error("lineage.password_file: cannot read a password from '%s'", cfg->watch_password_file);
     watch_free(w);
     return SC_ERR_INVALID;

@@ -2,6 +2,8 @@
 #include "sc_file.h"
 #include "sc_inventory.h"
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,4 +42,17 @@ int sc_read_file(const char *path, size_t cap, char **out, size_t *len) {
   *out = b;
   *len = n;
   return 0;
+}
+
+int sc_read_secret(const char *path, char *out, size_t cap) {
+  char buf[SC_SECRET_MAX_BYTES + 2];
+  FILE *f = path && *path ? fopen(path, "re") : NULL;
+  if (!f) return -1;
+  int ok = fgets(buf, sizeof(buf), f) != NULL;
+  fclose(f);
+  if (ok) buf[strcspn(buf, "\r\n")] = 0;
+  ok = ok && buf[0] && strlen(buf) < cap;
+  if (ok) memcpy(out, buf, strlen(buf) + 1);
+  explicit_bzero(buf, sizeof(buf));
+  return ok ? 0 : -1;
 }
