@@ -5,7 +5,8 @@
 # python3-prometheus-client reads /metrics (tests/integration/test_metrics.sh).
 # haproxy fronts a test registry with its token server as one origin, as Azure
 # Container Registry does, and apache2-utils (htpasswd) makes test password files
-# (tests/integration/test_upstream_*.sh).
+# (tests/integration/test_upstream_*.sh); docker.io is the real docker CLI and
+# dockerd that test_upstream_docker.sh starts (its own data root, no network).
 # Idempotent: apt-get install leaves installed packages as they are.
 set -e
 export DEBIAN_FRONTEND=noninteractive
@@ -18,5 +19,5 @@ apt-get install -y -qq --no-install-recommends \
   libnghttp2-dev libevent-dev libssl-dev libarchive-dev libsqlite3-dev \
   libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev $HS_PKG \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
-  sqlite3 jq zstd procps python3 bc chromium file python3-prometheus-client haproxy apache2-utils \
+  sqlite3 jq zstd procps python3 bc chromium file python3-prometheus-client haproxy apache2-utils docker.io \
   clang-14 libclang-rt-14-dev >/dev/null

@@ -4,9 +4,10 @@
 #
 # Every registry started here has its own storage and log directory under
 # $T, listens on a free loopback port, and is stopped by lib.sh's cleanup.
-# Its log is at level info, so the registry says which user made each
-# request (auth.user.name=...): the tests read it to tell customs' own
-# requests from a client's.
+# Its log is at level debug: only then does docker-registry 2.8 say which
+# user made each request (auth.user.name=...) on its successful requests
+# too; the tests read it to tell customs' own requests from a client's
+# (reg_reqs, reg_rate_max).
 
 # make_htpasswd FILE USER PASSWORD [USER PASSWORD ...]: a bcrypt password file.
 make_htpasswd() {
@@ -31,7 +32,7 @@ start_htpasswd_registry() {
     cat >"$AREG_DIR/config.yml" <<YAML
 version: 0.1
 log:
-  level: info
+  level: debug
   accesslog:
     disabled: true
 storage:
@@ -59,9 +60,36 @@ YAML
     export AREG_PORT AREG_URL AREG_PID AREG_LOG AREG_DIR
 }
 
-# registry_requests_by USER [PATH_SUBSTRING]: how many requests the
-#   htpasswd registry logged as made by USER (to paths containing the
-#   substring).
-registry_requests_by() {
-    grep -E "auth\.user\.name=\"?$1\"?( |\$)" "$AREG_LOG" | grep -F -c -- "${2:-/v2/}" || true
+# reg_reqs USER METHOD URI_SUBSTRING [FROM_LINE]: how many distinct requests
+#   (by http.request.id) the registry logged as made by USER with that method
+#   ("" = any) to a URI containing the substring (from line FROM_LINE of its
+#   log on).  docker-registry 2.8 names the user on every line of a
+#   request only at level debug (at info, only on failed requests), and
+#   logs several lines per request: requests are counted by their id.
+reg_reqs() {
+    tail -n "+${4:-1}" "$AREG_LOG" | grep -E "auth\.user\.name=\"?$1\"?( |\$)" | awk -v m="$2" -v s="$3" '
+        { id = ""; meth = ""; uri = ""
+          for (i = 1; i <= NF; i++) {
+              if ($i ~ /^http\.request\.id=/) id = substr($i, 17)
+              else if ($i ~ /^http\.request\.method=/) meth = substr($i, 21)
+              else if ($i ~ /^http\.request\.uri=/) uri = substr($i, 18)
+          }
+          gsub(/"/, "", uri)
+          if (id != "" && (m == "" || meth == m) && index(uri, s) && !(id in seen)) { seen[id] = 1; n++ } }
+        END { print n + 0 }'
+}
+# reg_rate_max USER SINCE_LINE: the most GET/HEAD requests USER made within one
+#   wall-clock second in the registry's log from line SINCE_LINE on (what a
+#   sync does: catalog, tags, manifests, blobs; not the annotation pushes)
+reg_rate_max() {
+    tail -n "+$2" "$AREG_LOG" | grep -E "auth\.user\.name=\"?$1\"?( |\$)" | awk '
+        { id = ""; meth = ""; uri = ""
+          for (i = 1; i <= NF; i++) {
+              if ($i ~ /^http\.request\.id=/) id = substr($i, 17)
+              else if ($i ~ /^http\.request\.method=/) meth = substr($i, 21)
+              else if ($i ~ /^http\.request\.uri=/) uri = substr($i, 18)
+          }
+          if (id == "" || (id in seen) || (meth != "GET" && meth != "HEAD") || index(uri, "/manifests/sha256-")) next
+          seen[id] = 1; sec = substr($1, 7, 19); c[sec]++; if (c[sec] > max) max = c[sec] }
+        END { print max + 0 }'
 }
