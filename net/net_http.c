@@ -145,12 +145,13 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud) {
        sizeof(((net_http_resp *)0)->www_authenticate)},
       {"location:", offsetof(net_http_resp, location), sizeof(((net_http_resp *)0)->location)},
       {"oci-subject:", offsetof(net_http_resp, oci_subject), sizeof(((net_http_resp *)0)->oci_subject)},
+      {"link:", offsetof(net_http_resp, link), sizeof(((net_http_resp *)0)->link)},
   };
   if (n > 5 && !strncmp(p, "HTTP/", 5)) { /* a new response (a 100, a redirect, the answer) */
     const char *sp = memchr(p, ' ', n);
     x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
     rs->content_type[0] = rs->docker_digest[0] = rs->www_authenticate[0] = 0;
-    rs->location[0] = rs->oci_subject[0] = 0;
+    rs->location[0] = rs->oci_subject[0] = rs->link[0] = 0;
     rs->content_length = -1;
     return n;
   }

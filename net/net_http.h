@@ -96,6 +96,7 @@ typedef struct net_http_resp {
   char www_authenticate[1024];
   char location[2048];       /* Location (as sent: may be relative) */
   char oci_subject[80];      /* OCI-Subject (a registry with the referrers API) */
+  char link[1024];           /* Link (a paged _catalog or tags/list: <...>; rel="next"); cut at the cap */
   int64_t content_length;    /* Content-Length of the answer, -1 unknown (registry sends only) */
   char final_url[2048];      /* the URL that answered */
   char error[256];           /* set when the call fails, or status is not 2xx */

@@ -52,7 +52,8 @@ static void own_refused(const char *repo, long status) {
  * rs filled (status 200), else the net_http code, or SC_ERR_IO for another
  * status, with the reason in err. */
 static int get_blob(net_http *http, const px_ctx *ctx, const char *repo, const char *digest, const char *auth,
-                    int fd, uint64_t max_bytes, net_http_resp *rs, char *err, size_t errlen) {
+                    const int *abort_flag, int fd, uint64_t max_bytes, net_http_resp *rs, char *err,
+                    size_t errlen) {
   char url[FETCH_URL_MAX], scope[PX_PATH_MAX + 32];
   if (!http) {
     memset(rs, 0, sizeof(*rs));
@@ -63,7 +64,7 @@ static int get_blob(net_http *http, const px_ctx *ctx, const char *repo, const c
   snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
   int own = ctx->cfg->upstream_username[0] != 0, rv = 0;
   if (own || !auth) {
-    net_http_req rq = {.url = url, .scope = scope, .fd = fd, .max_bytes = max_bytes};
+    net_http_req rq = {.url = url, .scope = scope, .fd = fd, .max_bytes = max_bytes, .abort_flag = abort_flag};
     rv = net_http_registry_get(http, &rq, rs);
     int refused = !rv && (rs->status == 401 || rs->status == 403);
     if (refused && auth) { /* the client's own, below */
@@ -74,7 +75,7 @@ static int get_blob(net_http *http, const px_ctx *ctx, const char *repo, const c
     }
   }
   if (auth) {
-    net_http_req rq = {.url = url, .authorization = auth, .fd = fd, .max_bytes = max_bytes};
+    net_http_req rq = {.url = url, .authorization = auth, .fd = fd, .max_bytes = max_bytes, .abort_flag = abort_flag};
     rv = net_http_get(http, &rq, rs);
   }
   if (rv || rs->status != 200) {
@@ -88,14 +89,14 @@ static int get_blob(net_http *http, const px_ctx *ctx, const char *repo, const c
 }
 
 int px_fetch_blob(net_http *http, const px_ctx *ctx, const char *repo, const char *digest,
-                  const char *authorization, char *err, size_t errlen) {
+                  const char *authorization, const int *abort_flag, char *err, size_t errlen) {
   net_http_resp rs;
   int fd = sc_tmpfile_open(ctx->cfg->spool_dir, "customs-fetch");
   if (fd < 0) {
     snprintf(err, errlen, "cannot create a spool file: %s", strerror(errno));
     return -1;
   }
-  int rv = get_blob(http, ctx, repo, digest, authorization, fd, PX_FETCH_BLOB_MAX_BYTES, &rs, err, errlen);
+  int rv = get_blob(http, ctx, repo, digest, authorization, abort_flag, fd, PX_FETCH_BLOB_MAX_BYTES, &rs, err, errlen);
   net_http_resp_free(&rs);
   if (rv) {
     close(fd);
@@ -106,13 +107,14 @@ int px_fetch_blob(net_http *http, const px_ctx *ctx, const char *repo, const cha
 }
 
 char *px_fetch_small(net_http *http, const px_ctx *ctx, const char *repo, const char *digest,
-                     const char *authorization, size_t cap, size_t *len, char *err, size_t errlen) {
+                     const char *authorization, const int *abort_flag, size_t cap, size_t *len, char *err,
+                     size_t errlen) {
   net_http_resp rs;
   if (cap == 0) {
     snprintf(err, errlen, "config blob larger than %zu bytes", cap);
     return NULL;
   }
-  int rv = get_blob(http, ctx, repo, digest, authorization, -1, cap - 1, &rs, err, errlen);
+  int rv = get_blob(http, ctx, repo, digest, authorization, abort_flag, -1, cap - 1, &rs, err, errlen);
   if (rv == SC_ERR_LIMIT) snprintf(err, errlen, "config blob larger than %zu bytes", cap);
   if (rv) {
     net_http_resp_free(&rs);

@@ -31,13 +31,15 @@ struct net_http;
 int px_fetch_client_new(const px_config *cfg, struct net_http **out);
 
 /* Downloads repo's blob `digest` into an unnamed spool file; returns its fd
- * at offset 0, or -1 with err set.  authorization may be NULL. */
+ * at offset 0, or -1 with err set.  authorization may be NULL; abort_flag
+ * (may be NULL) stops the transfer when it becomes nonzero. */
 int px_fetch_blob(struct net_http *http, const px_ctx *ctx, const char *repo, const char *digest,
-                  const char *authorization, char *err, size_t errlen);
+                  const char *authorization, const int *abort_flag, char *err, size_t errlen);
 
 /* Downloads a blob of fewer than cap bytes (an image config) into memory;
  * *len gets its length.  NULL with err set on failure or when it is cap
  * bytes or larger. */
 char *px_fetch_small(struct net_http *http, const px_ctx *ctx, const char *repo, const char *digest,
-                     const char *authorization, size_t cap, size_t *len, char *err, size_t errlen);
+                     const char *authorization, const int *abort_flag, size_t cap, size_t *len, char *err,
+                     size_t errlen);
 #endif

@@ -113,3 +113,12 @@ void px_metrics_delivery(px_ctx *ctx, const char *result) {
       return;
     }
 }
+
+void px_metrics_sync_round(px_ctx *ctx, uint64_t scanned, uint64_t known, uint64_t failed) {
+  struct px_metrics *m = ctx ? ctx->metrics : NULL;
+  if (!m) return;
+  add(&m->sync_rounds, 1);
+  add(&m->sync_images[0], scanned);
+  add(&m->sync_images[1], known);
+  add(&m->sync_images[2], failed);
+}

@@ -53,6 +53,8 @@ void px_metrics_policy_reload_failed(px_ctx *ctx);
 void px_metrics_vulndb_generation(px_ctx *ctx, int64_t gen);
 /* A webhook delivery attempt: "delivered", "retry" or "failed". */
 void px_metrics_delivery(px_ctx *ctx, const char *result);
+/* A round of the background sync (px_sync.c) ended: its image counts. */
+void px_metrics_sync_round(px_ctx *ctx, uint64_t scanned, uint64_t known, uint64_t failed);
 /* Appends the whole exposition to out. */
 int px_metrics_render(px_ctx *ctx, sc_buf *out);
 #endif

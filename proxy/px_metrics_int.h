@@ -53,6 +53,8 @@ struct px_metrics {
   uint64_t pulls_denied;
   uint64_t policy_reload_failures;
   uint64_t deliveries[PX_M_NDELIV];
+  uint64_t sync_rounds;
+  uint64_t sync_images[3];   /* scanned, known, failed */
   int64_t vulndb_generation; /* -1 until the process learns it */
 };
 #endif

@@ -98,6 +98,13 @@ static void render_counters(const struct px_metrics *m, sc_buf *out) {
   for (int i = 0; i < PX_M_NDELIV; i++)
     sc_buf_printf(out, "customs_webhook_deliveries_total{result=\"%s\"} %llu\n", px_m_deliveries[i],
                   (unsigned long long)get(&m->deliveries[i]));
+  static const char *const SYNC_RESULTS[3] = {"scanned", "known", "failed"};
+  head(out, "customs_sync_rounds_total", "counter", "Rounds of the background sync finished.");
+  sc_buf_printf(out, "customs_sync_rounds_total %llu\n", (unsigned long long)get(&m->sync_rounds));
+  head(out, "customs_sync_images_total", "counter", "Images the background sync looked at, by outcome.");
+  for (int i = 0; i < 3; i++)
+    sc_buf_printf(out, "customs_sync_images_total{result=\"%s\"} %llu\n", SYNC_RESULTS[i],
+                  (unsigned long long)get(&m->sync_images[i]));
 }
 
 int px_metrics_render(px_ctx *ctx, sc_buf *out) {

@@ -4,7 +4,8 @@
  *                  loop, the registry of jobs, pruning, start/stop;
  *   px_scanpool.c  the worker pools (threads and their FIFO);
  *   px_scanwork.c  what a worker does with a job: scan a layer, process a
- *                  manifest;
+ *                  manifest (px_scan_image, which the sync thread of
+ *                  px_sync.c calls too, with a px_worker of its own);
  *   px_jobq.c      a job's byte queue; px_fetch.c  blob fetches.
  *
  * Ownership: a job is reference counted (the registry ctx->jobs holds one,
@@ -75,6 +76,12 @@ typedef struct px_worker {
   px_ctx *ctx;
   struct sc_store *store;   /* NULL: the database could not be opened */
   struct net_http *http;    /* upstream client; NULL: none could be made */
+  /* optional (pool workers: NULL): called before each blob fetch of
+   * px_scan_image; nonzero stops the image there (the sync's rate limit,
+   * which also says when customs shuts down) */
+  int (*before_fetch)(void *arg);
+  void *before_fetch_arg;
+  const int *abort_flag;    /* optional: nonzero stops a blob transfer in flight (the sync's shutdown) */
 } px_worker;
 
 typedef struct px_scanpool px_scanpool;
@@ -91,4 +98,17 @@ int px_scanpool_threads(const px_scanpool *pool);
 /* px_scanwork.c: runs the job on the calling worker, then closes its queue
  * and wakes done_cb on the loop. */
 void px_job_run(px_job *j, px_worker *w);
+/* What a manifest job does, on the calling thread with w's store and HTTP
+ * client: parses the manifest `body` (len bytes, Content-Type ctype, may be
+ * NULL) of repo@digest, fetches and checks an image's config, records it
+ * (sc_store_put_manifest_ex; tag NULL or "": by digest), records it as a
+ * referrer, fetches and scans the layers the store does not have (with
+ * client_auth, may be NULL), then emits scan-completed, queues the
+ * annotations and announces a tag move.  0, or SC_ERR_* with a one-line
+ * reason in err ("manifest not understood", "some layers could not be
+ * scanned", ...); details are logged.  It does not touch the gate's verdict
+ * cache (the caller does, as px_pullgate.c does after a scan-on-pull). */
+int px_scan_image(px_ctx *ctx, px_worker *w, const char *repo, const char *tag, const char *digest,
+                  const char *ctype, const char *body, size_t len, const char *client_auth, char *err,
+                  size_t errlen);
 #endif

@@ -21,6 +21,7 @@
 #include "px_refresh.h"
 #include "px_watch.h"
 #include "px_annotate.h"
+#include "px_sync.h"
 #include "px_scan.h"
 #include "sc_store.h"
 #include "sc_time.h"
@@ -343,6 +344,7 @@ int px_server_run(px_config *cfg) {
   /* after px_events_start: a moved watched tag emits events */
   if ((rc = px_watch_start(&ctx)) < 0) goto out;
   if ((rc = px_annotate_start(&ctx)) < 0) goto out; /* before the loop runs: scan workers queue its jobs */
+  if ((rc = px_sync_start(&ctx)) < 0) goto out; /* after px_events_start and px_annotate_start: its scans use both */
   if ((rc = px_admin_start(&ctx)) < 0) goto out; /* last: it reads everything above */
   ctx.sigterm_ev = evsignal_new(ctx.base, SIGTERM, on_term, &ctx);
   ctx.sigint_ev = evsignal_new(ctx.base, SIGINT, on_term, &ctx);
@@ -355,6 +357,7 @@ int px_server_run(px_config *cfg) {
 out:
   px_admin_stop(&ctx); /* first: its requests use the database threads and the gate */
   px_watch_stop(&ctx); /* before px_events_stop and px_gate_free: it uses both */
+  px_sync_stop(&ctx);  /* before px_annotate_stop, px_events_stop and px_gate_free: its scans use all three */
   px_refresh_stop(&ctx);
   px_scan_stop(&ctx);
   px_annotate_stop(&ctx); /* after the scan workers, which queue its jobs */

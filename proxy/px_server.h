@@ -80,6 +80,7 @@ typedef struct px_ctx {
   struct px_admin *admin;        /* the admin listener (px_admin.c); NULL: none */
   struct px_metrics *metrics;    /* counters and histograms for /metrics (px_metrics.c); NULL: none */
   struct px_annotate *annotate;  /* customs' own SBOM and report pushes (px_annotate.c); NULL: none */
+  struct px_sync *sync;          /* the background sync of the upstream's catalog (px_sync.c); NULL: none */
 } px_ctx;
 
 /* Runs the daemon until SIGTERM/SIGINT and the drain complete.

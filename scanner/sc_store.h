@@ -109,6 +109,12 @@ int sc_store_put_manifest(sc_store *st, const char *repo, const char *tag, const
  * moved it, "" otherwise. */
 int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, const char *digest,
                              const sc_manifest *m, const char *config_json, size_t config_len, char *prev);
+/* For an image (or index) already stored: repo holds it and tag points at
+ * it, a move recorded in the tag history as sc_store_put_manifest_ex does
+ * (prev likewise), without its manifest or config (the background sync
+ * finding a known digest under another tag or repository).
+ * SC_ERR_NOTFOUND when digest is not stored. */
+int sc_store_put_tag(sc_store *st, const char *repo, const char *tag, const char *digest, char *prev);
 /* ref is a tag or a digest ("sha256:..."); copies the image digest.
  * A digest resolves when the image is stored (for any repository).
  * SC_ERR_NOTFOUND. */

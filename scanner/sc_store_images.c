@@ -43,6 +43,34 @@ static int put_lineage(sc_store *st, const char *digest, const sc_manifest *m, c
   return rv;
 }
 
+/* Inside a write transaction: repo holds digest, and tag (NULL: none)
+ * points at it, with a move recorded in the tag history (prev, may be NULL,
+ * gets the digest it left).  0 or SC_ERR_DB. */
+static int put_repo_tag(sc_store *st, const char *repo, const char *tag, const char *digest, long long now,
+                        char *prev) {
+  sqlite3_stmt *r = NULL, *t = NULL;
+  int rv = SC_ERR_DB;
+  if (prep(st, "INSERT OR IGNORE INTO repo_images (repo, digest, pushed_at) VALUES (?,?,?)", &r) ||
+      bind_text(r, 1, repo) || bind_text(r, 2, digest) || sqlite3_bind_int64(r, 3, now) || step_done(r))
+    goto out;
+  char known[72] = "";
+  if (tag) {
+    int k = query1(st, "SELECT digest FROM tags WHERE repo = ? AND tag = ?", repo, tag, known, sizeof(known));
+    if (k != 0 && k != SC_ERR_NOTFOUND) goto out;
+  }
+  if (tag && (prep(st, "INSERT OR REPLACE INTO tags (repo, tag, digest, updated_at) VALUES (?,?,?,?)", &t) ||
+              bind_text(t, 1, repo) || bind_text(t, 2, tag) || bind_text(t, 3, digest) ||
+              sqlite3_bind_int64(t, 4, now) || step_done(t)))
+    goto out;
+  if (tag && sc_digest_valid(digest, 0) && sc_store_tag_moved(st, SC_ORIGIN_LOCAL, repo, tag, digest, known, now, prev))
+    goto out;
+  rv = 0;
+out:
+  sqlite3_finalize(r);
+  sqlite3_finalize(t);
+  return rv;
+}
+
 int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, const char *digest,
                              const sc_manifest *m, const char *config_json, size_t config_len, char *prev) {
   if (prev) prev[0] = '\0';
@@ -52,7 +80,7 @@ int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, co
   int have_cfg = 0;
   memset(&cfg, 0, sizeof(cfg));
   if (config_json && sc_config_parse(config_json, config_len, &cfg) == 0) have_cfg = 1;
-  sqlite3_stmt *s = NULL, *l = NULL, *c = NULL, *t = NULL, *r = NULL, *d = NULL;
+  sqlite3_stmt *s = NULL, *l = NULL, *c = NULL, *d = NULL;
   long long now = (long long)time(NULL);
   int rv = SC_ERR_DB;
   if (exec(st, "BEGIN IMMEDIATE")) {
@@ -99,21 +127,7 @@ int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, co
         bind_text(c, 5, plat) || step_done(c))
       goto out;
   }
-  if (prep(st, "INSERT OR IGNORE INTO repo_images (repo, digest, pushed_at) VALUES (?,?,?)", &r) ||
-      bind_text(r, 1, repo) || bind_text(r, 2, digest) || sqlite3_bind_int64(r, 3, now) ||
-      step_done(r))
-    goto out;
-  char known[72] = "";
-  if (tag) {
-    int k = query1(st, "SELECT digest FROM tags WHERE repo = ? AND tag = ?", repo, tag, known, sizeof(known));
-    if (k != 0 && k != SC_ERR_NOTFOUND) goto out;
-  }
-  if (tag && (prep(st, "INSERT OR REPLACE INTO tags (repo, tag, digest, updated_at) VALUES (?,?,?,?)", &t) ||
-              bind_text(t, 1, repo) || bind_text(t, 2, tag) || bind_text(t, 3, digest) ||
-              sqlite3_bind_int64(t, 4, now) || step_done(t)))
-    goto out;
-  if (tag && sc_digest_valid(digest, 0) && sc_store_tag_moved(st, SC_ORIGIN_LOCAL, repo, tag, digest, known, now, prev))
-    goto out;
+  if (put_repo_tag(st, repo, tag, digest, now, prev)) goto out;
   if (sc_digest_valid(digest, 0) && put_lineage(st, digest, m, have_cfg ? &cfg : NULL)) goto out;
   rv = exec(st, "COMMIT");
 out:
@@ -121,9 +135,19 @@ out:
   sqlite3_finalize(s);
   sqlite3_finalize(l);
   sqlite3_finalize(c);
-  sqlite3_finalize(t);
-  sqlite3_finalize(r);
   sc_config_free(&cfg);
+  if (rv && prev) prev[0] = '\0';
+  return rv ? rollback(st, rv) : 0;
+}
+
+int sc_store_put_tag(sc_store *st, const char *repo, const char *tag, const char *digest, char *prev) {
+  char have[72];
+  if (prev) prev[0] = '\0';
+  if (!st || !repo || !tag || !digest || !sc_digest_valid(digest, 1)) return SC_ERR_ARG;
+  if (exec(st, "BEGIN IMMEDIATE")) return SC_ERR_DB;
+  int rv = query1(st, "SELECT digest FROM images WHERE digest = ?", digest, NULL, have, sizeof(have));
+  if (!rv) rv = put_repo_tag(st, repo, tag, digest, (long long)time(NULL), prev);
+  if (!rv) rv = exec(st, "COMMIT");
   if (rv && prev) prev[0] = '\0';
   return rv ? rollback(st, rv) : 0;
 }
