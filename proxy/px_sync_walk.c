@@ -12,6 +12,7 @@
  * io->failed_*) and counted; px_sync_round fails only when the first page
  * of the catalog cannot be read. */
 #include "px_log.h"
+#include "sc_err.h" /* sc_errf */
 #include "px_route.h" /* px_valid_repo, px_valid_tag */
 #include "px_sync_int.h"
 #include "sc_hash.h"
@@ -44,14 +45,6 @@ typedef struct sync_round {
   px_sync_stats *s;
   size_t scans;           /* io->scan calls this round (PX_SYNC_MAX_SCANS) */
 } sync_round;
-
-__attribute__((format(printf, 3, 4))) static int seterr(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 /* Whether the round stops here (shutdown, or a limit reached before). */
 static int stopping(sync_round *r) {
@@ -124,21 +117,21 @@ static int get_manifest(sync_round *r, const char *repo, const char *ref, const 
                         char digest[72], char *err, size_t errlen) {
   char url[SYNC_URL_MAX], scope[SYNC_REPO_MAX + 32], link[8], why[300] = "";
   memset(rs, 0, sizeof(*rs));
-  if (take(r)) return seterr(err, errlen, "stopped");
+  if (take(r)) return sc_errf(err, errlen, "stopped");
   snprintf(url, sizeof(url), "%s/v2/%s/manifests/%s", r->io->origin, repo, ref);
   snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
   net_http_req rq = {.url = url, .accept = SYNC_ACCEPT, .scope = scope, .fd = -1,
                      .max_bytes = SC_MANIFEST_MAX_BYTES, .abort_flag = r->io->abort_flag};
   int rc = r->io->get(r->io->arg, &rq, rs, link, sizeof(link));
-  if (rc == SC_ERR_LIMIT) seterr(err, errlen, "manifest larger than %u bytes", (unsigned)SC_MANIFEST_MAX_BYTES);
-  else if (rc) seterr(err, errlen, "%s", rs->error[0] ? rs->error : customs_strerror(rc));
-  else if (rs->status != 200) seterr(err, errlen, "GET manifest: HTTP %ld", rs->status);
-  else if (!rs->body || sc_digest_sha256(rs->body, rs->len, digest) != 0) seterr(err, errlen, "GET manifest: no body");
-  else if (want && strcmp(want, digest)) seterr(err, errlen, "the body is %s, not %s", digest, want);
+  if (rc == SC_ERR_LIMIT) sc_errf(err, errlen, "manifest larger than %u bytes", (unsigned)SC_MANIFEST_MAX_BYTES);
+  else if (rc) sc_errf(err, errlen, "%s", rs->error[0] ? rs->error : customs_strerror(rc));
+  else if (rs->status != 200) sc_errf(err, errlen, "GET manifest: HTTP %ld", rs->status);
+  else if (!rs->body || sc_digest_sha256(rs->body, rs->len, digest) != 0) sc_errf(err, errlen, "GET manifest: no body");
+  else if (want && strcmp(want, digest)) sc_errf(err, errlen, "the body is %s, not %s", digest, want);
   else if (rs->docker_digest[0] && !strncmp(rs->docker_digest, "sha256:", 7) && strcmp(rs->docker_digest, digest))
-    seterr(err, errlen, "the body is %s, not %s (Docker-Content-Digest)", digest, rs->docker_digest);
+    sc_errf(err, errlen, "the body is %s, not %s (Docker-Content-Digest)", digest, rs->docker_digest);
   else if (sc_manifest_check(rs->body, rs->len, rs->content_type[0] ? rs->content_type : NULL, why, sizeof(why)))
-    seterr(err, errlen, "manifest refused: %s", why[0] ? why : "not one customs can judge");
+    sc_errf(err, errlen, "manifest refused: %s", why[0] ? why : "not one customs can judge");
   else return 0;
   net_http_resp_free(rs);
   return -1;
@@ -264,15 +257,15 @@ static int get_page(sync_round *r, const char *url, const char *base, const char
   json_error_t jerr;
   *root = *arr = NULL;
   next[0] = after[0] = 0;
-  if (take(r)) return seterr(err, errlen, "stopped");
+  if (take(r)) return sc_errf(err, errlen, "stopped");
   memset(&rs, 0, sizeof(rs));
   net_http_req rq = {.url = url, .accept = "application/json", .scope = scope, .fd = -1,
                      .max_bytes = PX_SYNC_LIST_MAX_BYTES, .abort_flag = r->io->abort_flag};
   int rc = r->io->get(r->io->arg, &rq, &rs, link, sizeof(link));
   if (rc || rs.status != 200 || !rs.body) {
-    if (rc == SC_ERR_LIMIT) seterr(err, errlen, "a list page larger than %u bytes", (unsigned)PX_SYNC_LIST_MAX_BYTES);
-    else if (rc) seterr(err, errlen, "%s", rs.error[0] ? rs.error : customs_strerror(rc));
-    else seterr(err, errlen, "GET %s: HTTP %ld", key, rs.status);
+    if (rc == SC_ERR_LIMIT) sc_errf(err, errlen, "a list page larger than %u bytes", (unsigned)PX_SYNC_LIST_MAX_BYTES);
+    else if (rc) sc_errf(err, errlen, "%s", rs.error[0] ? rs.error : customs_strerror(rc));
+    else sc_errf(err, errlen, "GET %s: HTTP %ld", key, rs.status);
     net_http_resp_free(&rs);
     return -1;
   }
@@ -282,7 +275,7 @@ static int get_page(sync_round *r, const char *url, const char *base, const char
   if (!*root || !json_is_object(*root) || (a && !json_is_array(a) && !json_is_null(a))) {
     json_decref(*root);
     *root = NULL;
-    return seterr(err, errlen, "GET %s: not the registry's JSON", key);
+    return sc_errf(err, errlen, "GET %s: not the registry's JSON", key);
   }
   *arr = a && json_is_array(a) ? a : NULL;
   size_t n = *arr ? json_array_size(*arr) : 0;

@@ -14,6 +14,7 @@
 #include "px_lineage.h"
 #include "sc_file.h"
 #include "px_log.h"
+#include "sc_err.h" /* sc_errf */
 #include "sc_config.h"
 #include "sc_image.h"
 #include "sc_lineage.h"
@@ -45,15 +46,6 @@ struct px_watch {
                                       registry that stays down is logged once, not every interval */
   char password[WATCH_PASSWORD_MAX]; /* handed to net_http_new on the thread, then wiped */
 };
-
-/* Error text, truncated at errlen (a long registry message is cut, not refused). */
-__attribute__((format(printf, 3, 4))) static int seterr(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 /* ---- the entry parser ---- */
 
@@ -114,7 +106,7 @@ static int host_ok(const char *h) {
   return 1;
 }
 
-#define FAIL(...) return seterr(err, errlen, __VA_ARGS__), -1
+#define FAIL(...) return sc_errf(err, errlen, __VA_ARGS__), -1
 
 int px_watch_parse_ref(const char *entry, px_watch_ref *out, char *err, size_t errlen) {
   const char *s = entry, *scheme = "https";
@@ -182,20 +174,20 @@ int px_watch_fetch(const watch_io *io, const px_watch_ref *r, const char *kind, 
   memset(rs, 0, sizeof(*rs));
   int rc = io->get(io->arg, &rq, rs);
   if (rc != 0 || rs->status != 200) {
-    if (rc == 0) seterr(err, errlen, "GET %s %s: HTTP %ld", kind, ref, rs->status);
-    else if (rs->error[0]) seterr(err, errlen, "%s", rs->error); /* names the URL already */
-    else seterr(err, errlen, "GET %s %s: %s", kind, ref, customs_strerror(rc));
+    if (rc == 0) sc_errf(err, errlen, "GET %s %s: HTTP %ld", kind, ref, rs->status);
+    else if (rs->error[0]) sc_errf(err, errlen, "%s", rs->error); /* names the URL already */
+    else sc_errf(err, errlen, "GET %s %s: %s", kind, ref, customs_strerror(rc));
     net_http_resp_free(rs);
     return -1;
   }
   if (!rs->body || sc_digest_sha256(rs->body, rs->len, digest) != 0) {
-    seterr(err, errlen, "GET %s %s: no body", kind, ref);
+    sc_errf(err, errlen, "GET %s %s: no body", kind, ref);
     net_http_resp_free(rs);
     return -1;
   }
   const char *expect = want ? want : rs->docker_digest[0] && !strncmp(rs->docker_digest, "sha256:", 7) ? rs->docker_digest : NULL;
   if (expect && strcmp(expect, digest)) {
-    seterr(err, errlen, "GET %s %s: the body is %s, not %s", kind, ref, digest, expect);
+    sc_errf(err, errlen, "GET %s %s: the body is %s, not %s", kind, ref, digest, expect);
     net_http_resp_free(rs);
     return -1;
   }
@@ -217,7 +209,7 @@ static int record_image(sc_store *st, const watch_io *io, const px_watch_ref *r,
   net_http_resp_free(&rs);
   if (rc != 0) {
     sc_config_free(&cfg);
-    return seterr(err, errlen, "config %s of %s: %s", m->config_digest, digest, customs_strerror(rc)), -1;
+    return sc_errf(err, errlen, "config %s of %s: %s", m->config_digest, digest, customs_strerror(rc)), -1;
   }
   if (cfg.os && cfg.architecture) {
     snprintf(platform, sizeof(platform), "%s/%s%s%s", cfg.os, cfg.architecture, cfg.variant ? "/" : "",
@@ -230,7 +222,7 @@ static int record_image(sc_store *st, const watch_io *io, const px_watch_ref *r,
   rc = sc_store_put_chain(st, digest, SC_ORIGIN_WATCH, platform, (const char *const *)cfg.diff_ids, cfg.ndiff_ids,
                           m->base_name, m->base_digest);
   sc_config_free(&cfg);
-  if (rc != 0) return seterr(err, errlen, "recording the chain of %s: %s", digest, customs_strerror(rc)), -1;
+  if (rc != 0) return sc_errf(err, errlen, "recording the chain of %s: %s", digest, customs_strerror(rc)), -1;
   return 0;
 }
 
@@ -261,7 +253,7 @@ static int watch_resolve(sc_store *st, const watch_io *io, const px_watch_ref *r
   int prc = sc_manifest_parse(rs.body, rs.len, rs.content_type[0] ? rs.content_type : NULL, &m);
   net_http_resp_free(&rs);
   if (prc != 0) {
-    seterr(err, errlen, "manifest %s: %s", digest, customs_strerror(prc));
+    sc_errf(err, errlen, "manifest %s: %s", digest, customs_strerror(prc));
     goto out;
   }
   if (m.kind == SC_MANIFEST_IMAGE) {
@@ -281,7 +273,7 @@ static int watch_resolve(sc_store *st, const watch_io *io, const px_watch_ref *r
       if (px_watch_fetch(io, r, "manifests", c->digest, c->digest, SC_MANIFEST_MAX_BYTES, &rs, cdig, err, errlen)) goto out;
       prc = sc_manifest_parse(rs.body, rs.len, rs.content_type[0] ? rs.content_type : c->media_type, &cm);
       net_http_resp_free(&rs);
-      int irc = prc != 0 ? (seterr(err, errlen, "manifest %s: %s", c->digest, customs_strerror(prc)), -1)
+      int irc = prc != 0 ? (sc_errf(err, errlen, "manifest %s: %s", c->digest, customs_strerror(prc)), -1)
                 : cm.kind != SC_MANIFEST_IMAGE ? 1
                 : record_image(st, io, r, c->digest, &cm, &c->platform, err, errlen);
       sc_manifest_free(&cm);
@@ -290,7 +282,7 @@ static int watch_resolve(sc_store *st, const watch_io *io, const px_watch_ref *r
     }
     sc_platform_str(&c->platform, platform, sizeof(platform));
     if (sc_store_put_chain_child(st, digest, c->digest, platform) != 0) {
-      seterr(err, errlen, "recording child %s of %s: %s", c->digest, digest, sc_store_errmsg(st));
+      sc_errf(err, errlen, "recording child %s of %s: %s", c->digest, digest, sc_store_errmsg(st));
       goto out;
     }
   }
@@ -319,7 +311,7 @@ static int watch_check(sc_store *st, const watch_io *io, const px_watch_ref *r, 
     return -1;
   }
   if (sc_store_watch_set(st, r->repo, r->tag, digest, NULL, now, prev) != 0) {
-    seterr(err, errlen, "recording the check: %s", sc_store_errmsg(st));
+    sc_errf(err, errlen, "recording the check: %s", sc_store_errmsg(st));
     return -1;
   }
   return prev[0] ? 1 : 0;

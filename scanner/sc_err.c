@@ -1,5 +1,7 @@
 /* sc_err.c - texts of the one error space (see sc_err.h). */
 #include "sc_err.h"
+#include <stdarg.h>
+#include <stdio.h>
 
 static const struct {
   const char *name, *text;
@@ -26,3 +28,11 @@ const char *customs_strerror(int rc) { return idx(rc) >= 0 ? errs[idx(rc)].text 
 const char *customs_err_name(int rc) { return idx(rc) >= 0 ? errs[idx(rc)].name : "SC_ERR_UNKNOWN"; }
 
 int customs_err_fatal(int rc) { return idx(rc) >= 0 ? errs[idx(rc)].fatal : 0; }
+
+int sc_errf(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}

@@ -30,4 +30,8 @@ const char *customs_strerror(int rc);
 const char *customs_err_name(int rc);
 /* Nonzero when the process cannot carry on normally after rc. */
 int customs_err_fatal(int rc);
+#include <stddef.h>
+/* A one-line reason into err (cut at errlen: a long message is shortened,
+ * not refused); returns -1, so that `return sc_errf(...)` fails a call. */
+int sc_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #endif

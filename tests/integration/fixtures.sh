@@ -122,3 +122,24 @@ fixture_debian_base() {
         >>"$1/var/lib/dpkg/status"
     [ -z "${3:-}" ] || echo "$3" >"$1/etc/mark"
 }
+
+# fixture_policy_no_critical FILE [KEY=VALUE...]
+#   The policy most gate tests use: enforce, scan images never seen, deny on
+#   errors, and one rule denying critical vulnerabilities (fixture_critical_osv)
+#   in every repository.  KEY=VALUE pairs replace or add top-level keys
+#   (on_error=allow, head=auto).
+fixture_policy_no_critical() {
+    local file=$1 kv k
+    shift
+    local -A top=([mode]=enforce [unscanned]=scan [on_error]=deny)
+    local order=(mode unscanned on_error)
+    for kv in "$@"; do
+        k=${kv%%=*}
+        [ -n "${top[$k]+x}" ] || order+=("$k")
+        top[$k]=${kv#*=}
+    done
+    {
+        for k in "${order[@]}"; do echo "$k: ${top[$k]}"; done
+        printf 'rules:\n  - name: no-critical\n    repositories: ["**"]\n    deny:\n      severity: critical\n'
+    } >"$file"
+}

@@ -19,17 +19,7 @@ command -v skopeo >/dev/null || bail_out "skopeo is required"
 direct_mode && bail_out "customs serves the referrers API: nothing to test against the registry alone"
 
 POL=$T/policy.yaml
-cat >"$POL" <<'YAML'
-mode: enforce
-unscanned: scan
-on_error: deny
-head: auto
-rules:
-  - name: no-critical
-    repositories: ["**"]
-    deny:
-      severity: critical
-YAML
+fixture_policy_no_critical "$POL" head=auto
 printf 'gate:\n  blobs: true\n' >"$T/customs.yaml"
 start_registry
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"

@@ -102,16 +102,7 @@ SHOP=$(fixture_shop_image "$T/shop") || bail_out "shop image"
 fixture_critical_osv "$T/osv.json"
 
 POL=$T/policy.yaml
-cat >"$POL" <<'YAML'
-mode: enforce
-unscanned: scan
-on_error: deny
-rules:
-  - name: no-critical
-    repositories: ["**"]
-    deny:
-      severity: critical
-YAML
+fixture_policy_no_critical "$POL"
 printf '%s\n' "$PWS" >"$T/scanner.pass"
 printf '%s\n' "$BADS" >"$T/scanner-bad.pass"
 chmod 600 "$T/scanner.pass" "$T/scanner-bad.pass"

@@ -73,16 +73,7 @@ start_htpasswd_registry "$T/htpasswd"
 RH=127.0.0.1:$AREG_PORT
 
 POL=$T/policy.yaml
-cat >"$POL" <<'YAML'
-mode: enforce
-unscanned: scan
-on_error: deny
-rules:
-  - name: no-critical
-    repositories: ["**"]
-    deny:
-      severity: critical
-YAML
+fixture_policy_no_critical "$POL"
 printf '%s\n' "$PWS" >"$T/scanner.pass"
 chmod 600 "$T/scanner.pass"
 printf 'log:\n  level: debug\nupstream:\n  username: scanner\n  password_file: %s\n' "$T/scanner.pass" >"$T/customs.yaml"

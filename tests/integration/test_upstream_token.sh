@@ -338,17 +338,7 @@ is "$? $(pulled_digest "$T/pd")" "0 $APP_D" "d. and pulls it back"
 
 # ==== e. customs' own credentials ================================================================
 POL=$T/policy.yaml
-cat >"$POL" <<'YAML'
-mode: enforce
-unscanned: scan
-on_error: deny
-head: auto
-rules:
-  - name: no-critical
-    repositories: ["**"]
-    deny:
-      severity: critical
-YAML
+fixture_policy_no_critical "$POL" head=auto
 printf '%s\n' "$PW_SCANNER" >"$T/scanner.pw"
 # a refresh token for scanner, the ACR way: an access token exchanged at /oauth2/exchange
 STOK=$(token scanner "$PW_SCANNER" "repository:scan/x:pull")
