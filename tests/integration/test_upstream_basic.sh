@@ -319,13 +319,16 @@ is "$(curl -s -u "alice:$PWA" "$AREG_URL/v2/sync/many/tags/list" | jq '.tags | l
 NREPOS=$(curl -s -u "alice:$PWA" "$AREG_URL/v2/_catalog?n=1000" | jq '.repositories | length')
 NTAGS=0
 for r in $(curl -s -u "alice:$PWA" "$AREG_URL/v2/_catalog?n=1000" | jq -r '.repositories[]'); do
-    NTAGS=$((NTAGS + $(curl -s -u "alice:$PWA" "$AREG_URL/v2/$r/tags/list" | jq '.tags | length')))
+    NTAGS=$((NTAGS + $(curl -s -u "alice:$PWA" "$AREG_URL/v2/$r/tags/list" |
+        jq '[.tags[] | select(test("^sha256-[0-9a-f]{64}$") | not)] | length')))
 done
-diag "the registry lists $NREPOS repositories, $NTAGS tags"
+# (tags of the referrers tag schema, the first customs' SBOMs and reports, are
+# referrer indexes, not images: the sync skips them)
+diag "the registry lists $NREPOS repositories, $NTAGS tags of images"
 
 AP2=$(free_port) || bail_out "no free port"
-# this one has its password inline (upstream.password), and no annotations: its SBOMs would replace the first customs'
-# in the registry, and the next round would find (and scan) them as new
+# this one has its password inline (upstream.password), and no annotations: its SBOMs would replace the first
+# customs' in the registry
 customs_yaml "$T/c2.yaml" "inline:$PWS" "$AP2" "sync:" "  interval: 2s" "  requests_per_second: 20" \
     "annotations:" "  enabled: false"
 new_db "$T/customs-3.db"
