@@ -34,23 +34,25 @@ int px_fetch_client_new(const px_config *cfg, net_http **out) {
   return rv;
 }
 
-/* Customs' own identity refused: said once per process (every fetch would
- * say it again), never with the credentials. */
-static void own_refused(const char *repo, long status) {
+/* Customs' own identity refused (or no token for it): said once per
+ * process (every fetch would say it again), never with the credentials:
+ * `why` is net_http's error or the status. */
+static void own_refused(const char *repo, const char *why) {
   static int said;
   if (__atomic_exchange_n(&said, 1, __ATOMIC_SEQ_CST)) return;
-  px_warn("upstream.username: the upstream refused customs' own credentials (HTTP %ld, repository %s): "
+  px_warn("upstream.username: the upstream refused customs' own credentials (%s, repository %s): "
           "using the pulling client's Authorization instead (said once)",
-          status, repo);
+          why, repo);
 }
 
 /* One GET of repo's blob into fd (>= 0) or memory (fd < 0).  Customs' own
  * identity (or, with none, an anonymous token) goes first unless only the
- * client's Authorization can work; a 401/403 then falls back to the
- * client's (its pull was allowed, this fetch only feeds its verdict).
- * Error answers write nothing to fd, so a fallback starts clean.  0 with
- * rs filled (status 200), else the net_http code, or SC_ERR_IO for another
- * status, with the reason in err. */
+ * client's Authorization can work; a 401/403, or a token flow that failed
+ * (the realm refused customs' credentials), then falls back to the
+ * client's (its pull was allowed, this fetch only feeds its verdict).  The
+ * fd is emptied before the fallback.  0 with rs filled (status 200), else
+ * the net_http code, or SC_ERR_IO for another status, with the reason in
+ * err. */
 static int get_blob(net_http *http, const px_ctx *ctx, const char *repo, const char *digest, const char *auth,
                     const int *abort_flag, int fd, uint64_t max_bytes, net_http_resp *rs, char *err,
                     size_t errlen) {
@@ -66,10 +68,15 @@ static int get_blob(net_http *http, const px_ctx *ctx, const char *repo, const c
   if (own || !auth) {
     net_http_req rq = {.url = url, .scope = scope, .fd = fd, .max_bytes = max_bytes, .abort_flag = abort_flag};
     rv = net_http_registry_get(http, &rq, rs);
-    int refused = !rv && (rs->status == 401 || rs->status == 403);
-    if (refused && auth) { /* the client's own, below */
-      if (own) own_refused(repo, rs->status);
+    int refused = rv == 0 ? rs->status == 401 || rs->status == 403 : rv == SC_ERR_IO;
+    int stopped = abort_flag && __atomic_load_n(abort_flag, __ATOMIC_SEQ_CST);
+    if (refused && auth && !stopped) { /* the client's own, below */
+      char why[300];
+      if (rv) snprintf(why, sizeof(why), "%s", rs->error);
+      else snprintf(why, sizeof(why), "HTTP %ld", rs->status);
+      if (own) own_refused(repo, why);
       net_http_resp_free(rs);
+      if (fd >= 0 && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)) auth = NULL;
     } else {
       auth = NULL; /* this answer stands */
     }

@@ -413,6 +413,31 @@ for G in basic password password-405 refresh_token; do
 done
 rm -f "$TOKD/post_status"
 
+# e[wrong]: customs' own password is wrong, so the realm refuses it a token: the
+# scan falls back to the pulling client's token, and says so once without secrets
+repo=scan/wrong
+push "$HA" "$repo:v1" "$SHOP" --dest-creds "alice:$PW_ALICE" || bail_out "push of $repo to the origin"
+printf 'not-%s\n' "$PW_SCANNER" >"$T/scanner.bad"
+printf 'upstream:\n  username: scanner\n  password_file: %s\n' "$T/scanner.bad" >"$T/customs-e-wrong.yaml"
+CUS_UPSTREAM=$HA_URL CUSTOMS_POLICY=$POL start_customs -c "$T/customs-e-wrong.yaml"
+"$CUSTOMS_BIN" db import --db "$T/customs-$_CUS_N.db" "$T/osv.json" >"$T/import.out" 2>&1 ||
+    bail_out "import: $(cat "$T/import.out")"
+RTOK=$(token reader "$PW_READER" "repository:$repo:pull")
+h0=$(wc -l <"$T/haproxy.log")
+code=$(curl -s -m 120 -o "$T/deny.json" -w '%{http_code}' -H "Accept: $MT_ACCEPT" \
+    -H "Authorization: Bearer $RTOK" "$CUS_URL/v2/$repo/manifests/v1")
+is "$code" 403 "e[wrong]: customs' token refused, reader's first pull is still judged: 403" ||
+    diag "$(head -c 600 "$T/deny.json")" "$(tail -5 "$CUS_LOG")"
+like "$(cat "$T/deny.json")" "CVE-2099-0001" "e[wrong]: the layers were scanned with reader's token"
+RSHA=$(printf '%s' "$RTOK" | sha256sum | cut -c1-64)
+tail -n "+$((h0 + 1))" "$T/haproxy.log" | grep -E "^registry GET /v2/$repo/blobs/sha256:[0-9a-f]{64} 200 " >"$T/blobgets"
+ok '[ -s "$T/blobgets" ] && [ "$(sed -n "s/.* cred=\([0-9A-F]*\)$/\1/p" "$T/blobgets" | tr A-F a-f | grep -c -v -x "$RSHA")" = 0 ]' \
+    "e[wrong]: every blob answered 200 came with reader's token ($(wc -l <"$T/blobgets") of them)" ||
+    diag "$(cat "$T/blobgets")"
+like "$(grep -m1 "refused customs' own credentials" "$CUS_LOG")" "token: .*credentials refused" \
+    "e[wrong]: customs says its own credentials got no token, once"
+ok '! grep -qF -- "not-$PW_SCANNER" "$CUS_LOG"' "e[wrong]: without printing the password"
+
 # ==== f. no secrets in customs' logs or admin API ===============================================
 A_OUT=$T/admin-answers.txt
 : >"$A_OUT"
