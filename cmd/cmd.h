@@ -24,7 +24,8 @@ int cmd_serve(int argc, char **argv);  /* cmd_serve.c: the proxy */
 int cmd_scan(int argc, char **argv);   /* cmd_scan.c: scan a target */
 int cmd_report(int argc, char **argv); /* cmd_report.c: report a stored image */
 int cmd_db(int argc, char **argv);     /* cmd_db.c: vulnerability data */
-int cmd_policy(int argc, char **argv); /* cmd_policy.c: check / explain */
+int cmd_policy(int argc, char **argv); /* cmd_policy.c: check / explain / replay */
+int cmd_policy_replay(int argc, char **argv); /* cmd_replay.c: `customs policy replay` */
 int cmd_lineage(int argc, char **argv); /* cmd_lineage.c: base chain, staleness, images built on one */
 int cmd_events(int argc, char **argv);  /* cmd_events.c: recorded webhook deliveries */
 #endif

@@ -109,7 +109,13 @@ static int db_status(sc_store *st, const char *path) {
   char ts[CMD_TIME_BYTES];
   cmd_fmt_time(last, ts);
   printf("database:    %s\ngeneration:  %lld\nlast import: %s\n", path, (long long)gen, ts);
-  if (sc_vulnstore_count(st, &records) == 0) printf("records:     %lld\n", (long long)records);
+  if (sc_vulnstore_count(st, &records) == 0) {
+    printf("records:     %lld\n", (long long)records);
+    /* not a quiet zero: every image would pass the vulnerability rules */
+    if (records == 0)
+      printf("WARNING:     no vulnerability data: vulnerability rules match nothing until OSV data is imported\n"
+             "             (customs db import FILE..., or db.sources in customs.yaml)\n");
+  }
   printf("\nsources:\n");
   if (sc_vulnstore_each_source(st, print_source, NULL)) return 1;
   printf("\nrecords per ecosystem:\n");

@@ -11,6 +11,7 @@
 #include "sc_events.h"
 #include "sc_store.h"
 
+#include <float.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -86,7 +87,7 @@ static int print_json(const sc_delivery_list *l, const char *event_json) {
     rv = !ev || json_object_set_new(o, "event", ev);
   }
   if (!rv) rv = json_object_set(o, "deliveries", arr);
-  if (!rv) rv = json_dumpf(o, stdout, JSON_INDENT(2)) != 0;
+  if (!rv) rv = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(DBL_DIG)) != 0;
   if (!rv) printf("\n");
   json_decref(arr);
   json_decref(o);

@@ -45,14 +45,18 @@ int cmd_parse_format(const char *s, cmd_fmt *f, int allow_cdx) {
   if (!strcmp(s, "table")) *f = CMD_FMT_TABLE;
   else if (!strcmp(s, "json")) *f = CMD_FMT_JSON;
   else if (allow_cdx && !strcmp(s, "cyclonedx")) *f = CMD_FMT_CYCLONEDX;
+  else if (allow_cdx && !strcmp(s, "sarif")) *f = CMD_FMT_SARIF;
+  else if (allow_cdx && !strcmp(s, "spdx-json")) *f = CMD_FMT_SPDX;
   else return -1;
   return 0;
 }
 
 static int emit(cmd_fmt fmt, const sc_report_input *in, json_t *report) {
   int rv = 0;
-  if (fmt == CMD_FMT_CYCLONEDX) {
-    json_t *bom = sc_report_cyclonedx(in);
+  if (fmt == CMD_FMT_CYCLONEDX || fmt == CMD_FMT_SARIF || fmt == CMD_FMT_SPDX) {
+    json_t *bom = fmt == CMD_FMT_SARIF  ? sc_report_sarif(in)
+                  : fmt == CMD_FMT_SPDX ? sc_report_spdx(in)
+                                        : sc_report_cyclonedx(in);
     rv = bom ? sc_report_write_json(bom, stdout) : SC_ERR_NOMEM;
     json_decref(bom);
   } else if (fmt == CMD_FMT_JSON) {

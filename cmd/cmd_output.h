@@ -1,5 +1,5 @@
 /* cmd_output.h - how `customs scan` and `customs report` print an image:
- * the report (sc_report) as a table, JSON or CycloneDX on stdout, judged by
+ * the report (sc_report) as a table, JSON, CycloneDX, SARIF or SPDX on stdout, judged by
  * a policy when one is given (the same evaluation the proxy does at pull
  * time), and the exit status that follows from the verdict.
  * Thread: the command's.  Errors: messages on stderr, CMD_EXIT_ERROR. */
@@ -11,7 +11,7 @@
 #include "sc_policy.h"
 #include "sc_report.h"
 
-typedef enum { CMD_FMT_TABLE, CMD_FMT_JSON, CMD_FMT_CYCLONEDX } cmd_fmt;
+typedef enum { CMD_FMT_TABLE, CMD_FMT_JSON, CMD_FMT_CYCLONEDX, CMD_FMT_SARIF, CMD_FMT_SPDX } cmd_fmt;
 
 /* Splits REPO:TAG or REPO@DIGEST (a tag follows the last ':' that no '/'
  * follows) into repo and ref; -1 when arg is neither or does not fit. */
@@ -26,7 +26,8 @@ struct sc_store *cmd_open_existing_db(const char *cmd, const char *path);
 #define CMD_TIME_BYTES 32
 void cmd_fmt_time(long long t, char out[CMD_TIME_BYTES]);
 
-/* "table" | "json" | "cyclonedx" (when allow_cdx); -1 otherwise. */
+/* "table" | "json", and when allow_cdx the image documents "cyclonedx" |
+ * "sarif" | "spdx-json"; -1 otherwise. */
 int cmd_parse_format(const char *s, cmd_fmt *f, int allow_cdx);
 
 typedef struct cmd_image {

@@ -1,11 +1,13 @@
 /* cmd_policy.c - `customs policy check FILE` (exit 0 valid, 1 invalid) and
  * `customs policy explain [--db PATH] [--policy FILE] REPO:TAG|REPO@DIGEST`
- * (exit 0 allow/warn, 3 deny, 1 error): the decision the proxy would make. */
+ * (exit 0 allow/warn, 3 deny, 1 error): the decision the proxy would make;
+ * `customs policy replay` (cmd_replay.c): a candidate on recorded pulls. */
 #include "cmd.h"
 #include "cmd_output.h"
 #include "sc_judge.h"
 #include "sc_policy.h"
 #include "sc_store.h"
+#include <float.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -113,7 +115,7 @@ static int policy_explain(int argc, char **argv) {
     json_t *r;
     printf("reasons:\n");
     json_array_foreach(reasons, i, r) {
-      char *line = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+      char *line = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(DBL_DIG));
       printf("  - %s\n", line ? line : "?");
       free(line);
     }
@@ -128,9 +130,12 @@ out:
   return rc;
 }
 
+
 int cmd_policy(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "check")) return policy_check(argc - 1, argv + 1);
   if (argc >= 2 && !strcmp(argv[1], "explain")) return policy_explain(argc - 1, argv + 1);
-  fprintf(stderr, "usage: customs policy check FILE | customs policy explain [--db PATH] [--policy FILE] REF\n");
+  if (argc >= 2 && !strcmp(argv[1], "replay")) return cmd_policy_replay(argc - 1, argv + 1);
+  fprintf(stderr, "usage: customs policy check FILE | customs policy explain [--db PATH] [--policy FILE] REF\n"
+                  "       customs policy replay --policy CANDIDATE [--db PATH] [--since 7d] [--format table|json]\n");
   return 1;
 }

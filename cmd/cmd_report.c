@@ -1,4 +1,4 @@
-/* cmd_report.c - `customs report [--db PATH] [--format table|json]
+/* cmd_report.c - `customs report [--db PATH] [--format table|json|cyclonedx|sarif|spdx-json]
  * REPO:TAG | REPO@DIGEST`: the report of an image already in the store (an
  * index through its linux/amd64 child), with findings against the current
  * vulnerability data.  Exit: 0, or 1 on error (never 3: no policy here). */
@@ -20,7 +20,8 @@ static const struct option report_opts[] = {{"db", required_argument, NULL, 'd'}
                                             {NULL, 0, NULL, 0}};
 
 static void report_usage(FILE *f) {
-  fprintf(f, "usage: customs report [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n");
+  fprintf(f, "usage: customs report [--db PATH] [--format table|json|cyclonedx|sarif|spdx-json]\n"
+             "                     REPO:TAG | REPO@DIGEST\n");
 }
 
 /* The stored image for repo:ref (an index resolved to its linux/amd64 child). */
@@ -92,7 +93,7 @@ int cmd_report(int argc, char **argv) {
     switch (c) {
     case 'd': db = optarg; break;
     case 'f':
-      if (cmd_parse_format(optarg, &fmt, 0)) {
+      if (cmd_parse_format(optarg, &fmt, 1)) { /* the image documents too */
         fprintf(stderr, "customs report: unknown format '%s'\n", optarg);
         return CMD_EXIT_ERROR;
       }

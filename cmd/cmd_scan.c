@@ -1,5 +1,5 @@
 /* cmd_scan.c - `customs scan [--db PATH] [--policy FILE]
- * [--format table|json|cyclonedx] [--spool-dir DIR] TARGET`.
+ * [--format table|json|cyclonedx|sarif|spdx-json] [--spool-dir DIR] TARGET`.
  *
  * The target (scan_target.h) fills a scan job; here the layers' inventories
  * are merged in layer order, the image is stored and matched against the
@@ -30,8 +30,8 @@ static const struct option scan_opts[] = {
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 
 static void scan_usage(FILE *f) {
-  fprintf(f, "usage: customs scan [--db PATH] [--policy FILE] [--format table|json|cyclonedx] [--spool-dir DIR]\n"
-             "                   [--username USER --password-file FILE | --authfile FILE] TARGET\n"
+  fprintf(f, "usage: customs scan [--db PATH] [--policy FILE] [--format table|json|cyclonedx|sarif|spdx-json]\n"
+             "                   [--spool-dir DIR] [--username USER --password-file FILE | --authfile FILE] TARGET\n"
              "  TARGET: oci:DIR[:REF] | docker-archive:FILE[:REF|:@N] | layer:FILE |"
              " docker://HOST[:PORT]/REPO[:TAG]\n");
 }

@@ -19,12 +19,14 @@ static void usage(FILE *f) {
           "usage:\n"
           "  customs serve  [-c FILE] [--listen ADDR:PORT] [--upstream URL] [--db PATH] [--policy FILE]\n"
           "                 [--tls-cert FILE --tls-key FILE] [--upstream-ca FILE] [--log-level LEVEL]\n"
-          "  customs scan   [--db PATH] [--policy FILE] [--format table|json|cyclonedx] [--spool-dir DIR] TARGET\n"
+          "  customs scan   [--db PATH] [--policy FILE] [--format table|json|cyclonedx|sarif|spdx-json]\n"
+          "                 [--spool-dir DIR] [--username USER --password-file FILE | --authfile FILE] TARGET\n"
           "  customs db import [--db PATH] FILE...\n"
           "  customs db status [--db PATH]\n"
           "  customs policy check FILE\n"
           "  customs policy explain [--db PATH] [--policy FILE] REPO:TAG | REPO@DIGEST\n"
-          "  customs report [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n"
+          "  customs policy replay --policy CANDIDATE [--db PATH] [--since DURATION] [--format table|json]\n"
+          "  customs report [--db PATH] [--format table|json|cyclonedx|sarif|spdx-json] REPO:TAG | REPO@DIGEST\n"
           "  customs lineage [--db PATH] [--format table|json] REPO:TAG | REPO@DIGEST\n"
           "  customs events [--db PATH] [--format table|json] [--status S] [--limit N] [--event ID]\n");
 }

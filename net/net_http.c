@@ -146,12 +146,14 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud) {
       {"location:", offsetof(net_http_resp, location), sizeof(((net_http_resp *)0)->location)},
       {"oci-subject:", offsetof(net_http_resp, oci_subject), sizeof(((net_http_resp *)0)->oci_subject)},
       {"link:", offsetof(net_http_resp, link), sizeof(((net_http_resp *)0)->link)},
+      {"etag:", offsetof(net_http_resp, etag), sizeof(((net_http_resp *)0)->etag)},
+      {"last-modified:", offsetof(net_http_resp, last_modified), sizeof(((net_http_resp *)0)->last_modified)},
   };
   if (n > 5 && !strncmp(p, "HTTP/", 5)) { /* a new response (a 100, a redirect, the answer) */
     const char *sp = memchr(p, ' ', n);
     x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
     rs->content_type[0] = rs->docker_digest[0] = rs->www_authenticate[0] = 0;
-    rs->location[0] = rs->oci_subject[0] = rs->link[0] = 0;
+    rs->location[0] = rs->oci_subject[0] = rs->link[0] = rs->etag[0] = rs->last_modified[0] = 0;
     rs->content_length = -1;
     return n;
   }
@@ -267,6 +269,14 @@ static int hop(net_http *h, const char *url, const char *auth, const net_http_re
   }
   if (rq->accept) {
     snprintf(line, sizeof(line), "Accept: %s", rq->accept);
+    if (!(t = curl_slist_append(hl, line))) goto nomem;
+    hl = t;
+  }
+  /* validators come from an earlier answer of the same URL: one line each */
+  const char *cond[2][2] = {{"If-None-Match", rq->if_none_match}, {"If-Modified-Since", rq->if_modified_since}};
+  for (int i = 0; i < 2 && !pb; i++) {
+    if (!cond[i][1] || !*cond[i][1] || strpbrk(cond[i][1], "\r\n")) continue;
+    snprintf(line, sizeof(line), "%s: %s", cond[i][0], cond[i][1]);
     if (!(t = curl_slist_append(hl, line))) goto nomem;
     hl = t;
   }

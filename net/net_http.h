@@ -84,6 +84,8 @@ typedef struct net_http_req {
   uint64_t max_bytes;        /* cap on the delivered body; 0 = no body wanted beyond 0 bytes */
   const int *abort_flag;     /* optional: the transfer stops when *abort_flag becomes nonzero
                                 (read atomically; another thread may set it) */
+  const char *if_none_match; /* optional validators of a conditional GET (a download fetched */
+  const char *if_modified_since; /* before): the server may answer 304 Not Modified, no body */
 } net_http_req;
 
 typedef struct net_http_resp {
@@ -97,6 +99,8 @@ typedef struct net_http_resp {
   char location[2048];       /* Location (as sent: may be relative) */
   char oci_subject[80];      /* OCI-Subject (a registry with the referrers API) */
   char link[1024];           /* Link (a paged _catalog or tags/list: <...>; rel="next"); cut at the cap */
+  char etag[256];            /* ETag and Last-Modified of the answer: the validators of a */
+  char last_modified[64];    /* later conditional GET (cut at the cap: a cut one costs a full download) */
   int64_t content_length;    /* Content-Length of the answer, -1 unknown (registry sends only) */
   char final_url[2048];      /* the URL that answered */
   char error[256];           /* set when the call fails, or status is not 2xx */

@@ -17,6 +17,7 @@
 #include "px_log.h"
 #include "px_metrics.h"
 #include "sc_buf.h"
+#include <float.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -75,7 +76,7 @@ void px_admin_reply(struct evhttp_request *req, int status, const char *type, co
 }
 
 void px_admin_reply_json(struct evhttp_request *req, int status, json_t *doc) {
-  char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+  char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(DBL_DIG)) : NULL; /* 8.1 stays 8.1 */
   json_decref(doc);
   if (!s) {
     static const char oom[] = "{\"error\":\"out of memory\"}\n";

@@ -30,6 +30,7 @@
 #include "sc_policy.h"
 #include "sc_store_admin.h"
 #include "sc_vulnstore.h"
+#include <float.h>
 #include <event2/http.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -190,7 +191,7 @@ static void job_run(sc_store *st, void *arg) {
     }
     if (rc) px_admin_db_fail(j, st, rc, &doc);
   }
-  j->body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+  j->body = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(DBL_DIG)) : NULL;
   json_decref(doc);
   if (!j->body) j->status = 500;
 }

@@ -26,6 +26,7 @@
 #include "sc_events.h"
 #include "sc_time.h"
 #include "sc_webhook.h"
+#include <float.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -155,7 +156,7 @@ int px_events_emit(px_events *ev, sc_store *st, const char *type, json_t *payloa
   rfc3339(now, at);
   json_t *event = json_pack("{s:s, s:s, s:s}", "id", id, "type", type, "at", at);
   char *event_json = NULL;
-  if (!event || json_object_update_missing(event, payload) || !(event_json = json_dumps(event, JSON_COMPACT))) {
+  if (!event || json_object_update_missing(event, payload) || !(event_json = json_dumps(event, JSON_COMPACT | JSON_REAL_PRECISION(DBL_DIG)))) {
     rv = SC_ERR_NOMEM;
     goto out;
   }

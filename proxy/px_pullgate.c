@@ -15,6 +15,7 @@
 #include "px_upstream.h"
 #include "sc_image.h"
 #include "sc_policy.h"
+#include <float.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -49,7 +50,7 @@ void px_pull_deny(px_xchg *x, const char *message, const char *rule, const char 
   body = json_object();
   json_object_set_new(body, "errors", json_array());
   json_array_append_new(json_object_get(body, "errors"), err);
-  text = json_dumps(body, JSON_COMPACT);
+  text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(DBL_DIG)); /* 8.1 stays 8.1 */
   json_decref(body);
   /* HEAD has no body: the reason travels in a Warning header (one line, bounded) */
   px_headers_set(&hdr, "content-type", "application/json; charset=utf-8");

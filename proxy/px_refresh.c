@@ -10,6 +10,7 @@
 #include "sc_osv.h"
 #include "sc_store.h"
 #include "sc_vulndata.h"
+#include "sc_vulnstore.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #define REFRESH_DOWNLOAD_MAX_BYTES (2ULL << 30) /* an OSV dump is far smaller; a bigger answer is refused */
+#define REFRESH_ATTEMPTS 3                      /* tries of one download per refresh */
+#define REFRESH_RETRY_FIRST_MS 2000             /* wait before the 2nd try; x4 before each next one */
 
 struct px_refresh {
   pthread_t th;
@@ -27,33 +30,91 @@ struct px_refresh {
   int stop; /* atomic; set by px_refresh_stop */
 };
 
+static int stopping(const px_ctx *ctx) { return __atomic_load_n(&ctx->refresh->stop, __ATOMIC_SEQ_CST); }
+
+/* Waits ms, or less when the refresh is stopped; nonzero when stopped. */
+static int pause_ms(px_ctx *ctx, int64_t ms) {
+  px_refresh *r = ctx->refresh;
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += ms / 1000;
+  until.tv_nsec += ms % 1000 * 1000000L;
+  if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+  pthread_mutex_lock(&r->mu);
+  while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT) {
+  }
+  int stop = r->stop;
+  pthread_mutex_unlock(&r->mu);
+  return stop;
+}
+
+/* What a download gave: a file to import, or "unchanged" (304). */
+typedef struct fetched {
+  char *path;               /* named spool file (caller unlinks, frees); NULL: none */
+  int unchanged;            /* the server said 304 to the validators of the last import */
+  char etag[256], last_modified[64]; /* the answer's validators, kept once imported */
+} fetched;
+
 /* Downloads url into a named spool file (sc_osv_import_path opens a path and
- * goes by the extension); returns its path (caller unlinks, frees) or NULL.
- * px_refresh_stop aborts a download in progress through stop. */
-static char *download(px_ctx *ctx, net_http *h, const char *url) {
+ * goes by the extension), as a conditional GET with the validators of the
+ * last import of url: a 304 costs no transfer.  A connection failure, a
+ * 429 or a 5xx is tried again (REFRESH_ATTEMPTS in all, backing off); a
+ * failure keeps the data already imported.  px_refresh_stop aborts a
+ * download in progress through stop. */
+static void download(px_ctx *ctx, sc_store *st, net_http *h, const char *url, fetched *out) {
   const char *ext = strstr(url, ".zip") ? ".zip" : ".json";
-  char *path = malloc(SC_TMPFILE_PATH_MAX);
+  char etag[256] = "", lm[64] = "";
   net_http_resp rs;
-  if (!path) return NULL;
-  int fd = sc_tmpfile_named(ctx->cfg->spool_dir, "customs-osv", ext, path, SC_TMPFILE_PATH_MAX);
-  if (fd < 0) {
-    px_error("db refresh: cannot create a spool file in %s: %s", ctx->cfg->spool_dir, strerror(errno));
-    free(path);
-    return NULL;
-  }
-  net_http_req rq = {.url = url, .fd = fd, .max_bytes = REFRESH_DOWNLOAD_MAX_BYTES, .abort_flag = &ctx->refresh->stop};
-  int rv = net_http_get(h, &rq, &rs);
-  if (close(fd) != 0 && !rv) {
-    rv = SC_ERR_IO;
-    snprintf(rs.error, sizeof(rs.error), "writing %s: %s", path, strerror(errno));
-  }
-  if (rv || rs.status != 200) {
-    px_warn("db refresh: %s: download failed (%s): the data already imported stays", url, rs.error);
+  memset(out, 0, sizeof(*out));
+  sc_vulnstore_validators(st, url, etag, sizeof(etag), lm, sizeof(lm)); /* none: a whole download */
+  for (int attempt = 1; attempt <= REFRESH_ATTEMPTS && !stopping(ctx); attempt++) {
+    char *path = malloc(SC_TMPFILE_PATH_MAX);
+    int fd = path ? sc_tmpfile_named(ctx->cfg->spool_dir, "customs-osv", ext, path, SC_TMPFILE_PATH_MAX) : -1;
+    if (fd < 0) {
+      px_error("db refresh: cannot create a spool file in %s: %s", ctx->cfg->spool_dir, strerror(errno));
+      free(path);
+      return;
+    }
+    net_http_req rq = {.url = url, .fd = fd, .max_bytes = REFRESH_DOWNLOAD_MAX_BYTES,
+                       .abort_flag = &ctx->refresh->stop, .if_none_match = etag, .if_modified_since = lm};
+    int rv = net_http_get(h, &rq, &rs);
+    if (close(fd) != 0 && !rv) {
+      rv = SC_ERR_IO;
+      snprintf(rs.error, sizeof(rs.error), "writing %s: %s", path, strerror(errno));
+    }
+    if (!rv && rs.status == 200) {
+      out->path = path;
+      snprintf(out->etag, sizeof(out->etag), "%s", rs.etag);
+      snprintf(out->last_modified, sizeof(out->last_modified), "%s", rs.last_modified);
+      px_info("db refresh: %s: downloaded %llu bytes", url, (unsigned long long)rs.bytes);
+      return;
+    }
     unlink(path);
     free(path);
-    return NULL;
+    if (!rv && rs.status == 304) {
+      out->unchanged = 1;
+      px_info("db refresh: %s: unchanged since the last import (HTTP 304)", url);
+      return;
+    }
+    int again = rv == SC_ERR_IO || rs.status == 429 || rs.status >= 500;
+    if (!again || attempt == REFRESH_ATTEMPTS || stopping(ctx)) {
+      px_warn("db refresh: %s: download failed (%s) after %d attempt(s): the data already imported stays", url,
+              rs.error, attempt);
+      return;
+    }
+    px_info("db refresh: %s: attempt %d failed (%s): trying again", url, attempt, rs.error);
+    if (pause_ms(ctx, (int64_t)REFRESH_RETRY_FIRST_MS << (2 * (attempt - 1)))) return;
   }
-  return path;
+}
+
+/* Says loudly that no vulnerability data is loaded: every image would pass
+ * the vulnerability conditions of the policy for lack of data, not merit. */
+static void warn_if_empty(sc_store *st, const char *when) {
+  int64_t n = 0;
+  if (sc_vulnstore_count(st, &n) == 0 && n == 0)
+    px_warn("NO VULNERABILITY DATA LOADED (%s): vulnerability rules cannot match anything; list OSV exports "
+            "under db.sources or run `customs db import`",
+            when);
 }
 
 static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
@@ -62,21 +123,24 @@ static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
   int64_t t0 = px_now_ms();
   for (int i = 0; i < ctx->cfg->ndb_sources && !__atomic_load_n(&ctx->refresh->stop, __ATOMIC_SEQ_CST); i++) {
     const char *src = ctx->cfg->db_sources[i];
-    char *tmp = NULL;
+    fetched f = {0};
     sc_osv_stats s = {0};
-    if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
-      tmp = h ? download(ctx, h, src) : NULL;
-      if (!tmp) continue;
+    int remote = !strncmp(src, "http://", 7) || !strncmp(src, "https://", 8);
+    if (remote) {
+      if (h) download(ctx, st, h, src, &f);
+      if (!f.path) continue; /* unchanged, or failed (said) */
     }
-    int rc = sc_osv_import_path(st, tmp ? tmp : src, &s);
-    if (tmp) {
-      unlink(tmp);
-      free(tmp);
+    int rc = sc_osv_import_path(st, f.path ? f.path : src, &s);
+    if (f.path) {
+      unlink(f.path);
+      free(f.path);
     }
     if (rc != 0) {
       px_warn("db refresh: %s: import failed (%d): nothing from it was kept", src, rc);
       continue;
     }
+    if (remote && sc_vulnstore_put_validators(st, src, f.etag, f.last_modified, (int64_t)time(NULL)) != 0)
+      px_warn("db refresh: %s: cannot keep its validators: the next refresh downloads it whole", src);
     imported++;
     total.added += s.added;
     total.updated += s.updated;
@@ -84,7 +148,10 @@ static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
     total.withdrawn += s.withdrawn;
     total.malformed += s.malformed;
   }
-  if (!imported) return;
+  if (!imported) {
+    warn_if_empty(st, "after a refresh that imported nothing");
+    return;
+  }
   int64_t gen;
   if (sc_vulndb_generation(st, &gen) == 0) px_metrics_vulndb_generation(ctx, gen);
   if (total.added || total.updated || total.withdrawn) {
@@ -127,7 +194,12 @@ static void *refresh_main(void *arg) {
 }
 
 int px_refresh_start(px_ctx *ctx) {
-  if (ctx->cfg->ndb_sources == 0) return 0;
+  if (ctx->cfg->ndb_sources == 0) {
+    sc_store *st = NULL;
+    if (sc_store_open(ctx->cfg->db, &st) == 0) warn_if_empty(st, "no db.sources configured");
+    sc_store_close(st);
+    return 0;
+  }
   if (net_http_global_init() != 0) return SC_ERR_NOMEM; /* before any thread: curl's init is not */
   px_refresh *r = calloc(1, sizeof(*r));
   if (!r) return SC_ERR_NOMEM;
@@ -140,6 +212,9 @@ int px_refresh_start(px_ctx *ctx) {
     return SC_ERR_NOMEM;
   }
   px_info("db refresh: %d source(s), every %d s", ctx->cfg->ndb_sources, ctx->cfg->db_refresh_s);
+  sc_store *st = NULL; /* a fresh install: said now, not after the first downloads */
+  if (sc_store_open(ctx->cfg->db, &st) == 0) warn_if_empty(st, "the first import runs in the background");
+  sc_store_close(st);
   return 0;
 }
 

@@ -6,6 +6,12 @@
  * 2 GiB, stopped by px_refresh_stop) to a file in scan.spool_dir first and
  * only a complete, successful download is imported; an import is one transaction
  * per source, so a failed or partial source never replaces good data.
+ * Downloads are conditional GETs with the validators (ETag, Last-Modified)
+ * of the last import of that URL (kept in the store, so across restarts):
+ * an unchanged export answers 304 and costs no transfer.  A connection
+ * failure, 429 or 5xx is tried again (3 tries, 2 s then 8 s apart).  With
+ * no vulnerability data at all, a warning says so at start and after every
+ * refresh that imported nothing.
  *
  * Errors: px_refresh_start returns 0 or SC_ERR_NOMEM. */
 #ifndef CUSTOMS_PX_REFRESH_H

@@ -1,4 +1,5 @@
-/* sc_decisions.c - decisions log in SQLite, table decisions (migration 6).
+/* sc_decisions.c - decisions log in SQLite, table decisions (migration 6):
+ * appended by the pull gate, purged by age, folded per image for replay.
  * Owner: store.  Thread: the handle's.  Errors: SC_ERR_DB, SC_ERR_ARG. */
 #include "sc_decisions.h"
 
@@ -34,6 +35,40 @@ int sc_decisions_purge_before(sc_store *st, int64_t t) {
   sqlite3_stmt *s;
   if (sc_store_prep(st, "DELETE FROM decisions WHERE at < ?", &s)) return SC_ERR_DB;
   int rv = sqlite3_bind_int64(s, 1, t) || sc_store_step_done(s) ? SC_ERR_DB : 0;
+  sqlite3_finalize(s);
+  return rv;
+}
+
+/* The bare verdict, rule and at columns come from the row holding max(id)
+ * (SQLite's documented rule for a query with one min/max aggregate): the
+ * newest decision, as ids grow with insertion. */
+static const char SQL_IMAGES_SINCE[] =
+    "SELECT coalesce(repository, ''), coalesce(digest, ''), verdict, rule, at, max(id), count(*)"
+    " FROM decisions WHERE at >= ?1 GROUP BY coalesce(repository, ''), coalesce(digest, '')"
+    " ORDER BY 1, 2";
+
+int sc_decisions_images_since(sc_store *st, int64_t since, int (*cb)(void *arg, const sc_decision_image *d),
+                              void *arg) {
+  sqlite3_stmt *s;
+  int rv = 0, rc;
+  if (!st || !cb) return SC_ERR_ARG;
+  /* its own statement: the callback may use the store (sc_store_int.h) */
+  if (sc_store_prep(st, SQL_IMAGES_SINCE, &s)) return SC_ERR_DB;
+  if (sqlite3_bind_int64(s, 1, since)) {
+    sqlite3_finalize(s);
+    return SC_ERR_DB;
+  }
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    sc_decision_image d = {(const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+                           (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
+                           sqlite3_column_int64(s, 6), sqlite3_column_int64(s, 4)};
+    if (!d.repository || !d.digest || !d.last_verdict) {
+      rv = SC_ERR_NOMEM; /* sqlite3_column_text of a non-NULL value fails only so */
+      break;
+    }
+    if ((rv = cb(arg, &d)) != 0) break;
+  }
+  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
   sqlite3_finalize(s);
   return rv;
 }

@@ -28,4 +28,22 @@ typedef struct sc_decision_row {
 int sc_decisions_append(sc_store *st, const sc_decision_row *batch, size_t n);
 /* Removes the decisions made before unix time t. */
 int sc_decisions_purge_before(sc_store *st, int64_t t);
+
+/* One image that was asked for since a time (`customs policy replay`):
+ * the decisions on (repository, digest) folded into one row.  The strings
+ * belong to the store and live only during the callback. */
+typedef struct sc_decision_image {
+  const char *repository;   /* "" when none was recorded */
+  const char *digest;       /* "" when the gate never learned one */
+  const char *last_verdict; /* verdict of the newest of these decisions */
+  const char *last_rule;    /* its rule, NULL: none */
+  int64_t count;            /* decisions on this image since the time */
+  int64_t last_at;          /* unix seconds of the newest */
+} sc_decision_image;
+
+/* Calls cb for each distinct (repository, digest) with decisions made at
+ * or after unix time since, ordered by repository then digest; a non-zero
+ * return from cb stops the walk and is returned. */
+int sc_decisions_images_since(sc_store *st, int64_t since, int (*cb)(void *arg, const sc_decision_image *d),
+                              void *arg);
 #endif

@@ -66,6 +66,12 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
     f.runs_as_root = img->runs_as_root;
     f.created = img->created;
     f.scanned = 1;
+    /* VEX referrers (application/vnd.openvex+json attached to img->digest)
+     * are not read yet: the hook is f.vex_docs / f.nvex_docs (sc_policy.h),
+     * to be filled here from sc_store_each_referrer(st, repo, img->digest,
+     * "application/vnd.openvex+json", ...) and sc_vex_parse of each blob,
+     * the documents freed after sc_policy_evaluate.  The policy's `vex:`
+     * files are applied by the evaluator itself. */
     info->nfindings = fl.n;
     info->nsecrets = inv.nsecrets;
     info->runs_as_root = img->runs_as_root;

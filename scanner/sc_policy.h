@@ -8,6 +8,7 @@
  *   on_error: deny|allow     head: auto|allow|deny
  *   rules:       [{name, repositories, deny: {COND}, warn: {COND}}]
  *   exceptions:  [{vulnerability, repositories, package, expires, reason}]
+ *   vex:         [PATH | {file: PATH, repositories}]   (OpenVEX, sc_vex.h)
  *   COND keys:   severity, fixable_only, unknown_severity, max_cvss, secrets,
  *                root, max_age_days, stale_base_days, vulnerabilities, packages
  *
@@ -25,6 +26,16 @@
  * Exceptions remove a finding from the severity, max_cvss and
  * vulnerabilities conditions of every rule; they never hide secrets, root,
  * age or a stale base, and never hide a package listed in `packages`.
+ *
+ * VEX: a `not_affected` or `fixed` statement of a document listed under
+ * `vex:` (or attached to the image, sc_image_facts.vex_docs) that covers a
+ * finding takes it out before any rule looks: it counts for no condition
+ * (not even `vulnerabilities`), and the verdict says "suppressed by VEX
+ * (document, justification)".  The last statement (file order, documents
+ * in `vex:` order) that covers a finding decides, as OpenVEX statements
+ * override earlier ones; an expired statement (customs' `expires`) is
+ * skipped.  A VEX file that cannot be read or is not valid OpenVEX is a
+ * load error of the policy.
  *
  * Parsing is strict: unknown keys, wrong types, bad enum values, bad dates,
  * bad globs, missing name/reason, duplicate keys or rule names, YAML aliases
@@ -68,11 +79,13 @@ typedef enum sc_severity {
 #define SC_POLICY_MAX_RULES   1000
 #define SC_POLICY_MAX_EXCEPTIONS 10000
 #define SC_POLICY_MAX_LIST    10000         /* entries in any one list */
+#define SC_POLICY_MAX_VEX     100           /* files under `vex:` */
 #define SC_POLICY_MAX_STRING  1024          /* bytes in any one scalar */
 #define SC_VERDICT_MAX_REASONS 1000         /* reasons_json entries (then "truncated") */
 #define SC_VERDICT_MAX_MESSAGE 2048         /* bytes of verdict message */
 
 typedef struct sc_policy sc_policy;
+struct sc_vex_doc;
 
 typedef struct sc_finding {
   const char *id;                 /* "CVE-2023-4911", "GHSA-...", ... */
@@ -110,6 +123,12 @@ typedef struct sc_image_facts {
   const char *stale_base_ref;     /* stale_base: "repo:tag" that named it, may be NULL */
   const char *stale_base_digest;  /* stale_base: its manifest digest, may be NULL */
   const char *stale_base_now;     /* stale_base: where that tag points now, may be NULL */
+  /* OpenVEX documents attached to the image (referrers of type
+   * application/vnd.openvex+json), applied after the policy's `vex:` files
+   * with no repository scope.  Hook: nothing fills it yet (sc_judge.c is
+   * where the referrers would be read); NULL/0 = none. */
+  const struct sc_vex_doc *const *vex_docs;
+  size_t nvex_docs;
 } sc_image_facts;
 
 typedef enum sc_decision { SC_DECISION_ALLOW, SC_DECISION_WARN, SC_DECISION_DENY } sc_decision;
@@ -154,6 +173,7 @@ sc_on_error sc_policy_on_error(const sc_policy *p);
 sc_head sc_policy_head(const sc_policy *p);
 size_t sc_policy_rule_count(const sc_policy *p);
 size_t sc_policy_exception_count(const sc_policy *p);
+size_t sc_policy_vex_count(const sc_policy *p); /* documents under `vex:` */
 /* One exception as written (sc_policy_exception_at); strings belong to
  * the policy.  expires_day: the last day (UTC, days since 1970-01-01) on
  * which it applies, when has_expires. */

@@ -1,7 +1,8 @@
 /* sc_policy_eval.c - judging one image against a loaded policy: which
  * rules apply to the repository, which findings, packages, secrets, user,
- * age and stale base hit their deny/warn conditions, which exceptions take
- * findings out, and the strictest outcome.  The reasons are recorded as they are found
+ * age and stale base hit their deny/warn conditions, which VEX statements
+ * (before any rule) and exceptions take findings out, and the strictest
+ * outcome.  The reasons are recorded as they are found
  * (sc_policy_render.c builds them); the message is written afterwards from
  * what this file counted.  See sc_policy.h for the semantics.
  * Owner: scanner/policy.  Thread: any number of threads may evaluate one
@@ -63,6 +64,60 @@ static int exception_for(ectx *x, size_t i) {
   return x->exc_of[i];
 }
 
+/* Statements of doc that cover finding fd: the last one decides (OpenVEX
+ * statements override earlier ones); an expired one is only remembered. */
+static void vex_scan_doc(ectx *x, const sc_vex_doc *doc, const sc_finding *fd, const sc_finding *src, vexhit *last,
+                         vexhit *expired) {
+  for (size_t s = 0; s < doc->nstmts; s++) {
+    const sc_vex_stmt *st = &doc->stmts[s];
+    const char *product = NULL;
+    int idm = 0;
+    for (size_t k = 0; k < st->nvulns && !idm; k++) idm = vuln_match(st->vulns[k], fd);
+    if (!idm || (!sc_vex_stmt_covers(st, x->f->digest, fd, &product) &&
+                 !(src && sc_vex_stmt_covers(st, x->f->digest, src, &product))))
+      continue;
+    if (st->has_expires && x->today > st->expires_day) {
+      if (sc_vex_suppresses(st->status)) *expired = (vexhit){doc, st, product};
+      continue;
+    }
+    *last = (vexhit){doc, st, product};
+  }
+}
+
+/* Before any rule: which findings a VEX statement takes out (the policy's
+ * `vex:` documents in order, scoped like exceptions, then the image's). */
+static void vex_apply(ectx *x) {
+  const sc_policy *p = x->p;
+  const sc_image_facts *f = x->f;
+  for (size_t i = 0; i < f->nfindings; i++) {
+    vexhit last = {0}, expired = {0};
+    /* A purl may name the source package (pkg:deb/debian/openssl) of the
+     * binary the finding is on (libssl3): match that too, with the
+     * inventory's source name and version. */
+    sc_finding srcf, *src = NULL;
+    const sc_finding *fd = &f->findings[i];
+    for (size_t j = 0; f->packages && j < f->npackages && !src; j++) {
+      const sc_package *pk = &f->packages[j];
+      if (!pk->source_name || !pk->name || !fd->package || strcmp(pk->name, fd->package) ||
+          !pk->version || !fd->version || strcmp(pk->version, fd->version))
+        continue;
+      srcf = *fd;
+      srcf.package = pk->source_name;
+      srcf.version = pk->source_version ? pk->source_version : pk->version;
+      src = &srcf;
+    }
+    for (size_t d = 0; d < p->nvex; d++)
+      if (repo_match(p->vex[d].repos, p->vex[d].nrepos, x->repo)) vex_scan_doc(x, p->vex[d].doc, fd, src, &last, &expired);
+    for (size_t d = 0; f->vex_docs && d < f->nvex_docs; d++)
+      if (f->vex_docs[d]) vex_scan_doc(x, f->vex_docs[d], fd, src, &last, &expired);
+    if (last.st && sc_vex_suppresses(last.st->status)) {
+      x->vex_of[i] = last;
+      x->nvexed++;
+    } else if (expired.st) {
+      x->vex_expired_of[i] = expired;
+    }
+  }
+}
 
 static void hit(ectx *x, size_t ri, int lvl) {
   if (x->rlevel[ri] < lvl) x->rlevel[ri] = (uint8_t)lvl;
@@ -78,6 +133,7 @@ static void eval_cond(ectx *x, size_t ri, const cond *c, int lvl) {
   const sc_image_facts *f = x->f;
   for (size_t i = 0; i < f->nfindings; i++) {
     const sc_finding *fd = &f->findings[i];
+    if (x->vex_of && x->vex_of[i].st) continue; /* suppressed by VEX: no rule sees it */
     int rank = sc_pol_sev_rank(fd->severity) ? sc_pol_sev_rank(fd->severity) : c->unknown_rank;
     int fixable = fd->fixed_version && fd->fixed_version[0];
     int by_sev = c->severity && rank >= c->severity && (fixable || !c->fixable_only);
@@ -238,6 +294,12 @@ int sc_policy_evaluate(const sc_policy *p, const sc_image_facts *f, int64_t now,
     rc = SC_ERR_NOMEM;
   } else {
     for (size_t i = 0; i < f->nfindings; i++) x.exc_of[i] = -2, x.expired_of[i] = -1;
+    if ((p->nvex || f->nvex_docs) && f->nfindings) {
+      x.vex_of = calloc(nf, sizeof(vexhit));
+      x.vex_expired_of = calloc(nf, sizeof(vexhit));
+      if (x.vex_of && x.vex_expired_of) vex_apply(&x);
+      else x.oom = 1;
+    }
     decision = judge(&x, &first);
     rc = sc_pol_render(&x, decision, first, v);
     if (rc == 0) v->changes_at = x.changes_at;
@@ -248,6 +310,8 @@ int sc_policy_evaluate(const sc_policy *p, const sc_image_facts *f, int64_t now,
   free(x.plevel);
   free(x.exc_used);
   free(x.rlevel);
+  free(x.vex_of);
+  free(x.vex_expired_of);
   json_decref(x.reasons);
   return rc;
 }

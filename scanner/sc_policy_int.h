@@ -22,6 +22,7 @@
 
 #include "sc_buf.h"
 #include "sc_policy.h"
+#include "sc_vex.h"
 
 #define SC_POLICY_LINE_MAX 512 /* bytes of one error or warning line (longer ones are cut) */
 
@@ -68,6 +69,22 @@ typedef struct exc {
   int line, col;
 } exc;
 
+/* One entry of `vex:`: an OpenVEX document and the repositories its
+ * statements apply to (like an exception's; "**" when not given). */
+typedef struct vexsrc {
+  char *path;        /* as written in the policy */
+  char **repos;
+  size_t nrepos;
+  sc_vex_doc *doc;
+} vexsrc;
+
+/* The VEX statement that decides a finding (or NULL st). */
+typedef struct vexhit {
+  const sc_vex_doc *doc;
+  const sc_vex_stmt *st;
+  const char *product;
+} vexhit;
+
 struct sc_policy {
   char *file;
   sc_policy_mode mode;
@@ -78,6 +95,8 @@ struct sc_policy {
   size_t nrules;
   exc *excs;
   size_t nexcs;
+  vexsrc *vex;
+  size_t nvex;
 };
 
 /* What counted at one level (allow/warn/deny), for the message. */
@@ -101,6 +120,9 @@ typedef struct ectx {
   uint8_t *flevel;     /* per finding: strongest level it counted at */
   uint8_t *plevel;     /* per package (or per finding without an inventory) */
   uint8_t *exc_used;
+  vexhit *vex_of;         /* per finding: the suppressing statement (NULL: no VEX at all) */
+  vexhit *vex_expired_of; /* per finding: an expired statement that would have suppressed it */
+  size_t nvexed;          /* findings suppressed by VEX */
   uint8_t *rlevel;     /* per rule */
   size_t applied;      /* rules whose repositories match the image */
   lvinfo lv[3];

@@ -56,6 +56,12 @@ void sc_policy_free(sc_policy *p) {
     free(p->excs[i].reason);
   }
   free(p->excs);
+  for (size_t i = 0; i < p->nvex; i++) {
+    free(p->vex[i].path);
+    strv_free(p->vex[i].repos, p->vex[i].nrepos);
+    sc_vex_doc_free(p->vex[i].doc);
+  }
+  free(p->vex);
   free(p->file);
   free(p);
 }
@@ -66,6 +72,7 @@ sc_on_error sc_policy_on_error(const sc_policy *p) { return p ? p->on_error : SC
 sc_head sc_policy_head(const sc_policy *p) { return p ? p->head : SC_HEAD_AUTO; }
 size_t sc_policy_rule_count(const sc_policy *p) { return p ? p->nrules : 0; }
 size_t sc_policy_exception_count(const sc_policy *p) { return p ? p->nexcs : 0; }
+size_t sc_policy_vex_count(const sc_policy *p) { return p ? p->nvex : 0; }
 
 int sc_policy_exception_at(const sc_policy *p, size_t i, sc_policy_exception_info *out) {
   if (!p || !out || i >= p->nexcs) return SC_ERR_ARG;
@@ -439,6 +446,66 @@ static int parse_exc(sc_yctx *c, const sc_ynode *n, void *arg, size_t idx) {
   return ok ? 0 : -1;
 }
 
+enum { V_FILE, V_REPOS };
+static const char *const vex_keys[] = {"file", "repositories"};
+
+/* One `vex:` entry, PATH or {file: PATH, repositories: [...]}: the OpenVEX
+ * document is read now, a relative PATH against the policy file's
+ * directory, so that a broken document fails the load (and a reload keeps
+ * the previous policy) instead of silently suppressing nothing. */
+static int parse_vex(sc_yctx *c, const sc_ynode *n, void *arg, size_t idx) {
+  sc_policy *p = arg;
+  vexsrc *vs = &p->vex[p->nvex];
+  const sc_ynode *file = NULL;
+  unsigned seen = 0;
+  int ok = 1;
+  char where[64], err[SC_VEX_ERR_BYTES];
+  snprintf(where, sizeof(where), "vex #%zu", idx + 1);
+  memset(vs, 0, sizeof(*vs));
+  if (n->type == Y_BAD) return -1;
+  if (n->type == Y_SCALAR) {
+    file = n;
+  } else if (n->type == Y_MAP) {
+    for (size_t i = 0; i + 1 < n->nkids; i += 2) {
+      const sc_ynode *k = n->kids[i], *v = n->kids[i + 1];
+      switch (sc_yaml_key(c, k, where, vex_keys, 2, &seen)) {
+      case V_FILE:
+        file = v;
+        break;
+      case V_REPOS:
+        if (parse_repos(c, v, "vex document", &vs->repos, &vs->nrepos) != 0) ok = 0;
+        break;
+      default:
+        ok = 0;
+      }
+    }
+    if (!file) {
+      sc_yaml_err(c, n->line, n->col, "%s has no file", where);
+      ok = 0;
+    }
+  } else {
+    sc_yaml_err(c, n->line, n->col, "each vex entry must be a path or a mapping (file, repositories), not %s",
+                sc_yaml_type_name(n));
+    return -1;
+  }
+  p->nvex++; /* owned by p from here */
+  const char *path = file ? sc_yaml_str(c, file, "vex file") : NULL;
+  if (!path || !ok) return -1;
+  if (!(vs->path = sc_yaml_dup(c, path))) return -1;
+  if (!vs->nrepos && default_repos(c, &vs->repos, &vs->nrepos) != 0) return -1;
+  const char *slash = strrchr(c->file, '/');
+  char *full = NULL;
+  if (path[0] != '/' && slash && asprintf(&full, "%.*s/%s", (int)(slash - c->file), c->file, path) < 0) {
+    c->nomem = 1;
+    return -1;
+  }
+  int rc = sc_vex_load(full ? full : path, path, &vs->doc, err, sizeof(err));
+  if (rc == SC_ERR_NOMEM) c->nomem = 1;
+  else if (rc) sc_yaml_err(c, file->line, file->col, "vex file %s: %s", full ? full : path, err);
+  free(full);
+  return rc ? -1 : 0;
+}
+
 enum { T_MODE, T_UNSCANNED, T_ON_ERROR, T_HEAD, T_RULES, T_EXCEPTIONS };
 static const char *const top_keys[] = {"mode", "unscanned", "on_error", "head", "rules", "exceptions"};
 
@@ -448,7 +515,7 @@ static void parse_top(sc_yctx *c, const sc_ynode *root, sc_policy *p) {
   static const char *const onerr[] = {"deny", "allow"};
   static const char *const heads[] = {"auto", "allow", "deny"};
   unsigned seen = 0;
-  int v;
+  int v, vex_seen = 0;
   if (root->type != Y_MAP) {
     if (root->type != Y_BAD)
       sc_yaml_err(c, root->line, root->col,
@@ -459,6 +526,27 @@ static void parse_top(sc_yctx *c, const sc_ynode *root, sc_policy *p) {
   }
   for (size_t i = 0; i + 1 < root->nkids && !c->nomem; i += 2) {
     const sc_ynode *k = root->kids[i], *val = root->kids[i + 1];
+    /* `vex` is read outside the key table so that the table's error text
+     * ("expected mode, unscanned, ...") stays as tests and users know it. */
+    if (k->type == Y_SCALAR && k->val && !strcmp(k->val, "vex")) {
+      if (p->vex || vex_seen++) {
+        sc_yaml_err(c, k->line, k->col, "duplicate key 'vex' in the policy");
+        continue;
+      }
+      if (sc_yaml_is_null(val)) continue;
+      if (val->type != Y_SEQ) {
+        if (val->type != Y_BAD) sc_yaml_err(c, val->line, val->col, "vex must be a list, not %s", sc_yaml_type_name(val));
+        continue;
+      }
+      if (val->nkids > SC_POLICY_MAX_VEX) {
+        sc_yaml_err(c, val->line, val->col, "more than %d vex files", SC_POLICY_MAX_VEX);
+        continue;
+      }
+      if (!val->nkids) continue;
+      if (!(p->vex = calloc(val->nkids, sizeof(vexsrc)))) c->nomem = 1;
+      for (size_t j = 0; j < val->nkids && !c->nomem; j++) parse_vex(c, val->kids[j], p, j);
+      continue;
+    }
     switch (sc_yaml_key(c, k, "the policy", top_keys, 6, &seen)) {
     case T_MODE:
       if ((v = sc_yaml_enum(c, val, "mode", modes, 2)) >= 0) p->mode = (sc_policy_mode)v;

@@ -1,7 +1,9 @@
 /* sc_policy_render.c - what a verdict says: the JSON reasons (built while
  * the evaluator finds them), the one-paragraph message for humans (counts by
  * severity, the top findings with their fixes, how to add an exception),
- * the applied exceptions, and the expiry warnings of `customs policy check`.
+ * the applied exceptions, the findings VEX suppressed ("suppressed by VEX
+ * (document, justification)"), and the expiry warnings of `customs policy
+ * check`.
  * Untrusted text (package names and versions from image layers) goes
  * through sc_buf_add_clean, so messages are valid UTF-8 without control
  * characters, and every text is capped (SC_VERDICT_MAX_MESSAGE,
@@ -226,6 +228,19 @@ static void describe(ectx *x, int lvl, sc_buf *m) {
       break;
     }
   }
+  for (size_t k = 0; x->vex_expired_of && k < n; k++) {
+    const vexhit *h = &x->vex_expired_of[items[k].i];
+    if (h->st) {
+      char d[SC_DAY_STR_BYTES];
+      sc_day_format(h->st->expires_day, d);
+      sc_buf_printf(m, "%sthe VEX statement for ", sep);
+      sc_buf_add_clean(m, f->findings[items[k].i].id);
+      sc_buf_addstr(m, " in ");
+      sc_buf_add_clean(m, h->doc->name);
+      sc_buf_printf(m, " expired on %s", d);
+      break;
+    }
+  }
   if (n) {
     char d[SC_DAY_STR_BYTES];
     sc_day_format(x->today + 30, d);
@@ -240,6 +255,33 @@ static void describe(ectx *x, int lvl, sc_buf *m) {
 
 
 /* ----------------------------------------------------------------- message */
+
+#define VEX_SHOWN_MAX 3 /* suppressed findings named in the message */
+
+/* Why a statement suppresses: its justification, else its impact
+ * statement, else its status ("fixed"). */
+static const char *vex_why(const sc_vex_stmt *st) {
+  return st->justification ? st->justification : st->impact ? st->impact : sc_vex_status_name(st->status);
+}
+
+/* "; N findings suppressed by VEX: CVE-x (doc, justification), ..." */
+static void vex_summary(ectx *x, sc_buf *m) {
+  size_t shown = 0;
+  if (!x->nvexed) return;
+  sc_buf_printf(m, "; %zu finding%s suppressed by VEX: ", x->nvexed, x->nvexed == 1 ? "" : "s");
+  for (size_t i = 0; i < x->f->nfindings && shown < VEX_SHOWN_MAX; i++) {
+    const vexhit *h = &x->vex_of[i];
+    if (!h->st) continue;
+    if (shown++) sc_buf_addstr(m, ", ");
+    sc_buf_add_clean(m, x->f->findings[i].id);
+    sc_buf_addstr(m, " (");
+    sc_buf_add_clean(m, h->doc->name);
+    sc_buf_addstr(m, ", ");
+    sc_buf_add_clean(m, vex_why(h->st));
+    sc_buf_addstr(m, ")");
+  }
+  if (x->nvexed > shown) sc_buf_printf(m, " and %zu more", x->nvexed - shown);
+}
 
 /* The whole message of a verdict whose pre-audit outcome is `decision`. */
 static void message(ectx *x, int decision, int first, sc_buf *m) {
@@ -292,6 +334,7 @@ static void message(ectx *x, int decision, int first, sc_buf *m) {
     sc_buf_addstr(m, ": ");
     describe(x, decision, m);
   }
+  vex_summary(x, m);
   if (f->scan_failed) sc_buf_addstr(m, " (the scan failed: judged on partial data, on_error: allow)");
 }
 
@@ -313,6 +356,36 @@ static void reasons_tail(ectx *x) {
     sc_pol_jadd(x, o, "reason", sc_pol_jstr(ex->reason));
     if (ex->has_expires) sc_day_format(ex->expires_day, d);
     sc_pol_jadd(x, o, "expires", ex->has_expires ? json_string(d) : json_null());
+  }
+  for (size_t i = 0; x->vex_of && i < x->f->nfindings && !x->oom; i++) {
+    const vexhit *h = &x->vex_of[i];
+    const sc_finding *fd = &x->f->findings[i];
+    if (!h->st) continue;
+    if (x->nreasons >= SC_VERDICT_MAX_REASONS) {
+      x->omitted++;
+      continue;
+    }
+    json_t *o = json_object();
+    if (!o || json_array_append_new(x->reasons, o) != 0) {
+      x->oom = 1;
+      return;
+    }
+    x->nreasons++;
+    sc_pol_jadd(x, o, "kind", json_string("vex"));
+    sc_pol_jadd(x, o, "finding", sc_pol_jstr(fd->id));
+    sc_pol_jadd(x, o, "package", sc_pol_jstr(fd->package));
+    sc_pol_jadd(x, o, "version", sc_pol_jstr(fd->version));
+    sc_pol_jadd(x, o, "document", sc_pol_jstr(h->doc->name));
+    if (h->doc->id) sc_pol_jadd(x, o, "document_id", sc_pol_jstr(h->doc->id));
+    sc_pol_jadd(x, o, "product", sc_pol_jstr(h->product));
+    sc_pol_jadd(x, o, "status", json_string(sc_vex_status_name(h->st->status)));
+    sc_pol_jadd(x, o, "justification", sc_pol_jstr(h->st->justification));
+    if (h->st->impact) sc_pol_jadd(x, o, "impact_statement", sc_pol_jstr(h->st->impact));
+    if (h->st->has_expires) {
+      char d[SC_DAY_STR_BYTES];
+      sc_day_format(h->st->expires_day, d);
+      sc_pol_jadd(x, o, "expires", json_string(d));
+    }
   }
   if (x->omitted && !x->oom) {
     json_t *o = json_object();
@@ -381,6 +454,17 @@ int sc_policy_check_expiring(const sc_policy *p, int64_t now, int days, char **w
       continue;
     n++;
   }
+  for (size_t d = 0; d < p->nvex; d++) /* customs' `expires` on VEX statements */
+    for (size_t s = 0; s < p->vex[d].doc->nstmts; s++) {
+      const sc_vex_stmt *st = &p->vex[d].doc->stmts[s];
+      char day[SC_DAY_STR_BYTES];
+      if (!st->has_expires || !sc_vex_suppresses(st->status)) continue;
+      if (st->expires_day - today >= days && today <= st->expires_day) continue;
+      sc_day_format(st->expires_day, day);
+      sc_pol_linef(&b, "%s: vex %s statement #%zu (%s) %s %s\n", p->file, p->vex[d].path, s + 1,
+                   st->nvulns ? st->vulns[0] : "?", today > st->expires_day ? "expired on" : "expires on", day);
+      n++;
+    }
   if (b.oom) {
     sc_buf_free(&b);
     return SC_ERR_NOMEM;

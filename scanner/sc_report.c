@@ -5,7 +5,9 @@
  * version is not comparable, sc_finding_unsure) is marked in every format:
  * "version_comparable": false in JSON, UNSURE_MARK after its version and
  * UNSURE_TEXT as a footnote in the table, an analysis detail and a
- * customs:version_comparable property in CycloneDX. */
+ * customs:version_comparable property in CycloneDX.  Also the helpers the
+ * SARIF and SPDX writers share (sc_report.h); reals are written with
+ * SC_REPORT_JSON_REALS so scores print as their sources give them. */
 #include "sc_report.h"
 
 #include <openssl/rand.h>
@@ -182,15 +184,39 @@ json_t *sc_report_json(const sc_report_input *in) {
 
 /* ---- CycloneDX ------------------------------------------------------- */
 
-static int uuid4(char out[37]) {
+int sc_report_uuid4(char out[SC_REPORT_UUID_BYTES]) {
   unsigned char b[16];
   if (RAND_bytes(b, sizeof(b)) != 1) return -1;
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+  snprintf(out, SC_REPORT_UUID_BYTES, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
            b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
            b[15]);
   return 0;
+}
+
+void sc_report_time(int64_t t, char out[SC_REPORT_TIME_BYTES]) { time_str(t, out, SC_REPORT_TIME_BYTES); }
+
+void sc_report_score_text(double score, char out[SC_REPORT_SCORE_BYTES]) {
+  /* what jansson prints with JSON_REAL_PRECISION(DBL_DIG): %.15g, and ".0"
+   * when that reads as an integer */
+  int n = snprintf(out, SC_REPORT_SCORE_BYTES, "%.*g", DBL_DIG, score);
+  if (n > 0 && n + 2 < SC_REPORT_SCORE_BYTES && !strpbrk(out, ".eE")) memcpy(out + n, ".0", 3);
+}
+
+long sc_report_pkg_of(const sc_report_input *in, size_t i) {
+  const sc_finding_list *fl = in ? in->findings : NULL;
+  if (!fl || i >= fl->n || !in->inv) return -1;
+  const sc_finding *f = &fl->v[i];
+  const char *fpurl = fl->purl ? fl->purl[i] : NULL;
+  for (size_t k = 0; k < in->inv->npkgs; k++) {
+    const sc_package *p = &in->inv->pkgs[k];
+    int same = fpurl && fpurl[0] && p->purl ? !strcmp(fpurl, p->purl)
+                                            : p->name && f->package && !strcmp(p->name, f->package) &&
+                                                  p->version && f->version && !strcmp(p->version, f->version);
+    if (same) return (long)k;
+  }
+  return -1;
 }
 
 static json_t *prop(const char *name, const char *value) {
@@ -199,9 +225,9 @@ static json_t *prop(const char *name, const char *value) {
 
 json_t *sc_report_cyclonedx(const sc_report_input *in) {
   if (!in || !in->inv) return NULL;
-  char uuid[37], serial[48], ts[40];
+  char uuid[SC_REPORT_UUID_BYTES], serial[48], ts[SC_REPORT_TIME_BYTES];
   int bad = 0;
-  if (uuid4(uuid)) return NULL;
+  if (sc_report_uuid4(uuid)) return NULL;
   snprintf(serial, sizeof(serial), "urn:uuid:%s", uuid);
   time_str((int64_t)time(NULL), ts, sizeof(ts));
   json_t *bom = json_object();
@@ -275,15 +301,9 @@ json_t *sc_report_cyclonedx(const sc_report_input *in) {
   json_t *vulns = fl ? json_array() : NULL;
   for (size_t i = 0; vulns && i < fl->n; i++) {
     const sc_finding *f = &fl->v[i];
-    const char *fpurl = fl->purl ? fl->purl[i] : NULL;
     char ref[32] = "";
-    for (size_t k = 0; k < inv->npkgs && !ref[0]; k++) {
-      const sc_package *p = &inv->pkgs[k];
-      int same = fpurl && fpurl[0] && p->purl ? !strcmp(fpurl, p->purl)
-                                              : p->name && f->package && !strcmp(p->name, f->package) &&
-                                                    p->version && f->version && !strcmp(p->version, f->version);
-      if (same) snprintf(ref, sizeof(ref), "pkg-%zu", k);
-    }
+    long k = sc_report_pkg_of(in, i);
+    if (k >= 0) snprintf(ref, sizeof(ref), "pkg-%ld", k);
     json_t *o = json_object(), *ratings = json_array(), *affects = json_array();
     if (!o || !ratings || !affects) {
       json_decref(o);
@@ -436,7 +456,7 @@ int sc_report_table(const json_t *r, FILE *out) {
 }
 
 int sc_report_write_json(const json_t *doc, FILE *out) {
-  if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) return SC_ERR_IO;
+  if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | SC_REPORT_JSON_REALS) != 0) return SC_ERR_IO;
   fputc('\n', out);
   fflush(out);
   return ferror(out) ? SC_ERR_IO : 0;

@@ -225,6 +225,12 @@ static const char *const migrations[] = {
     " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT, updated_at INTEGER NOT NULL,"
     " PRIMARY KEY (repo, image, kind));"
     "CREATE INDEX annotations_due ON annotations(status, next_at);",
+    /* 10: the validators (ETag, Last-Modified) of each downloaded data
+     * source, so that a refresh fetches an OSV export again only when it
+     * changed (a conditional GET answered 304), across restarts too.  Kept
+     * only once the download was imported: a failed import asks again. */
+    "CREATE TABLE source_validators ("
+    " url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, checked_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

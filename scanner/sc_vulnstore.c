@@ -289,3 +289,39 @@ int sc_vulnstore_each_ecosystem(sc_store *st, int (*cb)(void *arg, const char *e
   return rv;
 }
 #undef T
+
+int sc_vulnstore_validators(sc_store *st, const char *url, char *etag, size_t etag_cap, char *last_modified,
+                            size_t lm_cap) {
+  if (!st || !url || !etag || !last_modified || !etag_cap || !lm_cap) return SC_ERR_ARG;
+  etag[0] = last_modified[0] = 0;
+  sqlite3_stmt *s;
+  if (sc_store_prep(st, "SELECT etag, last_modified FROM source_validators WHERE url = ?", &s)) return SC_ERR_DB;
+  sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s), rv = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  if (rc == SQLITE_ROW) {
+    const char *e = (const char *)sqlite3_column_text(s, 0), *l = (const char *)sqlite3_column_text(s, 1);
+    snprintf(etag, etag_cap, "%s", e ? e : "");
+    snprintf(last_modified, lm_cap, "%s", l ? l : "");
+  }
+  sqlite3_finalize(s);
+  return rv;
+}
+
+int sc_vulnstore_put_validators(sc_store *st, const char *url, const char *etag, const char *last_modified,
+                                int64_t now) {
+  if (!st || !url) return SC_ERR_ARG;
+  sqlite3_stmt *s;
+  if (sc_store_prep(st,
+                    "INSERT INTO source_validators (url, etag, last_modified, checked_at) VALUES (?,?,?,?) "
+                    "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                    "checked_at = excluded.checked_at",
+                    &s))
+    return SC_ERR_DB;
+  sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, etag && *etag ? etag : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, last_modified && *last_modified ? last_modified : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, now);
+  int rv = sqlite3_step(s) == SQLITE_DONE ? 0 : SC_ERR_DB;
+  sqlite3_finalize(s);
+  return rv;
+}

@@ -117,6 +117,14 @@ int sc_vulnstore_each_affected_of(sc_store *st, const sc_vulnstore_pkg *pkgs, si
 /* Unix time of the last import (0: never), number of records. */
 int sc_vulnstore_last_import(sc_store *st, int64_t *t);
 int sc_vulnstore_count(sc_store *st, int64_t *records);
+/* The validators of a downloaded source (url) kept by the last import that
+ * used it: etag and last_modified ("" when the server sent none).  0, or
+ * SC_ERR_NOTFOUND (never imported: download it whole). */
+int sc_vulnstore_validators(sc_store *st, const char *url, char *etag, size_t etag_cap, char *last_modified,
+                            size_t lm_cap);
+/* Records them after url was imported (replacing the earlier ones). */
+int sc_vulnstore_put_validators(sc_store *st, const char *url, const char *etag, const char *last_modified,
+                                int64_t now);
 /* Sources, oldest import first. */
 int sc_vulnstore_each_source(sc_store *st, int (*cb)(void *arg, const sc_vulnsource *src), void *arg);
 /* Records per ecosystem (a record counts once per ecosystem it affects),

@@ -4,6 +4,7 @@
 #include "sc_webhook.h"
 #include "sc_inventory.h" /* SC_ERR_* */
 
+#include <float.h>
 #include <openssl/hmac.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -11,6 +12,9 @@
 #include <string.h>
 
 #define GITHUB_TYPE_PREFIX "customs-"
+/* reals (CVSS scores) as their sources give them: 8.1, not jansson's default
+ * 17 digits 8.0999999999999996; DBL_DIG digits keep any decimal a double can */
+#define BODY_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(DBL_DIG))
 #define GITHUB_FOLD_KEY "more"   /* client_payload key holding what did not fit */
 #define GITHUB_FIRST_KEYS 3      /* id, type, at: always at the top */
 
@@ -74,7 +78,7 @@ static json_t *azure_body(const json_t *event, const char *ref) {
   const char *id = json_string_value(json_object_get(event, "id"));
   const char *type = json_string_value(json_object_get(event, "type"));
   const char *at = json_string_value(json_object_get(event, "at"));
-  char *compact = json_dumps(event, JSON_COMPACT);
+  char *compact = json_dumps(event, BODY_DUMP_FLAGS);
   if (!compact) return NULL;
   json_t *body = json_pack("{s:{s:s, s:s, s:s, s:s}}", "templateParameters", "customsEventId", id ? id : "",
                            "customsEventType", type ? type : "", "customsEventAt", at ? at : "", "customsEvent",
@@ -94,7 +98,7 @@ char *sc_webhook_render(sc_webhook_format f, const json_t *event, const char *re
                  : f == SC_WEBHOOK_AZURE ? azure_body(event, ref)
                                          : json_incref((json_t *)event);
   if (!body) return NULL;
-  char *s = json_dumps(body, JSON_COMPACT);
+  char *s = json_dumps(body, BODY_DUMP_FLAGS);
   json_decref(body);
   return s;
 }

@@ -7,6 +7,8 @@
 # Container Registry does, and apache2-utils (htpasswd) makes test password files
 # (tests/integration/test_upstream_*.sh); docker.io is the real docker CLI and
 # dockerd that test_upstream_docker.sh starts (its own data root, no network).
+# systemd (systemd-analyze), man-db and groff-base check the installed unit and
+# man pages (tests/integration/test_install.sh).
 # Idempotent: apt-get install leaves installed packages as they are.
 set -e
 export DEBIAN_FRONTEND=noninteractive
@@ -20,4 +22,5 @@ apt-get install -y -qq --no-install-recommends \
   libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev $HS_PKG \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
   sqlite3 jq zstd procps python3 bc chromium file python3-prometheus-client haproxy apache2-utils docker.io \
+  systemd man-db groff-base \
   clang-14 libclang-rt-14-dev >/dev/null
