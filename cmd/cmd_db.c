@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sc_events.h"
 #include "sc_findings.h"
@@ -34,6 +35,33 @@ static const char *import_errstr(int rv) {
   return rv == SC_ERR_FORMAT ? "corrupt or truncated archive, nothing imported from it" : customs_strerror(rv);
 }
 
+/* On a terminal, one line rewritten in place while a file imports; logs
+ * and pipes get only the line-oriented summary (isatty decides). */
+#define PROGRESS_MIN_MS 200 /* redraws at most this often */
+typedef struct progress {
+  const char *name;
+  int64_t last_ms;
+  int drawn;
+} progress;
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void import_progress(void *arg, const sc_osv_stats *s, uint64_t bytes) {
+  progress *p = arg;
+  int64_t now = mono_ms();
+  if (p->drawn && now - p->last_ms < PROGRESS_MIN_MS) return;
+  p->last_ms = now;
+  p->drawn = 1;
+  fprintf(stderr, "\r\033[K%s: %llu records, %.1f MiB read (%llu added, %llu updated)", p->name,
+          (unsigned long long)(s->added + s->updated + s->unchanged + s->withdrawn + s->malformed),
+          (double)bytes / (1024.0 * 1024.0), (unsigned long long)s->added, (unsigned long long)s->updated);
+  fflush(stderr);
+}
+
 static int db_import(sc_store *st, int argc, char **argv) {
   /* libarchive converts every zip entry's DOS time through localtime(),
    * and glibc without TZ stats /etc/localtime on each call: 2 syscalls per
@@ -45,7 +73,9 @@ static int db_import(sc_store *st, int argc, char **argv) {
   uint64_t changed = 0;
   for (int i = 0; i < argc; i++) {
     sc_osv_stats s = {0};
-    int rv = sc_osv_import_path(st, argv[i], &s);
+    progress pg = {argv[i], 0, 0};
+    int rv = sc_osv_import_path_ex(st, argv[i], &s, isatty(STDERR_FILENO) ? import_progress : NULL, &pg);
+    if (pg.drawn) fprintf(stderr, "\r\033[K"); /* the summary line replaces it */
     if (rv) {
       fprintf(stderr, "customs db import: %s: %s%s%s\n", argv[i], import_errstr(rv),
               rv == SC_ERR_DB ? ": " : "", rv == SC_ERR_DB ? sc_store_errmsg(st) : "");

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const scan_target TARGETS[] = {
     {"oci:", scan_oci},
@@ -139,7 +140,9 @@ int cmd_scan(int argc, char **argv) {
     fprintf(stderr, "customs scan: cannot open database %s\n", db);
     return CMD_EXIT_ERROR;
   }
+  j.progress = isatty(STDERR_FILENO);
   int code = CMD_EXIT_ERROR, rv = run_target(&j);
+  scan_job_progress_end(&j);
   if (rv && rv != SC_ERR_ARG) fprintf(stderr, "customs scan: %s: %s\n", j.target, customs_strerror(rv));
   if (!rv) code = finish(&j, fmt, pol);
   scan_job_free(&j);

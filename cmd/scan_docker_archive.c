@@ -178,6 +178,7 @@ static int read_image(scan_job *j, struct archive *a, const char *cfgname, const
     for (size_t i = 0; i < j->n; i++) {
       const char *ln = json_string_value(json_array_get(layers, i));
       if (!ln || strcmp(p, sc_path_clean(ln)) != 0 || j->res[i].digest[0]) continue;
+      scan_job_progress(j, i, "scanning");
       rv = sc_layer_scan(ar_pull, a, &j->lim, &j->inv[i], &j->res[i]);
       if (rv && rv != SC_ERR_IO) return rv;
       if ((rv = scan_job_layer_done(j, i, NULL))) return rv;

@@ -70,7 +70,20 @@ int scan_job_layer_done(scan_job *j, size_t i, const char *expect) {
   return 0;
 }
 
+void scan_job_progress(scan_job *j, size_t i, const char *verb) {
+  if (!j->progress) return;
+  fprintf(stderr, "\r\033[K%s: %s layer %zu/%zu", j->target, verb, i + 1, j->n);
+  fflush(stderr);
+  j->progress_drawn = 1;
+}
+
+void scan_job_progress_end(scan_job *j) {
+  if (j->progress_drawn) fprintf(stderr, "\r\033[K");
+  j->progress_drawn = 0;
+}
+
 int scan_job_scan_fd(scan_job *j, size_t i, int fd, const char *expect) {
+  scan_job_progress(j, i, "scanning");
   int rv = sc_layer_scan_fd(fd, &j->lim, &j->inv[i], &j->res[i]);
   if (rv && rv != SC_ERR_IO) return rv;
   if (rv == SC_ERR_IO && !j->res[i].error[0]) snprintf(j->res[i].error, sizeof(j->res[i].error), "read failed");

@@ -35,6 +35,8 @@ typedef struct scan_job {
   sc_layer_result *res;
   char (*status)[SCAN_STATUS_LEN]; /* per layer, for the report */
   sc_store *st;                 /* --db, else NULL */
+  int progress;                 /* 1: stderr is a terminal: one line rewritten per layer */
+  int progress_drawn;
   const char *reg_username;     /* docker://: --username (with reg_password_file), or NULL */
   const char *reg_password_file;
   const char *reg_authfile;     /* docker://: --authfile, or NULL ($REGISTRY_AUTH_FILE) */
@@ -52,6 +54,11 @@ int scan_job_try_stored(scan_job *j, size_t i, const char *digest);
 /* After layer i was scanned: checks it against `expect` (may be NULL), sets
  * its status, stores it (--db). */
 int scan_job_layer_done(scan_job *j, size_t i, const char *expect);
+/* On a terminal (j->progress), "VERB layer i+1/n" on one line rewritten
+ * in place; scan_job_progress_end clears it.  Nothing otherwise: logs and
+ * pipes stay line-oriented. */
+void scan_job_progress(scan_job *j, size_t i, const char *verb);
+void scan_job_progress_end(scan_job *j);
 /* Scans layer i from fd to its end, then scan_job_layer_done. */
 int scan_job_scan_fd(scan_job *j, size_t i, int fd, const char *expect);
 #endif

@@ -146,6 +146,7 @@ static int scan_layers(scan_job *j, reg *r) {
       return SC_ERR_IO;
     }
     snprintf(path, sizeof(path), "/v2/%s/blobs/%s", r->repo, ld);
+    scan_job_progress(j, i, "fetching");
     rv = reg_get(j, r, path, NULL, fd, REGISTRY_LAYER_MAX_BYTES, &rs);
     net_http_resp_free(&rs);
     if (rv) scan_job_fail(j, "layer %s not fetched", ld);

@@ -3,6 +3,7 @@
  * stale_base_days condition; a failed look-up fails the judgement like a
  * failed inventory read (the caller's on_error handling decides). */
 #include "sc_judge.h"
+#include "sc_vulnstore.h"
 #include "sc_lineage.h"
 #include "sc_match.h"
 #include <stdio.h>
@@ -49,7 +50,9 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
       f.scan_failed = info->scan_failed = 1; /* judged by on_error */
       if (!strcmp(img->layers[i].status, "missing")) info->complete = 0;
     }
-  rc = sc_store_image_inventory(st, img->digest, &inv);
+  int any_data = 1;
+  rc = sc_vulnstore_any(st, &any_data); /* none at all: the policy's no_data decides */
+  if (rc == 0) rc = sc_store_image_inventory(st, img->digest, &inv);
   if (rc == 0) rc = sc_match_image(st, img->digest, &fl);
   if (rc == 0 && sc_policy_uses_stale_base(p))
     rc = stale_base_facts(st, img->digest, now, &f, &base, base_ref, sizeof(base_ref));
@@ -66,6 +69,7 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
     f.runs_as_root = img->runs_as_root;
     f.created = img->created;
     f.scanned = 1;
+    f.no_data = !any_data;
     /* VEX referrers (application/vnd.openvex+json attached to img->digest)
      * are not read yet: the hook is f.vex_docs / f.nvex_docs (sc_policy.h),
      * to be filled here from sc_store_each_referrer(st, repo, img->digest,

@@ -74,6 +74,9 @@ const char *sc_osv_normalize_version(const char *eco, const char *v) {
 typedef struct imp {
   sc_store *st;
   sc_osv_stats s;
+  sc_osv_progress_fn progress; /* optional (sc_osv_import_path_ex) */
+  void *progress_arg;
+  uint64_t docs, bytes;        /* documents and JSON bytes read so far */
 } imp;
 
 static const char *jstr_cap(const json_t *o, const char *k, size_t cap) {
@@ -456,8 +459,17 @@ static int import_scanned(imp *c, const sc_jspan *sp, const char *source, int *d
   return rv;
 }
 
-/* One JSON document: a record or an array of records. */
+static int import_doc_inner(imp *c, const char *buf, size_t len, const char *source);
+
+/* One JSON document: a record or an array of records; progress counted. */
 static int import_doc(imp *c, const char *buf, size_t len, const char *source) {
+  int rv = import_doc_inner(c, buf, len, source);
+  c->bytes += len;
+  if (c->progress && ++c->docs % SC_OSV_PROGRESS_DOCS == 0) c->progress(c->progress_arg, &c->s, c->bytes);
+  return rv;
+}
+
+static int import_doc_inner(imp *c, const char *buf, size_t len, const char *source) {
   sc_jspan sp[K_COUNT];
   int rv = 0, done = 0;
   if (sc_jsonscan_object(buf, len, REC_KEYS, K_COUNT, sp)) {
@@ -652,11 +664,17 @@ static int import_dir(imp *c, const char *dir, int depth) {
 }
 
 int sc_osv_import_path(sc_store *st, const char *path, sc_osv_stats *stats) {
+  return sc_osv_import_path_ex(st, path, stats, NULL, NULL);
+}
+
+int sc_osv_import_path_ex(sc_store *st, const char *path, sc_osv_stats *stats, sc_osv_progress_fn fn, void *arg) {
   if (!st || !path) return SC_ERR_ARG;
   struct stat sb;
   if (stat(path, &sb)) return SC_ERR_IO;
   imp c;
   int rv = imp_begin(&c, st);
+  c.progress = fn;
+  c.progress_arg = arg;
   if (!rv) rv = S_ISDIR(sb.st_mode) ? import_dir(&c, path, 0) : import_file(&c, path);
   return imp_end(&c, rv, path, stats);
 }

@@ -50,6 +50,13 @@ typedef struct sc_osv_stats {
  * run sc_match_rematch_all once after their imports. */
 int sc_osv_import_path(sc_store *st, const char *path, sc_osv_stats *stats);
 
+/* Progress of a long import: called every SC_OSV_PROGRESS_DOCS documents
+ * with the counts so far (this path only) and the JSON bytes read. */
+#define SC_OSV_PROGRESS_DOCS 512
+typedef void (*sc_osv_progress_fn)(void *arg, const sc_osv_stats *so_far, uint64_t bytes);
+/* sc_osv_import_path with a progress callback (fn may be NULL). */
+int sc_osv_import_path_ex(sc_store *st, const char *path, sc_osv_stats *stats, sc_osv_progress_fn fn, void *arg);
+
 /* Imports one JSON record (or a JSON array of records) from memory, in one
  * transaction named `source` in vuln_sources. */
 int sc_osv_import_buffer(sc_store *st, const char *source, const char *json, size_t len,

@@ -115,6 +115,7 @@ typedef struct sc_image_facts {
                                      stamp 1970-01-01, which is not an age */
   int scanned;                    /* 0 = never scanned */
   int scan_failed;                /* scanner or database failure */
+  int no_data;                    /* no vulnerability data is loaded at all (policy key no_data) */
   /* The image's base (sc_lineage.h) was superseded: every tag that named it
    * has moved to a newer image.  0 (what a zeroed struct says) = no known
    * base, or it is current: never blocks. */

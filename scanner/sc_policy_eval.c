@@ -259,6 +259,12 @@ static int judge(ectx *x, int *first) {
     sc_pol_reason(x, NULL, SC_DECISION_DENY, "scan_error");
     return SC_DECISION_DENY;
   }
+  /* no vulnerability data at all: the vulnerability conditions cannot
+   * match, so the policy says what that means (no_data) */
+  if (f->no_data && p->no_data == SC_DECISION_DENY) {
+    sc_pol_reason(x, NULL, SC_DECISION_DENY, "no_data");
+    return SC_DECISION_DENY;
+  }
   for (size_t ri = 0; ri < p->nrules; ri++) {
     const rule *r = &p->rules[ri];
     if (!repo_match(r->repos, r->nrepos, x->repo)) continue;
@@ -272,6 +278,10 @@ static int judge(ectx *x, int *first) {
       if (*first < 0) *first = (int)ri;
       x->lv[decision].nrules++;
     }
+  if (f->no_data && (int)p->no_data > decision) { /* a warning no rule gave: *first stays -1 */
+    decision = (int)p->no_data;
+    sc_pol_reason(x, NULL, decision, "no_data");
+  }
   return decision;
 }
 

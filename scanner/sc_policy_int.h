@@ -91,6 +91,7 @@ struct sc_policy {
   sc_unscanned unscanned;
   sc_on_error on_error;
   sc_head head;
+  sc_decision no_data;            /* no_data: what an image judged without any vulnerability data gets */
   rule *rules;
   size_t nrules;
   exc *excs;

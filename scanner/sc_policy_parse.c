@@ -506,16 +506,34 @@ static int parse_vex(sc_yctx *c, const sc_ynode *n, void *arg, size_t idx) {
   return rc ? -1 : 0;
 }
 
-enum { T_MODE, T_UNSCANNED, T_ON_ERROR, T_HEAD, T_RULES, T_EXCEPTIONS };
-static const char *const top_keys[] = {"mode", "unscanned", "on_error", "head", "rules", "exceptions"};
+/* vex: a list of paths or {file, repositories} (sc_vex.h). */
+static void parse_vex_list(sc_yctx *c, const sc_ynode *val, sc_policy *p) {
+  if (sc_yaml_is_null(val)) return;
+  if (val->type != Y_SEQ) {
+    if (val->type != Y_BAD) sc_yaml_err(c, val->line, val->col, "vex must be a list, not %s", sc_yaml_type_name(val));
+    return;
+  }
+  if (val->nkids > SC_POLICY_MAX_VEX) {
+    sc_yaml_err(c, val->line, val->col, "more than %d vex files", SC_POLICY_MAX_VEX);
+    return;
+  }
+  if (!val->nkids) return;
+  if (!(p->vex = calloc(val->nkids, sizeof(vexsrc)))) c->nomem = 1;
+  for (size_t j = 0; j < val->nkids && !c->nomem; j++) parse_vex(c, val->kids[j], p, j);
+}
+
+enum { T_MODE, T_UNSCANNED, T_ON_ERROR, T_HEAD, T_NO_DATA, T_VEX, T_RULES, T_EXCEPTIONS, T_NKEYS };
+static const char *const top_keys[T_NKEYS] = {"mode",    "unscanned", "on_error", "head",
+                                             "no_data", "vex",       "rules",    "exceptions"};
 
 static void parse_top(sc_yctx *c, const sc_ynode *root, sc_policy *p) {
   static const char *const modes[] = {"enforce", "audit"};
   static const char *const unsc[] = {"scan", "deny", "allow"};
   static const char *const onerr[] = {"deny", "allow"};
   static const char *const heads[] = {"auto", "allow", "deny"};
+  static const char *const nodata[] = {"allow", "warn", "deny"};
   unsigned seen = 0;
-  int v, vex_seen = 0;
+  int v;
   if (root->type != Y_MAP) {
     if (root->type != Y_BAD)
       sc_yaml_err(c, root->line, root->col,
@@ -526,28 +544,7 @@ static void parse_top(sc_yctx *c, const sc_ynode *root, sc_policy *p) {
   }
   for (size_t i = 0; i + 1 < root->nkids && !c->nomem; i += 2) {
     const sc_ynode *k = root->kids[i], *val = root->kids[i + 1];
-    /* `vex` is read outside the key table so that the table's error text
-     * ("expected mode, unscanned, ...") stays as tests and users know it. */
-    if (k->type == Y_SCALAR && k->val && !strcmp(k->val, "vex")) {
-      if (p->vex || vex_seen++) {
-        sc_yaml_err(c, k->line, k->col, "duplicate key 'vex' in the policy");
-        continue;
-      }
-      if (sc_yaml_is_null(val)) continue;
-      if (val->type != Y_SEQ) {
-        if (val->type != Y_BAD) sc_yaml_err(c, val->line, val->col, "vex must be a list, not %s", sc_yaml_type_name(val));
-        continue;
-      }
-      if (val->nkids > SC_POLICY_MAX_VEX) {
-        sc_yaml_err(c, val->line, val->col, "more than %d vex files", SC_POLICY_MAX_VEX);
-        continue;
-      }
-      if (!val->nkids) continue;
-      if (!(p->vex = calloc(val->nkids, sizeof(vexsrc)))) c->nomem = 1;
-      for (size_t j = 0; j < val->nkids && !c->nomem; j++) parse_vex(c, val->kids[j], p, j);
-      continue;
-    }
-    switch (sc_yaml_key(c, k, "the policy", top_keys, 6, &seen)) {
+    switch (sc_yaml_key(c, k, "the policy", top_keys, T_NKEYS, &seen)) {
     case T_MODE:
       if ((v = sc_yaml_enum(c, val, "mode", modes, 2)) >= 0) p->mode = (sc_policy_mode)v;
       break;
@@ -559,6 +556,13 @@ static void parse_top(sc_yctx *c, const sc_ynode *root, sc_policy *p) {
       break;
     case T_HEAD:
       if ((v = sc_yaml_enum(c, val, "head", heads, 3)) >= 0) p->head = (sc_head)v;
+      break;
+    case T_NO_DATA:
+      if ((v = sc_yaml_enum(c, val, "no_data", nodata, 3)) >= 0)
+        p->no_data = v == 0 ? SC_DECISION_ALLOW : v == 1 ? SC_DECISION_WARN : SC_DECISION_DENY;
+      break;
+    case T_VEX:
+      parse_vex_list(c, val, p);
       break;
     case T_RULES:
     case T_EXCEPTIONS: {

@@ -304,6 +304,13 @@ static void message(ectx *x, int decision, int first, sc_buf *m) {
     sc_buf_addstr(m, " failed and the policy says on_error: deny");
     return;
   }
+  if (decision != SC_DECISION_ALLOW && first < 0 && f->no_data) { /* decided by no_data alone */
+    sc_buf_add_clean(m, x->repo);
+    sc_buf_printf(m, ": no vulnerability data is loaded, so no vulnerability rule can match (policy: no_data: %s);"
+                     " import OSV data (customs db import, or db.sources)",
+                  p->no_data == SC_DECISION_DENY ? "deny" : "warn");
+    return;
+  }
   if (decision == SC_DECISION_ALLOW) {
     size_t used = 0;
     for (size_t e = 0; e < p->nexcs; e++) used += x->exc_used[e];
@@ -336,6 +343,7 @@ static void message(ectx *x, int decision, int first, sc_buf *m) {
   }
   vex_summary(x, m);
   if (f->scan_failed) sc_buf_addstr(m, " (the scan failed: judged on partial data, on_error: allow)");
+  if (f->no_data) sc_buf_addstr(m, " (no vulnerability data is loaded: vulnerability rules matched nothing)");
 }
 
 /* Appends the applied exceptions and the count of reasons left out. */

@@ -173,6 +173,14 @@ int sc_vulnstore_last_import(sc_store *st, int64_t *t) {
   return int1(st, "SELECT value FROM meta WHERE key = 'last_import'", t);
 }
 
+int sc_vulnstore_any(sc_store *st, int *any) {
+  int64_t v = 0;
+  if (!st || !any) return SC_ERR_ARG;
+  int rv = int1(st, "SELECT EXISTS (SELECT 1 FROM vulns)", &v);
+  *any = v != 0;
+  return rv;
+}
+
 int sc_vulnstore_count(sc_store *st, int64_t *records) {
   if (!st || !records) return SC_ERR_ARG;
   *records = 0;

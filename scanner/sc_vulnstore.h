@@ -117,6 +117,8 @@ int sc_vulnstore_each_affected_of(sc_store *st, const sc_vulnstore_pkg *pkgs, si
 /* Unix time of the last import (0: never), number of records. */
 int sc_vulnstore_last_import(sc_store *st, int64_t *t);
 int sc_vulnstore_count(sc_store *st, int64_t *records);
+/* Whether any vulnerability record is stored (cheap, unlike a count). */
+int sc_vulnstore_any(sc_store *st, int *any);
 /* The validators of a downloaded source (url) kept by the last import that
  * used it: etag and last_modified ("" when the server sent none).  0, or
  * SC_ERR_NOTFOUND (never imported: download it whole). */
