@@ -8,7 +8,8 @@
 # (tests/integration/test_upstream_*.sh); docker.io is the real docker CLI and
 # dockerd that test_upstream_docker.sh starts (its own data root, no network).
 # systemd (systemd-analyze), man-db and groff-base check the installed unit and
-# man pages (tests/integration/test_install.sh).
+# man pages (tests/integration/test_install.sh); debhelper, dpkg-dev, fakeroot
+# and git build the Debian package from HEAD (tests/package/test_deb.sh).
 # Idempotent: apt-get install leaves installed packages as they are.
 set -e
 export DEBIAN_FRONTEND=noninteractive
@@ -22,5 +23,5 @@ apt-get install -y -qq --no-install-recommends \
   libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev $HS_PKG \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
   sqlite3 jq zstd procps python3 bc chromium file python3-prometheus-client haproxy apache2-utils docker.io \
-  systemd man-db groff-base \
+  systemd man-db groff-base debhelper dpkg-dev fakeroot git \
   clang-14 libclang-rt-14-dev >/dev/null
