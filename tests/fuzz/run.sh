@@ -15,7 +15,8 @@
 #             (default BUILDDIR/fuzz, else /tmp/customs-fuzz-$UID)
 # Environment: FUZZ_ORACLE=0 turns off the semantic assertions (route
 # canonical form, Go JSON key folding) and keeps the memory-safety ones;
-# FUZZ_JOBS (default 2) parallel compiles.
+# FUZZ_JOBS (default 2) parallel compiles; FUZZ_PAR (default 2) targets
+# fuzzed side by side.
 #
 # Output, one line per target and a summary ("FUZZ PASS t" / "FUZZ FAIL t" lines
 # are what .ci/run counts):
@@ -126,20 +127,22 @@ for t in $TARGETS; do
 done
 [ ${#selected[@]} -gt 0 ] || { echo "fuzz: no such target: ${only[*]}"; exit 1; }
 
-status=0
-results=()
-for t in "${selected[@]}"; do
+# One target: build, regressions, then fuzzing.  Its summary line goes to
+# $out/logs/$n.line and its "FUZZ PASS|FAIL" result to $out/logs/$n.result,
+# so that targets can run side by side (FUZZ_PAR) and still print in order.
+fuzz_one() {
+  local t=$1 n maxlen bin src rfail rcount log rc execs last cov ft corp verdict art r
   n=${t%%:*}
   maxlen=${t##*:}
+  : >"$out/logs/$n.line"
+  echo "FUZZ FAIL $n (did not finish)" >"$out/logs/$n.result"
   bin="$out/bin/fuzz_$n"
   src="$here/fuzz_$n.c"
   if ! "$CC" $CFLAGS -fsanitize=fuzzer -I"$here" "$src" "$out/libcustoms_fuzz.a" $DEP_LIBS -o "$bin" \
       >"$out/logs/$n.build.log" 2>&1; then
-    echo "fuzz: $n does not build:"; head -n 30 "$out/logs/$n.build.log"
-    results+=("FUZZ FAIL $n (build)"); status=1; continue
+    { echo "fuzz: $n does not build:"; head -n 30 "$out/logs/$n.build.log"; } >>"$out/logs/$n.line"
+    echo "FUZZ FAIL $n (build)" >"$out/logs/$n.result"; return
   fi
-  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
-  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
   common=(-rss_limit_mb=$RSS_LIMIT_MB -timeout=$TIMEOUT_S -max_len="$maxlen")
   # FUZZ_SEED (CI sets it): the same inputs every run, so a red CI names a
   # crash anyone can replay; without it each run explores new ground.
@@ -153,14 +156,15 @@ for t in "${selected[@]}"; do
       rcount=$((rcount + 1))
       if ! "$bin" "${common[@]}" "$r" >"$out/logs/$n.regress.log" 2>&1; then
         rfail=1
-        echo "fuzz: $n regression $(basename "$r") fails:"
-        grep -E 'ERROR|SUMMARY|#[0-9]+ 0x|oracle' "$out/logs/$n.regress.log" | head -n 25
+        { echo "fuzz: $n regression $(basename "$r") fails:"
+          grep -E 'ERROR|SUMMARY|#[0-9]+ 0x|oracle' "$out/logs/$n.regress.log" | head -n 25; } >>"$out/logs/$n.line"
       fi
     done
   fi
   if [ "$regress_only" = 1 ] || [ "$secs" = 0 ]; then
-    if [ $rfail = 0 ]; then results+=("FUZZ PASS $n (regress $rcount)"); else results+=("FUZZ FAIL $n (regress)"); status=1; fi
-    continue
+    if [ $rfail = 0 ]; then echo "FUZZ PASS $n (regress $rcount)"; else echo "FUZZ FAIL $n (regress)"; fi \
+      >"$out/logs/$n.result"
+    return
   fi
 
   mkdir -p "$out/work/$n" "$out/artifacts/$n"
@@ -180,11 +184,36 @@ for t in "${selected[@]}"; do
     verdict="CRASH ${art:-(see $log)}"
   fi
   [ $rfail = 1 ] && verdict="$verdict, REGRESSION FAILED"
-  printf '%-12s execs/s %-7s cov %-6s ft %-6s corpus %-5s %s\n' "$n" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$verdict"
-  if [ "$verdict" = OK ]; then results+=("FUZZ PASS $n"); else
-    results+=("FUZZ FAIL $n"); status=1
-    grep -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|oracle:|#[0-9]+ 0x' "$log" | head -n 20 | sed 's/^/    /'
+  printf '%-12s execs/s %-7s cov %-6s ft %-6s corpus %-5s %s\n' "$n" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" \
+    "$verdict" >>"$out/logs/$n.line"
+  if [ "$verdict" = OK ]; then echo "FUZZ PASS $n" >"$out/logs/$n.result"; else
+    echo "FUZZ FAIL $n" >"$out/logs/$n.result"
+    grep -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|oracle:|#[0-9]+ 0x' "$log" | head -n 20 | sed 's/^/    /' \
+      >>"$out/logs/$n.line"
   fi
+}
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# FUZZ_PAR targets at a time (default 2, one per core of our machines):
+# each libFuzzer process is single-threaded, so two side by side get the
+# same executions per second each and the suite takes half the wall time.
+par=${FUZZ_PAR:-2}
+pids=()
+for t in "${selected[@]}"; do
+  fuzz_one "$t" &
+  pids+=($!)
+  if [ ${#pids[@]} -ge "$par" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+wait
+status=0
+results=()
+for t in "${selected[@]}"; do
+  n=${t%%:*}
+  cat "$out/logs/$n.line"
+  r=$(cat "$out/logs/$n.result" 2>/dev/null || echo "FUZZ FAIL $n (no result)")
+  results+=("$r")
+  case $r in "FUZZ PASS"*) ;; *) status=1 ;; esac
 done
 
 [ ${#build_failed[@]} -gt 0 ] && echo "fuzz: sources that did not compile: ${build_failed[*]}"
