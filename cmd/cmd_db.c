@@ -1,7 +1,9 @@
 /* cmd_db.c - `customs db import [--db PATH] FILE|DIR...` (OSV .zip, directory
- * or .json; files that fail are named and the others still imported; after an
- * import that changed anything every stored image is re-matched) and
- * `customs db status [--db PATH]`.  Exit: 0, or 1 on error. */
+ * or .json, and NVD CVE 2.0 feeds, plain, .gz or zipped; files that fail are
+ * named and the others still imported; after an import that changed
+ * anything every stored image is re-matched) and `customs db status [--db
+ * PATH]` (with the CVE scores loaded and the findings still without a
+ * severity).  Exit: 0, or 1 on error. */
 #include "cmd.h"
 #include "cmd_output.h"
 
@@ -18,6 +20,7 @@
 #include "sc_osv.h"
 #include "sc_store.h"
 #include "sc_store_lineage.h"
+#include "sc_store_severity.h"
 #include "sc_vulnstore.h"
 
 static const struct option db_opts[] = {{"db", required_argument, NULL, 'd'},
@@ -82,9 +85,12 @@ static int db_import(sc_store *st, int argc, char **argv) {
       failed = 1;
       continue;
     }
-    printf("%s: %llu added, %llu updated, %llu unchanged, %llu withdrawn, %llu malformed\n", argv[i],
+    printf("%s: %llu added, %llu updated, %llu unchanged, %llu withdrawn, %llu malformed", argv[i],
            (unsigned long long)s.added, (unsigned long long)s.updated, (unsigned long long)s.unchanged,
            (unsigned long long)s.withdrawn, (unsigned long long)s.malformed);
+    /* an NVD feed: its counts are of CVE scores, not records */
+    if (s.scores) printf(" (NVD feed: %llu CVE scores)", (unsigned long long)s.scores);
+    printf("\n");
     changed += s.added + s.updated + s.withdrawn;
   }
   int64_t gen = 0;
@@ -141,6 +147,8 @@ static int db_status(sc_store *st, const char *path) {
   printf("database:    %s\ngeneration:  %lld\nlast import: %s\n", path, (long long)gen, ts);
   if (sc_vulnstore_count(st, &records) == 0) {
     printf("records:     %lld\n", (long long)records);
+    int64_t scores = 0;
+    if (sc_sev_count_cve_scores(st, &scores) == 0) printf("cve scores:  %lld\n", (long long)scores);
     /* not a quiet zero: every image would pass the vulnerability rules */
     if (records == 0)
       printf("WARNING:     no vulnerability data: vulnerability rules match nothing until OSV data is imported\n"
@@ -153,6 +161,15 @@ static int db_status(sc_store *st, const char *path) {
   if (sc_findings_counts(st, gen, &images, &current, &findings) == 0)
     printf("\nimages matched: %lld (%lld at this generation), findings: %lld\n", (long long)images,
            (long long)current, (long long)findings);
+  /* Debian/Ubuntu records often carry no score: such findings can never be
+   * denied for severity until a CVE score source lends them one */
+  int64_t unrated = 0, stored = 0;
+  if (sc_sev_count_unrated_findings(st, &unrated, &stored) == 0) {
+    printf("findings without severity: %lld of %lld\n", (long long)unrated, (long long)stored);
+    if (unrated)
+      printf("             (severity rules cannot match them: import CVE scores, e.g. NVD CVE 2.0 feeds,\n"
+             "             with customs db import or db.sources)\n");
+  }
   int64_t pending = 0, delivered = 0, failed = 0, events = 0;
   if (sc_events_count(st, SC_DELIVERY_PENDING, &pending, &events) == 0 &&
       sc_events_count(st, SC_DELIVERY_DELIVERED, &delivered, NULL) == 0 &&

@@ -41,6 +41,17 @@ sc_store *cmd_open_existing_db(const char *cmd, const char *path) {
   return st;
 }
 
+sc_policy *cmd_load_policy(const char *cmd, const char *path) {
+  sc_policy *p = NULL;
+  char *errors = NULL;
+  if (sc_policy_load(path, &p, &errors) != 0) {
+    fprintf(stderr, "customs %s: %s\n", cmd, errors ? errors : "cannot read the policy");
+    p = NULL;
+  }
+  free(errors);
+  return p;
+}
+
 int cmd_parse_format(const char *s, cmd_fmt *f, int allow_cdx) {
   if (!strcmp(s, "table")) *f = CMD_FMT_TABLE;
   else if (!strcmp(s, "json")) *f = CMD_FMT_JSON;
@@ -68,6 +79,17 @@ static int emit(cmd_fmt fmt, const sc_report_input *in, json_t *report) {
   return rv;
 }
 
+/* Replaces the report's verdict with v's. */
+static void set_verdict(json_t *r, const sc_verdict *v) {
+  json_t *verdict = json_object();
+  json_t *reasons = v->reasons_json ? json_loads(v->reasons_json, 0, NULL) : NULL;
+  json_object_set_new(verdict, "decision", json_string(sc_decision_name(v->decision)));
+  json_object_set_new(verdict, "reasons", reasons ? reasons : json_array());
+  if (v->rule) json_object_set_new(verdict, "rule", json_string(v->rule));
+  if (v->message) json_object_set_new(verdict, "message", json_string(v->message));
+  json_object_set_new(r, "verdict", verdict);
+}
+
 /* Replaces the report's verdict with the policy's. */
 static int apply_policy(json_t *r, const sc_policy *pol, const cmd_image *img, const sc_image_config *cfg) {
   sc_image_facts f;
@@ -89,13 +111,7 @@ static int apply_policy(json_t *r, const sc_policy *pol, const cmd_image *img, c
   for (size_t i = 0; i < img->nlayers; i++)
     if (img->layers[i].status && strcmp(img->layers[i].status, "ok") != 0) f.scan_failed = 1;
   if (sc_policy_evaluate(pol, &f, (int64_t)time(NULL), &v) != 0) return SC_ERR_NOMEM;
-  json_t *verdict = json_object();
-  json_t *reasons = v.reasons_json ? json_loads(v.reasons_json, 0, NULL) : NULL;
-  json_object_set_new(verdict, "decision", json_string(sc_decision_name(v.decision)));
-  json_object_set_new(verdict, "reasons", reasons ? reasons : json_array());
-  if (v.rule) json_object_set_new(verdict, "rule", json_string(v.rule));
-  if (v.message) json_object_set_new(verdict, "message", json_string(v.message));
-  json_object_set_new(r, "verdict", verdict);
+  set_verdict(r, &v);
   sc_verdict_free(&v);
   return 0;
 }
@@ -110,7 +126,8 @@ int cmd_print_report(cmd_fmt fmt, const cmd_image *img, const sc_policy *pol) {
   sc_report_input in = {img->image, img->repo, img->tag, img->digest, img->inv, have_cfg ? &cfg : NULL,
                         img->layers, img->nlayers, img->findings};
   json_t *r = sc_report_json(&in);
-  if (r && pol && apply_policy(r, pol, img, have_cfg ? &cfg : NULL)) {
+  if (r && img->verdict) set_verdict(r, img->verdict);
+  else if (r && pol && apply_policy(r, pol, img, have_cfg ? &cfg : NULL)) {
     json_decref(r);
     r = NULL;
   }

@@ -22,6 +22,9 @@ int cmd_split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fc
 struct sc_store;
 struct sc_store *cmd_open_existing_db(const char *cmd, const char *path);
 
+/* The policy at path, or NULL after "customs CMD: <its errors>" on stderr. */
+sc_policy *cmd_load_policy(const char *cmd, const char *path);
+
 /* Unix seconds as "2026-11-30T12:00:00Z" (UTC), "never" for t <= 0. */
 #define CMD_TIME_BYTES 32
 void cmd_fmt_time(long long t, char out[CMD_TIME_BYTES]);
@@ -38,9 +41,10 @@ typedef struct cmd_image {
   const sc_report_layer *layers;
   size_t nlayers;
   const sc_finding_list *findings; /* NULL = no vulnerability data */
+  const sc_verdict *verdict;    /* already judged (sc_judge_image: `report --policy`), else NULL */
 } cmd_image;
 
-/* Prints the report of img (judged by pol when not NULL); returns
- * CMD_EXIT_PASS, CMD_EXIT_DENY or CMD_EXIT_ERROR. */
+/* Prints the report of img (its verdict when given, else judged by pol
+ * when not NULL); returns CMD_EXIT_PASS, CMD_EXIT_DENY or CMD_EXIT_ERROR. */
 int cmd_print_report(cmd_fmt fmt, const cmd_image *img, const sc_policy *pol);
 #endif

@@ -1,10 +1,16 @@
-/* cmd_report.c - `customs report [--db PATH] [--format table|json|cyclonedx|sarif|spdx-json]
- * REPO:TAG | REPO@DIGEST`: the report of an image already in the store (an
- * index through its linux/amd64 child), with findings against the current
- * vulnerability data.  Exit: 0, or 1 on error (never 3: no policy here). */
+/* cmd_report.c - `customs report [--db PATH] [--policy FILE] [--format
+ * table|json|cyclonedx|sarif|spdx-json] REPO:TAG | REPO@DIGEST`: the report
+ * of an image already in the store (an index through its linux/amd64
+ * child), with findings against the current vulnerability data.  With
+ * --policy the verdict is the pull gate's own judgement (sc_judge_image:
+ * the policy's VEX files and, where trusted, the image's VEX referrers,
+ * no_data, stale bases), so the report says what a pull would get and why.
+ * Exit: 0, 3 when the policy denies the image, 1 on error. */
 #include "cmd.h"
 #include "cmd_output.h"
+#include "sc_store_severity.h"
 #include "sc_err.h"
+#include "sc_judge.h"
 #include "sc_store.h"
 
 #include <errno.h>
@@ -13,15 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static const struct option report_opts[] = {{"db", required_argument, NULL, 'd'},
+                                            {"policy", required_argument, NULL, 'p'},
                                             {"format", required_argument, NULL, 'f'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
 
 static void report_usage(FILE *f) {
-  fprintf(f, "usage: customs report [--db PATH] [--format table|json|cyclonedx|sarif|spdx-json]\n"
-             "                     REPO:TAG | REPO@DIGEST\n");
+  fprintf(f, "usage: customs report [--db PATH] [--policy FILE]\n"
+             "                      [--format table|json|cyclonedx|sarif|spdx-json] REPO:TAG | REPO@DIGEST\n");
 }
 
 /* The stored image for repo:ref (an index resolved to its linux/amd64 child). */
@@ -40,13 +48,18 @@ static int load_image(sc_store *st, const char *repo, const char *ref, char dige
   return rv ? rv : sc_store_image_inventory(st, digest, inv);
 }
 
-static int report(sc_store *st, const char *arg, const char *repo, const char *ref, int is_digest, cmd_fmt fmt) {
+static int report(sc_store *st, const char *arg, const char *repo, const char *ref, int is_digest, cmd_fmt fmt,
+                  const sc_policy *pol) {
   int code = CMD_EXIT_ERROR, rv;
   char digest[72], *image = NULL;
   sc_store_image img;
   sc_inventory inv;
   sc_finding_list fl;
   sc_report_layer *rl = NULL;
+  sc_verdict v;
+  sc_judge_info info;
+  int judged = 0;
+  memset(&v, 0, sizeof(v));
   sc_inventory_init(&inv);
   sc_finding_list_init(&fl);
   memset(&img, 0, sizeof(img));
@@ -67,14 +80,22 @@ static int report(sc_store *st, const char *arg, const char *repo, const char *r
     image = NULL;
     goto out;
   }
-  if ((rv = sc_match_image(st, digest, &fl))) {
+  if ((rv = sc_match_image(st, digest, &fl)) || (rv = sc_sev_rate_findings(st, &fl))) {
     fprintf(stderr, "customs report: %s: vulnerability matching: %s\n", arg, customs_strerror(rv));
     goto out;
   }
+  if (pol) {
+    if ((rv = sc_judge_image(st, pol, repo, is_digest ? digest : ref, &img, (int64_t)time(NULL), &v, &info))) {
+      fprintf(stderr, "customs report: %s: judging with the policy: %s\n", arg, customs_strerror(rv));
+      goto out;
+    }
+    judged = 1;
+  }
   cmd_image ci = {image, repo, is_digest ? NULL : ref, digest, &inv, img.config_json, img.config_len,
-                  rl, img.nlayers, &fl};
+                  rl, img.nlayers, &fl, judged ? &v : NULL};
   code = cmd_print_report(fmt, &ci, NULL);
 out:
+  if (judged) sc_verdict_free(&v);
   sc_finding_list_free(&fl);
   free(image);
   free(rl);
@@ -84,14 +105,15 @@ out:
 }
 
 int cmd_report(int argc, char **argv) {
-  const char *db = "customs.db";
+  const char *db = "customs.db", *policy = NULL;
   cmd_fmt fmt = CMD_FMT_TABLE;
   char repo[512], ref[200];
   int c, is_digest;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "d:f:h", report_opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "d:p:f:h", report_opts, NULL)) != -1) {
     switch (c) {
     case 'd': db = optarg; break;
+    case 'p': policy = optarg; break;
     case 'f':
       if (cmd_parse_format(optarg, &fmt, 1)) { /* the image documents too */
         fprintf(stderr, "customs report: unknown format '%s'\n", optarg);
@@ -112,9 +134,15 @@ int cmd_report(int argc, char **argv) {
     fprintf(stderr, "customs report: expected REPO:TAG or REPO@DIGEST, got '%s'\n", arg);
     return CMD_EXIT_ERROR;
   }
+  sc_policy *pol = NULL;
+  if (policy && !(pol = cmd_load_policy("report", policy))) return CMD_EXIT_ERROR;
   sc_store *st = cmd_open_existing_db("report", db);
-  if (!st) return CMD_EXIT_ERROR;
-  int code = report(st, arg, repo, ref, is_digest, fmt);
+  if (!st) {
+    sc_policy_free(pol);
+    return CMD_EXIT_ERROR;
+  }
+  int code = report(st, arg, repo, ref, is_digest, fmt, pol);
   sc_store_close(st);
+  sc_policy_free(pol);
   return code;
 }

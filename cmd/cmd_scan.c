@@ -7,6 +7,7 @@
  * Exit: 0 passes, 3 fails the policy, 1 error. */
 #include "cmd.h"
 #include "cmd_output.h"
+#include "sc_store_severity.h"
 #include "scan_target.h"
 #include "sc_match.h"
 
@@ -73,13 +74,14 @@ static int finish(scan_job *j, cmd_fmt fmt, const sc_policy *pol) {
       goto out;
     }
     /* findings against the database's vulnerability data, stored with it */
-    if (j->st && (rv = sc_match_store_image(j->st, j->digest, &fl)) != 0) {
+    if (j->st &&
+        ((rv = sc_match_store_image(j->st, j->digest, &fl)) != 0 || (rv = sc_sev_rate_findings(j->st, &fl)) != 0)) {
       fprintf(stderr, "customs scan: vulnerability matching: %s\n", customs_strerror(rv));
       goto out;
     }
   }
   cmd_image ci = {j->image ? j->image : j->target, j->repo, j->tag, j->digest[0] ? j->digest : NULL, &img,
-                  j->config, j->config_len, rl, j->n, j->st ? &fl : NULL};
+                  j->config, j->config_len, rl, j->n, j->st ? &fl : NULL, NULL};
   code = cmd_print_report(fmt, &ci, pol);
 out:
   sc_finding_list_free(&fl);
@@ -117,15 +119,7 @@ int cmd_scan(int argc, char **argv) {
     return CMD_EXIT_ERROR;
   }
   sc_policy *pol = NULL;
-  if (policy) {
-    char *perr = NULL;
-    if (sc_policy_load(policy, &pol, &perr) != 0) {
-      fprintf(stderr, "customs scan: %s\n", perr ? perr : "cannot read the policy");
-      free(perr);
-      return CMD_EXIT_ERROR;
-    }
-    free(perr);
-  }
+  if (policy && !(pol = cmd_load_policy("scan", policy))) return CMD_EXIT_ERROR;
   scan_job j;
   memset(&j, 0, sizeof(j));
   j.target = argv[optind];

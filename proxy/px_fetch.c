@@ -118,11 +118,11 @@ char *px_fetch_small(net_http *http, const px_ctx *ctx, const char *repo, const 
                      size_t errlen) {
   net_http_resp rs;
   if (cap == 0) {
-    snprintf(err, errlen, "config blob larger than %zu bytes", cap);
+    snprintf(err, errlen, "blob %.80s larger than %zu bytes", digest, cap);
     return NULL;
   }
   int rv = get_blob(http, ctx, repo, digest, authorization, abort_flag, -1, cap - 1, &rs, err, errlen);
-  if (rv == SC_ERR_LIMIT) snprintf(err, errlen, "config blob larger than %zu bytes", cap);
+  if (rv == SC_ERR_LIMIT) snprintf(err, errlen, "blob %.80s larger than %zu bytes", digest, cap);
   if (rv) {
     net_http_resp_free(&rs);
     return NULL;

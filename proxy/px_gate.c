@@ -13,6 +13,7 @@
 #include "sc_match.h"
 #include "sc_policy.h"
 #include "sc_store.h"
+#include "sc_store_vex.h"
 #include <event2/event.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@ typedef struct cache_entry {
   char key[400];          /* repo@digest */
   uint64_t policy_gen;
   int64_t data_gen;
+  int64_t vex_gen;        /* sc_store_vex_generation: a VEX referrer stored or forgotten */
   int64_t day;
   uint64_t epoch;         /* px_gate_invalidate bumps the global epoch */
   px_gate_result r;
@@ -70,6 +72,7 @@ static void result_copy(px_gate_result *dst, const px_gate_result *src) {
   dst->changes_at = src->changes_at;
   dst->scan_failed = src->scan_failed;
   dst->incomplete = src->incomplete;
+  dst->no_data = src->no_data;
   dst->message = src->message ? strdup(src->message) : NULL;
   dst->rule = src->rule ? strdup(src->rule) : NULL;
   dst->detail_json = src->detail_json ? strdup(src->detail_json) : NULL;
@@ -99,6 +102,7 @@ static int judge_image(sc_store *st, const sc_policy *p, const char *repo, const
   if (rc != 0) return rc;
   out->scan_failed = info.scan_failed;
   out->incomplete = !info.complete; /* a fetch failed (a redirect loop, a dead blob store): try again on a pull */
+  out->no_data = info.no_data;
   out->kind = kind_of(v.decision);
   out->changes_at = v.changes_at;
   out->message = v.message;
@@ -151,6 +155,7 @@ static int judge(sc_store *st, const sc_policy *p, const char *repo, const char 
     } else if (c.kind == PX_V_UNSCANNED) {
       unscanned++;
     }
+    out->no_data |= c.no_data;
     px_gate_result_free(&c);
   }
   if (m) fclose(m);
@@ -181,7 +186,7 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
                         px_gate_result *out) {
   const sc_policy *p = px_policy_ref_policy(pol);
   char key[400];
-  int64_t data_gen = 0, day = (int64_t)time(NULL) / 86400;
+  int64_t data_gen = 0, vex_gen = 0, day = (int64_t)time(NULL) / 86400;
   uint64_t pol_gen = px_policy_ref_generation(pol), epoch = g ? __atomic_load_n(&g->epoch, __ATOMIC_SEQ_CST) : 0;
   int cacheable = 1, rc;
   cache_entry *e;
@@ -198,13 +203,17 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
     return 0;
   }
   if (sc_vulndb_generation(st, &data_gen) != 0) return SC_ERR_DB;
+  /* read whether or not the policy trusts VEX referrers: one indexed row,
+   * and the cache then never depends on which policy stored the entry */
+  if (sc_store_vex_generation(st, &vex_gen) != 0) return SC_ERR_DB;
   if (g) px_metrics_vulndb_generation(g->ctx, data_gen); /* learnt here after an import by `customs db` */
   snprintf(key, sizeof(key), "%s@%s", repo, digest);
   e = g && g->cache ? &g->cache[sc_fnv1a_str(key) % CACHE_SLOTS] : NULL;
   if (e) {
     pthread_mutex_lock(&g->mu);
-    if (e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen && e->day == day &&
-        e->epoch == epoch && (!e->r.changes_at || (int64_t)time(NULL) < e->r.changes_at)) {
+    if (e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen &&
+        e->vex_gen == vex_gen && e->day == day && e->epoch == epoch &&
+        (!e->r.changes_at || (int64_t)time(NULL) < e->r.changes_at)) {
       result_copy(out, &e->r);
       pthread_mutex_unlock(&g->mu);
       return 0;
@@ -218,6 +227,7 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
     snprintf(e->key, sizeof(e->key), "%s", key);
     e->policy_gen = pol_gen;
     e->data_gen = data_gen;
+    e->vex_gen = vex_gen;
     e->day = day;
     e->epoch = epoch; /* an invalidation during the judgement makes this entry stale at once */
     result_copy(&e->r, out);

@@ -36,6 +36,7 @@ typedef struct px_gate_result {
   int64_t changes_at; /* the verdict may change by time alone then (sc_verdict); 0: not today */
   int scan_failed;    /* judged on partial facts (on_error: allow): answered as "unscanned" */
   int incomplete;     /* an image whose layers were never all stored: a pull scans it again */
+  int no_data;        /* judged without vulnerability data: an allow says so (Warning) */
 } px_gate_result;
 
 int px_gate_init(px_ctx *ctx);

@@ -1,4 +1,7 @@
-/* px_policy.c - policy loading and reloading (see px_policy.h).
+/* px_policy.c - policy loading and reloading (see px_policy.h): on SIGHUP,
+ * and when the policy file or one of the VEX files it lists changes (polled
+ * every PX_POLICY_POLL_S: an edited VEX document is a policy change, and
+ * an operator should not have to know to signal for it).
  * Ownership: the state lives in ctx->policy (created by px_policy_init,
  * freed by px_policy_shutdown).  Thread: loop thread, except the counted
  * references, which database threads read and release. */
@@ -23,13 +26,29 @@ struct px_policy_ref {
   int refs; /* atomic */
 };
 
+#define PX_POLICY_POLL_S 2 /* how often the files are checked for changes */
+
+/* What a file looked like when last loaded: a change of any part reloads. */
+typedef struct px_filestat {
+  struct timespec mtime;
+  off_t size;
+  ino_t ino;
+  int missing;
+} px_filestat;
+
+/* A VEX file the policy in force lists. */
+typedef struct px_policy_dep {
+  char *path;
+  px_filestat st;
+} px_policy_dep;
+
 struct px_policy_state {
   sc_policy *policy;
   px_policy_ref *ref;
   uint64_t generation;
-  struct timespec mtime;
-  off_t size;
-  ino_t ino;
+  px_filestat file;     /* the policy file */
+  px_policy_dep *deps;  /* its VEX files */
+  size_t ndeps;
   struct event *poll_ev;
   struct event *hup_ev;
   int64_t loaded_at;   /* unix time the policy in force was loaded */
@@ -37,16 +56,52 @@ struct px_policy_state {
 };
 typedef struct px_policy_state px_policy_state;
 
-static int stat_changed(px_policy_state *state, const char *path, int update) {
+/* Whether path differs from *fs (a file that appears or vanishes too);
+ * fs is brought up to date when update is set. */
+static int stat_changed(px_filestat *fs, const char *path, int update) {
   struct stat st;
-  if (stat(path, &st) != 0) return 0;
-  int changed = st.st_mtim.tv_sec != state->mtime.tv_sec || st.st_mtim.tv_nsec != state->mtime.tv_nsec ||
-                st.st_size != state->size || st.st_ino != state->ino;
-  if (update) {
-    state->mtime = st.st_mtim;
-    state->size = st.st_size;
-    state->ino = st.st_ino;
+  px_filestat now;
+  memset(&now, 0, sizeof(now));
+  if (stat(path, &st) != 0) {
+    now.missing = 1;
+  } else {
+    now.mtime = st.st_mtim;
+    now.size = st.st_size;
+    now.ino = st.st_ino;
   }
+  int changed = now.missing != fs->missing || now.mtime.tv_sec != fs->mtime.tv_sec ||
+                now.mtime.tv_nsec != fs->mtime.tv_nsec || now.size != fs->size || now.ino != fs->ino;
+  if (update) *fs = now;
+  return changed;
+}
+
+static void deps_free(px_policy_state *state) {
+  for (size_t i = 0; i < state->ndeps; i++) free(state->deps[i].path);
+  free(state->deps);
+  state->deps = NULL;
+  state->ndeps = 0;
+}
+
+/* Watches the VEX files of p from now on (their state as of now).  On
+ * allocation failure the files are not watched: SIGHUP still reloads. */
+static void deps_set(px_policy_state *state, const sc_policy *p) {
+  size_t n = sc_policy_vex_count(p);
+  deps_free(state);
+  if (!n || !(state->deps = calloc(n, sizeof(*state->deps)))) return;
+  for (size_t i = 0; i < n; i++) {
+    const char *f = sc_policy_vex_file(p, i);
+    px_policy_dep *d = &state->deps[state->ndeps];
+    if (!f || !(d->path = strdup(f))) continue;
+    stat_changed(&d->st, d->path, 1);
+    state->ndeps++;
+  }
+}
+
+/* Whether the policy file or a watched VEX file changed since the last load
+ * (or refused load: a broken file is not retried until it changes again). */
+static int files_changed(px_policy_state *state, const char *path) {
+  int changed = stat_changed(&state->file, path, 0);
+  for (size_t i = 0; i < state->ndeps && !changed; i++) changed = stat_changed(&state->deps[i].st, state->deps[i].path, 0);
   return changed;
 }
 
@@ -56,7 +111,8 @@ static int load(px_ctx *ctx, const char *why) {
   const char *path = ctx->cfg->policy;
   sc_policy *p = NULL;
   char *errors = NULL;
-  stat_changed(state, path, 1);
+  stat_changed(&state->file, path, 1);
+  for (size_t i = 0; i < state->ndeps; i++) stat_changed(&state->deps[i].st, state->deps[i].path, 1);
   if (sc_policy_load(path, &p, &errors) != 0) {
     px_error("policy %s refused (%s); %s: %s", path, why,
              state->policy ? "the previous policy stays in force" : "no policy loaded",
@@ -81,6 +137,7 @@ static int load(px_ctx *ctx, const char *why) {
   px_policy_release(state->ref);
   state->ref = ref;
   state->policy = p;
+  deps_set(state, p);
   state->loaded_at = (int64_t)time(NULL);
   free(state->last_error);
   state->last_error = NULL;
@@ -94,7 +151,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg) {
   px_ctx *ctx = arg;
   (void)fd;
   (void)what;
-  if (stat_changed(ctx->policy, ctx->cfg->policy, 0)) load(ctx, "file changed");
+  if (files_changed(ctx->policy, ctx->cfg->policy)) load(ctx, "file changed");
 }
 
 static void hup_cb(evutil_socket_t fd, short what, void *arg) {
@@ -108,7 +165,7 @@ void px_policy_reload(px_ctx *ctx) {
 }
 
 int px_policy_init(px_ctx *ctx) {
-  struct timeval tv = {2, 0};
+  struct timeval tv = {PX_POLICY_POLL_S, 0};
   if (!ctx->cfg->policy[0]) {
     px_warn("no policy file (--policy): images are scanned and annotated, nothing is blocked");
     return 0;
@@ -128,6 +185,7 @@ void px_policy_shutdown(px_ctx *ctx) {
   if (state->poll_ev) event_free(state->poll_ev);
   if (state->hup_ev) event_free(state->hup_ev);
   px_policy_release(state->ref);
+  deps_free(state);
   free(state->last_error);
   free(state);
   ctx->policy = NULL;

@@ -126,6 +126,10 @@ static px_hook_rc apply_verdict(px_xchg *x, px_hook *h, px_gate_result *r) {
   }
   px_headers_set(&x->resp, "x-customs-verdict", px_verdict_name(k));
   if (k == PX_V_WARN && r->message) px_headers_set_warning(&x->resp, NULL, r->message);
+  /* no_data: allow is still not a silent allow: nothing could match */
+  if (k == PX_V_ALLOW && r->no_data)
+    px_headers_set_warning(&x->resp, NULL, "no vulnerability data is loaded: no vulnerability rule could match "
+                                           "(policy: no_data: allow)");
   px_gate_record(x, h->digest, k, r->rule, NULL);
   px_metrics_verdict(x->ctx, k);
   return PX_HOOK_PASS;

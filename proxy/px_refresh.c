@@ -48,6 +48,8 @@ static int pause_ms(px_ctx *ctx, int64_t ms) {
   return stop;
 }
 
+#define PX_REFRESH_SOURCE_NAME_BYTES 1024 /* a source URL as recorded in vuln_sources (longer ones cut) */
+
 /* What a download gave: a file to import, or "unchanged" (304). */
 typedef struct fetched {
   char *path;               /* named spool file (caller unlinks, frees); NULL: none */
@@ -130,7 +132,11 @@ static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
       if (h) download(ctx, st, h, src, &f);
       if (!f.path) continue; /* unchanged, or failed (said) */
     }
-    int rc = sc_osv_import_path(st, f.path ? f.path : src, &s);
+    /* a download is recorded under its URL (without a query, which may be
+     * a signature), not under the spool file's throw-away name */
+    char name[PX_REFRESH_SOURCE_NAME_BYTES];
+    snprintf(name, sizeof(name), "%.*s", (int)strcspn(src, "?"), src);
+    int rc = f.path ? sc_osv_import_source(st, f.path, name, &s) : sc_osv_import_path(st, src, &s);
     if (f.path) {
       unlink(f.path);
       free(f.path);

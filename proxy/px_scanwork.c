@@ -18,6 +18,7 @@
 #include "px_log.h"
 #include "px_metrics.h"
 #include "px_scan_int.h"
+#include "px_vexref.h"
 #include "sc_config.h"
 #include "sc_image.h"
 #include "sc_referrers.h"
@@ -176,6 +177,7 @@ int px_scan_image(px_ctx *ctx, px_worker *w, const char *repo, const char *tag, 
   free(config);
   if (sc_referrers_record(store, repo, digest, &m, (int64_t)len) != 0) /* OCI 1.1 subject */
     px_warn("manifest %s@%s: cannot record it as a referrer: %s", repo, digest, sc_store_errmsg(store));
+  px_vexref_record(ctx, w, repo, digest, ctype, body, len, client_auth); /* an OpenVEX referrer: its document */
   /* layers the proxy did not see whole (mounted, pushed around it,
    * interrupted): fetch and scan them now */
   int missing = 0, failed = 0;

@@ -20,6 +20,7 @@ void sc_finding_list_free(sc_finding_list *l) {
   free(l->v);
   free(l->layer);
   free(l->purl);
+  free(l->rating);
   free(l->flags);
   sc_strlist_free(&l->notes);
   if (l->arena) sc_arena_free(l->arena);

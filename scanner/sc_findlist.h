@@ -25,6 +25,10 @@ typedef struct sc_finding_list {
   sc_finding *v;
   const char **layer;   /* per finding: layer digest that brought the package, "" unknown */
   const char **purl;    /* per finding: package URL, "" unknown */
+  /* per finding: the vendor's own rating of its record ("Debian urgency:
+   * low", "Ubuntu priority: medium"), "" none; NULL when not looked up
+   * (sc_sev_rate_findings: reports, not the gate) */
+  const char **rating;
   uint8_t *flags;       /* per finding: SC_FINDING_* bits */
   size_t n, cap;
   int64_t generation;   /* vulnerability data generation they were computed at */

@@ -6,10 +6,58 @@
 #include "sc_vulnstore.h"
 #include "sc_lineage.h"
 #include "sc_match.h"
+#include "sc_store_vex.h"
+#include "sc_vex.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define JUDGE_BASE_REF_MAX_BYTES 512 /* "repo:tag" of a stale base (longer ones are cut) */
+#define JUDGE_VEXREF_NAME_BYTES 200  /* "referrer sha256:..." naming a document in messages */
+
+/* The image's trusted VEX referrers (sc_store_vex.h), read only when the
+ * policy trusts them for the repository (`vex_referrers:`), for one
+ * evaluation: parsed documents, and one line for each referrer that is not
+ * applied (fetch or parse failure), so that it is named, not dropped. */
+typedef struct vexrefs {
+  sc_vex_doc *docs[SC_VEXREF_MAX_DOCS];
+  size_t ndocs;
+  char *errors[SC_VEXREF_MAX_DOCS];
+  size_t nerrors;
+} vexrefs;
+
+static int add_error(vexrefs *vr, const char *digest, const char *why) {
+  if (asprintf(&vr->errors[vr->nerrors], "%s: %s", digest, why) < 0) {
+    vr->errors[vr->nerrors] = NULL;
+    return SC_ERR_NOMEM;
+  }
+  vr->nerrors++;
+  return 0;
+}
+
+/* sc_store_vex_each callback: the stored text is parsed again (it was
+ * valid when fetched; parsing here keeps C structures out of the store). */
+static int vexref_one(void *arg, const sc_vexref *r) {
+  vexrefs *vr = arg;
+  char name[JUDGE_VEXREF_NAME_BYTES], err[SC_VEX_ERR_BYTES];
+  if (vr->ndocs >= SC_VEXREF_MAX_DOCS || vr->nerrors >= SC_VEXREF_MAX_DOCS) return 0;
+  if (r->error) return add_error(vr, r->digest, r->error);
+  /* the name says where a statement came from: explain, the report and
+   * the 403 show "(referrer sha256:..., justification)" */
+  snprintf(name, sizeof(name), "referrer %s", r->digest);
+  int rc = sc_vex_parse(name, r->doc, strlen(r->doc), &vr->docs[vr->ndocs], err, sizeof(err));
+  if (rc == SC_ERR_NOMEM) return rc;
+  if (rc) return add_error(vr, r->digest, err);
+  vr->ndocs++;
+  return 0;
+}
+
+static void vexrefs_free(vexrefs *vr) {
+  if (!vr) return;
+  for (size_t i = 0; i < vr->ndocs; i++) sc_vex_doc_free(vr->docs[i]);
+  for (size_t i = 0; i < vr->nerrors; i++) free(vr->errors[i]);
+  free(vr);
+}
 
 /* Fills f's stale_base facts for image digest: stale when
  * sc_lineage_stale_seconds says so, named from sc_lineage_base_of. */
@@ -37,6 +85,7 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
   sc_image_facts f;
   sc_lineage_base base;
   char base_ref[JUDGE_BASE_REF_MAX_BYTES];
+  vexrefs *vr = NULL;
   int rc;
 
   memset(&f, 0, sizeof(f));
@@ -56,6 +105,12 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
   if (rc == 0) rc = sc_match_image(st, img->digest, &fl);
   if (rc == 0 && sc_policy_uses_stale_base(p))
     rc = stale_base_facts(st, img->digest, now, &f, &base, base_ref, sizeof(base_ref));
+  if (rc == 0 && sc_policy_trusts_vex_referrers(p, repo)) {
+    /* only those attached in this repository: a VEX pushed elsewhere
+     * speaks for whoever can push there, not for this repository */
+    if (!(vr = calloc(1, sizeof(*vr)))) rc = SC_ERR_NOMEM;
+    else rc = sc_store_vex_each(st, repo, img->digest, vexref_one, vr);
+  }
   if (rc == 0) {
     f.repository = repo;
     f.reference = ref;
@@ -69,13 +124,14 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
     f.runs_as_root = img->runs_as_root;
     f.created = img->created;
     f.scanned = 1;
-    f.no_data = !any_data;
-    /* VEX referrers (application/vnd.openvex+json attached to img->digest)
-     * are not read yet: the hook is f.vex_docs / f.nvex_docs (sc_policy.h),
-     * to be filled here from sc_store_each_referrer(st, repo, img->digest,
-     * "application/vnd.openvex+json", ...) and sc_vex_parse of each blob,
-     * the documents freed after sc_policy_evaluate.  The policy's `vex:`
-     * files are applied by the evaluator itself. */
+    f.no_data = info->no_data = !any_data;
+    /* the policy's `vex:` files are applied by the evaluator itself */
+    if (vr) {
+      f.vex_docs = (const struct sc_vex_doc *const *)vr->docs;
+      f.nvex_docs = vr->ndocs;
+      f.vex_errors = (const char *const *)vr->errors;
+      f.nvex_errors = vr->nerrors;
+    }
     info->nfindings = fl.n;
     info->nsecrets = inv.nsecrets;
     info->runs_as_root = img->runs_as_root;
@@ -84,5 +140,6 @@ int sc_judge_image(sc_store *st, const sc_policy *p, const char *repo, const cha
   sc_inventory_free(&inv);
   sc_finding_list_free(&fl);
   sc_lineage_base_free(&base);
+  vexrefs_free(vr);
   return rc;
 }

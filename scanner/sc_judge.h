@@ -13,6 +13,7 @@
 typedef struct sc_judge_info {
   int complete;        /* every layer is stored: the verdict will not change by itself */
   int scan_failed;     /* a layer failed or was never stored: judged by on_error on partial facts */
+  int no_data;         /* judged without any vulnerability data loaded (policy key no_data) */
   size_t nfindings, nsecrets;
   int runs_as_root;
 } sc_judge_info;

@@ -3,11 +3,14 @@
  * sc_jsonscan, which finds its top-level keys without a tree: an unchanged
  * record is then settled from id and modified alone, another is parsed
  * from its needed keys only; text the scan does not vouch for goes through
- * jansson's full parse, which decides as before.
+ * jansson's full parse, which decides as before.  A file (or zip entry)
+ * whose first bytes say it is an NVD CVE 2.0 feed is streamed through
+ * sc_nvd into CVE scores (sc_store_severity) instead.
  * Owner: scanner.  Thread: the store handle's.  Errors: see sc_osv.h. */
 #include "sc_osv.h"
-#include "sc_file.h"
 #include "sc_jsonscan.h"
+#include "sc_nvd.h"
+#include "sc_store_severity.h"
 #include "sc_vulnstore.h"
 
 #include <archive.h>
@@ -77,6 +80,8 @@ typedef struct imp {
   sc_osv_progress_fn progress; /* optional (sc_osv_import_path_ex) */
   void *progress_arg;
   uint64_t docs, bytes;        /* documents and JSON bytes read so far */
+  char *buf;                   /* a document's text, reused (import_stream) */
+  size_t cap;
 } imp;
 
 static const char *jstr_cap(const json_t *o, const char *k, size_t cap) {
@@ -348,6 +353,48 @@ static int parse_affected(const json_t *arr, aff **out, size_t *n) {
   return 0;
 }
 
+/* The vendor's own rating of a record, kept beside its score (never its
+ * severity): Ubuntu's priority is a severity[] entry of type "Ubuntu",
+ * Debian's urgency an affected[].ecosystem_specific.urgency (the first one
+ * that says more than "not yet assigned"). */
+static void vendor_rating(const json_t *r, const char **kind, const char **rating) {
+  const json_t *sev = json_object_get(r, "severity"), *affs = json_object_get(r, "affected");
+  *kind = *rating = NULL;
+  for (size_t i = 0; i < json_array_size(sev); i++) {
+    const json_t *e = json_array_get(sev, i);
+    const char *t = json_string_value(json_object_get(e, "type")), *v = jstr_cap(e, "score", SC_OSV_MAX_NAME);
+    if (t && v && !strcmp(t, "Ubuntu")) {
+      *kind = "Ubuntu priority";
+      *rating = v;
+      return;
+    }
+  }
+  for (size_t i = 0; i < json_array_size(affs); i++) {
+    const json_t *a = json_array_get(affs, i);
+    const char *eco = json_string_value(json_object_get(json_object_get(a, "package"), "ecosystem"));
+    const char *u = jstr_cap(json_object_get(a, "ecosystem_specific"), "urgency", SC_OSV_MAX_NAME);
+    if (!eco || strncmp(eco, "Debian", 6) || !u) continue;
+    if (!*rating || !strcmp(*rating, "not yet assigned")) {
+      *kind = "Debian urgency";
+      *rating = u;
+    }
+  }
+}
+
+/* The record's upstream ids (Debian and Ubuntu name the CVE they derive
+ * from there, not in aliases) join its aliases in the store, so that it
+ * borrows the CVE's severity; its vendor rating is kept. */
+static int put_upstream_and_ratings(sc_store *st, const char *id, const json_t *r) {
+  const json_t *up = json_object_get(r, "upstream");
+  for (size_t i = 0; i < json_array_size(up) && i < SC_OSV_MAX_EVENTS; i++) {
+    const char *u = json_string_value(json_array_get(up, i));
+    if (u && *u && strlen(u) < SC_OSV_MAX_NAME && strcmp(u, id) && sc_vulnstore_put_alias(st, id, u)) return SC_ERR_DB;
+  }
+  const char *kind, *rating;
+  vendor_rating(r, &kind, &rating);
+  return kind && sc_sev_put_rating(st, id, kind, rating) ? SC_ERR_DB : 0;
+}
+
 /* Returns 0 (counted in ctx->s), SC_ERR_FORMAT (malformed, counted by the
  * caller), SC_ERR_NOMEM or SC_ERR_DB (abort the file).  known: the record's
  * sc_vulnstore_state when the caller looked it up already (a record
@@ -396,6 +443,7 @@ static int import_record(imp *c, const json_t *r, const char *source, int known)
   if (sc_vulnstore_put_record(c->st, id, mod, altxt, sev, score, source)) goto out;
   for (size_t i = 0; i < nal; i++)
     if (sc_vulnstore_put_alias(c->st, id, al[i])) goto out;
+  if (put_upstream_and_ratings(c->st, id, r)) goto out;
   for (size_t i = 0; i < naf; i++)
     if (sc_vulnstore_put_affected(c->st, id, (int64_t)i, af[i].eco, af[i].name, af[i].sev, af[i].ranges,
                                   af[i].versions))
@@ -411,9 +459,9 @@ out:
 }
 
 /* The top-level keys import_record reads: all it needs of a record. */
-enum { K_ID, K_MODIFIED, K_ALIASES, K_WITHDRAWN, K_SEVERITY, K_DBSPECIFIC, K_AFFECTED, K_COUNT };
-static const char *const REC_KEYS[K_COUNT] = {"id",       "modified",          "aliases", "withdrawn",
-                                              "severity", "database_specific", "affected"};
+enum { K_ID, K_MODIFIED, K_ALIASES, K_WITHDRAWN, K_SEVERITY, K_DBSPECIFIC, K_AFFECTED, K_UPSTREAM, K_COUNT };
+static const char *const REC_KEYS[K_COUNT] = {"id",       "modified",          "aliases",  "withdrawn",
+                                              "severity", "database_specific", "affected", "upstream"};
 
 /* A plain (escape-free) string span of 1..cap-1 bytes into out. */
 static int span_str(sc_jspan sp, char *out, size_t cap) {
@@ -521,6 +569,8 @@ static int imp_end(imp *c, int rv, const char *source, sc_osv_stats *stats) {
     sc_vulnsource src = {source, 0, c->s.added, c->s.updated, c->s.unchanged, c->s.withdrawn, c->s.malformed};
     rv = sc_vulnstore_finish_import(c->st, &src, changed);
   }
+  free(c->buf);
+  c->buf = NULL;
   if (sc_store_write_end(c->st, !rv) && !rv) rv = SC_ERR_DB;
   if (rv) return rv;
   if (stats) {
@@ -529,6 +579,7 @@ static int imp_end(imp *c, int rv, const char *source, sc_osv_stats *stats) {
     stats->unchanged += c->s.unchanged;
     stats->withdrawn += c->s.withdrawn;
     stats->malformed += c->s.malformed;
+    stats->scores += c->s.scores;
   }
   return 0;
 }
@@ -555,6 +606,117 @@ static int ends_json(const char *name) {
 }
 
 
+/* ---- streams: one OSV document, or an NVD CVE feed --------------------- */
+
+static int rd_fd(void *arg, char *buf, size_t cap, size_t *got) {
+  ssize_t r;
+  do r = read(*(int *)arg, buf, cap);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return SC_ERR_IO;
+  *got = (size_t)r;
+  return 0;
+}
+
+/* a read error of an archive (corrupt, cut short) is a format error: the
+ * whole file is refused */
+static int rd_archive(void *arg, char *buf, size_t cap, size_t *got) {
+  la_ssize_t r = archive_read_data(arg, buf, cap);
+  if (r < 0) return SC_ERR_FORMAT;
+  *got = (size_t)r;
+  return 0;
+}
+
+/* An NVD feed being read: its reader (bytes counted for progress) and the
+ * import it writes into. */
+typedef struct feed {
+  imp *c;
+  const char *source;
+  sc_nvd_read_fn rd;
+  void *rarg;
+} feed;
+
+static int rd_feed(void *arg, char *buf, size_t cap, size_t *got) {
+  feed *f = arg;
+  int rv = f->rd(f->rarg, buf, cap, got);
+  if (!rv) f->c->bytes += *got;
+  return rv;
+}
+
+/* One CVE of a feed: its score stored (or dropped when the feed has no
+ * usable metric for it any more), counted like a record. */
+static int on_cve(void *arg, const sc_nvd_cve *cv) {
+  feed *f = arg;
+  imp *c = f->c;
+  int rv;
+  if (cv->score < 0) {
+    int removed = 0;
+    if ((rv = sc_sev_del_cve_score(c->st, cv->id, &removed))) return rv;
+    if (removed) c->s.withdrawn++;
+    else c->s.unchanged++;
+  } else {
+    sc_cve_score s = {cv->id, cv->vector[0] ? cv->vector : NULL, cv->score, cv->severity,
+                      cv->scored_by[0] ? cv->scored_by : NULL};
+    int out;
+    if ((rv = sc_sev_put_cve_score(c->st, &s, f->source, &out))) return rv;
+    if (out == SC_SEV_PUT_ADDED) c->s.added++;
+    else if (out == SC_SEV_PUT_UPDATED) c->s.updated++;
+    else c->s.unchanged++;
+    c->s.scores++;
+  }
+  if (c->progress && ++c->docs % SC_OSV_PROGRESS_DOCS == 0) c->progress(c->progress_arg, &c->s, c->bytes);
+  return 0;
+}
+
+/* Reads a document from rd: an NVD feed (told by its first bytes) is
+ * streamed into CVE scores, anything else is one OSV document of at most
+ * SC_OSV_MAX_RECORD bytes (size: its size when known, else -1; a bigger one
+ * is counted malformed). */
+static int import_stream(imp *c, sc_nvd_read_fn rd, void *rarg, int64_t size, const char *source) {
+  size_t n = 0;
+  if (!c->buf) {
+    if (!(c->buf = malloc(1 << 16))) return SC_ERR_NOMEM;
+    c->cap = 1 << 16;
+  }
+  while (n < SC_NVD_SNIFF_BYTES) {
+    size_t got = 0;
+    int rv = rd(rarg, c->buf + n, SC_NVD_SNIFF_BYTES - n, &got);
+    if (rv) return rv;
+    if (!got) break;
+    n += got;
+  }
+  if (sc_nvd_sniff(c->buf, n)) {
+    feed f = {c, source, rd, rarg};
+    c->bytes += n;
+    return sc_nvd_parse(c->buf, n, rd_feed, &f, on_cve, &f, &c->s.malformed);
+  }
+  if (size > (int64_t)SC_OSV_MAX_RECORD) {
+    c->s.malformed++; /* over the cap: skipped unread */
+    return 0;
+  }
+  for (;;) {
+    if (n + 4096 > c->cap) {
+      if (c->cap > SC_OSV_MAX_RECORD) {
+        c->s.malformed++;
+        return 0;
+      }
+      char *nb = realloc(c->buf, c->cap * 2);
+      if (!nb) return SC_ERR_NOMEM;
+      c->buf = nb;
+      c->cap *= 2;
+    }
+    size_t got = 0;
+    int rv = rd(rarg, c->buf + n, c->cap - n - 1, &got);
+    if (rv) return rv;
+    if (!got) break;
+    n += got;
+  }
+  if (n > SC_OSV_MAX_RECORD) {
+    c->s.malformed++;
+    return 0;
+  }
+  return import_doc(c, c->buf, n, source);
+}
+
 static int import_zip(imp *c, const char *path, const char *source) {
   struct archive *a = archive_read_new();
   struct archive_entry *e;
@@ -569,11 +731,7 @@ static int import_zip(imp *c, const char *path, const char *source) {
     archive_read_free(a);
     return SC_ERR_FORMAT;
   }
-  size_t cap = 1 << 16;
-  char *buf = malloc(cap);
-  if (!buf) rv = SC_ERR_NOMEM;
-  for (;;) {
-    if (rv) break;
+  while (!rv) {
     int h = archive_read_next_header(a, &e);
     if (h == ARCHIVE_EOF) break;
     if (h != ARCHIVE_OK && h != ARCHIVE_WARN) {
@@ -582,64 +740,50 @@ static int import_zip(imp *c, const char *path, const char *source) {
     }
     if (archive_entry_filetype(e) != AE_IFREG || !ends_json(archive_entry_pathname(e) ? archive_entry_pathname(e) : ""))
       continue;
-    if (archive_entry_size_is_set(e) && archive_entry_size(e) > (la_int64_t)SC_OSV_MAX_RECORD) {
-      c->s.malformed++; /* over the cap: skipped (data skipped by the next header) */
-      continue;
-    }
-    size_t n = 0;
-    int over = 0;
-    for (;;) {
-      if (n + 4096 > cap) {
-        if (cap > SC_OSV_MAX_RECORD) {
-          over = 1;
-          break;
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-          rv = SC_ERR_NOMEM;
-          break;
-        }
-        buf = nb;
-        cap *= 2;
-      }
-      la_ssize_t r = archive_read_data(a, buf + n, cap - n - 1);
-      if (r < 0) {
-        rv = SC_ERR_FORMAT;
-        break;
-      }
-      if (r == 0) break;
-      n += (size_t)r;
-    }
-    if (rv) break;
-    if (over || n > SC_OSV_MAX_RECORD) {
-      c->s.malformed++;
-      continue;
-    }
-    rv = import_doc(c, buf, n, source);
+    /* an OSV record over the cap is skipped after its first bytes; an NVD
+     * feed (nvdcve-2.0-2024.json.zip) is one big entry, read as a stream */
+    rv = import_stream(c, rd_archive, a, archive_entry_size_is_set(e) ? (int64_t)archive_entry_size(e) : -1, source);
   }
-  free(buf);
+  archive_read_free(a);
+  return rv;
+}
+
+/* A gzip-compressed document (an NVD feed as NVD publishes it, .json.gz):
+ * decompressed as it is read.  A stream cut short is refused whole. */
+static int import_gzip(imp *c, const char *path) {
+  struct archive *a = archive_read_new();
+  struct archive_entry *e;
+  if (!a) return SC_ERR_NOMEM;
+  archive_read_support_filter_gzip(a);
+  archive_read_support_format_raw(a);
+  int rv = SC_ERR_FORMAT;
+  if (archive_read_open_filename(a, path, SC_OSV_ZIP_BLOCK_BYTES) == ARCHIVE_OK &&
+      archive_read_next_header(a, &e) == ARCHIVE_OK)
+    rv = import_stream(c, rd_archive, a, -1, path);
   archive_read_free(a);
   return rv;
 }
 
 static int import_file(imp *c, const char *path) {
-  char magic[4] = {0};
+  unsigned char magic[4] = {0};
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return SC_ERR_IO;
   ssize_t got = read(fd, magic, sizeof(magic));
-  close(fd);
-  if (got == 4 && magic[0] == 'P' && magic[1] == 'K' && (magic[2] == 3 || magic[2] == 5))
-    return import_zip(c, path, path);
-  char *buf;
-  size_t len;
-  int rv = sc_read_file(path, SC_OSV_MAX_RECORD, &buf, &len);
-  if (rv == SC_ERR_LIMIT) {
-    c->s.malformed++;
-    return 0;
+  struct stat sb;
+  if (got < 0 || fstat(fd, &sb) || lseek(fd, 0, SEEK_SET) != 0) {
+    close(fd);
+    return SC_ERR_IO;
   }
-  if (rv) return rv;
-  rv = import_doc(c, buf, len, path);
-  free(buf);
+  if (got == 4 && magic[0] == 'P' && magic[1] == 'K' && (magic[2] == 3 || magic[2] == 5)) {
+    close(fd);
+    return import_zip(c, path, path);
+  }
+  if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    close(fd);
+    return import_gzip(c, path);
+  }
+  int rv = import_stream(c, rd_fd, &fd, (int64_t)sb.st_size, path);
+  close(fd);
   return rv;
 }
 
@@ -663,12 +807,10 @@ static int import_dir(imp *c, const char *dir, int depth) {
   return rv;
 }
 
-int sc_osv_import_path(sc_store *st, const char *path, sc_osv_stats *stats) {
-  return sc_osv_import_path_ex(st, path, stats, NULL, NULL);
-}
-
-int sc_osv_import_path_ex(sc_store *st, const char *path, sc_osv_stats *stats, sc_osv_progress_fn fn, void *arg) {
-  if (!st || !path) return SC_ERR_ARG;
+/* Imports path, recorded in vuln_sources as name. */
+static int import_path(sc_store *st, const char *path, const char *name, sc_osv_stats *stats, sc_osv_progress_fn fn,
+                       void *arg) {
+  if (!st || !path || !name) return SC_ERR_ARG;
   struct stat sb;
   if (stat(path, &sb)) return SC_ERR_IO;
   imp c;
@@ -676,5 +818,17 @@ int sc_osv_import_path_ex(sc_store *st, const char *path, sc_osv_stats *stats, s
   c.progress = fn;
   c.progress_arg = arg;
   if (!rv) rv = S_ISDIR(sb.st_mode) ? import_dir(&c, path, 0) : import_file(&c, path);
-  return imp_end(&c, rv, path, stats);
+  return imp_end(&c, rv, name, stats);
+}
+
+int sc_osv_import_path(sc_store *st, const char *path, sc_osv_stats *stats) {
+  return import_path(st, path, path, stats, NULL, NULL);
+}
+
+int sc_osv_import_path_ex(sc_store *st, const char *path, sc_osv_stats *stats, sc_osv_progress_fn fn, void *arg) {
+  return import_path(st, path, path, stats, fn, arg);
+}
+
+int sc_osv_import_source(sc_store *st, const char *path, const char *name, sc_osv_stats *stats) {
+  return import_path(st, path, name ? name : path, stats, NULL, NULL);
 }

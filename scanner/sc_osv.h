@@ -15,6 +15,17 @@
  * one of a record sharing an id or alias with it (Debian CVE records borrow
  * from GHSA/NVD ones); this is recomputed at the end of every import.
  *
+ * NVD CVE 2.0 feeds (sc_nvd.h) import through the same calls: a .json file,
+ * a gzip-compressed one (told by its magic bytes, whatever its name) or a
+ * zip entry whose first bytes say "format": "NVD_CVE" is streamed (bounded
+ * memory, a ~100 MB year feed is never held whole) into CVE scores
+ * (sc_store_severity.h); its counts go to the same stats (added, updated,
+ * unchanged: scores; withdrawn: CVEs whose score the feed dropped;
+ * scores: CVEs with a score read).  A record's `upstream` ids join its
+ * aliases in the store (it borrows their CVE scores), and its vendor
+ * rating (Ubuntu priority: severity[] of type "Ubuntu"; Debian urgency:
+ * affected[].ecosystem_specific.urgency) is kept beside its score.
+ *
  * Every file that changes something bumps the data generation (table meta,
  * key vulndb_generation) in its own transaction.  Ranges of type ECOSYSTEM
  * and SEMVER are kept (GIT is ignored), plus explicit versions lists.
@@ -22,7 +33,8 @@
  * ecosystems without Ubuntu's ":LTS" suffix (sc_osv_normalize_ecosystem).
  *
  * Errors: 0, SC_ERR_ARG, SC_ERR_NOMEM, SC_ERR_IO (cannot read), SC_ERR_FORMAT
- * (archive corrupt or truncated; nothing imported from it), SC_ERR_LIMIT (a
+ * (archive corrupt or truncated, or an NVD feed broken outside an entry;
+ * nothing imported from it), SC_ERR_UNSUPP (an NVD feed not of version 2.x), SC_ERR_LIMIT (a
  * zip entry or JSON file over the cap), SC_ERR_DB.  The store handle's
  * thread rules apply. */
 #ifndef CUSTOMS_SC_OSV_H
@@ -40,6 +52,7 @@
 
 typedef struct sc_osv_stats {
   uint64_t added, updated, unchanged, withdrawn, malformed;
+  uint64_t scores; /* CVE scores read from NVD feeds (0 for OSV data) */
 } sc_osv_stats;
 
 /* Imports one path (zip, directory or .json); adds the counts to *stats
@@ -56,6 +69,11 @@ int sc_osv_import_path(sc_store *st, const char *path, sc_osv_stats *stats);
 typedef void (*sc_osv_progress_fn)(void *arg, const sc_osv_stats *so_far, uint64_t bytes);
 /* sc_osv_import_path with a progress callback (fn may be NULL). */
 int sc_osv_import_path_ex(sc_store *st, const char *path, sc_osv_stats *stats, sc_osv_progress_fn fn, void *arg);
+
+/* sc_osv_import_path of a downloaded copy, recorded in vuln_sources under
+ * name (the URL it came from) instead of the spool file's path, so that
+ * `db status` names what an operator configured. */
+int sc_osv_import_source(sc_store *st, const char *path, const char *name, sc_osv_stats *stats);
 
 /* Imports one JSON record (or a JSON array of records) from memory, in one
  * transaction named `source` in vuln_sources. */

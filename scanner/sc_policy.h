@@ -9,6 +9,7 @@
  *   rules:       [{name, repositories, deny: {COND}, warn: {COND}}]
  *   exceptions:  [{vulnerability, repositories, package, expires, reason}]
  *   vex:         [PATH | {file: PATH, repositories}]   (OpenVEX, sc_vex.h)
+ *   vex_referrers: false | true | [REPO_GLOB, ...]     (VEX attached to images)
  *   COND keys:   severity, fixable_only, unknown_severity, max_cvss, secrets,
  *                root, max_age_days, stale_base_days, vulnerabilities, packages
  *
@@ -36,6 +37,13 @@
  * override earlier ones; an expired statement (customs' `expires`) is
  * skipped.  A VEX file that cannot be read or is not valid OpenVEX is a
  * load error of the policy.
+ *
+ * VEX referrers (documents attached to an image, sc_store_vex.h) are
+ * applied only where `vex_referrers:` says so (default: nowhere): whoever
+ * may push to a repository may attach a referrer, so trusting them lets a
+ * pusher lift the denial of their own image.  Only the referrers attached
+ * in the image's own repository are read.  A referrer that could not be
+ * fetched or parsed suppresses nothing and is named in the verdict.
  *
  * Parsing is strict: unknown keys, wrong types, bad enum values, bad dates,
  * bad globs, missing name/reason, duplicate keys or rule names, YAML aliases
@@ -126,10 +134,15 @@ typedef struct sc_image_facts {
   const char *stale_base_now;     /* stale_base: where that tag points now, may be NULL */
   /* OpenVEX documents attached to the image (referrers of type
    * application/vnd.openvex+json), applied after the policy's `vex:` files
-   * with no repository scope.  Hook: nothing fills it yet (sc_judge.c is
-   * where the referrers would be read); NULL/0 = none. */
+   * with no repository scope: sc_judge.c fills them only when
+   * sc_policy_trusts_vex_referrers says so; NULL/0 = none. */
   const struct sc_vex_doc *const *vex_docs;
   size_t nvex_docs;
+  /* Trusted VEX referrers that are not applied, one line each
+   * ("sha256:...: reason"), named in the message and the reasons
+   * (kind "vex_error"); NULL/0 = none. */
+  const char *const *vex_errors;
+  size_t nvex_errors;
 } sc_image_facts;
 
 typedef enum sc_decision { SC_DECISION_ALLOW, SC_DECISION_WARN, SC_DECISION_DENY } sc_decision;
@@ -151,7 +164,9 @@ typedef struct sc_verdict {
                          "action": "deny"|"warn", "rule", "finding", "package",
                          "version", "fixed_version", "severity", ...} and applied
                          exceptions {"kind":"exception", "vulnerability", "reason",
-                         "expires"} */
+                         "expires"}, VEX suppressions {"kind":"vex", "document", ...}
+                         and trusted VEX referrers not applied {"kind":"vex_error",
+                         "error": "sha256:...: reason"} */
   int64_t changes_at; /* unix time at which this verdict may change by time
                          alone (an image reaches max_age_days, or its base
                          stale_base_days, later today); 0: no such time */
@@ -175,6 +190,10 @@ sc_head sc_policy_head(const sc_policy *p);
 size_t sc_policy_rule_count(const sc_policy *p);
 size_t sc_policy_exception_count(const sc_policy *p);
 size_t sc_policy_vex_count(const sc_policy *p); /* documents under `vex:` */
+/* The file VEX document i was read from (relative paths resolved against
+ * the policy's directory), for a daemon that reloads when it changes;
+ * NULL past the end. */
+const char *sc_policy_vex_file(const sc_policy *p, size_t i);
 /* One exception as written (sc_policy_exception_at); strings belong to
  * the policy.  expires_day: the last day (UTC, days since 1970-01-01) on
  * which it applies, when has_expires. */
@@ -193,6 +212,8 @@ int sc_policy_exception_at(const sc_policy *p, size_t i, sc_policy_exception_inf
 /* 1 when some rule has a stale_base_days condition: only then need a
  * caller look up the image's lineage for the stale_base facts. */
 int sc_policy_uses_stale_base(const sc_policy *p);
+/* 1 when `vex_referrers:` trusts the VEX referrers of images in repo. */
+int sc_policy_trusts_vex_referrers(const sc_policy *p, const char *repo);
 
 /* Judge one image at time `now` (unix seconds; exception expiry and image
  * age are measured against it).  Fills *v (free with sc_verdict_free).

@@ -73,6 +73,7 @@ typedef struct exc {
  * statements apply to (like an exception's; "**" when not given). */
 typedef struct vexsrc {
   char *path;        /* as written in the policy */
+  char *file;        /* the path read (relative ones resolved): what a reload watches */
   char **repos;
   size_t nrepos;
   sc_vex_doc *doc;
@@ -98,6 +99,10 @@ struct sc_policy {
   size_t nexcs;
   vexsrc *vex;
   size_t nvex;
+  /* vex_referrers: repositories whose images' VEX referrers are applied
+   * (true = "**"; absent or false = none: a pusher's own VEX never counts) */
+  char **vexref_repos;
+  size_t nvexref_repos;
 };
 
 /* What counted at one level (allow/warn/deny), for the message. */

@@ -58,10 +58,12 @@ void sc_policy_free(sc_policy *p) {
   free(p->excs);
   for (size_t i = 0; i < p->nvex; i++) {
     free(p->vex[i].path);
+    free(p->vex[i].file);
     strv_free(p->vex[i].repos, p->vex[i].nrepos);
     sc_vex_doc_free(p->vex[i].doc);
   }
   free(p->vex);
+  strv_free(p->vexref_repos, p->nvexref_repos);
   free(p->file);
   free(p);
 }
@@ -73,6 +75,7 @@ sc_head sc_policy_head(const sc_policy *p) { return p ? p->head : SC_HEAD_AUTO; 
 size_t sc_policy_rule_count(const sc_policy *p) { return p ? p->nrules : 0; }
 size_t sc_policy_exception_count(const sc_policy *p) { return p ? p->nexcs : 0; }
 size_t sc_policy_vex_count(const sc_policy *p) { return p ? p->nvex : 0; }
+const char *sc_policy_vex_file(const sc_policy *p, size_t i) { return p && i < p->nvex ? p->vex[i].file : NULL; }
 
 int sc_policy_exception_at(const sc_policy *p, size_t i, sc_policy_exception_info *out) {
   if (!p || !out || i >= p->nexcs) return SC_ERR_ARG;
@@ -90,6 +93,12 @@ int sc_policy_exception_at(const sc_policy *p, size_t i, sc_policy_exception_inf
   out->expires_day = e->expires_day;
   out->reason = e->reason;
   out->line = e->line;
+  return 0;
+}
+
+int sc_policy_trusts_vex_referrers(const sc_policy *p, const char *repo) {
+  for (size_t i = 0; p && repo && i < p->nvexref_repos; i++)
+    if (sc_glob_match(p->vexref_repos[i], repo)) return 1;
   return 0;
 }
 
@@ -502,8 +511,9 @@ static int parse_vex(sc_yctx *c, const sc_ynode *n, void *arg, size_t idx) {
   int rc = sc_vex_load(full ? full : path, path, &vs->doc, err, sizeof(err));
   if (rc == SC_ERR_NOMEM) c->nomem = 1;
   else if (rc) sc_yaml_err(c, file->line, file->col, "vex file %s: %s", full ? full : path, err);
-  free(full);
-  return rc ? -1 : 0;
+  vs->file = full ? full : strdup(path); /* owned by vs */
+  if (!vs->file) c->nomem = 1;
+  return rc || !vs->file ? -1 : 0;
 }
 
 /* vex: a list of paths or {file, repositories} (sc_vex.h). */
@@ -522,9 +532,29 @@ static void parse_vex_list(sc_yctx *c, const sc_ynode *val, sc_policy *p) {
   for (size_t j = 0; j < val->nkids && !c->nomem; j++) parse_vex(c, val->kids[j], p, j);
 }
 
-enum { T_MODE, T_UNSCANNED, T_ON_ERROR, T_HEAD, T_NO_DATA, T_VEX, T_RULES, T_EXCEPTIONS, T_NKEYS };
-static const char *const top_keys[T_NKEYS] = {"mode",    "unscanned", "on_error", "head",
-                                             "no_data", "vex",       "rules",    "exceptions"};
+/* vex_referrers: true (every repository), false (none), or a non-empty
+ * list of repository globs, like a rule's `repositories`. */
+static void parse_vex_referrers(sc_yctx *c, const sc_ynode *val, sc_policy *p) {
+  if (sc_yaml_is_null(val)) return; /* as false, like an empty `vex:` */
+  if (val->type == Y_SCALAR) {
+    int on = sc_yaml_bool(c, val, "vex_referrers");
+    if (on == 1) default_repos(c, &p->vexref_repos, &p->nvexref_repos);
+    return;
+  }
+  if (val->type != Y_SEQ) {
+    if (val->type != Y_BAD)
+      sc_yaml_err(c, val->line, val->col, "vex_referrers must be true, false or a list of repository patterns, not %s",
+                  sc_yaml_type_name(val));
+    return;
+  }
+  strv_acc a = {&p->vexref_repos, &p->nvexref_repos, "repository pattern", 1};
+  if (sc_yaml_each(c, val, "vex_referrers", add_str_item, &a) == 0 && !p->nvexref_repos)
+    sc_yaml_err(c, val->line, val->col, "vex_referrers is empty: write false to trust no VEX referrer");
+}
+
+enum { T_MODE, T_UNSCANNED, T_ON_ERROR, T_HEAD, T_NO_DATA, T_VEX, T_VEXREF, T_RULES, T_EXCEPTIONS, T_NKEYS };
+static const char *const top_keys[T_NKEYS] = {"mode",          "unscanned", "on_error", "head",      "no_data",
+                                             "vex",           "vex_referrers", "rules", "exceptions"};
 
 static void parse_top(sc_yctx *c, const sc_ynode *root, sc_policy *p) {
   static const char *const modes[] = {"enforce", "audit"};
@@ -563,6 +593,9 @@ static void parse_top(sc_yctx *c, const sc_ynode *root, sc_policy *p) {
       break;
     case T_VEX:
       parse_vex_list(c, val, p);
+      break;
+    case T_VEXREF:
+      parse_vex_referrers(c, val, p);
       break;
     case T_RULES:
     case T_EXCEPTIONS: {

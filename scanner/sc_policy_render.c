@@ -61,8 +61,9 @@ void sc_pol_jadd(ectx *x, json_t *o, const char *k, json_t *v) {
   if (jset(o, k, v) != 0) x->oom = 1;
 }
 
-/* A new reason object appended to the list, or NULL past the cap. */
-json_t *sc_pol_reason(ectx *x, const rule *r, int lvl, const char *kind) {
+/* A new reason object of kind appended to the list, or NULL past the cap
+ * (counted in x->omitted) or out of memory (x->oom). */
+static json_t *new_reason(ectx *x, const char *kind) {
   if (x->nreasons >= SC_VERDICT_MAX_REASONS) {
     x->omitted++;
     return NULL;
@@ -74,6 +75,13 @@ json_t *sc_pol_reason(ectx *x, const rule *r, int lvl, const char *kind) {
   }
   x->nreasons++;
   sc_pol_jadd(x, o, "kind", json_string(kind));
+  return o;
+}
+
+/* A new reason object appended to the list, or NULL past the cap. */
+json_t *sc_pol_reason(ectx *x, const rule *r, int lvl, const char *kind) {
+  json_t *o = new_reason(x, kind);
+  if (!o) return NULL;
   sc_pol_jadd(x, o, "action", json_string(sc_decision_name((sc_decision)lvl)));
   sc_pol_jadd(x, o, "rule", r ? sc_pol_jstr(r->name) : json_null());
   return o;
@@ -283,6 +291,20 @@ static void vex_summary(ectx *x, sc_buf *m) {
   if (x->nvexed > shown) sc_buf_printf(m, " and %zu more", x->nvexed - shown);
 }
 
+/* "; N VEX referrer(s) not applied: sha256:...: reason, ..." for the trusted
+ * referrers that could not be read: a VEX the operator expects to count
+ * and that does not is said, not silently dropped. */
+static void vex_errors(ectx *x, sc_buf *m) {
+  const sc_image_facts *f = x->f;
+  if (!f->vex_errors || !f->nvex_errors) return;
+  sc_buf_printf(m, "; %zu VEX referrer%s not applied: ", f->nvex_errors, f->nvex_errors == 1 ? "" : "s");
+  for (size_t i = 0; i < f->nvex_errors && i < VEX_SHOWN_MAX; i++) {
+    if (i) sc_buf_addstr(m, ", ");
+    sc_buf_add_clean(m, f->vex_errors[i]);
+  }
+  if (f->nvex_errors > VEX_SHOWN_MAX) sc_buf_printf(m, " and %zu more", f->nvex_errors - VEX_SHOWN_MAX);
+}
+
 /* The whole message of a verdict whose pre-audit outcome is `decision`. */
 static void message(ectx *x, int decision, int first, sc_buf *m) {
   const sc_policy *p = x->p;
@@ -342,6 +364,7 @@ static void message(ectx *x, int decision, int first, sc_buf *m) {
     describe(x, decision, m);
   }
   vex_summary(x, m);
+  vex_errors(x, m);
   if (f->scan_failed) sc_buf_addstr(m, " (the scan failed: judged on partial data, on_error: allow)");
   if (f->no_data) sc_buf_addstr(m, " (no vulnerability data is loaded: vulnerability rules matched nothing)");
 }
@@ -369,17 +392,8 @@ static void reasons_tail(ectx *x) {
     const vexhit *h = &x->vex_of[i];
     const sc_finding *fd = &x->f->findings[i];
     if (!h->st) continue;
-    if (x->nreasons >= SC_VERDICT_MAX_REASONS) {
-      x->omitted++;
-      continue;
-    }
-    json_t *o = json_object();
-    if (!o || json_array_append_new(x->reasons, o) != 0) {
-      x->oom = 1;
-      return;
-    }
-    x->nreasons++;
-    sc_pol_jadd(x, o, "kind", json_string("vex"));
+    json_t *o = new_reason(x, "vex");
+    if (!o) continue; /* past the cap (counted), or out of memory (the loop ends) */
     sc_pol_jadd(x, o, "finding", sc_pol_jstr(fd->id));
     sc_pol_jadd(x, o, "package", sc_pol_jstr(fd->package));
     sc_pol_jadd(x, o, "version", sc_pol_jstr(fd->version));
@@ -394,6 +408,10 @@ static void reasons_tail(ectx *x) {
       sc_day_format(h->st->expires_day, d);
       sc_pol_jadd(x, o, "expires", json_string(d));
     }
+  }
+  for (size_t i = 0; x->f->vex_errors && i < x->f->nvex_errors && !x->oom; i++) {
+    json_t *o = new_reason(x, "vex_error");
+    if (o) sc_pol_jadd(x, o, "error", sc_pol_jstr(x->f->vex_errors[i]));
   }
   if (x->omitted && !x->oom) {
     json_t *o = json_object();

@@ -68,6 +68,8 @@ static json_t *vulns_json(const sc_finding_list *fl, int *bad) {
       set(o, "purl", jstr(fl->purl ? fl->purl[i] : ""), bad);
       /* false: the comparator could not parse a version; affected by caution */
       set(o, "version_comparable", json_boolean(!sc_finding_unsure(fl, i)), bad);
+      /* the distribution's own word, beside the score (never the severity) */
+      set(o, "vendor_rating", fl->rating && fl->rating[i][0] ? json_string(fl->rating[i]) : json_null(), bad);
     }
     json_decref(al);
     push(a, o, bad);
@@ -112,6 +114,12 @@ json_t *sc_report_json(const sc_report_input *in) {
   }
   set(r, "packages", pkgs, &bad);
   set(r, "vulnerabilities", vulns_json(in->findings, &bad), &bad);
+  /* findings no severity rule can match (Debian/Ubuntu records without a
+   * score, no CVE score lent): said, not left to be guessed */
+  size_t unrated = 0;
+  for (size_t i = 0; in->findings && i < in->findings->n; i++)
+    if (in->findings->v[i].severity == SC_SEV_UNKNOWN) unrated++;
+  set(r, "vulnerabilities_without_severity", json_integer((json_int_t)unrated), &bad);
 
   json_t *secs = json_array();
   for (size_t i = 0; secs && i < inv->nsecrets; i++) {
@@ -427,24 +435,37 @@ int sc_report_table(const json_t *r, FILE *out) {
     fprintf(out, "Created:  %s\n", gs(cfg, "created"));
   }
   fprintf(out, "Verdict:  %s\n", gs(verdict, "decision"));
+  /* a policy's verdict says why in its message (its reasons are objects,
+   * listed by the JSON format); the scan's own reasons are strings */
+  const char *vmsg = json_string_value(json_object_get(verdict, "message"));
+  if (vmsg) fprintf(out, "  %s\n", vmsg);
   const json_t *reasons = json_object_get(verdict, "reasons");
-  for (size_t i = 0; i < json_array_size(reasons); i++)
-  {
+  for (size_t i = 0; i < json_array_size(reasons); i++) {
     const char *m = json_string_value(json_array_get(reasons, i));
-    fprintf(out, "  - %s\n", m ? m : "");
+    if (m) fprintf(out, "  - %s\n", m);
   }
 
   static const char *const pk[] = {"type", "name", "version", "source_name", "ecosystem", "path"};
   static const char *const ph[] = {"TYPE", "NAME", "VERSION", "SOURCE", "ECOSYSTEM", "PATH"};
   table(out, "Packages", json_object_get(r, "packages"), pk, ph, 6);
-  static const char *const vk[] = {"severity", "id", "package", "version", "fixed_version", "ecosystem"};
-  static const char *const vh[] = {"SEVERITY", "ID", "PACKAGE", "VERSION", "FIXED", "ECOSYSTEM"};
+  static const char *const vk[] = {"severity", "id", "package", "version", "fixed_version", "ecosystem",
+                                   "vendor_rating"};
+  static const char *const vh[] = {"SEVERITY", "ID", "PACKAGE", "VERSION", "FIXED", "ECOSYSTEM", "VENDOR RATING"};
   size_t nunsure = 0;
   json_t *vulns = marked_vulns(json_object_get(r, "vulnerabilities"), &nunsure);
   if (!vulns) return SC_ERR_NOMEM;
-  table(out, "Vulnerabilities", vulns, vk, vh, 6);
+  /* the vendor's rating (Debian urgency, Ubuntu priority) in a last column,
+   * only when a finding has one: the other columns stay where they were */
+  int rated = 0;
+  for (size_t i = 0; i < json_array_size(vulns); i++)
+    if (json_is_string(json_object_get(json_array_get(vulns, i), "vendor_rating"))) rated = 1;
+  table(out, "Vulnerabilities", vulns, vk, vh, rated ? 7 : 6);
   json_decref(vulns);
   if (nunsure) fprintf(out, "%s %s (%zu)\n", UNSURE_SIGN, UNSURE_TEXT, nunsure);
+  json_int_t unrated = json_integer_value(json_object_get(r, "vulnerabilities_without_severity"));
+  if (unrated > 0)
+    fprintf(out, "Without severity: %lld of %zu (no CVSS score known; severity rules cannot match them)\n",
+            (long long)unrated, json_array_size(json_object_get(r, "vulnerabilities")));
   static const char *const sk[] = {"rule", "path", "line"};
   static const char *const sh[] = {"RULE", "PATH", "LINE"};
   table(out, "Secrets", json_object_get(r, "secrets"), sk, sh, 3);

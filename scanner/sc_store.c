@@ -231,6 +231,52 @@ static const char *const migrations[] = {
      * only once the download was imported: a failed import asks again. */
     "CREATE TABLE source_validators ("
     " url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, checked_at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 11: OpenVEX documents attached to images as referrers (artifactType
+     * or config/layer mediaType application/vnd.openvex+json), fetched from
+     * the upstream when their manifest passes through customs, kept per
+     * repository and subject so that the judge reads them without a
+     * round-trip (sc_store_vex.c).  doc is the document as fetched (bounded),
+     * NULL with error set when it could not be fetched or parsed: the
+     * failure stays visible in explain instead of silently not applying. */
+    "CREATE TABLE vex_documents ("
+    " repo TEXT NOT NULL, subject TEXT NOT NULL, digest TEXT NOT NULL, blob TEXT,"
+    " doc TEXT, error TEXT, fetched_at INTEGER NOT NULL,"
+    " PRIMARY KEY (repo, subject, digest)) WITHOUT ROWID;"
+    /* a generation bumped by every change of vex_documents: the proxy's
+     * verdict cache (px_gate.c) compares it, so a VEX referrer stored or
+     * forgotten changes the next verdict at once, whoever wrote it */
+    "CREATE TABLE IF NOT EXISTS vex_generation (id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO vex_generation VALUES (1, 0);"
+    "CREATE TRIGGER vex_documents_ins AFTER INSERT ON vex_documents BEGIN"
+    " UPDATE vex_generation SET gen = gen + 1; END;"
+    "CREATE TRIGGER vex_documents_upd AFTER UPDATE ON vex_documents BEGIN"
+    " UPDATE vex_generation SET gen = gen + 1; END;"
+    "CREATE TRIGGER vex_documents_del AFTER DELETE ON vex_documents BEGIN"
+    " UPDATE vex_generation SET gen = gen + 1; END;"
+    /* a referrer forgotten (its manifest deleted through customs,
+     * sc_store_forget_referrer) takes its document with it */
+    "CREATE TRIGGER referrers_vex_gone AFTER DELETE ON referrers BEGIN"
+    " DELETE FROM vex_documents WHERE repo = old.repo AND subject = old.subject AND digest = old.digest; END;",
+    /* 12: severity from CVE-keyed score sources (sc_store_severity.c).
+     * cve_scores holds one CVSS score per CVE id, from NVD CVE 2.0 feeds
+     * (the chosen metric's vector, its score, the severity the score
+     * rates, who scored it and which feed brought it); a record without
+     * its own severity borrows the highest of the CVEs among its aliases
+     * (sc_vulnstore BORROW).  vuln_ratings keeps a distribution's own word
+     * on a record (Debian urgency, Ubuntu priority) beside the score: it is
+     * shown, never used as the severity.  Records stored before this step
+     * were imported without their `upstream` CVE ids and ratings: their
+     * modified time is cleared so that the next import of every source
+     * parses them again, and the download validators with it so that the
+     * next refresh fetches every source whole instead of a 304. */
+    "CREATE TABLE cve_scores ("
+    " cve TEXT PRIMARY KEY, vector TEXT, score REAL NOT NULL, severity INTEGER NOT NULL,"
+    " scored_by TEXT, feed TEXT) WITHOUT ROWID;"
+    "CREATE TABLE vuln_ratings ("
+    " vuln TEXT NOT NULL REFERENCES vulns(id) ON DELETE CASCADE, kind TEXT NOT NULL,"
+    " rating TEXT NOT NULL, PRIMARY KEY (vuln, kind)) WITHOUT ROWID;"
+    "UPDATE vulns SET modified = '';"
+    "DELETE FROM source_validators;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

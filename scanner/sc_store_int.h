@@ -3,7 +3,7 @@
  * Included by the store modules only (sc_store.c, sc_store_layers.c,
  * sc_store_images.c, sc_store_lineage.c, sc_vulnstore.c, sc_findings.c,
  * sc_decisions.c, sc_events.c, sc_store_admin.c, sc_annotations.c,
- * sc_store_referrers.c) and by
+ * sc_store_referrers.c, sc_store_vex.c, sc_store_severity.c) and by
  * white-box unit tests: nothing else
  * may see a sqlite3 handle or a table name.  A second backend would replace
  * these files and keep their headers.

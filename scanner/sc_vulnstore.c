@@ -27,7 +27,12 @@ static const char SQL_INS_AF[] =
  * temp.vuln_touched as the import goes.  Recomputing every record after
  * every source made each file of a 200,000-record import pay for all the
  * records imported before it.  Same result: the records left out have
- * neither their inputs nor their value changed. */
+ * neither their inputs nor their value changed.
+ * CVE scores (cve_scores, sc_store_severity.c) are lent the same way: a
+ * record without its own severity takes the highest of the records sharing
+ * an alias with it and of the scores of the CVE ids among its aliases (its
+ * id and upstream ids included); a score stored or removed touches its CVE
+ * id, so either side may be imported first. */
 static const char TOUCH_SETUP_SQL[] =
     "CREATE TEMP TABLE IF NOT EXISTS vuln_touched (alias TEXT PRIMARY KEY) WITHOUT ROWID;"
     "CREATE TEMP TABLE IF NOT EXISTS vuln_redo (id TEXT PRIMARY KEY) WITHOUT ROWID;"
@@ -41,14 +46,19 @@ static const char BORROW_SQL[] =
     "UPDATE vulns SET severity = sev_own, score = score_own"
     " WHERE id IN (SELECT id FROM temp.vuln_redo) AND (severity <> sev_own OR score <> score_own);"
     "UPDATE vulns SET (severity, score) = ("
-    " SELECT w.sev_own, w.score_own FROM vuln_aliases a"
+    " SELECT sev, sc FROM ("
+    "  SELECT w.sev_own AS sev, w.score_own AS sc, w.id AS k FROM vuln_aliases a"
+    "  JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
+    "  JOIN vulns w ON w.id = b.vuln"
+    "  WHERE a.vuln = vulns.id AND w.sev_own <> 0"
+    "  UNION ALL SELECT c.severity, c.score, c.cve FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
+    "  WHERE a.vuln = vulns.id AND c.severity <> 0)"
+    " ORDER BY sev DESC, sc DESC, k LIMIT 1)"
+    " WHERE id IN (SELECT id FROM temp.vuln_redo) AND sev_own = 0 AND (EXISTS (SELECT 1 FROM vuln_aliases a"
     " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
-    " JOIN vulns w ON w.id = b.vuln"
-    " WHERE a.vuln = vulns.id AND w.sev_own <> 0"
-    " ORDER BY w.sev_own DESC, w.score_own DESC, w.id LIMIT 1)"
-    " WHERE id IN (SELECT id FROM temp.vuln_redo) AND sev_own = 0 AND EXISTS (SELECT 1 FROM vuln_aliases a"
-    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
-    " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0);"
+    " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0)"
+    " OR EXISTS (SELECT 1 FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
+    " WHERE a.vuln = vulns.id AND c.severity <> 0));"
     "DELETE FROM temp.vuln_touched; DELETE FROM temp.vuln_redo;";
 
 #define bind_text sc_store_bind_text

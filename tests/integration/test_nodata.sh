@@ -42,6 +42,8 @@ for mode in deny warn allow; do
         allow)
             is "$code" 200 "no_data: allow: the pull goes through"
             is "$(header_value "$T/h-$mode" x-customs-verdict)" allow "marked allow"
+            like "$(header_value "$T/h-$mode" warning)" "no vulnerability data is loaded.*no_data: allow" \
+                "but not silently: a Warning says no data was loaded"
             ;;
     esac
     "$CUSTOMS_BIN" policy explain --db "$DB" --policy "$T/p-$mode.yaml" "shop/$mode:v1" >"$T/x-$mode" 2>&1

@@ -1,14 +1,18 @@
 #!/bin/bash
 # tests/integration/test_policy_gate.sh - pulls blocked by the policy, with
 # the reason; pushes never blocked; HEAD rules; exceptions with expiry;
-# reloads (SIGHUP and file change); audit mode; unscanned images.  TAP.
+# reloads (SIGHUP and file change); audit mode; unscanned images; the real
+# docker CLI (a dockerd of its own, dockerlib.sh): `docker pull` of a denied
+# image refused with the reason, of an allowed one served.  TAP.
 
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/mkimage.sh"
 . "$LIB_DIR/fixtures.sh"
+. "$LIB_DIR/dockerlib.sh"
 
 command -v jq >/dev/null || bail_out "jq is required"
 command -v skopeo >/dev/null || bail_out "skopeo is required"
+docker_require
 
 POL=$T/policy.yaml
 write_policy() { # MODE UNSCANNED [EXCEPTION_EXPIRY]
@@ -146,6 +150,30 @@ skopeo copy -q --src-tls-verify=false "docker://$H/around/app:v1" "oci:$T/pulled
 isnt "$?" 0 "unscanned: scan scans it on the pull, then judges it"
 like "$(cat "$T/pull4.out")" "CVE-2099-0001" "naming the finding"
 ok 'grep -q "around/app@.*was never scanned: scanning it now" "$CUS_LOG"' "the log shows the scan on pull"
+
+# ---- the docker CLI: docker pull of a denied image refused with the reason --------------
+# (a dockerd of its own: dockerlib.sh; policy: enforce, scan, no exception)
+start_dockerd "$H"
+R3=$T/rootfs3
+fixture_debian_base "$R3" 3.0.13-1~deb12u1 gate-clean
+tar -C "$R3" -cf "$T/dclean.tar" . && tar -C "$R0" -cf "$T/dbad.tar" . || bail_out "tar"
+DCLEAN_ID=$(dk import "$T/dclean.tar" "$H/dock/clean:v1" 2>"$T/dimport.err") &&
+    dk import "$T/dbad.tar" "$H/dock/bad:v1" >/dev/null 2>>"$T/dimport.err" || bail_out "docker import: $(cat "$T/dimport.err")"
+dk push "$H/dock/bad:v1" >"$T/dpush-bad.out" 2>&1
+is "$?" 0 "docker push of the vulnerable image through customs is not blocked"
+dk push "$H/dock/clean:v1" >"$T/dpush-clean.out" 2>&1
+is "$?" 0 "docker push of a clean image"
+dk rmi "$H/dock/bad:v1" "$H/dock/clean:v1" >/dev/null 2>&1
+dk pull "$H/dock/bad:v1" >"$T/dpull-bad.out" 2>&1
+isnt "$?" 0 "docker pull of the vulnerable image is refused"
+diag "docker: $(head -c 400 "$T/dpull-bad.out")"
+like "$(cat "$T/dpull-bad.out")" "CVE-2099-0001" "docker's error names the finding"
+like "$(cat "$T/dpull-bad.out")" "no-critical" "and the rule"
+ok '! dk image inspect "$H/dock/bad:v1" >/dev/null 2>&1' "no image dock/bad in dockerd"
+dk pull "$H/dock/clean:v1" >"$T/dpull-clean.out" 2>&1
+is "$?" 0 "docker pull of the clean image works"
+is "$(dk image inspect -f '{{.Id}}' "$H/dock/clean:v1" 2>/dev/null)" "$DCLEAN_ID" "the pulled image is the pushed one"
+stop_dockerd
 
 # ---- decisions are recorded -------------------------------------------------------------
 sleep 0.5

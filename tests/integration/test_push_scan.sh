@@ -4,14 +4,18 @@
 # and `customs report` lists exactly what was planted; `customs scan` of the
 # same image agrees.  Layers that bypassed customs are fetched and scanned
 # when a manifest references them; a corrupt layer is recorded as failed
-# without disturbing the push.  TAP output.
+# without disturbing the push.  The real docker CLI (dockerlib.sh's
+# dockerd): `docker push` is scanned in-stream, its report there when the
+# push returns.  TAP output.
 
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/mkimage.sh"
 . "$LIB_DIR/fixtures.sh"
+. "$LIB_DIR/dockerlib.sh"
 
 command -v jq >/dev/null || bail_out "jq is required"
 command -v skopeo >/dev/null || bail_out "skopeo is required"
+docker_require
 
 start_registry
 start_customs
@@ -88,5 +92,27 @@ skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$CUS_PORT/shop/app:v1"
 is "$?" 0 "pull through customs still works"
 kill -0 "$CUS_PID" 2>/dev/null
 is "$?" 0 "customs is still running"
+
+# ---- the docker CLI: docker push is scanned, the report there when it returns -------
+# (a dockerd of its own: dockerlib.sh; docker pushes Docker v2 schema 2
+# manifests and its own gzip layers, where skopeo above pushed OCI ones)
+start_dockerd "127.0.0.1:$CUS_PORT"
+DH=127.0.0.1:$CUS_PORT
+tar -C "$R0" -cf "$T/dock0.tar" . || bail_out "tar"
+DOCK_ID=$(dk import "$T/dock0.tar" "$DH/dock/shop:v1" 2>"$T/dimport.err") || bail_out "docker import: $(cat "$T/dimport.err")"
+dk push "$DH/dock/shop:v1" >"$T/dpush.out" 2>&1
+is "$?" 0 "docker push through customs"
+"$CUSTOMS_BIN" report --db "$DB" --format json dock/shop:v1 >"$T/dock.json" 2>>"$T/report.err"
+DPUSHED=$(sed -n 's/.*digest: \(sha256:[0-9a-f]\{64\}\).*/\1/p' "$T/dpush.out" | tail -1)
+is "$(jq -r .digest "$T/dock.json")" "$DPUSHED" "right when docker push returns, the report names the digest docker printed"
+is "$(jq -r '[.packages[] | .type + ":" + .name + "@" + .version] | sort | join(" ")' "$T/dock.json")" \
+    "deb:bash@5.2.15-2+b2 deb:libssl3@3.0.11-1~deb12u2 deb:zlib1g@1:1.2.13.dfsg-1 npm:gone-pkg@0.0.1 npm:left-pad@1.3.0 python:requests@2.31.0" \
+    "with exactly the packages of the pushed layer"
+is "$(jq -r '[.layers[].status] | join(",")' "$T/dock.json")" ok "its layer stored ok"
+ok 'grep -q "scan layer=.*repo=dock/shop via=upload.*status=ok" "$CUS_LOG"' "docker's layer was scanned in-stream"
+dk rmi "$DH/dock/shop:v1" >/dev/null 2>&1
+dk pull "$DH/dock/shop:v1" >"$T/dpull.out" 2>&1
+is "$?" 0 "docker pull of it through customs"
+is "$(dk image inspect -f '{{.Id}}' "$DH/dock/shop:v1" 2>/dev/null)" "$DOCK_ID" "the same image"
 
 done_testing

@@ -34,6 +34,8 @@ ok 'grep -q "missing.zip: download failed" "$CUS_LOG"' "the failing URL is logge
 "$CUSTOMS_BIN" db status --db "$DB" >"$T/status.out" 2>&1
 is "$?" 0 "customs db status"
 like "$(cat "$T/status.out")" "PyPI" "status lists the ecosystem"
+like "$(cat "$T/status.out")" "http://127\.0\.0\.1:$HPORT/remote\.json" "and names the downloaded source by its URL"
+ok '! grep -q "customs-osv-" "$T/status.out"' "not by its spool file"
 is "$(sqlite3 "$DB" "select count(*) from vulns")" 2 "two records stored"
 ok 'grep -q "missing.zip: download failed (.*404.*) after 1 attempt(s)" "$CUS_LOG"' "a 404 is not tried again"
 # the next refresh asks with the validators of the import: 304, nothing downloaded

@@ -12,60 +12,28 @@
 #     refused on `docker pull` through customs, the reason (the CVE) in
 #     docker's error output, scanned with customs' own user;
 #   - no password and no Basic value in customs' log.
-# dockerd runs per test in $T (vfs storage, no bridge, no iptables, its own
-# socket), is stopped at the end and on any exit (bail_out included).  TAP.
+# dockerd runs per test in $T (dockerlib.sh: vfs storage, no bridge, no
+# iptables, its own socket), is stopped at the end and on any exit (bail_out
+# included).  TAP.
 
 . "$(dirname "$0")/lib.sh"
 . "$LIB_DIR/mkimage.sh"
 . "$LIB_DIR/fixtures.sh"
 . "$LIB_DIR/authlib.sh"
+. "$LIB_DIR/dockerlib.sh"
 
-DOCKER_BIN=${DOCKER_BIN:-docker}
-DOCKERD_BIN=${DOCKERD_BIN:-dockerd}
-for c in jq curl htpasswd base64 "$DOCKER_BIN" "$DOCKERD_BIN"; do
-    command -v "$c" >/dev/null || bail_out "$c is required (Debian: apt-get install docker.io)"
+for c in jq curl htpasswd base64; do
+    command -v "$c" >/dev/null || bail_out "$c is required"
 done
+docker_require
 direct_mode && bail_out "customs' own credentials need customs (CUSTOMS_TEST_DIRECT=1 has none)"
 [ -x "$CUSTOMS_BIN" ] || bail_out "customs binary not found: $CUSTOMS_BIN"
-[ "$(id -u)" = 0 ] || bail_out "dockerd needs root"
 
 rnd() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 PWA=pa-$(rnd) PWS=ps-$(rnd) BADA=wa-$(rnd)
 b64() { printf '%s' "$1" | base64 -w0; }
 SECRETS=$T/secrets
 printf '%s\n' "$PWA" "$PWS" "$BADA" "$(b64 "alice:$PWA")" "$(b64 "scanner:$PWS")" "$(b64 "alice:$BADA")" >"$SECRETS"
-
-# ---- dockerd, stopped on every exit ---------------------------------------------------
-DOCKERD_PID="" DOCKERD_CHILDREN=""
-DOCKERD_WAIT_SECS=20
-# stop_dockerd: TERM, wait for it (it stops its containerd), then force both
-stop_dockerd() {
-    [ -n "$DOCKERD_PID" ] || return 0
-    local cpid
-    cpid=$(ps -o pid= --ppid "$DOCKERD_PID" 2>/dev/null | tr -d ' ') # its containerd (and nothing else)
-    kill "$DOCKERD_PID" 2>/dev/null
-    for _ in $(seq 1 $((DOCKERD_WAIT_SECS * 5))); do
-        kill -0 "$DOCKERD_PID" 2>/dev/null || break
-        sleep 0.2
-    done
-    kill -9 "$DOCKERD_PID" 2>/dev/null
-    wait "$DOCKERD_PID" 2>/dev/null
-    for p in $cpid; do
-        kill -0 "$p" 2>/dev/null || continue
-        kill "$p" 2>/dev/null
-        sleep 1
-        kill -9 "$p" 2>/dev/null
-    done
-    DOCKERD_CHILDREN=$cpid
-    DOCKERD_PID=""
-}
-# lib.sh's cleanup gives a daemon one second before SIGKILL, which would
-# orphan dockerd's containerd: stop dockerd first, keeping the exit status
-trap '_dk_rc=$?; stop_dockerd; (exit $_dk_rc); _lib_cleanup' EXIT
-
-export DOCKER_HOST=unix://$T/docker.sock DOCKER_CONFIG=$T/docker-config
-mkdir -p "$DOCKER_CONFIG"
-dk() { timeout 120 "$DOCKER_BIN" "$@"; }
 
 # ---- the registry (log level debug: see test_upstream_basic.sh) and customs --------------
 make_htpasswd "$T/htpasswd" alice "$PWA" scanner "$PWS"
@@ -82,18 +50,8 @@ fixture_critical_osv "$T/osv.json"
 CUS_UPSTREAM=$AREG_URL CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
 CH=127.0.0.1:$CUS_PORT
 
-"$DOCKERD_BIN" --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
-    --data-root "$T/d" --exec-root "$T/e" -H "$DOCKER_HOST" --pidfile "$T/docker.pid" \
-    --insecure-registry "$CH" --insecure-registry "$RH" >"$T/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-_LIB_PIDS+=("$DOCKERD_PID")
-deadline=$((SECONDS + 60))
-until dk version >/dev/null 2>&1; do
-    kill -0 "$DOCKERD_PID" 2>/dev/null || bail_out "dockerd cannot start here: $(tail -5 "$T/dockerd.log")"
-    [ $SECONDS -lt $deadline ] || bail_out "dockerd did not answer within 60 s: $(tail -5 "$T/dockerd.log")"
-    sleep 0.3
-done
-diag "dockerd $(dk version -f '{{.Server.Version}}' 2>/dev/null), registry $AREG_URL, customs $CUS_URL"
+start_dockerd "$CH" "$RH"
+diag "registry $AREG_URL, customs $CUS_URL"
 
 # ---- images: docker import of fixture root filesystems -------------------------------------
 # clean: libssl3 at the fixed version; bad: fixture_shop's first layer (CVE-2099-0001)

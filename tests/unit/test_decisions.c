@@ -96,7 +96,8 @@ static void test_old_gate_table(void) {
                          /* and the tables of the steps after 6 (lineage, events) */
                          "DROP TABLE deliveries; DROP TABLE events; DROP TABLE watched; DROP TABLE tag_history;"
                          "DROP TABLE chain_children; DROP TABLE chain_layers; DROP TABLE chain_images;"
-                         "DROP TABLE referrers; DROP TABLE annotations; DROP TABLE source_validators;"
+                         "DROP TABLE referrers; DROP TABLE annotations; DROP TABLE source_validators; DROP TABLE vex_documents;"
+                         "DROP TABLE cve_scores; DROP TABLE vuln_ratings;"
                          "CREATE TABLE IF NOT EXISTS decisions(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
                          " client TEXT, repository TEXT, reference TEXT, digest TEXT, method TEXT,"
                          " verdict TEXT NOT NULL, rule TEXT, user_agent TEXT);"

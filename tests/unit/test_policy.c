@@ -28,7 +28,7 @@ static const struct {
   const char *what, *yaml, *want; // want: an exact line of the error output
 } err_cases[] = {
     {"unknown top-level key", "mode: enforce\nmodes: audit\n",
-     "t.yaml:2:1: unknown key 'modes' in the policy (expected mode, unscanned, on_error, head, no_data, vex, rules, exceptions)"},
+     "t.yaml:2:1: unknown key 'modes' in the policy (expected mode, unscanned, on_error, head, no_data, vex, vex_referrers, rules, exceptions)"},
     {"unknown key in deny",
      "rules:\n  - name: r\n    deny:\n      severty: high\n",
      "t.yaml:4:7: unknown key 'severty' in deny (expected severity, fixable_only, unknown_severity, "

@@ -1,0 +1,96 @@
+/* sc_store_vex.c - VEX referrer documents in SQLite (table vex_documents
+ * and its generation counter vex_generation, migration 11).  What the rows
+ * mean is in sc_store_vex.h; fetching them is proxy/px_vexref.c, applying
+ * them sc_judge.c.
+ * Owner: store.  Thread: the handle's.  Errors: see sc_store_vex.h. */
+#include "sc_store_vex.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sc_image.h"
+#define SC_STORE_SHORT_NAMES /* prep, bind_text, step_done (sc_store_int.h) */
+#include "sc_store_int.h"
+
+int sc_store_vex_put(sc_store *st, const char *repo, const char *subject, const char *digest, const char *blob,
+                     const char *doc, const char *error) {
+  char cut[SC_VEXREF_ERR_MAX_BYTES];
+  if (!st || !repo || !*repo || !sc_digest_valid(subject, 1) || !sc_digest_valid(digest, 1) || !doc == !error)
+    return SC_ERR_ARG;
+  if (error) snprintf(cut, sizeof(cut), "%s", error);
+  static const char sql[] =
+      "INSERT INTO vex_documents (repo, subject, digest, blob, doc, error, fetched_at)"
+      " VALUES (?,?,?,?,?,?, strftime('%s','now'))"
+      " ON CONFLICT (repo, subject, digest) DO UPDATE SET blob = excluded.blob, doc = excluded.doc,"
+      " error = excluded.error, fetched_at = excluded.fetched_at";
+  sqlite3_stmt *s = sc_store_stmt(st, sql);
+  if (!s) return SC_ERR_DB;
+  if (bind_text(s, 1, repo) || bind_text(s, 2, subject) || bind_text(s, 3, digest) || bind_text(s, 4, blob) ||
+      bind_text(s, 5, doc) || bind_text(s, 6, error ? cut : NULL)) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return SC_ERR_DB;
+  }
+  return step_done(s);
+}
+
+int sc_store_vex_forget(sc_store *st, const char *repo, const char *digest) {
+  if (!st || !repo || !digest) return SC_ERR_ARG;
+  static const char sql[] = "DELETE FROM vex_documents WHERE repo = ? AND digest = ?";
+  sqlite3_stmt *s = sc_store_stmt(st, sql);
+  if (!s) return SC_ERR_DB;
+  if (bind_text(s, 1, repo) || bind_text(s, 2, digest)) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return SC_ERR_DB;
+  }
+  return step_done(s);
+}
+
+int sc_store_vex_each(sc_store *st, const char *repo, const char *subject, int (*cb)(void *arg, const sc_vexref *r),
+                      void *arg) {
+  static const char sql[] = "SELECT digest, blob, doc, error, fetched_at FROM vex_documents"
+                            " WHERE repo = ?1 AND subject = ?2 ORDER BY fetched_at, digest LIMIT 100";
+  _Static_assert(SC_VEXREF_MAX_DOCS == 100, "the LIMIT above");
+  if (!st || !repo || !subject || !cb) return SC_ERR_ARG;
+  /* its own statement: the callback runs while it steps (sc_store_int.h) */
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s)) return SC_ERR_DB;
+  int rv = bind_text(s, 1, repo) || bind_text(s, 2, subject) ? SC_ERR_DB : 0;
+  while (rv == 0) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) {
+      rv = SC_ERR_DB;
+      break;
+    }
+    sc_vexref r = {
+        .digest = (const char *)sqlite3_column_text(s, 0),
+        .blob = (const char *)sqlite3_column_text(s, 1),
+        .doc = (const char *)sqlite3_column_text(s, 2),
+        .error = (const char *)sqlite3_column_text(s, 3),
+        .fetched_at = sqlite3_column_int64(s, 4),
+    };
+    if (!r.digest) {
+      rv = SC_ERR_NOMEM; /* the only way sqlite3_column_text fails on a NOT NULL column */
+      break;
+    }
+    if (!r.doc && !r.error) r.error = "no document stored"; /* a row written by hand: never applied silently */
+    rv = cb(arg, &r);
+  }
+  if (rv == SC_ERR_DB) snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
+  sqlite3_finalize(s);
+  return rv;
+}
+
+int sc_store_vex_generation(sc_store *st, int64_t *gen) {
+  if (!st || !gen) return SC_ERR_ARG;
+  static const char sql[] = "SELECT gen FROM vex_generation WHERE id = 1";
+  sqlite3_stmt *s = sc_store_stmt(st, sql);
+  if (!s) return SC_ERR_DB;
+  int rc = sqlite3_step(s);
+  *gen = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  if (rc != SQLITE_ROW) snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : SC_ERR_DB;
+}
