@@ -46,7 +46,7 @@ typedef struct px_config {
   int scan_workers;          /* 0 = number of cores */
   int scan_wait_ms;          /* how long a final PUT / manifest PUT waits for scans */
   /* vulnerability data refreshed by the daemon */
-#define PX_MAX_SOURCES 16
+#define PX_MAX_SOURCES 64 /* db.sources entries: the shipped list (OSV exports and NVD year feeds) has 39 */
   char db_sources[PX_MAX_SOURCES][PX_PATH_MAX]; /* OSV files, directories or http(s) URLs */
   int ndb_sources;
   int db_refresh_s;          /* seconds between refreshes; 0 = never */

@@ -26,5 +26,5 @@ apt-get install -y -qq --no-install-recommends \
   libjansson-dev libyaml-dev libisal-dev libzstd-dev zlib1g-dev libhttp-parser-dev libcurl4-openssl-dev $HS_PKG \
   docker-registry skopeo nghttp2-client curl isal openssl ca-certificates \
   sqlite3 postgresql jq zstd procps python3 bc chromium file python3-prometheus-client haproxy apache2-utils docker.io debootstrap \
-  systemd man-db groff-base debhelper dpkg-dev fakeroot git \
+  systemd man-db groff-base debhelper dpkg-dev fakeroot git lintian \
   clang-14 libclang-rt-14-dev >/dev/null

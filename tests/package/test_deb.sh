@@ -5,15 +5,16 @@
 # pages, unit, conffiles, library dependencies), `dpkg -i`, the installed
 # unit accepted by `systemd-analyze verify`, the installed customs started
 # on the installed configuration and policy in front of a docker-registry
-# with a push and a pull through it, then `dpkg --purge` removing it all.
+# with a push and a pull through it, then `dpkg --purge` removing it all;
+# lintian reports no error or warning on the built package.
 # Run by .ci/run as root (it installs a package); TAP output.
-# Needs: debhelper, dpkg-dev, fakeroot, git, the build dependencies.
+# Needs: debhelper, dpkg-dev, fakeroot, git, lintian, the build dependencies.
 
 . "$(dirname "$0")/../integration/lib.sh"
 . "$LIB_DIR/mkimage.sh"
 
 [ "$(id -u)" = 0 ] || bail_out "run as root: the test installs the package"
-for c in dpkg-buildpackage dh git skopeo systemd-analyze; do
+for c in dpkg-buildpackage dh git skopeo systemd-analyze lintian; do
     command -v "$c" >/dev/null || bail_out "$c is required"
 done
 SRC=$(cd "$LIB_DIR/../.." && pwd)
@@ -28,6 +29,10 @@ git -C "$SRC" archive HEAD | tar -x -C "$W/src" || bail_out "git archive failed"
 is "$?" 0 "dpkg-buildpackage -us -uc -b builds" || diag "$(tail -30 "$W/build.log")"
 DEB=$(ls "$W"/customs_*.deb 2>/dev/null | head -n 1)
 ok '[ -f "$DEB" ]' "a .deb came out ($(basename "${DEB:-none}"))"
+# Debian's policy checker: no error or warning (debian/*lintian-overrides
+# name, with a reason each, the few tags that do not apply)
+lintian --fail-on error,warning "$W"/customs_*.changes >"$W/lintian.out" 2>&1
+is "$?" 0 "lintian finds no error or warning in the package" || diag "$(grep -E '^[EW]: ' "$W/lintian.out")"
 dpkg-deb -c "$DEB" >"$W/contents" 2>&1
 for f in ./usr/bin/customs ./lib/systemd/system/customs.service ./etc/customs/customs.yaml ./etc/customs/policy.yaml \
     ./usr/share/man/man1/customs.1.gz ./usr/share/man/man5/customs.yaml.5.gz ./usr/share/man/man5/customs-policy.5.gz; do
