@@ -31,7 +31,7 @@ void sc_annot_list_free(sc_annot_list *l) {
 int sc_annotations_enqueue(sc_store *st, const char *repo, const char *image, int64_t now) {
   if (!st || !repo || !image || strlen(repo) >= SC_ANNOT_REPO_MAX || strlen(image) >= SC_ANNOT_DIGEST_BYTES)
     return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv = sc_store_write_begin(st, 0);
   if (rv) return rv;
   if (sc_store_prep(st,
@@ -45,10 +45,10 @@ int sc_annotations_enqueue(sc_store *st, const char *repo, const char *image, in
     sc_store_bind_text(s, 1, repo);
     sc_store_bind_text(s, 2, image);
     sc_store_bind_text(s, 3, sc_annot_kind_name((sc_annot_kind)k));
-    sqlite3_bind_int64(s, 4, now);
+    sc_db_bind_int64(s, 4, now);
     rv = sc_store_step_done(s);
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv ? sc_store_rollback_rv(st, rv) : sc_store_write_end(st, 1);
 }
 
@@ -58,12 +58,12 @@ int sc_annotations_enqueue(sc_store *st, const char *repo, const char *image, in
 
 /* Appends the rows of s (ROW_COLS) to out, at most max; with cb, hands each
  * row to it instead. */
-static int read_rows(sqlite3_stmt *s, size_t max, sc_annot_list *out, int (*cb)(void *, const sc_annot_job *),
+static int read_rows(sc_db_stmt *s, size_t max, sc_annot_list *out, int (*cb)(void *, const sc_annot_job *),
                      void *arg) {
   int rc, rv = 0;
   size_t seen = 0;
   sc_annot_job one;
-  while (seen < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while (seen < max && (rc = sc_db_step(s)) == SC_DB_ROW) {
     sc_annot_job *j = &one;
     if (!cb) {
       sc_annot_job *nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
@@ -74,45 +74,45 @@ static int read_rows(sqlite3_stmt *s, size_t max, sc_annot_list *out, int (*cb)(
     memset(j, 0, sizeof(*j));
     sc_store_col_copy(s, 0, j->repo, sizeof(j->repo));
     sc_store_col_copy(s, 1, j->image, sizeof(j->image));
-    int k = sc_annot_kind_parse((const char *)sqlite3_column_text(s, 2));
+    int k = sc_annot_kind_parse(sc_db_column_text(s, 2));
     j->kind = k < 0 ? SC_ANNOT_SBOM : (sc_annot_kind)k;
-    j->status = status_of((const char *)sqlite3_column_text(s, 3));
+    j->status = status_of(sc_db_column_text(s, 3));
     sc_store_col_copy(s, 4, j->manifest, sizeof(j->manifest));
     sc_store_col_copy(s, 5, j->content_hash, sizeof(j->content_hash));
-    j->attempts = sqlite3_column_int(s, 6);
-    j->next_at = sqlite3_column_int64(s, 7);
-    j->updated_at = sqlite3_column_int64(s, 8);
+    j->attempts = (int)sc_db_column_int64(s, 6);
+    j->next_at = sc_db_column_int64(s, 7);
+    j->updated_at = sc_db_column_int64(s, 8);
     sc_store_col_copy(s, 9, j->last_error, sizeof(j->last_error));
     seen++;
     if (cb && (rv = cb(arg, j))) return rv;
   }
-  if (seen < max && rc != SQLITE_DONE) return SC_ERR_DB;
+  if (seen < max && rc != SC_DB_DONE) return SC_ERR_DB;
   return 0;
 }
 
 int sc_annotations_due(sc_store *st, int64_t now, size_t max, sc_annot_list *out) {
   if (!st || !out) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, ROW_COLS "WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, repo, image, kind", &s))
     return SC_ERR_DB;
-  sqlite3_bind_int64(s, 1, now);
+  sc_db_bind_int64(s, 1, now);
   int rv = read_rows(s, max, out, NULL, NULL);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_annotations_next_due(sc_store *st, int64_t *next_at, int *any) {
   if (!st || !next_at || !any) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   *any = 0;
   if (sc_store_prep(st, "SELECT min(next_at) FROM annotations WHERE status = 'pending'", &s)) return SC_ERR_DB;
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW && !sc_db_column_is_null(s, 0)) {
     *any = 1;
-    *next_at = sqlite3_column_int64(s, 0);
+    *next_at = sc_db_column_int64(s, 0);
   }
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW ? 0 : SC_ERR_DB;
+  sc_db_finalize(s);
+  return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }
 
 int sc_annotations_attempted(sc_store *st, const char *repo, const char *image, sc_annot_kind kind,
@@ -123,7 +123,7 @@ int sc_annotations_attempted(sc_store *st, const char *repo, const char *image, 
     return SC_ERR_ARG;
   char err[SC_ANNOT_ERROR_MAX_BYTES + 1];
   if (error) snprintf(err, sizeof(err), "%s", error);
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   /* pushed: the new artifact replaces manifest and hash; otherwise they
    * stay (a failed replacement leaves the old artifact named) */
   if (sc_store_prep(st,
@@ -139,55 +139,55 @@ int sc_annotations_attempted(sc_store *st, const char *repo, const char *image, 
   sc_store_bind_text(s, 2, manifest);
   sc_store_bind_text(s, 3, content_hash);
   sc_store_bind_text(s, 4, status == SC_ANNOT_PUSHED || !error ? NULL : err);
-  sqlite3_bind_int64(s, 5, status == SC_ANNOT_PENDING ? next_at : now);
-  sqlite3_bind_int64(s, 6, now);
+  sc_db_bind_int64(s, 5, status == SC_ANNOT_PENDING ? next_at : now);
+  sc_db_bind_int64(s, 6, now);
   sc_store_bind_text(s, 7, repo);
   sc_store_bind_text(s, 8, image);
   sc_store_bind_text(s, 9, sc_annot_kind_name(kind));
-  int rc = sqlite3_step(s);
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return SC_ERR_DB;
-  return sqlite3_changes(st->db) == 1 ? 0 : SC_ERR_NOTFOUND;
+  int rc = sc_db_step(s);
+  sc_db_finalize(s);
+  if (rc != SC_DB_DONE) return SC_ERR_DB;
+  return sc_db_changes(st->db) == 1 ? 0 : SC_ERR_NOTFOUND;
 }
 
 int sc_annotations_list(sc_store *st, const char *repo, const char *image, sc_annot_list *out) {
   if (!st || !image || !out) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, ROW_COLS "WHERE (?1 IS NULL OR repo = ?1) AND image = ?2 ORDER BY repo, kind", &s))
     return SC_ERR_DB;
   sc_store_bind_text(s, 1, repo);
   sc_store_bind_text(s, 2, image);
   int rv = read_rows(s, SC_STORE_MAX_ROWS, out, NULL, NULL);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_annotations_recent(sc_store *st, int status, size_t max, sc_annot_list *out) {
   if (!st || !out) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, ROW_COLS "WHERE ?1 IS NULL OR status = ?1 ORDER BY updated_at, repo, image, kind", &s))
     return SC_ERR_DB;
   sc_store_bind_text(s, 1, status < 0 ? NULL : sc_annot_status_name((sc_annot_status)status));
   int rv = read_rows(s, max, out, NULL, NULL);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_annotations_count(sc_store *st, int status, int64_t *n) {
   if (!st || !n) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, "SELECT count(*) FROM annotations WHERE ?1 IS NULL OR status = ?1", &s)) return SC_ERR_DB;
   sc_store_bind_text(s, 1, status < 0 ? NULL : sc_annot_status_name((sc_annot_status)status));
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) *n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW ? 0 : SC_ERR_DB;
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW) *n = sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
+  return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }
 
 int sc_annotations_each_pushed(sc_store *st, sc_annot_kind kind, const char *after_repo, const char *after_image,
                                size_t max, int (*cb)(void *arg, const sc_annot_job *job), void *arg) {
   if (!st || !cb || (unsigned)kind >= SC_ANNOT_NKINDS) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st,
                     ROW_COLS "WHERE kind = ?1 AND status = 'pushed' AND (repo, image) > (?2, ?3)"
                              " ORDER BY repo, image",
@@ -197,24 +197,24 @@ int sc_annotations_each_pushed(sc_store *st, sc_annot_kind kind, const char *aft
   sc_store_bind_text(s, 2, after_repo ? after_repo : "");
   sc_store_bind_text(s, 3, after_image ? after_image : "");
   int rv = read_rows(s, max, NULL, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_annotations_replace(sc_store *st, const char *repo, const char *image, sc_annot_kind kind, int64_t now) {
   if (!st || !repo || !image || (unsigned)kind >= SC_ANNOT_NKINDS) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st,
                     "UPDATE annotations SET status = 'pending', attempts = 0, next_at = ?1, updated_at = ?1,"
                     " last_error = NULL WHERE repo = ?2 AND image = ?3 AND kind = ?4 AND status = 'pushed'",
                     &s))
     return SC_ERR_DB;
-  sqlite3_bind_int64(s, 1, now);
+  sc_db_bind_int64(s, 1, now);
   sc_store_bind_text(s, 2, repo);
   sc_store_bind_text(s, 3, image);
   sc_store_bind_text(s, 4, sc_annot_kind_name(kind));
-  int rc = sqlite3_step(s);
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return SC_ERR_DB;
-  return sqlite3_changes(st->db) == 1 ? 0 : SC_ERR_NOTFOUND;
+  int rc = sc_db_step(s);
+  sc_db_finalize(s);
+  if (rc != SC_DB_DONE) return SC_ERR_DB;
+  return sc_db_changes(st->db) == 1 ? 0 : SC_ERR_NOTFOUND;
 }

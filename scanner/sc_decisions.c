@@ -13,10 +13,10 @@ int sc_decisions_append(sc_store *st, const sc_decision_row *batch, size_t n) {
   if (!st || (n && !batch)) return SC_ERR_ARG;
   int rv = sc_store_write_begin(st, 0);
   if (rv) return rv;
-  sqlite3_stmt *ins = sc_store_stmt(st, SQL_INS);
+  sc_db_stmt *ins = sc_store_stmt(st, SQL_INS);
   for (size_t i = 0; ins && i < n; i++) {
     const sc_decision_row *d = &batch[i];
-    sqlite3_bind_int64(ins, 1, d->at);
+    sc_db_bind_int64(ins, 1, d->at);
     sc_store_bind_text(ins, 2, d->client);
     sc_store_bind_text(ins, 3, d->repository);
     sc_store_bind_text(ins, 4, d->reference);
@@ -32,10 +32,10 @@ int sc_decisions_append(sc_store *st, const sc_decision_row *batch, size_t n) {
 
 int sc_decisions_purge_before(sc_store *st, int64_t t) {
   if (!st) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, "DELETE FROM decisions WHERE at < ?", &s)) return SC_ERR_DB;
-  int rv = sqlite3_bind_int64(s, 1, t) || sc_store_step_done(s) ? SC_ERR_DB : 0;
-  sqlite3_finalize(s);
+  int rv = sc_db_bind_int64(s, 1, t) || sc_store_step_done(s) ? SC_ERR_DB : 0;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -49,26 +49,26 @@ static const char SQL_IMAGES_SINCE[] =
 
 int sc_decisions_images_since(sc_store *st, int64_t since, int (*cb)(void *arg, const sc_decision_image *d),
                               void *arg) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv = 0, rc;
   if (!st || !cb) return SC_ERR_ARG;
   /* its own statement: the callback may use the store (sc_store_int.h) */
   if (sc_store_prep(st, SQL_IMAGES_SINCE, &s)) return SC_ERR_DB;
-  if (sqlite3_bind_int64(s, 1, since)) {
-    sqlite3_finalize(s);
+  if (sc_db_bind_int64(s, 1, since)) {
+    sc_db_finalize(s);
     return SC_ERR_DB;
   }
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    sc_decision_image d = {(const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
-                           (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
-                           sqlite3_column_int64(s, 6), sqlite3_column_int64(s, 4)};
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
+    sc_decision_image d = {sc_db_column_text(s, 0), sc_db_column_text(s, 1),
+                           sc_db_column_text(s, 2), sc_db_column_text(s, 3),
+                           sc_db_column_int64(s, 6), sc_db_column_int64(s, 4)};
     if (!d.repository || !d.digest || !d.last_verdict) {
-      rv = SC_ERR_NOMEM; /* sqlite3_column_text of a non-NULL value fails only so */
+      rv = SC_ERR_NOMEM; /* sc_db_column_text of a non-NULL value fails only so */
       break;
     }
     if ((rv = cb(arg, &d)) != 0) break;
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }

@@ -46,11 +46,11 @@ int sc_events_record(sc_store *st, const char *id, const char *type, int64_t at,
   if (!st || !id || !type || !event_json || (n && !d)) return SC_ERR_ARG;
   int rv = sc_store_write_begin(st, 0);
   if (rv) return rv;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_INS_EVENT);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_INS_EVENT);
   if (!s) return sc_store_rollback_rv(st, SC_ERR_DB);
   sc_store_bind_text(s, 1, id);
   sc_store_bind_text(s, 2, type);
-  sqlite3_bind_int64(s, 3, at);
+  sc_db_bind_int64(s, 3, at);
   sc_store_bind_text(s, 4, event_json);
   if (sc_store_step_done(s)) return sc_store_rollback_rv(st, SC_ERR_DB);
   for (size_t i = 0; i < n; i++) {
@@ -60,13 +60,13 @@ int sc_events_record(sc_store *st, const char *id, const char *type, int64_t at,
     sc_store_bind_text(s, 2, d[i].hook);
     sc_store_bind_text(s, 3, d[i].url);
     sc_store_bind_text(s, 4, d[i].body);
-    sqlite3_bind_int64(s, 5, at);
-    sqlite3_bind_int64(s, 6, at);
+    sc_db_bind_int64(s, 5, at);
+    sc_db_bind_int64(s, 6, at);
     if (sc_store_step_done(s)) return sc_store_rollback_rv(st, SC_ERR_DB);
   }
   if (n) {
     if (!(s = sc_store_stmt(st, SQL_OVERFLOW))) return sc_store_rollback_rv(st, SC_ERR_DB);
-    sqlite3_bind_int64(s, 1, SC_EVENTS_MAX_PENDING);
+    sc_db_bind_int64(s, 1, SC_EVENTS_MAX_PENDING);
     if (sc_store_step_done(s)) return sc_store_rollback_rv(st, SC_ERR_DB);
   }
   return sc_store_write_end(st, 1);
@@ -75,13 +75,13 @@ int sc_events_record(sc_store *st, const char *id, const char *type, int64_t at,
 int sc_events_get(sc_store *st, const char *id, char **json) {
   if (!st || !id || !json) return SC_ERR_ARG;
   *json = NULL;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, "SELECT payload FROM events WHERE id = ?", &s)) return SC_ERR_DB;
   sc_store_bind_text(s, 1, id);
-  int rc = sqlite3_step(s), rv = 0;
-  if (rc == SQLITE_ROW) *json = sc_store_col_dup(s, 0, &rv);
-  else rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
-  sqlite3_finalize(s);
+  int rc = sc_db_step(s), rv = 0;
+  if (rc == SC_DB_ROW) *json = sc_store_col_dup(s, 0, &rv);
+  else rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -90,57 +90,57 @@ int sc_events_get(sc_store *st, const char *id, char **json) {
   " d.last_error, d.created_at, d.delivered_at FROM deliveries d JOIN events e ON e.id = d.event "
 
 /* Appends the rows of s (DELIVERY_COLS) to out, at most max. */
-static int read_deliveries(sqlite3_stmt *s, size_t max, sc_delivery_list *out) {
+static int read_deliveries(sc_db_stmt *s, size_t max, sc_delivery_list *out) {
   int rc, rv = 0;
-  while (out->n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while (out->n < max && (rc = sc_db_step(s)) == SC_DB_ROW) {
     sc_delivery *nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
     if (!nv) return SC_ERR_NOMEM;
     out->v = nv;
     sc_delivery *d = &out->v[out->n++];
     memset(d, 0, sizeof(*d));
-    d->id = sqlite3_column_int64(s, 0);
+    d->id = sc_db_column_int64(s, 0);
     sc_store_col_copy(s, 1, d->event, sizeof(d->event));
     sc_store_col_copy(s, 2, d->type, sizeof(d->type));
     d->hook = sc_store_col_dup(s, 3, &rv);
     d->url = sc_store_col_dup(s, 4, &rv);
     d->body = sc_store_col_dup(s, 5, &rv);
-    d->status = status_of((const char *)sqlite3_column_text(s, 6));
-    d->attempts = sqlite3_column_int(s, 7);
-    d->next_at = sqlite3_column_int64(s, 8);
-    d->last_status = (long)sqlite3_column_int64(s, 9);
+    d->status = status_of(sc_db_column_text(s, 6));
+    d->attempts = (int)sc_db_column_int64(s, 7);
+    d->next_at = sc_db_column_int64(s, 8);
+    d->last_status = (long)sc_db_column_int64(s, 9);
     d->last_error = sc_store_col_dup(s, 10, &rv);
-    d->created_at = sqlite3_column_int64(s, 11);
-    d->delivered_at = sqlite3_column_int64(s, 12);
+    d->created_at = sc_db_column_int64(s, 11);
+    d->delivered_at = sc_db_column_int64(s, 12);
     if (rv) return rv;
     if (!d->hook || !d->url || !d->body) return SC_ERR_NOMEM; /* NOT NULL columns */
   }
-  if (out->n < max && rc != SQLITE_DONE) return SC_ERR_DB;
+  if (out->n < max && rc != SC_DB_DONE) return SC_ERR_DB;
   return 0;
 }
 
 int sc_events_due(sc_store *st, int64_t now, size_t max, sc_delivery_list *out) {
   if (!st || !out) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, DELIVERY_COLS "WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.id", &s))
     return SC_ERR_DB;
-  sqlite3_bind_int64(s, 1, now);
+  sc_db_bind_int64(s, 1, now);
   int rv = read_deliveries(s, max, out);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_events_next_due(sc_store *st, int64_t *next_at, int *any) {
   if (!st || !next_at || !any) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   *any = 0;
   if (sc_store_prep(st, "SELECT min(next_at) FROM deliveries WHERE status = 'pending'", &s)) return SC_ERR_DB;
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW && !sc_db_column_is_null(s, 0)) {
     *any = 1;
-    *next_at = sqlite3_column_int64(s, 0);
+    *next_at = sc_db_column_int64(s, 0);
   }
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW ? 0 : SC_ERR_DB;
+  sc_db_finalize(s);
+  return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }
 
 int sc_events_attempted(sc_store *st, int64_t id, sc_delivery_status status, long http_status, const char *error,
@@ -148,35 +148,35 @@ int sc_events_attempted(sc_store *st, int64_t id, sc_delivery_status status, lon
   if (!st || (unsigned)status > SC_DELIVERY_FAILED) return SC_ERR_ARG;
   char err[SC_EVENTS_ERROR_MAX_BYTES + 1];
   if (error) snprintf(err, sizeof(err), "%s", error);
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st,
                     "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
                     " next_at = ?, delivered_at = ? WHERE id = ? AND status = 'pending'",
                     &s))
     return SC_ERR_DB;
   sc_store_bind_text(s, 1, sc_delivery_status_name(status));
-  if (http_status) sqlite3_bind_int64(s, 2, http_status);
+  if (http_status) sc_db_bind_int64(s, 2, http_status);
   sc_store_bind_text(s, 3, error ? err : NULL);
-  sqlite3_bind_int64(s, 4, status == SC_DELIVERY_PENDING ? next_at : now);
-  if (status == SC_DELIVERY_DELIVERED) sqlite3_bind_int64(s, 5, now);
-  sqlite3_bind_int64(s, 6, id);
-  int rc = sqlite3_step(s);
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return SC_ERR_DB;
-  return sqlite3_changes(st->db) == 1 ? 0 : SC_ERR_NOTFOUND;
+  sc_db_bind_int64(s, 4, status == SC_DELIVERY_PENDING ? next_at : now);
+  if (status == SC_DELIVERY_DELIVERED) sc_db_bind_int64(s, 5, now);
+  sc_db_bind_int64(s, 6, id);
+  int rc = sc_db_step(s);
+  sc_db_finalize(s);
+  if (rc != SC_DB_DONE) return SC_ERR_DB;
+  return sc_db_changes(st->db) == 1 ? 0 : SC_ERR_NOTFOUND;
 }
 
 int sc_events_fail_unconfigured(sc_store *st, const char *const *keys, size_t n, const char *error, int64_t now,
                                 int64_t *nfailed) {
   if (!st || (n && !keys)) return SC_ERR_ARG;
   if (nfailed) *nfailed = 0;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   char **gone = NULL;
   size_t ngone = 0;
   int rc, rv = 0;
   if (sc_store_prep(st, "SELECT DISTINCT hook FROM deliveries WHERE status = 'pending'", &s)) return SC_ERR_DB;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW && !rv) {
-    const char *h = (const char *)sqlite3_column_text(s, 0);
+  while ((rc = sc_db_step(s)) == SC_DB_ROW && !rv) {
+    const char *h = sc_db_column_text(s, 0);
     size_t i = 0;
     while (i < n && strcmp(keys[i], h)) i++;
     if (i < n) continue;
@@ -189,8 +189,8 @@ int sc_events_fail_unconfigured(sc_store *st, const char *const *keys, size_t n,
     gone = ng;
     ngone++;
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   if (!rv && ngone && !(rv = sc_store_write_begin(st, 0))) {
     if (sc_store_prep(st,
                       "UPDATE deliveries SET status = 'failed', last_error = ?, next_at = ?"
@@ -200,12 +200,12 @@ int sc_events_fail_unconfigured(sc_store *st, const char *const *keys, size_t n,
     } else {
       for (size_t i = 0; i < ngone && !rv; i++) {
         sc_store_bind_text(s, 1, error ? error : "webhook no longer configured");
-        sqlite3_bind_int64(s, 2, now);
+        sc_db_bind_int64(s, 2, now);
         sc_store_bind_text(s, 3, gone[i]);
         if (sc_store_step_done(s)) rv = SC_ERR_DB;
-        else if (nfailed) *nfailed += sqlite3_changes(st->db);
+        else if (nfailed) *nfailed += sc_db_changes(st->db);
       }
-      sqlite3_finalize(s);
+      sc_db_finalize(s);
       rv = rv ? sc_store_rollback_rv(st, rv) : sc_store_write_end(st, 1);
     }
   }
@@ -216,47 +216,47 @@ int sc_events_fail_unconfigured(sc_store *st, const char *const *keys, size_t n,
 
 int sc_events_list(sc_store *st, const char *event_id, size_t max, sc_delivery_list *out) {
   if (!st || !out) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, DELIVERY_COLS "WHERE ?1 IS NULL OR d.event = ?1 ORDER BY d.id", &s)) return SC_ERR_DB;
   sc_store_bind_text(s, 1, event_id);
   int rv = read_deliveries(s, max, out);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_events_recent(sc_store *st, int status, size_t max, sc_delivery_list *out) {
   if (!st || !out) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, DELIVERY_COLS "WHERE ?1 IS NULL OR d.status = ?1 ORDER BY d.id DESC", &s)) return SC_ERR_DB;
   int rv = sc_store_bind_text(s, 1, status < 0 ? NULL : sc_delivery_status_name((sc_delivery_status)status));
   if (!rv) rv = read_deliveries(s, max, out);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_events_count(sc_store *st, int status, int64_t *ndeliveries, int64_t *nevents) {
   if (!st) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st,
                     "SELECT (SELECT count(*) FROM deliveries WHERE ?1 IS NULL OR status = ?1),"
                     " (SELECT count(*) FROM events)",
                     &s))
     return SC_ERR_DB;
   sc_store_bind_text(s, 1, status < 0 ? NULL : sc_delivery_status_name((sc_delivery_status)status));
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    if (ndeliveries) *ndeliveries = sqlite3_column_int64(s, 0);
-    if (nevents) *nevents = sqlite3_column_int64(s, 1);
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW) {
+    if (ndeliveries) *ndeliveries = sc_db_column_int64(s, 0);
+    if (nevents) *nevents = sc_db_column_int64(s, 1);
   }
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW ? 0 : SC_ERR_DB;
+  sc_db_finalize(s);
+  return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }
 
 int sc_events_prune(sc_store *st, int64_t before) {
   if (!st) return SC_ERR_ARG;
   int rv = sc_store_write_begin(st, 0);
   if (rv) return rv;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   static const char *const SQL[] = {
       "DELETE FROM deliveries WHERE status IN ('delivered','failed') AND created_at < ?",
       "DELETE FROM events WHERE at < ? AND NOT EXISTS"
@@ -264,9 +264,9 @@ int sc_events_prune(sc_store *st, int64_t before) {
   };
   for (int i = 0; i < 2; i++) {
     if (sc_store_prep(st, SQL[i], &s)) return sc_store_rollback_rv(st, SC_ERR_DB);
-    sqlite3_bind_int64(s, 1, before);
+    sc_db_bind_int64(s, 1, before);
     rv = sc_store_step_done(s);
-    sqlite3_finalize(s);
+    sc_db_finalize(s);
     if (rv) return sc_store_rollback_rv(st, SC_ERR_DB);
   }
   return sc_store_write_end(st, 1);

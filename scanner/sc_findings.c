@@ -16,6 +16,8 @@
 
 #include "sc_store_int.h"
 
+/* SQLITE-ONLY: INSERT OR REPLACE here and in SQL_PUT_IMG (PostgreSQL: ON
+ * CONFLICT DO UPDATE) */
 static const char SQL_PUT_SET[] =
     "INSERT OR REPLACE INTO layer_findings (layer, os, generation, fhash, nfindings, data) VALUES (?,?,?,?,?,?)";
 static const char SQL_KEEP_SET[] = "UPDATE layer_findings SET generation = ? WHERE layer = ? AND os = ?";
@@ -117,23 +119,22 @@ int sc_findings_put_set(sc_store *st, const char *layer, const char *os, int64_t
   sc_buf *b = enc_start(st);
   int rv = encode_set(b, pkgs, n);
   if (rv) return rv;
-  sqlite3_stmt *q = sc_store_stmt(st, SQL_PUT_SET);
+  sc_db_stmt *q = sc_store_stmt(st, SQL_PUT_SET);
   if (!q) return SC_ERR_DB;
-  if (sc_store_bind_text(q, 1, layer) || sc_store_bind_text(q, 2, os) || sqlite3_bind_int64(q, 3, gen) ||
-      sqlite3_bind_int64(q, 4, hash) || sqlite3_bind_int64(q, 5, (sqlite3_int64)nfindings) ||
-      sqlite3_bind_text(q, 6, b->s, (int)b->len, SQLITE_STATIC) || sc_store_step_done(q))
+  if (sc_store_bind_text(q, 1, layer) || sc_store_bind_text(q, 2, os) || sc_db_bind_int64(q, 3, gen) ||
+      sc_db_bind_int64(q, 4, hash) || sc_db_bind_int64(q, 5, (int64_t)nfindings) ||
+      sc_db_bind_textn(q, 6, b->s, b->len) || sc_store_step_done(q))
     rv = SC_ERR_DB;
-  sqlite3_reset(q);
-  sqlite3_clear_bindings(q);
+  sc_db_reset(q);
   return rv;
 }
 
 int sc_findings_keep_set(sc_store *st, const char *layer, const char *os, int64_t gen) {
   if (!st || !layer || !os) return SC_ERR_ARG;
-  sqlite3_stmt *q = sc_store_stmt(st, SQL_KEEP_SET);
-  if (!q || sqlite3_bind_int64(q, 1, gen) || sc_store_bind_text(q, 2, layer) || sc_store_bind_text(q, 3, os) ||
+  sc_db_stmt *q = sc_store_stmt(st, SQL_KEEP_SET);
+  if (!q || sc_db_bind_int64(q, 1, gen) || sc_store_bind_text(q, 2, layer) || sc_store_bind_text(q, 3, os) ||
       sc_store_step_done(q)) {
-    if (q) sqlite3_reset(q);
+    if (q) sc_db_reset(q);
     return SC_ERR_DB;
   }
   return 0;
@@ -152,29 +153,28 @@ int sc_findings_put_image(sc_store *st, const char *image, int64_t gen, int64_t 
   if (nhidden) put(b, "]", 1);
   int rv = sc_buf_err(b);
   if (rv) return rv;
-  sqlite3_stmt *q = sc_store_stmt(st, SQL_PUT_IMG);
+  sc_db_stmt *q = sc_store_stmt(st, SQL_PUT_IMG);
   if (!q) return SC_ERR_DB;
-  if (sc_store_bind_text(q, 1, image) || sqlite3_bind_int64(q, 2, gen) || sqlite3_bind_int64(q, 3, now) ||
-      sqlite3_bind_int64(q, 4, hash) || sc_store_bind_text(q, 5, os) ||
-      (nhidden ? sqlite3_bind_text(q, 6, b->s, (int)b->len, SQLITE_STATIC) : sqlite3_bind_null(q, 6)) ||
+  if (sc_store_bind_text(q, 1, image) || sc_db_bind_int64(q, 2, gen) || sc_db_bind_int64(q, 3, now) ||
+      sc_db_bind_int64(q, 4, hash) || sc_store_bind_text(q, 5, os) ||
+      (nhidden ? sc_db_bind_textn(q, 6, b->s, b->len) : sc_db_bind_null(q, 6)) ||
       sc_store_step_done(q))
     rv = SC_ERR_DB;
-  sqlite3_reset(q);
-  sqlite3_clear_bindings(q);
+  sc_db_reset(q);
   return rv;
 }
 
 int sc_findings_each_set_hash(sc_store *st, int (*cb)(void *arg, const char *layer, const char *os, int64_t hash),
                               void *arg) {
   if (!st || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, "SELECT layer, os, fhash FROM layer_findings", &s)) return SC_ERR_DB;
-  int rc = SQLITE_DONE, rv = 0;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW)
-    rv = cb(arg, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
-            sqlite3_column_int64(s, 2));
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  int rc = SC_DB_DONE, rv = 0;
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW)
+    rv = cb(arg, sc_db_column_text(s, 0), sc_db_column_text(s, 1),
+            sc_db_column_int64(s, 2));
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -186,18 +186,18 @@ int sc_findings_forget_gone_images(sc_store *st) {
 
 int sc_findings_prune_sets(sc_store *st, int64_t gen) {
   if (!st) return SC_ERR_ARG;
-  sqlite3_stmt *d = NULL;
+  sc_db_stmt *d = NULL;
   int rv = sc_store_prep(st, "DELETE FROM layer_findings WHERE generation != ?", &d) ||
-                   sqlite3_bind_int64(d, 1, gen) || sqlite3_step(d) != SQLITE_DONE
+                   sc_db_bind_int64(d, 1, gen) || sc_db_step(d) != SC_DB_DONE
                ? SC_ERR_DB
                : 0;
-  sqlite3_finalize(d);
+  sc_db_finalize(d);
   return rv;
 }
 
 int sc_findings_counts(sc_store *st, int64_t gen, int64_t *images, int64_t *images_at_gen, int64_t *findings) {
   if (!st || !images || !images_at_gen || !findings) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   *images = *images_at_gen = *findings = 0;
   if (sc_store_prep(st,
                     "SELECT (SELECT count(*) FROM matched_images),"
@@ -205,15 +205,15 @@ int sc_findings_counts(sc_store *st, int64_t gen, int64_t *images, int64_t *imag
                     " (SELECT count(*) FROM findings)",
                     &s))
     return SC_ERR_DB;
-  sqlite3_bind_int64(s, 1, gen);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    *images = sqlite3_column_int64(s, 0);
-    *images_at_gen = sqlite3_column_int64(s, 1);
-    *findings = sqlite3_column_int64(s, 2);
+  sc_db_bind_int64(s, 1, gen);
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW) {
+    *images = sc_db_column_int64(s, 0);
+    *images_at_gen = sc_db_column_int64(s, 1);
+    *findings = sc_db_column_int64(s, 2);
   }
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW ? 0 : SC_ERR_DB;
+  sc_db_finalize(s);
+  return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -251,9 +251,9 @@ static int is_hidden(const hidset *h, size_t idx, json_int_t seq) {
   return bsearch(&k, h->v, h->n, sizeof(uint64_t), cmp_u64) != NULL;
 }
 
-#define T(s, i) ((const char *)sqlite3_column_text(s, i))
+#define T(s, i) (sc_db_column_text(s, i))
 /* Adds the findings of one stored layer set; SC_ERR_FORMAT when unreadable. */
-static int add_set(sqlite3_stmt *al, const char *layer, size_t idx, const char *data, const hidset *hid,
+static int add_set(sc_db_stmt *al, const char *layer, size_t idx, const char *data, const hidset *hid,
                    sc_finding_list *out) {
   json_t *j = json_loads(data, 0, NULL);
   int rv = json_is_array(j) ? 0 : SC_ERR_FORMAT;
@@ -277,8 +277,8 @@ static int add_set(sqlite3_stmt *al, const char *layer, size_t idx, const char *
       }
       int unsure = uj && json_integer_value(uj) != 0;
       json_t *aj = NULL;
-      if (sqlite3_bind_text(al, 1, id, -1, SQLITE_TRANSIENT)) rv = SC_ERR_DB;
-      else if (sqlite3_step(al) == SQLITE_ROW && T(al, 0)) aj = json_loads(T(al, 0), 0, NULL);
+      if (sc_db_bind_text(al, 1, id)) rv = SC_ERR_DB;
+      else if (sc_db_step(al) == SC_DB_ROW && T(al, 0)) aj = json_loads(T(al, 0), 0, NULL);
       size_t na = json_array_size(aj);
       const char **av = calloc(na ? na : 1, sizeof(char *));
       if (!av) rv = SC_ERR_NOMEM;
@@ -291,7 +291,7 @@ static int add_set(sqlite3_stmt *al, const char *layer, size_t idx, const char *
       }
       free(av);
       json_decref(aj);
-      sqlite3_reset(al);
+      sc_db_reset(al);
     }
   }
   json_decref(j);
@@ -300,40 +300,41 @@ static int add_set(sqlite3_stmt *al, const char *layer, size_t idx, const char *
 
 int sc_findings_load_image(sc_store *st, const char *image, int64_t gen, sc_finding_list *out) {
   if (!st || !image || !out) return SC_ERR_ARG;
-  sqlite3_stmt *s = NULL, *al = NULL;
+  sc_db_stmt *s = NULL, *al = NULL;
   hidset hid = {0};
   char *os = NULL;
   int rv = SC_ERR_DB, rc;
   /* one read snapshot: a re-match committing meanwhile is seen whole or not */
+  /* SQLITE-ONLY: SAVEPOINT outside a transaction (sc_store_lineage.c's sp_begin) */
   if (sc_store_exec(st, "SAVEPOINT sc_match_load")) return SC_ERR_DB;
   if (!(s = sc_store_stmt(st, SQL_IMG_ROW))) goto out;
-  sqlite3_bind_text(s, 1, image, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step(s);
+  sc_db_bind_text(s, 1, image);
+  rc = sc_db_step(s);
   int fresh = 0; /* -1: out of memory */
-  if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) == gen && T(s, 1)) {
+  if (rc == SC_DB_ROW && sc_db_column_int64(s, 0) == gen && T(s, 1)) {
     fresh = 1;
     if (!(os = strdup(T(s, 1)))) fresh = -1;
     else if (T(s, 2) && (rv = hid_parse(T(s, 2), &hid))) fresh = rv == SC_ERR_FORMAT ? 0 : -1;
   }
-  sqlite3_reset(s);
+  sc_db_reset(s);
   s = NULL;
   if (fresh < 0) {
     rv = SC_ERR_NOMEM;
     goto out;
   }
-  rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+  rv = rc == SC_DB_ROW || rc == SC_DB_DONE ? 0 : SC_ERR_DB;
   if (rv || !fresh) goto out;
   rv = SC_ERR_DB;
   if (!(s = sc_store_stmt(st, SQL_IMG_SETS)) || !(al = sc_store_stmt(st, SQL_ALIASES))) goto out;
-  sqlite3_bind_text(s, 1, image, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(s, 2, os, -1, SQLITE_TRANSIENT);
+  sc_db_bind_text(s, 1, image);
+  sc_db_bind_text(s, 2, os);
   rv = 0;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (!sqlite3_column_int(s, 2)) continue; /* layer not stored: nothing to match */
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) {
+    if (!(int)sc_db_column_int64(s, 2)) continue; /* layer not stored: nothing to match */
     if (!T(s, 3)) rv = 1;                   /* stored after the match: stale */
-    else rv = add_set(al, T(s, 1), (size_t)sqlite3_column_int64(s, 0), T(s, 3), &hid, out);
+    else rv = add_set(al, T(s, 1), (size_t)sc_db_column_int64(s, 0), T(s, 3), &hid, out);
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
   if (rv == 1 || rv == SC_ERR_FORMAT) { /* recompute from the layers */
     sc_finding_list_free(out);
     sc_finding_list_init(out);
@@ -344,8 +345,8 @@ int sc_findings_load_image(sc_store *st, const char *image, int64_t gen, sc_find
   out->generation = gen;
   if (!rv) rv = 1;
 out:
-  if (s) sqlite3_reset(s);
-  if (al) sqlite3_reset(al);
+  if (s) sc_db_reset(s);
+  if (al) sc_db_reset(al);
   sc_store_exec(st, "RELEASE sc_match_load");
   free(hid.v);
   free(os);

@@ -1,7 +1,9 @@
-/* sc_store.c - the SQLite store: connection, schema migrations (every
- * table of every store module), transactions, statement cache and the
- * helpers of the store modules.  Layers: sc_store_layers.c; images, tags
- * and the gate's blob question: sc_store_images.c.
+/* sc_store.c - the store: connection (sc_db: SQLite, or PostgreSQL by
+ * URL), schema migrations (SQLite's here, every table of every store
+ * module; PostgreSQL's in sc_store_schema_pg.c, applied by migrate()),
+ * transactions, statement cache and the helpers of the store modules.
+ * Layers: sc_store_layers.c; images, tags and the gate's blob question:
+ * sc_store_images.c.
  * Owner: store.  Thread: the handle's.  Errors: see sc_store.h. */
 #include "sc_store.h"
 
@@ -13,6 +15,7 @@
 
 #define SC_STORE_SHORT_NAMES /* exec, prep, ... (sc_store_int.h) */
 #include "sc_store_int.h"
+#include "sc_store_schema_pg.h"
 
 /* Migrations, applied in order; migration i brings the schema to version
  * i+1.  Append-only: never edit a step that has shipped, add a new one.
@@ -282,86 +285,93 @@ static const char *const migrations[] = {
 
 /* ---- helpers shared by the store modules (sc_store_int.h) ------------- */
 
-int sc_store_exec(sc_store *st, const char *sql) {
-  return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SC_ERR_DB;
+int sc_store_exec(sc_store *st, const char *sql) { return sc_db_exec(st->db, sql) ? SC_ERR_DB : 0; }
+
+int sc_store_begin(sc_store *st) { return sc_db_begin(st->db) ? SC_ERR_DB : 0; }
+
+int sc_store_prep(sc_store *st, const char *sql, sc_db_stmt **s) {
+  return sc_db_prepare(st->db, sql, 0, s) ? SC_ERR_DB : 0;
 }
 
-int sc_store_prep(sc_store *st, const char *sql, sqlite3_stmt **s) {
-  return sqlite3_prepare_v2(st->db, sql, -1, s, NULL) == SQLITE_OK ? 0 : SC_ERR_DB;
+int sc_store_bind_text(sc_db_stmt *s, int i, const char *v) { return sc_db_bind_text(s, i, v) ? SC_ERR_DB : 0; }
+
+int sc_store_step_done(sc_db_stmt *s) {
+  int rc = sc_db_step(s);
+  sc_db_reset(s); /* also clears the bindings */
+  return rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
-int sc_store_bind_text(sqlite3_stmt *s, int i, const char *v) {
-  int rc = v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
-  return rc == SQLITE_OK ? 0 : SC_ERR_DB;
-}
-
-int sc_store_step_done(sqlite3_stmt *s) {
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
-  return rc == SQLITE_DONE ? 0 : SC_ERR_DB;
-}
-
-sqlite3_stmt *sc_store_stmt(sc_store *st, const char *sql) {
+sc_db_stmt *sc_store_stmt(sc_store *st, const char *sql) {
   for (size_t i = 0; i < st->nstmt; i++)
     if (st->stmt[i].sql == sql) {
-      sqlite3_reset(st->stmt[i].s);
+      sc_db_reset(st->stmt[i].s);
       return st->stmt[i].s;
     }
   if (st->nstmt == SC_STORE_STMT_CACHE) return NULL; /* a new caller: raise the cap */
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) return NULL;
+  sc_db_stmt *s;
+  if (sc_db_prepare(st->db, sql, SC_DB_PREP_PERSISTENT, &s)) return NULL;
   st->stmt[st->nstmt].sql = sql;
   st->stmt[st->nstmt++].s = s;
   return s;
 }
 
 int sc_store_rollback_rv(sc_store *st, int rv) {
-  if (sqlite3_errcode(st->db) != SQLITE_OK)
-    snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
-  /* only when one is open (a failed COMMIT may have ended it): a needless
-   * ROLLBACK would replace the failure's error text with its own */
-  if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  if (sc_db_errclass(st->db) != SC_DB_EOK) snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
+  /* only when one is open (a failed COMMIT may have ended it): sc_db_rollback
+   * does nothing otherwise */
+  sc_db_rollback(st->db);
   return rv;
 }
 
-char *sc_store_col_dup(sqlite3_stmt *s, int i, int *err) {
-  const unsigned char *t = sqlite3_column_text(s, i);
+char *sc_store_col_dup(sc_db_stmt *s, int i, int *err) {
+  const char *t = sc_db_column_text(s, i);
   if (!t) return NULL;
-  char *d = strdup((const char *)t);
+  char *d = strdup(t);
   if (!d) *err = SC_ERR_NOMEM;
   return d;
 }
 
-void sc_store_col_copy(sqlite3_stmt *s, int i, char *out, size_t cap) {
-  const unsigned char *t = sqlite3_column_text(s, i);
-  snprintf(out, cap, "%s", t ? (const char *)t : "");
+void sc_store_col_copy(sc_db_stmt *s, int i, char *out, size_t cap) {
+  const char *t = sc_db_column_text(s, i);
+  snprintf(out, cap, "%s", t ? t : "");
 }
 
 static int read_version(sc_store *st, int *v) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   *v = 0;
   if (prep(st, "SELECT max(version) FROM schema_version", &s)) return SC_ERR_DB;
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) *v = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW ? 0 : SC_ERR_DB;
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW) *v = (int)sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
+  return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }
 
 static int migrate(sc_store *st) {
+  if (sc_db_dialect(st->db) == SC_DB_PG) {
+    /* PostgreSQL: its own dialect of the same steps, numbered the same
+     * (sc_store_schema_pg.h), applied in one transaction under an advisory
+     * lock so that replicas starting together apply them once */
+    int v = 0;
+    if (sc_store_schema_pg_apply(st->db, &v, NULL, st->err, sizeof(st->err))) return SC_ERR_DB;
+    st->version = v;
+    return 0;
+  }
   if (exec(st, "CREATE TABLE IF NOT EXISTS schema_version ("
                " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"))
     return SC_ERR_DB;
   for (;;) {
     int v;
-    /* IMMEDIATE: a concurrent opener waits (busy_timeout) instead of
-     * applying the same step twice; the version is re-read under the lock. */
-    if (exec(st, "BEGIN IMMEDIATE")) return SC_ERR_DB;
+    /* sc_db_begin (SQLite: BEGIN IMMEDIATE): a concurrent opener waits
+     * (busy timeout) instead of applying the same step twice; the version
+     * is re-read under the lock. */
+    if (sc_store_begin(st)) return SC_ERR_DB;
     if (read_version(st, &v)) goto fail;
     if (v >= NMIGRATIONS) {
       st->version = v;
       return exec(st, "COMMIT");
     }
+    /* SQLITE-ONLY: migrations[] is SQLite's schema (WITHOUT ROWID,
+     * json_each, triggers, INSERT OR IGNORE); PostgreSQL gets its own */
     if (exec(st, migrations[v])) goto fail;
     char sql[128];
     snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, %lld)", v + 1,
@@ -369,8 +379,19 @@ static int migrate(sc_store *st) {
     if (exec(st, sql) || exec(st, "COMMIT")) goto fail;
   }
 fail:
-  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  sc_db_rollback(st->db);
   return SC_ERR_DB;
+}
+
+/* SQLITE-ONLY: the connection settings of a SQLite file.  journal_mode
+ * returns a row: run it through exec, ignore the result (":memory:" stays
+ * "memory"). */
+static int sqlite_setup(sc_store *st) {
+  if (sc_db_dialect(st->db) != SC_DB_SQLITE) return 0;
+  if (exec(st, "PRAGMA journal_mode=WAL") || exec(st, "PRAGMA foreign_keys=ON") ||
+      exec(st, "PRAGMA synchronous=NORMAL"))
+    return SC_ERR_DB;
+  return 0;
 }
 
 int sc_store_open(const char *path, sc_store **out) {
@@ -379,24 +400,21 @@ int sc_store_open(const char *path, sc_store **out) {
   if (!path) return SC_ERR_ARG;
   sc_store *st = calloc(1, sizeof(*st));
   if (!st) return SC_ERR_NOMEM;
-  int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-  if (rc != SQLITE_OK) {
-    sqlite3_close(st->db);
+  /* path: a file (or "sqlite:FILE", ":memory:"), or a postgres:// URL */
+  sc_db_opts o = {.busy_ms = SC_STORE_BUSY_MS};
+  int rc = sc_db_open(path, &o, &st->db, st->err, sizeof(st->err));
+  if (rc) {
     free(st);
-    return rc == SQLITE_NOMEM ? SC_ERR_NOMEM : SC_ERR_DB;
+    return rc == SC_ERR_NOMEM ? SC_ERR_NOMEM : rc == SC_ERR_ARG ? SC_ERR_ARG : SC_ERR_DB;
   }
-  sqlite3_busy_timeout(st->db, SC_STORE_BUSY_MS);
-  /* journal_mode returns a row: run it through exec, ignore the result
-   * (":memory:" stays "memory") */
   /* Switching a new database to WAL takes a lock that SQLite does not wait
    * for through the busy handler: several connections opening the same new
-   * file at once can see SQLITE_BUSY here, so the setup is retried. */
+   * file at once can see a busy error (SC_DB_ERETRY) here, so the setup is
+   * retried.  A failed migration is not (its ROLLBACK was its answer). */
   for (int attempt = 0;; attempt++) {
-    if (!exec(st, "PRAGMA journal_mode=WAL") && !exec(st, "PRAGMA foreign_keys=ON") &&
-        !exec(st, "PRAGMA synchronous=NORMAL") && !migrate(st))
-      break;
-    int ec = sqlite3_errcode(st->db) & 0xff;
-    if ((ec != SQLITE_BUSY && ec != SQLITE_LOCKED) || attempt >= SC_STORE_OPEN_RETRIES) {
+    int m = 0;
+    if (!sqlite_setup(st) && !(m = migrate(st))) break;
+    if (m || sc_db_errclass(st->db) != SC_DB_ERETRY || attempt >= SC_STORE_OPEN_RETRIES) {
       sc_store_close(st);
       return SC_ERR_DB;
     }
@@ -408,50 +426,53 @@ int sc_store_open(const char *path, sc_store **out) {
 
 void sc_store_close(sc_store *st) {
   if (!st) return;
-  for (size_t i = 0; i < st->nstmt; i++) sqlite3_finalize(st->stmt[i].s);
-  sqlite3_close(st->db);
+  for (size_t i = 0; i < st->nstmt; i++) sc_db_finalize(st->stmt[i].s);
+  sc_db_close(st->db);
   sc_buf_free(&st->enc);
   free(st);
 }
 
 const char *sc_store_errmsg(sc_store *st) {
   if (!st) return "no store";
+  const char *m = sc_db_errmsg(st->db);
   /* after a rolled-back transaction, the failure, not the rollback's "ok" */
-  if (sqlite3_errcode(st->db) == SQLITE_OK && st->err[0]) return st->err;
-  return sqlite3_errmsg(st->db);
+  if (!*m && st->err[0]) return st->err;
+  return *m ? m : "not an error"; /* SQLite's text for no error */
 }
 int sc_store_schema_version(sc_store *st) { return st ? st->version : 0; }
 
 /* ---- transactions ------------------------------------------------------ */
 
+/* SQLITE-ONLY: cache_size is SQLite's page cache (bulk is 0 elsewhere). */
 static void cache_restore(sc_store *st) {
   if (!st->bulk) return;
   char sql[64];
   snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d", st->old_cache);
-  sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+  sc_db_exec(st->db, sql);
   st->bulk = 0;
 }
 
 int sc_store_write_begin(sc_store *st, int bulk) {
   if (!st) return SC_ERR_ARG;
   st->err[0] = '\0';
-  if (bulk) {
-    /* one big transaction: a larger page cache keeps it from re-reading
-     * and spilling pages */
-    sqlite3_stmt *s;
+  if (bulk && sc_db_dialect(st->db) == SC_DB_SQLITE) {
+    /* SQLITE-ONLY: one big transaction: a larger page cache keeps it from
+     * re-reading and spilling pages */
+    sc_db_stmt *s;
     st->old_cache = -2000;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA cache_size", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-      st->old_cache = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    if (!sc_db_prepare(st->db, "PRAGMA cache_size", 0, &s) && sc_db_step(s) == SC_DB_ROW)
+      st->old_cache = (int)sc_db_column_int64(s, 0);
+    sc_db_finalize(s);
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", SC_STORE_BULK_CACHE_KIB);
-    sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    sc_db_exec(st->db, sql);
     st->bulk = 1;
   }
-  /* IMMEDIATE: take the write lock now (waiting busy_timeout), so that the
-   * transaction cannot fail half-way for a concurrent writer */
-  if (exec(st, "BEGIN IMMEDIATE")) {
-    snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
+  /* sc_db_begin (SQLite: BEGIN IMMEDIATE): take the write lock now
+   * (waiting the busy timeout), so that the transaction cannot fail
+   * half-way for a concurrent writer */
+  if (sc_store_begin(st)) {
+    snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
     cache_restore(st);
     return SC_ERR_DB;
   }

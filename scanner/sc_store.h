@@ -5,6 +5,16 @@
  * (sc_store_referrers.h), customs' own annotation pushes (sc_annotations.h); the admin API reads through
  * sc_store_admin.h.
  *
+ * PostgreSQL today (sc_store_open with a postgres:// URL): ONLY opening
+ * works, with the schema (sc_store_schema_pg.c applies the PostgreSQL
+ * dialect of the same numbered steps; sc_store_schema_version reports the
+ * same version as SQLite), sc_store_schema_version, sc_store_errmsg and
+ * sc_store_close.  Every other function of these headers is SQLite-only
+ * until its statements are converted (many are still SQLite dialect,
+ * marked SQLITE-ONLY in the .c files): on PostgreSQL they fail with
+ * SC_ERR_DB or, worse, may misbehave, so customs must not be run against
+ * PostgreSQL yet.
+ *
  * Layers are stored once by digest with their inventory (packages, secrets,
  * OS, and the cataloged/whiteout/opaque paths needed to merge them again);
  * images are ordered lists of layer digests plus config facts; tags and

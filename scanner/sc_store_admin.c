@@ -10,37 +10,37 @@
 #include "sc_store_int.h"
 
 /* "" and NULL both mean "no filter": bound as SQL NULL. */
-static int bind_opt(sqlite3_stmt *s, int i, const char *v) {
+static int bind_opt(sc_db_stmt *s, int i, const char *v) {
   return sc_store_bind_text(s, i, v && v[0] ? v : NULL);
 }
 
-static const char *col_text(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
+static const char *col_text(sc_db_stmt *s, int i) { return sc_db_column_text(s, i); }
 
 /* Runs a one-row, one-integer query whose parameters are already bound. */
-static int one_int(sqlite3_stmt *s, int64_t *out) {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    *out = sqlite3_column_int64(s, 0);
+static int one_int(sc_db_stmt *s, int64_t *out) {
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW) {
+    *out = sc_db_column_int64(s, 0);
     return 0;
   }
   return SC_ERR_DB;
 }
 
 int sc_store_admin_ping(sc_store *st) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int64_t v;
   if (!st) return SC_ERR_ARG;
   /* reads a page of the file: an unreadable or vanished database fails here */
   if (sc_store_prep(st, "SELECT count(*) FROM schema_version", &s)) return SC_ERR_DB;
   int rv = one_int(s, &v);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 static const char SQL_REPO_NAMES[] = "(SELECT repo FROM repo_images UNION SELECT repo FROM tags)";
 
 int sc_store_admin_counts(sc_store *st, int64_t *repositories, int64_t *images) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv;
   if (!st || !repositories || !images) return SC_ERR_ARG;
   if (sc_store_prep(st,
@@ -48,12 +48,12 @@ int sc_store_admin_counts(sc_store *st, int64_t *repositories, int64_t *images) 
                     " (SELECT count(*) FROM repo_images ri JOIN images i ON i.digest = ri.digest)",
                     &s))
     return SC_ERR_DB;
-  rv = sqlite3_step(s) == SQLITE_ROW ? 0 : SC_ERR_DB;
+  rv = sc_db_step(s) == SC_DB_ROW ? 0 : SC_ERR_DB;
   if (!rv) {
-    *repositories = sqlite3_column_int64(s, 0);
-    *images = sqlite3_column_int64(s, 1);
+    *repositories = sc_db_column_int64(s, 0);
+    *images = sc_db_column_int64(s, 1);
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -61,14 +61,14 @@ int sc_store_admin_repositories(sc_store *st, const char *q, int64_t offset, siz
                                 int (*cb)(void *arg, const char *name, int64_t images, int64_t tags), void *arg) {
   static const char where[] = " r WHERE (?1 IS NULL OR instr(lower(r.repo), lower(?1)) > 0)";
   char sql[512];
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv = 0, rc;
   if (!st || !cb || limit > SC_STORE_ADMIN_MAX_ROWS || offset < 0) return SC_ERR_ARG;
   if (total) {
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s%s", SQL_REPO_NAMES, where);
     if (sc_store_prep(st, sql, &s)) return SC_ERR_DB;
     rv = bind_opt(s, 1, q) ? SC_ERR_DB : one_int(s, total);
-    sqlite3_finalize(s);
+    sc_db_finalize(s);
     if (rv) return rv;
   }
   snprintf(sql, sizeof(sql),
@@ -76,14 +76,14 @@ int sc_store_admin_repositories(sc_store *st, const char *q, int64_t offset, siz
            " (SELECT count(*) FROM tags WHERE repo = r.repo) FROM %s%s ORDER BY r.repo LIMIT ?2 OFFSET ?3",
            SQL_REPO_NAMES, where);
   if (sc_store_prep(st, sql, &s)) return SC_ERR_DB;
-  if (bind_opt(s, 1, q) || sqlite3_bind_int64(s, 2, (sqlite3_int64)limit) || sqlite3_bind_int64(s, 3, offset)) {
-    sqlite3_finalize(s);
+  if (bind_opt(s, 1, q) || sc_db_bind_int64(s, 2, (int64_t)limit) || sc_db_bind_int64(s, 3, offset)) {
+    sc_db_finalize(s);
     return SC_ERR_DB;
   }
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    if ((rv = cb(arg, col_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2))) != 0) break;
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  while ((rc = sc_db_step(s)) == SC_DB_ROW)
+    if ((rv = cb(arg, col_text(s, 0), sc_db_column_int64(s, 1), sc_db_column_int64(s, 2))) != 0) break;
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -96,43 +96,44 @@ int sc_store_admin_repositories(sc_store *st, const char *q, int64_t offset, siz
 
 int sc_store_admin_images(sc_store *st, const sc_store_admin_image_filter *f, int64_t offset, size_t limit,
                           int64_t *total, int (*cb)(void *arg, const sc_store_admin_image *img), void *arg) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv = 0, rc;
   const char *repo = f ? f->repository : NULL, *q = f ? f->q : NULL;
   if (!st || !cb || limit > SC_STORE_ADMIN_MAX_ROWS || offset < 0) return SC_ERR_ARG;
   if (total) {
     if (sc_store_prep(st, "SELECT count(*)" IMAGES_FROM, &s)) return SC_ERR_DB;
     rv = bind_opt(s, 1, repo) || bind_opt(s, 2, q) ? SC_ERR_DB : one_int(s, total);
-    sqlite3_finalize(s);
+    sc_db_finalize(s);
     if (rv) return rv;
   }
   if (sc_store_prep(st,
                     "SELECT ri.repo, ri.digest, i.kind, ri.pushed_at,"
                     " (SELECT t.tag FROM tags t WHERE t.repo = ri.repo AND t.digest = ri.digest"
                     " ORDER BY t.updated_at DESC, t.tag LIMIT 1)" IMAGES_FROM
+                    /* SQLITE-ONLY: rowid (insertion order breaks ties) */
                     " ORDER BY ri.pushed_at DESC, ri.rowid DESC LIMIT ?3 OFFSET ?4",
                     &s))
     return SC_ERR_DB;
-  if (bind_opt(s, 1, repo) || bind_opt(s, 2, q) || sqlite3_bind_int64(s, 3, (sqlite3_int64)limit) ||
-      sqlite3_bind_int64(s, 4, offset)) {
-    sqlite3_finalize(s);
+  if (bind_opt(s, 1, repo) || bind_opt(s, 2, q) || sc_db_bind_int64(s, 3, (int64_t)limit) ||
+      sc_db_bind_int64(s, 4, offset)) {
+    sc_db_finalize(s);
     return SC_ERR_DB;
   }
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
     const char *kind = col_text(s, 2);
     sc_store_admin_image img = {col_text(s, 0), col_text(s, 4), col_text(s, 1),
                                 kind && !strcmp(kind, "index") ? SC_MANIFEST_INDEX : SC_MANIFEST_IMAGE,
-                                sqlite3_column_int64(s, 3)};
+                                sc_db_column_int64(s, 3)};
     if ((rv = cb(arg, &img)) != 0) break;
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_store_admin_decisions(sc_store *st, const char *repository, const char *verdict, int64_t before, size_t limit,
                              int (*cb)(void *arg, const sc_store_admin_decision *d), void *arg) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv = 0, rc;
   if (!st || !cb || limit > SC_STORE_ADMIN_MAX_ROWS || before < 0) return SC_ERR_ARG;
   /* the primary key walks newest first; the repository index helps a filter */
@@ -142,18 +143,18 @@ int sc_store_admin_decisions(sc_store *st, const char *repository, const char *v
                     " AND (?3 IS NULL OR verdict = ?3) ORDER BY id DESC LIMIT ?4",
                     &s))
     return SC_ERR_DB;
-  if (sqlite3_bind_int64(s, 1, before) || bind_opt(s, 2, repository) || bind_opt(s, 3, verdict) ||
-      sqlite3_bind_int64(s, 4, (sqlite3_int64)limit)) {
-    sqlite3_finalize(s);
+  if (sc_db_bind_int64(s, 1, before) || bind_opt(s, 2, repository) || bind_opt(s, 3, verdict) ||
+      sc_db_bind_int64(s, 4, (int64_t)limit)) {
+    sc_db_finalize(s);
     return SC_ERR_DB;
   }
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    sc_store_admin_decision d = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), col_text(s, 2),
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
+    sc_store_admin_decision d = {sc_db_column_int64(s, 0), sc_db_column_int64(s, 1), col_text(s, 2),
                                  col_text(s, 3), col_text(s, 4), col_text(s, 5), col_text(s, 6),
                                  col_text(s, 7), col_text(s, 8), col_text(s, 9)};
     if ((rv = cb(arg, &d)) != 0) break;
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }

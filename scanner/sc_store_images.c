@@ -48,26 +48,28 @@ static int put_lineage(sc_store *st, const char *digest, const sc_manifest *m, c
  * gets the digest it left).  0 or SC_ERR_DB. */
 static int put_repo_tag(sc_store *st, const char *repo, const char *tag, const char *digest, long long now,
                         char *prev) {
-  sqlite3_stmt *r = NULL, *t = NULL;
+  sc_db_stmt *r = NULL, *t = NULL;
   int rv = SC_ERR_DB;
+  /* SQLITE-ONLY: INSERT OR IGNORE (PostgreSQL: ON CONFLICT DO NOTHING) */
   if (prep(st, "INSERT OR IGNORE INTO repo_images (repo, digest, pushed_at) VALUES (?,?,?)", &r) ||
-      bind_text(r, 1, repo) || bind_text(r, 2, digest) || sqlite3_bind_int64(r, 3, now) || step_done(r))
+      bind_text(r, 1, repo) || bind_text(r, 2, digest) || sc_db_bind_int64(r, 3, now) || step_done(r))
     goto out;
   char known[72] = "";
   if (tag) {
     int k = query1(st, "SELECT digest FROM tags WHERE repo = ? AND tag = ?", repo, tag, known, sizeof(known));
     if (k != 0 && k != SC_ERR_NOTFOUND) goto out;
   }
+  /* SQLITE-ONLY: INSERT OR REPLACE (PostgreSQL: ON CONFLICT DO UPDATE) */
   if (tag && (prep(st, "INSERT OR REPLACE INTO tags (repo, tag, digest, updated_at) VALUES (?,?,?,?)", &t) ||
               bind_text(t, 1, repo) || bind_text(t, 2, tag) || bind_text(t, 3, digest) ||
-              sqlite3_bind_int64(t, 4, now) || step_done(t)))
+              sc_db_bind_int64(t, 4, now) || step_done(t)))
     goto out;
   if (tag && sc_digest_valid(digest, 0) && sc_store_tag_moved(st, SC_ORIGIN_LOCAL, repo, tag, digest, known, now, prev))
     goto out;
   rv = 0;
 out:
-  sqlite3_finalize(r);
-  sqlite3_finalize(t);
+  sc_db_finalize(r);
+  sc_db_finalize(t);
   return rv;
 }
 
@@ -80,10 +82,10 @@ int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, co
   int have_cfg = 0;
   memset(&cfg, 0, sizeof(cfg));
   if (config_json && sc_config_parse(config_json, config_len, &cfg) == 0) have_cfg = 1;
-  sqlite3_stmt *s = NULL, *l = NULL, *c = NULL, *d = NULL;
+  sc_db_stmt *s = NULL, *l = NULL, *c = NULL, *d = NULL;
   long long now = (long long)time(NULL);
   int rv = SC_ERR_DB;
-  if (exec(st, "BEGIN IMMEDIATE")) {
+  if (sc_store_begin(st)) {
     sc_config_free(&cfg);
     return SC_ERR_DB;
   }
@@ -98,21 +100,21 @@ int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, co
   int cj = config_json && config_len <= SC_CONFIG_MAX_BYTES;
   if (bind_text(s, 1, digest) || bind_text(s, 2, m->kind == SC_MANIFEST_INDEX ? "index" : "image") ||
       bind_text(s, 3, m->media_type) || bind_text(s, 4, m->config_digest) ||
-      (cj ? sqlite3_bind_text(s, 5, config_json, (int)config_len, SQLITE_TRANSIENT)
-          : sqlite3_bind_null(s, 5)) ||
-      (have_cfg && cfg.created >= 0 ? sqlite3_bind_int64(s, 6, cfg.created) : sqlite3_bind_null(s, 6)) ||
-      (have_cfg ? sqlite3_bind_int(s, 7, cfg.runs_as_root) : sqlite3_bind_null(s, 7)) ||
+      (cj ? sc_db_bind_textn(s, 5, config_json, config_len)
+          : sc_db_bind_null(s, 5)) ||
+      (have_cfg && cfg.created >= 0 ? sc_db_bind_int64(s, 6, cfg.created) : sc_db_bind_null(s, 6)) ||
+      (have_cfg ? sc_db_bind_int64(s, 7, cfg.runs_as_root) : sc_db_bind_null(s, 7)) ||
       bind_text(s, 8, have_cfg ? cfg.user : NULL) || bind_text(s, 9, have_cfg ? cfg.os : NULL) ||
       bind_text(s, 10, have_cfg ? cfg.architecture : NULL) ||
-      bind_text(s, 11, have_cfg ? cfg.variant : NULL) || sqlite3_bind_int64(s, 12, now) ||
+      bind_text(s, 11, have_cfg ? cfg.variant : NULL) || sc_db_bind_int64(s, 12, now) ||
       step_done(s))
     goto out;
   if (prep(st, "INSERT INTO image_layers (image, idx, layer, media_type, size) VALUES (?,?,?,?,?)", &l))
     goto out;
   for (size_t i = 0; i < m->nlayers; i++)
-    if (bind_text(l, 1, digest) || sqlite3_bind_int64(l, 2, (sqlite3_int64)i) ||
+    if (bind_text(l, 1, digest) || sc_db_bind_int64(l, 2, (int64_t)i) ||
         bind_text(l, 3, m->layers[i].digest) || bind_text(l, 4, m->layers[i].media_type) ||
-        sqlite3_bind_int64(l, 5, m->layers[i].size) || step_done(l))
+        sc_db_bind_int64(l, 5, m->layers[i].size) || step_done(l))
       goto out;
   if (prep(st,
            "INSERT INTO image_children (index_digest, idx, child, media_type, platform)"
@@ -122,7 +124,7 @@ int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, co
   for (size_t i = 0; i < m->nchildren; i++) {
     char plat[256];
     sc_platform_str(&m->children[i].platform, plat, sizeof(plat));
-    if (bind_text(c, 1, digest) || sqlite3_bind_int64(c, 2, (sqlite3_int64)i) ||
+    if (bind_text(c, 1, digest) || sc_db_bind_int64(c, 2, (int64_t)i) ||
         bind_text(c, 3, m->children[i].digest) || bind_text(c, 4, m->children[i].media_type) ||
         bind_text(c, 5, plat) || step_done(c))
       goto out;
@@ -131,10 +133,10 @@ int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, co
   if (sc_digest_valid(digest, 0) && put_lineage(st, digest, m, have_cfg ? &cfg : NULL)) goto out;
   rv = exec(st, "COMMIT");
 out:
-  sqlite3_finalize(d);
-  sqlite3_finalize(s);
-  sqlite3_finalize(l);
-  sqlite3_finalize(c);
+  sc_db_finalize(d);
+  sc_db_finalize(s);
+  sc_db_finalize(l);
+  sc_db_finalize(c);
   sc_config_free(&cfg);
   if (rv && prev) prev[0] = '\0';
   return rv ? rollback(st, rv) : 0;
@@ -144,7 +146,7 @@ int sc_store_put_tag(sc_store *st, const char *repo, const char *tag, const char
   char have[72];
   if (prev) prev[0] = '\0';
   if (!st || !repo || !tag || !digest || !sc_digest_valid(digest, 1)) return SC_ERR_ARG;
-  if (exec(st, "BEGIN IMMEDIATE")) return SC_ERR_DB;
+  if (sc_store_begin(st)) return SC_ERR_DB;
   int rv = query1(st, "SELECT digest FROM images WHERE digest = ?", digest, NULL, have, sizeof(have));
   if (!rv) rv = put_repo_tag(st, repo, tag, digest, (long long)time(NULL), prev);
   if (!rv) rv = exec(st, "COMMIT");
@@ -154,16 +156,16 @@ int sc_store_put_tag(sc_store *st, const char *repo, const char *tag, const char
 
 /* One text value from a query bound with up to two strings. */
 static int query1(sc_store *st, const char *sql, const char *a, const char *b, char *out, size_t cap) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, sql, &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, a);
   if (!rv && b) rv = bind_text(s, 2, b);
   if (!rv) {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW && sqlite3_column_text(s, 0)) copy_col(s, 0, out, cap);
-    else rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+    int rc = sc_db_step(s);
+    if (rc == SC_DB_ROW && sc_db_column_text(s, 0)) copy_col(s, 0, out, cap);
+    else rv = rc == SC_DB_ROW || rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -210,7 +212,7 @@ int sc_store_get_image(sc_store *st, const char *digest, sc_store_image *out) {
   if (!out) return SC_ERR_ARG;
   memset(out, 0, sizeof(*out));
   if (!st || !digest) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv, rc;
   if (prep(st,
            "SELECT kind, media_type, config_digest, os, architecture, user, config_json,"
@@ -218,14 +220,14 @@ int sc_store_get_image(sc_store *st, const char *digest, sc_store_image *out) {
            &s))
     return SC_ERR_DB;
   if ((rv = bind_text(s, 1, digest))) goto out;
-  rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  rc = sc_db_step(s);
+  if (rc != SC_DB_ROW) {
+    rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
     goto out;
   }
   snprintf(out->digest, sizeof(out->digest), "%s", digest);
-  const unsigned char *k = sqlite3_column_text(s, 0);
-  out->kind = k && !strcmp((const char *)k, "index") ? SC_MANIFEST_INDEX : SC_MANIFEST_IMAGE;
+  const char *k = sc_db_column_text(s, 0);
+  out->kind = k && !strcmp(k, "index") ? SC_MANIFEST_INDEX : SC_MANIFEST_IMAGE;
   out->media_type = col_dup(s, 1, &rv);
   out->config_digest = col_dup(s, 2, &rv);
   out->os = col_dup(s, 3, &rv);
@@ -233,9 +235,9 @@ int sc_store_get_image(sc_store *st, const char *digest, sc_store_image *out) {
   out->user = col_dup(s, 5, &rv);
   out->config_json = col_dup(s, 6, &rv);
   out->config_len = out->config_json ? strlen(out->config_json) : 0;
-  out->created = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 7);
-  out->runs_as_root = sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 8);
-  sqlite3_finalize(s);
+  out->created = sc_db_column_is_null(s, 7) ? -1 : sc_db_column_int64(s, 7);
+  out->runs_as_root = sc_db_column_is_null(s, 8) ? -1 : (int)sc_db_column_int64(s, 8);
+  sc_db_finalize(s);
   s = NULL;
   if (rv) goto out;
 
@@ -246,21 +248,21 @@ int sc_store_get_image(sc_store *st, const char *digest, sc_store_image *out) {
                  &s)) ||
       (rv = bind_text(s, 1, digest)))
     goto out;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
     if ((rv = grow_rows((void **)&out->layers, out->nlayers, &cap, sizeof(*out->layers)))) goto out;
     sc_store_layer_row *r = &out->layers[out->nlayers++];
     memset(r, 0, sizeof(*r));
     copy_col(s, 0, r->digest, sizeof(r->digest));
-    if (sqlite3_column_type(s, 1) == SQLITE_NULL) snprintf(r->status, sizeof(r->status), "missing");
+    if (sc_db_column_is_null(s, 1)) snprintf(r->status, sizeof(r->status), "missing");
     else copy_col(s, 1, r->status, sizeof(r->status));
     r->error = col_dup(s, 2, &rv);
     if (rv) goto out;
   }
-  if (rc != SQLITE_DONE) {
+  if (rc != SC_DB_DONE) {
     rv = SC_ERR_DB;
     goto out;
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   s = NULL;
 
   size_t ccap = 0, pcap = 0;
@@ -268,7 +270,7 @@ int sc_store_get_image(sc_store *st, const char *digest, sc_store_image *out) {
                  &s)) ||
       (rv = bind_text(s, 1, digest)))
     goto out;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
     if ((rv = grow_rows((void **)&out->children, out->nchildren, &ccap, sizeof(char *))) ||
         (rv = grow_rows((void **)&out->platforms, out->nchildren, &pcap, sizeof(char *))))
       goto out;
@@ -277,9 +279,9 @@ int sc_store_get_image(sc_store *st, const char *digest, sc_store_image *out) {
     out->platforms[i] = col_dup(s, 1, &rv);
     if (rv) goto out;
   }
-  if (rc != SQLITE_DONE) rv = SC_ERR_DB;
+  if (rc != SC_DB_DONE) rv = SC_ERR_DB;
 out:
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -291,7 +293,7 @@ int sc_store_index_child(sc_store *st, const char *digest, const char *os, const
   /* exact os/arch or os/arch/variant first, then the first child */
   char like[170];
   snprintf(like, sizeof(like), "%s/%%", want);
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st,
            "SELECT child FROM image_children WHERE index_digest = ?1"
            " ORDER BY (platform LIKE ?2 OR platform LIKE ?3) DESC, idx LIMIT 1",
@@ -301,11 +303,11 @@ int sc_store_index_child(sc_store *st, const char *digest, const char *os, const
   if (!rv) rv = bind_text(s, 2, want);
   if (!rv) rv = bind_text(s, 3, like);
   if (!rv) {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) copy_col(s, 0, child, 72);
-    else rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+    int rc = sc_db_step(s);
+    if (rc == SC_DB_ROW) copy_col(s, 0, child, 72);
+    else rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -345,45 +347,45 @@ static const char SQL_IMAGE_KIND[] = "SELECT kind FROM images WHERE digest = ?";
 static const char SQL_IMAGE_LAYERS[] = "SELECT layer FROM image_layers WHERE image = ? ORDER BY idx";
 int sc_store_image_kind(sc_store *st, const char *digest, int *kind) {
   if (!st || !digest || !kind) return SC_ERR_ARG;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_IMAGE_KIND);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_IMAGE_KIND);
   if (!s) return SC_ERR_DB;
   int rv = bind_text(s, 1, digest) ? SC_ERR_DB : 0;
-  int rc = rv ? SQLITE_ERROR : sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    const char *k = (const char *)sqlite3_column_text(s, 0);
+  int rc = rv ? SC_ERR_DB : sc_db_step(s);
+  if (rc == SC_DB_ROW) {
+    const char *k = sc_db_column_text(s, 0);
     *kind = k && !strcmp(k, "index") ? SC_MANIFEST_INDEX : SC_MANIFEST_IMAGE;
   } else if (!rv) {
-    rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+    rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
   }
-  sqlite3_reset(s);
+  sc_db_reset(s);
   return rv;
 }
 
 int sc_store_image_layers(sc_store *st, const char *digest, size_t max, sc_strlist *out) {
   if (!st || !digest || !out) return SC_ERR_ARG;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_IMAGE_LAYERS);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_IMAGE_LAYERS);
   if (!s) return SC_ERR_DB;
-  int rv = bind_text(s, 1, digest) ? SC_ERR_DB : 0, rc = SQLITE_DONE;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const char *d = (const char *)sqlite3_column_text(s, 0);
+  int rv = bind_text(s, 1, digest) ? SC_ERR_DB : 0, rc = SC_DB_DONE;
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) {
+    const char *d = sc_db_column_text(s, 0);
     rv = out->n >= max ? SC_ERR_LIMIT : sc_strlist_add(out, d ? d : "");
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_reset(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_reset(s);
   return rv;
 }
 
 /* Streams a query without parameters to cb(arg, text col 0, int col 1). */
 static int each2(sc_store *st, const char *sql, int (*cb)(void *, const char *, int64_t), void *arg) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, sql, &s)) return SC_ERR_DB;
   int rv = 0, rc;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const char *t = (const char *)sqlite3_column_text(s, 0);
-    rv = cb(arg, t ? t : "", sqlite3_column_int64(s, 1));
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) {
+    const char *t = sc_db_column_text(s, 0);
+    rv = cb(arg, t ? t : "", sc_db_column_int64(s, 1));
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -425,18 +427,18 @@ int sc_store_images_holding_blob(sc_store *st, const char *repo, const char *blo
       "(SELECT 1 FROM image_layers l WHERE l.image = i.digest AND l.layer = ?1) LIMIT 1000";
   _Static_assert(SC_STORE_BLOB_HOLDERS_MAX == 1000, "the LIMIT above");
   if (!st || !blob || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *q;
+  sc_db_stmt *q;
   if (prep(st, repo ? in_repo : anywhere, &q)) return SC_ERR_DB;
   /* rows are read first and handed out after: the callback may use the
    * store (the gate judges each image) */
   sc_strlist rows = {0};
-  int rv = bind_text(q, 1, blob) || (repo && bind_text(q, 2, repo)) ? SC_ERR_DB : 0, rc = SQLITE_DONE;
-  while (!rv && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-    const char *r = (const char *)sqlite3_column_text(q, 0), *i = (const char *)sqlite3_column_text(q, 1);
+  int rv = bind_text(q, 1, blob) || (repo && bind_text(q, 2, repo)) ? SC_ERR_DB : 0, rc = SC_DB_DONE;
+  while (!rv && (rc = sc_db_step(q)) == SC_DB_ROW) {
+    const char *r = sc_db_column_text(q, 0), *i = sc_db_column_text(q, 1);
     if (!(rv = sc_strlist_add(&rows, r ? r : ""))) rv = sc_strlist_add(&rows, i ? i : "");
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(q);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(q);
   for (size_t k = 0; !rv && k + 1 < rows.n; k += 2) rv = cb(arg, rows.v[k], rows.v[k + 1]);
   sc_strlist_free(&rows);
   return rv;

@@ -10,10 +10,10 @@
 #define SC_STORE_SHORT_NAMES /* exec, prep, ... (sc_store_int.h) */
 #include "sc_store_int.h"
 
-static int put_paths(sqlite3_stmt *s, const char *digest, const char *kind, const sc_strlist *l) {
+static int put_paths(sc_db_stmt *s, const char *digest, const char *kind, const sc_strlist *l) {
   for (size_t i = 0; i < l->n; i++) {
     if (bind_text(s, 1, digest) || bind_text(s, 2, kind) ||
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)i) != SQLITE_OK || bind_text(s, 4, l->v[i]) ||
+        sc_db_bind_int64(s, 3, (int64_t)i) || bind_text(s, 4, l->v[i]) ||
         step_done(s))
       return SC_ERR_DB;
   }
@@ -28,9 +28,9 @@ static const char *status_name(const sc_layer_result *res) {
 int sc_store_put_layer(sc_store *st, const char *digest, const sc_layer_result *res,
                        const sc_inventory *inv) {
   if (!st || !digest || !inv || !sc_digest_valid(digest, 1)) return SC_ERR_ARG;
-  sqlite3_stmt *s = NULL, *p = NULL, *x = NULL, *w = NULL, *d = NULL;
+  sc_db_stmt *s = NULL, *p = NULL, *x = NULL, *w = NULL, *d = NULL;
   int rv = SC_ERR_DB;
-  if (exec(st, "BEGIN IMMEDIATE")) return SC_ERR_DB;
+  if (sc_store_begin(st)) return SC_ERR_DB;
   /* explicit delete: children go by cascade, then a fresh row */
   if (prep(st, "DELETE FROM layers WHERE digest = ?", &d) || bind_text(d, 1, digest) || step_done(d))
     goto out;
@@ -43,11 +43,11 @@ int sc_store_put_layer(sc_store *st, const char *digest, const sc_layer_result *
   const char *err = res && res->status && res->error[0] ? res->error : NULL;
   if (bind_text(s, 1, digest) || bind_text(s, 2, res && res->diff_id[0] ? res->diff_id : NULL) ||
       bind_text(s, 3, res && res->compression[0] ? res->compression : NULL) ||
-      sqlite3_bind_int64(s, 4, res ? (sqlite3_int64)res->compressed_size : 0) ||
-      sqlite3_bind_int64(s, 5, res ? (sqlite3_int64)res->uncompressed_size : 0) ||
-      sqlite3_bind_int64(s, 6, res ? (sqlite3_int64)res->entries : 0) ||
+      sc_db_bind_int64(s, 4, res ? (int64_t)res->compressed_size : 0) ||
+      sc_db_bind_int64(s, 5, res ? (int64_t)res->uncompressed_size : 0) ||
+      sc_db_bind_int64(s, 6, res ? (int64_t)res->entries : 0) ||
       bind_text(s, 7, status_name(res)) || bind_text(s, 8, err) ||
-      sqlite3_bind_int64(s, 9, (sqlite3_int64)time(NULL)) || bind_text(s, 10, inv->os.id) ||
+      sc_db_bind_int64(s, 9, (int64_t)time(NULL)) || bind_text(s, 10, inv->os.id) ||
       bind_text(s, 11, inv->os.version_id) || bind_text(s, 12, inv->os.path) || step_done(s))
     goto out;
   if (prep(st,
@@ -57,7 +57,7 @@ int sc_store_put_layer(sc_store *st, const char *digest, const sc_layer_result *
     goto out;
   for (size_t i = 0; i < inv->npkgs; i++) {
     const sc_package *k = &inv->pkgs[i];
-    if (bind_text(p, 1, digest) || sqlite3_bind_int64(p, 2, (sqlite3_int64)i) ||
+    if (bind_text(p, 1, digest) || sc_db_bind_int64(p, 2, (int64_t)i) ||
         bind_text(p, 3, k->type) || bind_text(p, 4, k->ecosystem) || bind_text(p, 5, k->name) ||
         bind_text(p, 6, k->version) || bind_text(p, 7, k->source_name) ||
         bind_text(p, 8, k->source_version) || bind_text(p, 9, k->path) ||
@@ -68,8 +68,8 @@ int sc_store_put_layer(sc_store *st, const char *digest, const sc_layer_result *
     goto out;
   for (size_t i = 0; i < inv->nsecrets; i++) {
     const sc_secret *k = &inv->secrets[i];
-    if (bind_text(x, 1, digest) || sqlite3_bind_int64(x, 2, (sqlite3_int64)i) ||
-        bind_text(x, 3, k->path) || bind_text(x, 4, k->rule) || sqlite3_bind_int(x, 5, k->line) ||
+    if (bind_text(x, 1, digest) || sc_db_bind_int64(x, 2, (int64_t)i) ||
+        bind_text(x, 3, k->path) || bind_text(x, 4, k->rule) || sc_db_bind_int64(x, 5, k->line) ||
         step_done(x))
       goto out;
   }
@@ -80,72 +80,72 @@ int sc_store_put_layer(sc_store *st, const char *digest, const sc_layer_result *
     goto out;
   rv = exec(st, "COMMIT");
 out:
-  sqlite3_finalize(d);
-  sqlite3_finalize(s);
-  sqlite3_finalize(p);
-  sqlite3_finalize(x);
-  sqlite3_finalize(w);
+  sc_db_finalize(d);
+  sc_db_finalize(s);
+  sc_db_finalize(p);
+  sc_db_finalize(x);
+  sc_db_finalize(w);
   return rv ? rollback(st, rv) : 0;
 }
 
 int sc_store_layer_status(sc_store *st, const char *digest, char status[16]) {
   if (!st || !digest || !status) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "SELECT status FROM layers WHERE digest = ?", &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, digest);
   if (!rv) {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) copy_col(s, 0, status, 16);
-    else rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+    int rc = sc_db_step(s);
+    if (rc == SC_DB_ROW) copy_col(s, 0, status, 16);
+    else rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_store_layer_by_diff_id(sc_store *st, const char *diff_id, char digest[72]) {
   if (!st || !diff_id || !digest) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   digest[0] = '\0';
   /* index layers_diff_id (schema 8) */
   if (prep(st, "SELECT digest FROM layers WHERE diff_id = ? AND status = 'ok' ORDER BY digest LIMIT 1", &s))
     return SC_ERR_DB;
   int rv = bind_text(s, 1, diff_id);
   if (!rv) {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) copy_col(s, 0, digest, 72);
-    else rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+    int rc = sc_db_step(s);
+    if (rc == SC_DB_ROW) copy_col(s, 0, digest, 72);
+    else rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 /* Steps a one-column-bound query; calls row(s, inv) for each row. */
 static int each_row(sc_store *st, const char *sql, const char *digest,
-                    int (*row)(sqlite3_stmt *, sc_inventory *), sc_inventory *inv) {
-  sqlite3_stmt *s;
+                    int (*row)(sc_db_stmt *, sc_inventory *), sc_inventory *inv) {
+  sc_db_stmt *s;
   if (prep(st, sql, &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, digest), rc, n = 0;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) {
     if (++n > SC_STORE_MAX_ROWS) rv = SC_ERR_LIMIT;
     else rv = row(s, inv);
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
-static int row_pkg(sqlite3_stmt *s, sc_inventory *inv) {
-#define T(i) ((const char *)sqlite3_column_text(s, i))
+static int row_pkg(sc_db_stmt *s, sc_inventory *inv) {
+#define T(i) (sc_db_column_text(s, i))
   sc_package p = {(char *)T(0), (char *)T(1), (char *)T(2), (char *)T(3),
                   (char *)T(4), (char *)T(5), (char *)T(6), (char *)T(7)};
   return sc_inventory_add_package(inv, &p);
 }
 
-static int row_secret(sqlite3_stmt *s, sc_inventory *inv) {
-  return sc_inventory_add_secret(inv, T(0), T(1), sqlite3_column_int(s, 2));
+static int row_secret(sc_db_stmt *s, sc_inventory *inv) {
+  return sc_inventory_add_secret(inv, T(0), T(1), (int)sc_db_column_int64(s, 2));
 }
 
-static int row_path(sqlite3_stmt *s, sc_inventory *inv) {
+static int row_path(sc_db_stmt *s, sc_inventory *inv) {
   const char *kind = T(0), *path = T(1);
   if (!kind || !path) return 0;
   sc_strlist *l = !strcmp(kind, "cataloged")  ? &inv->cataloged
@@ -158,19 +158,19 @@ static int row_path(sqlite3_stmt *s, sc_inventory *inv) {
 
 int sc_store_load_layer(sc_store *st, const char *digest, sc_inventory *inv) {
   if (!st || !digest || !inv) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "SELECT os_id, os_version_id, os_path FROM layers WHERE digest = ?", &s))
     return SC_ERR_DB;
   int rv = bind_text(s, 1, digest);
   if (!rv) {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    int rc = sc_db_step(s);
+    if (rc == SC_DB_ROW) {
       if (T(0) || T(1)) rv = sc_inventory_set_os(inv, T(0), T(1), T(2));
     } else {
-      rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+      rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
     }
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   if (rv) return rv;
   if ((rv = each_row(st,
                      "SELECT type, ecosystem, name, version, source_name, source_version, path,"
@@ -197,31 +197,31 @@ static const char SQL_LAYER_HIDING_PATHS[] =
 
 /* Steps a cached statement bound with digest; row(s, inv) per row. */
 static int cached_rows(sc_store *st, const char *sql, const char *digest,
-                       int (*row)(sqlite3_stmt *, sc_inventory *), sc_inventory *inv) {
-  sqlite3_stmt *s = sc_store_stmt(st, sql);
+                       int (*row)(sc_db_stmt *, sc_inventory *), sc_inventory *inv) {
+  sc_db_stmt *s = sc_store_stmt(st, sql);
   if (!s) return SC_ERR_DB;
-  int rv = bind_text(s, 1, digest) ? SC_ERR_DB : 0, rc = SQLITE_DONE;
+  int rv = bind_text(s, 1, digest) ? SC_ERR_DB : 0, rc = SC_DB_DONE;
   size_t n = 0;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) rv = ++n > SC_STORE_MAX_ROWS ? SC_ERR_LIMIT : row(s, inv);
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_reset(s);
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) rv = ++n > SC_STORE_MAX_ROWS ? SC_ERR_LIMIT : row(s, inv);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_reset(s);
   return rv;
 }
 
 int sc_store_load_layer_contents(sc_store *st, const char *digest, sc_inventory *inv) {
   if (!st || !digest || !inv) return SC_ERR_ARG;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_LAYER_OS);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_LAYER_OS);
   if (!s) return SC_ERR_DB;
   int rv = bind_text(s, 1, digest) ? SC_ERR_DB : 0;
-  int rc = rv ? SQLITE_ERROR : sqlite3_step(s);
-#define T(i) ((const char *)sqlite3_column_text(s, i))
-  if (rc == SQLITE_ROW) {
+  int rc = rv ? SC_ERR_DB : sc_db_step(s);
+#define T(i) (sc_db_column_text(s, i))
+  if (rc == SC_DB_ROW) {
     if (T(0) || T(1)) rv = sc_inventory_set_os(inv, T(0), T(1), T(2));
   } else if (!rv) {
-    rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+    rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
   }
 #undef T
-  sqlite3_reset(s);
+  sc_db_reset(s);
   if (rv) return rv;
   /* row_path's "note" branch never runs: the query leaves notes out */
   if ((rv = cached_rows(st, SQL_LAYER_PKGS, digest, row_pkg, inv)) ||

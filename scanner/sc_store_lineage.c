@@ -35,11 +35,13 @@ int sc_chain_ids(const char *const *diff_ids, size_t n, char (*out)[72]) {
 
 /* A savepoint makes a write all-or-nothing both alone and inside the
  * caller's transaction (sc_store_put_manifest_ex). */
+/* SQLITE-ONLY: a SAVEPOINT outside a transaction opens one in SQLite;
+ * PostgreSQL accepts SAVEPOINT only inside a transaction block */
 static int sp_begin(sc_store *st) { return exec(st, "SAVEPOINT lineage"); }
 static int sp_end(sc_store *st, int rv) {
   if (rv) {
-    if (sqlite3_errcode(st->db) != SQLITE_OK)
-      snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
+    if (sc_db_errclass(st->db) != SC_DB_EOK)
+      snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
     exec(st, "ROLLBACK TO lineage");
   }
   exec(st, "RELEASE lineage");
@@ -61,17 +63,17 @@ int sc_store_put_chain(sc_store *st, const char *digest, int origin, const char 
     free(ids);
     return SC_ERR_DB;
   }
-  sqlite3_stmt *s = NULL;
+  sc_db_stmt *s = NULL;
   rv = SC_ERR_DB;
   if (origin == SC_ORIGIN_WATCH) {
     /* an image also pushed through customs stays local */
     int local = 0;
     if (prep(st, "SELECT 1 FROM chain_images WHERE digest = ? AND origin = 'local'", &s) || bind_text(s, 1, digest))
       goto out;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) local = 1;
-    else if (rc != SQLITE_DONE) goto out;
-    sqlite3_finalize(s);
+    int rc = sc_db_step(s);
+    if (rc == SC_DB_ROW) local = 1;
+    else if (rc != SC_DB_DONE) goto out;
+    sc_db_finalize(s);
     s = NULL;
     if (local) {
       rv = 0;
@@ -79,38 +81,40 @@ int sc_store_put_chain(sc_store *st, const char *digest, int origin, const char 
     }
   }
   if (prep(st, "DELETE FROM chain_images WHERE digest = ?", &s) || bind_text(s, 1, digest) || step_done(s)) goto out;
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   if (prep(st,
            "INSERT INTO chain_images (digest, origin, platform, nlayers, top_chain, base_name, base_digest,"
+           /* SQLITE-ONLY: strftime('%s','now') (PostgreSQL: extract(epoch from now())) */
            " recorded_at) VALUES (?,?,?,?,?,?,?,strftime('%s','now'))",
            &s) ||
       bind_text(s, 1, digest) || bind_text(s, 2, sc_origin_name(origin)) ||
-      bind_text(s, 3, platform && platform[0] ? platform : NULL) || sqlite3_bind_int64(s, 4, (sqlite3_int64)n) ||
+      bind_text(s, 3, platform && platform[0] ? platform : NULL) || sc_db_bind_int64(s, 4, (int64_t)n) ||
       bind_text(s, 5, n ? ids[n - 1] : "") || bind_text(s, 6, base_name) || bind_text(s, 7, base_digest) ||
       step_done(s))
     goto out;
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   if (prep(st, "INSERT INTO chain_layers (image, idx, diff_id, chain_id) VALUES (?,?,?,?)", &s)) goto out;
   for (size_t i = 0; i < n; i++)
-    if (bind_text(s, 1, digest) || sqlite3_bind_int64(s, 2, (sqlite3_int64)i) || bind_text(s, 3, diff_ids[i]) ||
+    if (bind_text(s, 1, digest) || sc_db_bind_int64(s, 2, (int64_t)i) || bind_text(s, 3, diff_ids[i]) ||
         bind_text(s, 4, ids[i]) || step_done(s))
       goto out;
   rv = 0;
 out:
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   free(ids);
   return sp_end(st, rv);
 }
 
 int sc_store_put_chain_child(sc_store *st, const char *parent, const char *child, const char *platform) {
   if (!st || !sc_digest_valid(parent, 0) || !sc_digest_valid(child, 0)) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
+  /* SQLITE-ONLY: INSERT OR REPLACE (PostgreSQL: ON CONFLICT DO UPDATE) */
   if (prep(st, "INSERT OR REPLACE INTO chain_children (parent, child, platform) VALUES (?,?,?)", &s))
     return SC_ERR_DB;
   int rv = bind_text(s, 1, parent) || bind_text(s, 2, child) || bind_text(s, 3, platform) || step_done(s)
                ? SC_ERR_DB
                : 0;
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -127,7 +131,7 @@ int sc_store_get_chain(sc_store *st, const char *digest, sc_chain *out) {
   if (!out) return SC_ERR_ARG;
   memset(out, 0, sizeof(*out));
   if (!st || !digest) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv = 0, rc;
   if (prep(st,
            "SELECT origin, platform, nlayers, base_name, base_digest, recorded_at FROM chain_images"
@@ -135,21 +139,21 @@ int sc_store_get_chain(sc_store *st, const char *digest, sc_chain *out) {
            &s))
     return SC_ERR_DB;
   if (bind_text(s, 1, digest)) rv = SC_ERR_DB;
-  else if ((rc = sqlite3_step(s)) != SQLITE_ROW) rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  else if ((rc = sc_db_step(s)) != SC_DB_ROW) rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
   if (!rv) {
     char origin[16];
     copy_col(s, 0, origin, sizeof(origin));
     out->origin = !strcmp(origin, "watch") ? SC_ORIGIN_WATCH : SC_ORIGIN_LOCAL;
     snprintf(out->digest, sizeof(out->digest), "%s", digest);
     copy_col(s, 1, out->platform, sizeof(out->platform));
-    sqlite3_int64 n = sqlite3_column_int64(s, 2);
+    int64_t n = sc_db_column_int64(s, 2);
     out->base_name = col_dup(s, 3, &rv);
     out->base_digest = col_dup(s, 4, &rv);
-    out->recorded_at = sqlite3_column_int64(s, 5);
+    out->recorded_at = sc_db_column_int64(s, 5);
     if (n < 0 || n > SC_LINEAGE_MAX_LAYERS) rv = SC_ERR_LIMIT;
     else out->n = (size_t)n;
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   if (rv || !out->n) return rv;
   out->diff_ids = calloc(out->n, sizeof(*out->diff_ids));
   out->chain_ids = calloc(out->n, sizeof(*out->chain_ids));
@@ -157,108 +161,108 @@ int sc_store_get_chain(sc_store *st, const char *digest, sc_chain *out) {
   if (prep(st, "SELECT idx, diff_id, chain_id FROM chain_layers WHERE image = ? ORDER BY idx", &s)) return SC_ERR_DB;
   size_t got = 0;
   if (bind_text(s, 1, digest)) rv = SC_ERR_DB;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    sqlite3_int64 i = sqlite3_column_int64(s, 0);
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) {
+    int64_t i = sc_db_column_int64(s, 0);
     if (i < 0 || (size_t)i >= out->n) continue;
     copy_col(s, 1, out->diff_ids[i], 72);
     copy_col(s, 2, out->chain_ids[i], 72);
     got++;
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
   if (!rv && got != out->n) rv = SC_ERR_FORMAT; /* rows missing: not a usable chain */
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 /* Runs s (bound by the caller) and hands each row's digest and count to
  * cb; at most SC_LINEAGE_MAX_ROWS rows. */
-static int each_image(sqlite3_stmt *s, int (*cb)(void *, const char *, size_t), void *arg) {
+static int each_image(sc_db_stmt *s, int (*cb)(void *, const char *, size_t), void *arg) {
   int rc, rv = 0;
   size_t rows = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
     if (++rows > SC_LINEAGE_MAX_ROWS) return SC_ERR_LIMIT;
-    sqlite3_int64 n = sqlite3_column_int64(s, 1);
-    if ((rv = cb(arg, (const char *)sqlite3_column_text(s, 0), n < 0 ? 0 : (size_t)n))) return rv;
+    int64_t n = sc_db_column_int64(s, 1);
+    if ((rv = cb(arg, sc_db_column_text(s, 0), n < 0 ? 0 : (size_t)n))) return rv;
   }
-  return rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+  return rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
 int sc_store_chain_images_with_top(sc_store *st, const char *top_chain,
                                    int (*cb)(void *arg, const char *digest, size_t nlayers), void *arg) {
   if (!st || !top_chain || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "SELECT digest, nlayers FROM chain_images WHERE top_chain = ? AND nlayers > 0 ORDER BY digest", &s))
     return SC_ERR_DB;
   int rv = bind_text(s, 1, top_chain) ? SC_ERR_DB : each_image(s, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_store_chain_images_above(sc_store *st, const char *chain_id, size_t idx,
                                 int (*cb)(void *arg, const char *digest, size_t nlayers), void *arg) {
   if (!st || !chain_id || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st,
            "SELECT ci.digest, ci.nlayers FROM chain_layers cl JOIN chain_images ci ON ci.digest = cl.image"
            " WHERE cl.chain_id = ? AND cl.idx = ? AND ci.nlayers > ? ORDER BY ci.nlayers, ci.digest",
            &s))
     return SC_ERR_DB;
-  int rv = bind_text(s, 1, chain_id) || sqlite3_bind_int64(s, 2, (sqlite3_int64)idx) ||
-                   sqlite3_bind_int64(s, 3, (sqlite3_int64)idx + 1)
+  int rv = bind_text(s, 1, chain_id) || sc_db_bind_int64(s, 2, (int64_t)idx) ||
+                   sc_db_bind_int64(s, 3, (int64_t)idx + 1)
                ? SC_ERR_DB
                : each_image(s, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 /* Runs s (bound by the caller) and hands column 0 of each row to cb. */
-static int each_text(sqlite3_stmt *s, int (*cb)(void *, const char *), void *arg) {
+static int each_text(sc_db_stmt *s, int (*cb)(void *, const char *), void *arg) {
   int rc, rv = 0;
   size_t rows = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
     if (++rows > SC_LINEAGE_MAX_ROWS) return SC_ERR_LIMIT;
-    if ((rv = cb(arg, (const char *)sqlite3_column_text(s, 0)))) return rv;
+    if ((rv = cb(arg, sc_db_column_text(s, 0)))) return rv;
   }
-  return rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+  return rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
 int sc_store_chain_images_annotated(sc_store *st, const char *base_digest,
                                     int (*cb)(void *arg, const char *digest), void *arg) {
   if (!st || !base_digest || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "SELECT digest FROM chain_images WHERE base_digest = ? ORDER BY digest", &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, base_digest) ? SC_ERR_DB : each_text(s, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 /* Runs s (bound by the caller) and hands columns 0 and 1 of each row to cb. */
-static int each_pair(sqlite3_stmt *s, int (*cb)(void *, const char *, const char *), void *arg) {
+static int each_pair(sc_db_stmt *s, int (*cb)(void *, const char *, const char *), void *arg) {
   int rc, rv = 0;
   size_t rows = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
     if (++rows > SC_LINEAGE_MAX_ROWS) return SC_ERR_LIMIT;
-    if ((rv = cb(arg, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1)))) return rv;
+    if ((rv = cb(arg, sc_db_column_text(s, 0), sc_db_column_text(s, 1)))) return rv;
   }
-  return rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+  return rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
 int sc_store_chain_children(sc_store *st, const char *parent,
                             int (*cb)(void *arg, const char *child, const char *platform), void *arg) {
   if (!st || !parent || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "SELECT child, platform FROM chain_children WHERE parent = ? ORDER BY child", &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, parent) ? SC_ERR_DB : each_pair(s, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_store_chain_parents(sc_store *st, const char *child, int (*cb)(void *arg, const char *parent), void *arg) {
   if (!st || !child || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "SELECT parent FROM chain_children WHERE child = ? ORDER BY parent", &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, child) ? SC_ERR_DB : each_text(s, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -266,21 +270,21 @@ int sc_store_chain_parents(sc_store *st, const char *child, int (*cb)(void *arg,
 
 static int history_add(sc_store *st, int origin, const char *repo, const char *tag, const char *digest,
                        const char *prev, int64_t at) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "INSERT INTO tag_history (origin, repo, tag, digest, prev, at) VALUES (?,?,?,?,?,?)", &s))
     return SC_ERR_DB;
   int rv = bind_text(s, 1, sc_origin_name(origin)) || bind_text(s, 2, repo) || bind_text(s, 3, tag) ||
                    bind_text(s, 4, digest) || bind_text(s, 5, prev && prev[0] ? prev : NULL) ||
-                   sqlite3_bind_int64(s, 6, at) || step_done(s)
+                   sc_db_bind_int64(s, 6, at) || step_done(s)
                ? SC_ERR_DB
                : 0;
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 /* The digest of repo:tag's newest history row, "" when none. */
 static int history_last(sc_store *st, int origin, const char *repo, const char *tag, char out[72]) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   out[0] = '\0';
   if (prep(st,
            "SELECT digest FROM tag_history WHERE origin = ? AND repo = ? AND tag = ? ORDER BY seq DESC LIMIT 1",
@@ -288,9 +292,9 @@ static int history_last(sc_store *st, int origin, const char *repo, const char *
     return SC_ERR_DB;
   int rv = 0, rc;
   if (bind_text(s, 1, sc_origin_name(origin)) || bind_text(s, 2, repo) || bind_text(s, 3, tag)) rv = SC_ERR_DB;
-  else if ((rc = sqlite3_step(s)) == SQLITE_ROW) copy_col(s, 0, out, 72);
-  else if (rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  else if ((rc = sc_db_step(s)) == SC_DB_ROW) copy_col(s, 0, out, 72);
+  else if (rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -330,61 +334,61 @@ int sc_store_tag_record(sc_store *st, int origin, const char *repo, const char *
   " WHERE n.origin = h.origin AND n.repo = h.repo AND n.tag = h.tag AND n.seq > h.seq ORDER BY n.seq LIMIT 1)" \
   " FROM tag_history h "
 
-static int each_move(sqlite3_stmt *s, size_t max, int (*cb)(void *, const sc_tag_move *), void *arg) {
+static int each_move(sc_db_stmt *s, size_t max, int (*cb)(void *, const sc_tag_move *), void *arg) {
   int rc, rv = 0;
   size_t rows = 0;
   if (!max || max > SC_LINEAGE_MAX_ROWS) max = SC_LINEAGE_MAX_ROWS;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = sc_db_step(s)) == SC_DB_ROW) {
     if (++rows > max) return 0;
     sc_tag_move m;
-    m.origin = !strcmp((const char *)sqlite3_column_text(s, 0), "watch") ? SC_ORIGIN_WATCH : SC_ORIGIN_LOCAL;
-    m.repo = (const char *)sqlite3_column_text(s, 1);
-    m.tag = (const char *)sqlite3_column_text(s, 2);
-    m.digest = (const char *)sqlite3_column_text(s, 3);
-    m.prev = (const char *)sqlite3_column_text(s, 4);
-    m.at = sqlite3_column_int64(s, 5);
-    m.until = sqlite3_column_type(s, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 6);
+    m.origin = !strcmp(sc_db_column_text(s, 0), "watch") ? SC_ORIGIN_WATCH : SC_ORIGIN_LOCAL;
+    m.repo = sc_db_column_text(s, 1);
+    m.tag = sc_db_column_text(s, 2);
+    m.digest = sc_db_column_text(s, 3);
+    m.prev = sc_db_column_text(s, 4);
+    m.at = sc_db_column_int64(s, 5);
+    m.until = sc_db_column_is_null(s, 6) ? 0 : sc_db_column_int64(s, 6);
     if ((rv = cb(arg, &m))) return rv;
   }
-  return rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+  return rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
 int sc_store_tag_history(sc_store *st, int origin, const char *repo, const char *tag, size_t max,
                          int (*cb)(void *arg, const sc_tag_move *m), void *arg) {
   if (!st || !repo || !tag || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, HISTORY_COLS "WHERE h.origin = ? AND h.repo = ? AND h.tag = ? ORDER BY h.seq DESC", &s))
     return SC_ERR_DB;
   int rv = bind_text(s, 1, sc_origin_name(origin)) || bind_text(s, 2, repo) || bind_text(s, 3, tag)
                ? SC_ERR_DB
                : each_move(s, max, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_store_tags_of_digest(sc_store *st, const char *digest, int (*cb)(void *arg, const sc_tag_move *m),
                             void *arg) {
   if (!st || !digest || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, HISTORY_COLS "WHERE h.digest = ? ORDER BY h.seq", &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, digest) ? SC_ERR_DB : each_move(s, 0, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_store_current_tags(sc_store *st, const char *digest,
                           int (*cb)(void *arg, const char *repo, const char *tag), void *arg) {
   if (!st || !digest || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "SELECT repo, tag FROM tags WHERE digest = ? ORDER BY repo, tag", &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, digest) ? SC_ERR_DB : each_pair(s, cb, arg);
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_store_tag_current(sc_store *st, int origin, const char *repo, const char *tag, char digest[72]) {
   if (!st || !repo || !tag || !digest) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   digest[0] = '\0';
   if (prep(st,
            origin == SC_ORIGIN_WATCH ? "SELECT digest FROM watched WHERE repo = ? AND tag = ? AND digest IS NOT NULL"
@@ -393,9 +397,9 @@ int sc_store_tag_current(sc_store *st, int origin, const char *repo, const char 
     return SC_ERR_DB;
   int rv = 0, rc;
   if (bind_text(s, 1, repo) || bind_text(s, 2, tag)) rv = SC_ERR_DB;
-  else if ((rc = sqlite3_step(s)) == SQLITE_ROW) copy_col(s, 0, digest, 72);
-  else rv = rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
-  sqlite3_finalize(s);
+  else if ((rc = sc_db_step(s)) == SC_DB_ROW) copy_col(s, 0, digest, 72);
+  else rv = rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -410,7 +414,7 @@ int sc_store_watch_set(sc_store *st, const char *repo, const char *tag, const ch
   if (rv) return rv;
   rv = sc_store_tag_current(st, SC_ORIGIN_WATCH, repo, tag, known);
   if (rv == SC_ERR_NOTFOUND) known[0] = '\0', rv = 0;
-  sqlite3_stmt *s = NULL;
+  sc_db_stmt *s = NULL;
   if (!rv && prep(st,
                   digest ? "INSERT INTO watched (repo, tag, digest, checked_at, error) VALUES (?1,?2,?3,?4,NULL)"
                            " ON CONFLICT (repo, tag) DO UPDATE SET digest = ?3, checked_at = ?4, error = NULL"
@@ -419,10 +423,10 @@ int sc_store_watch_set(sc_store *st, const char *repo, const char *tag, const ch
                   &s))
     rv = SC_ERR_DB;
   if (!rv && (bind_text(s, 1, repo) || bind_text(s, 2, tag) || (digest && bind_text(s, 3, digest)) ||
-              sqlite3_bind_int64(s, 4, now) || (!digest && bind_text(s, 5, error ? error : "failed")) ||
+              sc_db_bind_int64(s, 4, now) || (!digest && bind_text(s, 5, error ? error : "failed")) ||
               step_done(s)))
     rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   if (!rv && digest) rv = sc_store_tag_moved(st, SC_ORIGIN_WATCH, repo, tag, digest, known, now, prev);
   int end = sc_store_write_end(st, rv == 0);
   if (rv && prev) prev[0] = '\0';
@@ -431,24 +435,24 @@ int sc_store_watch_set(sc_store *st, const char *repo, const char *tag, const ch
 
 int sc_store_watch_each(sc_store *st, int (*cb)(void *arg, const sc_watch_row *r), void *arg) {
   if (!st || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int rv = 0, rc;
   size_t rows = 0;
   if (prep(st, "SELECT repo, tag, digest, checked_at, error FROM watched ORDER BY repo, tag", &s)) return SC_ERR_DB;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) {
     sc_watch_row r;
     if (++rows > SC_LINEAGE_MAX_ROWS) {
       rv = SC_ERR_LIMIT;
       break;
     }
-    r.repo = (const char *)sqlite3_column_text(s, 0);
-    r.tag = (const char *)sqlite3_column_text(s, 1);
-    r.digest = (const char *)sqlite3_column_text(s, 2);
-    r.checked_at = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 3);
-    r.error = (const char *)sqlite3_column_text(s, 4);
+    r.repo = sc_db_column_text(s, 0);
+    r.tag = sc_db_column_text(s, 1);
+    r.digest = sc_db_column_text(s, 2);
+    r.checked_at = sc_db_column_is_null(s, 3) ? 0 : sc_db_column_int64(s, 3);
+    r.error = sc_db_column_text(s, 4);
     rv = cb(arg, &r);
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }

@@ -24,18 +24,18 @@ int sc_store_put_referrer(sc_store *st, const char *repo, const char *subject, c
   /* a referrer pushed again keeps its place in the list (created_at) */
   static const char sql[] =
       "INSERT INTO referrers (repo, subject, digest, media_type, artifact_type, size, annotations, origin, created_at)"
+      /* SQLITE-ONLY: strftime('%s','now') (PostgreSQL: extract(epoch from now())) */
       " VALUES (?,?,?,?,?,?,?,?, CASE WHEN ?9 > 0 THEN ?9 ELSE strftime('%s','now') END)"
       " ON CONFLICT (repo, subject, digest) DO UPDATE SET media_type = excluded.media_type,"
       " artifact_type = excluded.artifact_type, size = excluded.size, annotations = excluded.annotations,"
       " origin = excluded.origin";
-  sqlite3_stmt *s = sc_store_stmt(st, sql);
+  sc_db_stmt *s = sc_store_stmt(st, sql);
   if (!s) return SC_ERR_DB;
   if (bind_text(s, 1, repo) || bind_text(s, 2, subject) || bind_text(s, 3, r->digest) ||
       bind_text(s, 4, r->media_type) || bind_text(s, 5, r->artifact_type && *r->artifact_type ? r->artifact_type : NULL) ||
-      sqlite3_bind_int64(s, 6, r->size) || bind_text(s, 7, annot) || bind_text(s, 8, origin_name(r->origin)) ||
-      sqlite3_bind_int64(s, 9, r->created_at)) {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+      sc_db_bind_int64(s, 6, r->size) || bind_text(s, 7, annot) || bind_text(s, 8, origin_name(r->origin)) ||
+      sc_db_bind_int64(s, 9, r->created_at)) {
+    sc_db_reset(s);
     return SC_ERR_DB;
   }
   return step_done(s);
@@ -44,11 +44,10 @@ int sc_store_put_referrer(sc_store *st, const char *repo, const char *subject, c
 int sc_store_delete_referrer(sc_store *st, const char *repo, const char *subject, const char *digest) {
   if (!st || !repo || !subject || !digest) return SC_ERR_ARG;
   static const char sql[] = "DELETE FROM referrers WHERE repo = ? AND subject = ? AND digest = ?";
-  sqlite3_stmt *s = sc_store_stmt(st, sql);
+  sc_db_stmt *s = sc_store_stmt(st, sql);
   if (!s) return SC_ERR_DB;
   if (bind_text(s, 1, repo) || bind_text(s, 2, subject) || bind_text(s, 3, digest)) {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    sc_db_reset(s);
     return SC_ERR_DB;
   }
   return step_done(s);
@@ -56,10 +55,10 @@ int sc_store_delete_referrer(sc_store *st, const char *repo, const char *subject
 
 int sc_store_forget_referrer(sc_store *st, const char *repo, const char *digest) {
   if (!st || !repo || !digest) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, "DELETE FROM referrers WHERE repo = ? AND digest = ?", &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, repo) || bind_text(s, 2, digest) || step_done(s) ? SC_ERR_DB : 0;
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -74,35 +73,35 @@ int sc_store_each_referrer(sc_store *st, const char *repo, const char *subject, 
   _Static_assert(SC_REFERRERS_MAX == 10000, "the LIMITs above");
   if (!st || !repo || !subject || !cb) return SC_ERR_ARG;
   /* its own statement: the callback runs while it steps (sc_store_int.h) */
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, artifact_type ? typed : all, &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, repo) || bind_text(s, 2, subject) || (artifact_type && bind_text(s, 3, artifact_type))
                ? SC_ERR_DB
                : 0;
   while (rv == 0) {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) {
+    int rc = sc_db_step(s);
+    if (rc == SC_DB_DONE) break;
+    if (rc != SC_DB_ROW) {
       rv = SC_ERR_DB;
       break;
     }
-    const char *origin = (const char *)sqlite3_column_text(s, 5);
+    const char *origin = sc_db_column_text(s, 5);
     sc_referrer r = {
-        .digest = (const char *)sqlite3_column_text(s, 0),
-        .media_type = (const char *)sqlite3_column_text(s, 1),
-        .artifact_type = (const char *)sqlite3_column_text(s, 2),
-        .annotations = (const char *)sqlite3_column_text(s, 3),
-        .size = sqlite3_column_int64(s, 4),
+        .digest = sc_db_column_text(s, 0),
+        .media_type = sc_db_column_text(s, 1),
+        .artifact_type = sc_db_column_text(s, 2),
+        .annotations = sc_db_column_text(s, 3),
+        .size = sc_db_column_int64(s, 4),
         .origin = origin && !strcmp(origin, "customs") ? SC_REF_CUSTOMS : SC_REF_CLIENT,
-        .created_at = sqlite3_column_int64(s, 6),
+        .created_at = sc_db_column_int64(s, 6),
     };
     if (!r.digest || !r.media_type) {
-      rv = SC_ERR_NOMEM; /* the only way sqlite3_column_text fails on a NOT NULL column */
+      rv = SC_ERR_NOMEM; /* the only way sc_db_column_text fails on a NOT NULL column */
       break;
     }
     rv = cb(arg, &r);
   }
-  if (rv == SC_ERR_DB) snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
-  sqlite3_finalize(s);
+  if (rv == SC_ERR_DB) snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
+  sc_db_finalize(s);
   return rv;
 }

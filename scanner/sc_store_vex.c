@@ -20,15 +20,15 @@ int sc_store_vex_put(sc_store *st, const char *repo, const char *subject, const 
   if (error) snprintf(cut, sizeof(cut), "%s", error);
   static const char sql[] =
       "INSERT INTO vex_documents (repo, subject, digest, blob, doc, error, fetched_at)"
+      /* SQLITE-ONLY: strftime('%s','now') (PostgreSQL: extract(epoch from now())) */
       " VALUES (?,?,?,?,?,?, strftime('%s','now'))"
       " ON CONFLICT (repo, subject, digest) DO UPDATE SET blob = excluded.blob, doc = excluded.doc,"
       " error = excluded.error, fetched_at = excluded.fetched_at";
-  sqlite3_stmt *s = sc_store_stmt(st, sql);
+  sc_db_stmt *s = sc_store_stmt(st, sql);
   if (!s) return SC_ERR_DB;
   if (bind_text(s, 1, repo) || bind_text(s, 2, subject) || bind_text(s, 3, digest) || bind_text(s, 4, blob) ||
       bind_text(s, 5, doc) || bind_text(s, 6, error ? cut : NULL)) {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    sc_db_reset(s);
     return SC_ERR_DB;
   }
   return step_done(s);
@@ -37,11 +37,10 @@ int sc_store_vex_put(sc_store *st, const char *repo, const char *subject, const 
 int sc_store_vex_forget(sc_store *st, const char *repo, const char *digest) {
   if (!st || !repo || !digest) return SC_ERR_ARG;
   static const char sql[] = "DELETE FROM vex_documents WHERE repo = ? AND digest = ?";
-  sqlite3_stmt *s = sc_store_stmt(st, sql);
+  sc_db_stmt *s = sc_store_stmt(st, sql);
   if (!s) return SC_ERR_DB;
   if (bind_text(s, 1, repo) || bind_text(s, 2, digest)) {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    sc_db_reset(s);
     return SC_ERR_DB;
   }
   return step_done(s);
@@ -54,43 +53,43 @@ int sc_store_vex_each(sc_store *st, const char *repo, const char *subject, int (
   _Static_assert(SC_VEXREF_MAX_DOCS == 100, "the LIMIT above");
   if (!st || !repo || !subject || !cb) return SC_ERR_ARG;
   /* its own statement: the callback runs while it steps (sc_store_int.h) */
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (prep(st, sql, &s)) return SC_ERR_DB;
   int rv = bind_text(s, 1, repo) || bind_text(s, 2, subject) ? SC_ERR_DB : 0;
   while (rv == 0) {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) {
+    int rc = sc_db_step(s);
+    if (rc == SC_DB_DONE) break;
+    if (rc != SC_DB_ROW) {
       rv = SC_ERR_DB;
       break;
     }
     sc_vexref r = {
-        .digest = (const char *)sqlite3_column_text(s, 0),
-        .blob = (const char *)sqlite3_column_text(s, 1),
-        .doc = (const char *)sqlite3_column_text(s, 2),
-        .error = (const char *)sqlite3_column_text(s, 3),
-        .fetched_at = sqlite3_column_int64(s, 4),
+        .digest = sc_db_column_text(s, 0),
+        .blob = sc_db_column_text(s, 1),
+        .doc = sc_db_column_text(s, 2),
+        .error = sc_db_column_text(s, 3),
+        .fetched_at = sc_db_column_int64(s, 4),
     };
     if (!r.digest) {
-      rv = SC_ERR_NOMEM; /* the only way sqlite3_column_text fails on a NOT NULL column */
+      rv = SC_ERR_NOMEM; /* the only way sc_db_column_text fails on a NOT NULL column */
       break;
     }
     if (!r.doc && !r.error) r.error = "no document stored"; /* a row written by hand: never applied silently */
     rv = cb(arg, &r);
   }
-  if (rv == SC_ERR_DB) snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
-  sqlite3_finalize(s);
+  if (rv == SC_ERR_DB) snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_store_vex_generation(sc_store *st, int64_t *gen) {
   if (!st || !gen) return SC_ERR_ARG;
   static const char sql[] = "SELECT gen FROM vex_generation WHERE id = 1";
-  sqlite3_stmt *s = sc_store_stmt(st, sql);
+  sc_db_stmt *s = sc_store_stmt(st, sql);
   if (!s) return SC_ERR_DB;
-  int rc = sqlite3_step(s);
-  *gen = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-  if (rc != SQLITE_ROW) snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
-  sqlite3_reset(s);
-  return rc == SQLITE_ROW ? 0 : SC_ERR_DB;
+  int rc = sc_db_step(s);
+  *gen = rc == SC_DB_ROW ? sc_db_column_int64(s, 0) : 0;
+  if (rc != SC_DB_ROW) snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
+  sc_db_reset(s);
+  return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }

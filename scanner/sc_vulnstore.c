@@ -15,6 +15,7 @@ static const char SQL_DEL[] = "DELETE FROM vulns WHERE id = ?";
 static const char SQL_INS_V[] =
     "INSERT INTO vulns (id, modified, aliases, sev_own, score_own, severity, score, source)"
     " VALUES (?,?,?,?,?,?,?,?)";
+/* SQLITE-ONLY: INSERT OR IGNORE (PostgreSQL: ON CONFLICT DO NOTHING) */
 static const char SQL_INS_AL[] = "INSERT OR IGNORE INTO vuln_aliases (vuln, alias) VALUES (?,?)";
 static const char SQL_INS_AF[] =
     "INSERT INTO vuln_affected (vuln, seq, ecosystem, name, severity, ranges, versions) VALUES (?,?,?,?,?,?,?)";
@@ -33,6 +34,8 @@ static const char SQL_INS_AF[] =
  * an alias with it and of the scores of the CVE ids among its aliases (its
  * id and upstream ids included); a score stored or removed touches its CVE
  * id, so either side may be imported first. */
+/* SQLITE-ONLY down to BORROW_SQL: TEMP tables WITHOUT ROWID in the temp
+ * schema, INSERT OR IGNORE, row-value UPDATE */
 static const char TOUCH_SETUP_SQL[] =
     "CREATE TEMP TABLE IF NOT EXISTS vuln_touched (alias TEXT PRIMARY KEY) WITHOUT ROWID;"
     "CREATE TEMP TABLE IF NOT EXISTS vuln_redo (id TEXT PRIMARY KEY) WITHOUT ROWID;"
@@ -80,37 +83,37 @@ int sc_vulnstore_import_begin(sc_store *st) {
 
 int sc_vulnstore_state(sc_store *st, const char *id, const char *modified, int *state) {
   if (!st || !id || !modified || !state) return SC_ERR_ARG;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_GET_MOD);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_GET_MOD);
   *state = SC_VULN_ABSENT;
   if (!s || bind_text(s, 1, id)) return SC_ERR_DB;
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    const char *old = (const char *)sqlite3_column_text(s, 0);
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW) {
+    const char *old = sc_db_column_text(s, 0);
     *state = old && strcmp(old, modified) >= 0 ? SC_VULN_CURRENT : SC_VULN_OLDER;
   }
-  sqlite3_reset(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+  sc_db_reset(s);
+  return rc == SC_DB_ROW || rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
 int sc_vulnstore_delete(sc_store *st, const char *id, int *removed) {
   if (!st || !id) return SC_ERR_ARG;
   /* its aliases (id included) before they go: the records sharing them
    * may have borrowed its severity */
-  sqlite3_stmt *t = sc_store_stmt(st, SQL_TOUCH_OLD);
+  sc_db_stmt *t = sc_store_stmt(st, SQL_TOUCH_OLD);
   if (!t || bind_text(t, 1, id) || sc_store_step_done(t)) return SC_ERR_DB;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_DEL);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_DEL);
   if (!s || bind_text(s, 1, id) || sc_store_step_done(s)) return SC_ERR_DB;
-  if (removed) *removed = sqlite3_changes(st->db) > 0; /* cascaded rows are not counted */
+  if (removed) *removed = sc_db_changes(st->db) > 0; /* cascaded rows are not counted */
   return 0;
 }
 
 int sc_vulnstore_put_record(sc_store *st, const char *id, const char *modified, const char *aliases_json,
                             int severity, double score, const char *source) {
   if (!st || !id || !modified) return SC_ERR_ARG;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_INS_V);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_INS_V);
   if (!s || bind_text(s, 1, id) || bind_text(s, 2, modified) || bind_text(s, 3, aliases_json) ||
-      sqlite3_bind_int(s, 4, severity) || sqlite3_bind_double(s, 5, score) || sqlite3_bind_int(s, 6, severity) ||
-      sqlite3_bind_double(s, 7, score) || bind_text(s, 8, source) || sc_store_step_done(s))
+      sc_db_bind_int64(s, 4, severity) || sc_db_bind_double(s, 5, score) || sc_db_bind_int64(s, 6, severity) ||
+      sc_db_bind_double(s, 7, score) || bind_text(s, 8, source) || sc_store_step_done(s))
     return SC_ERR_DB;
   /* the id itself is a key too: records listing it as an alias share it */
   return sc_vulnstore_put_alias(st, id, id);
@@ -118,9 +121,9 @@ int sc_vulnstore_put_record(sc_store *st, const char *id, const char *modified, 
 
 int sc_vulnstore_put_alias(sc_store *st, const char *id, const char *alias) {
   if (!st || !id || !alias) return SC_ERR_ARG;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_INS_AL);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_INS_AL);
   if (!s || bind_text(s, 1, id) || bind_text(s, 2, alias) || sc_store_step_done(s)) return SC_ERR_DB;
-  sqlite3_stmt *t = sc_store_stmt(st, SQL_TOUCH);
+  sc_db_stmt *t = sc_store_stmt(st, SQL_TOUCH);
   return !t || bind_text(t, 1, alias) || sc_store_step_done(t) ? SC_ERR_DB : 0;
 }
 
@@ -128,9 +131,9 @@ int sc_vulnstore_put_affected(sc_store *st, const char *id, int64_t seq, const c
                               const char *name, int severity, const char *ranges_json,
                               const char *versions_json) {
   if (!st || !id) return SC_ERR_ARG;
-  sqlite3_stmt *s = sc_store_stmt(st, SQL_INS_AF);
-  if (!s || bind_text(s, 1, id) || sqlite3_bind_int64(s, 2, seq) || bind_text(s, 3, ecosystem) ||
-      bind_text(s, 4, name) || sqlite3_bind_int(s, 5, severity) || bind_text(s, 6, ranges_json) ||
+  sc_db_stmt *s = sc_store_stmt(st, SQL_INS_AF);
+  if (!s || bind_text(s, 1, id) || sc_db_bind_int64(s, 2, seq) || bind_text(s, 3, ecosystem) ||
+      bind_text(s, 4, name) || sc_db_bind_int64(s, 5, severity) || bind_text(s, 6, ranges_json) ||
       bind_text(s, 7, versions_json) || sc_store_step_done(s))
     return SC_ERR_DB;
   return 0;
@@ -138,24 +141,26 @@ int sc_vulnstore_put_affected(sc_store *st, const char *id, int64_t seq, const c
 
 int sc_vulnstore_finish_import(sc_store *st, const sc_vulnsource *src, int changed) {
   if (!st || !src || !src->name) return SC_ERR_ARG;
+  /* SQLITE-ONLY: INSERT OR REPLACE, strftime('%s','now'), arithmetic on the
+   * untyped meta.value */
   if (changed && (sc_store_exec(st, BORROW_SQL) ||
                   sc_store_exec(st, "UPDATE meta SET value = value + 1 WHERE key = 'vulndb_generation';"
                                     "INSERT OR REPLACE INTO meta VALUES ('vulndb_changed', strftime('%s','now'));")))
     return SC_ERR_DB;
-  sqlite3_stmt *s = NULL;
+  sc_db_stmt *s = NULL;
   int rv = SC_ERR_DB;
   if (!sc_store_prep(st,
                      "INSERT OR REPLACE INTO vuln_sources (name, imported_at, added, updated,"
                      " unchanged, withdrawn, malformed) VALUES (?,?,?,?,?,?,?)",
                      &s) &&
-      !bind_text(s, 1, src->name) && !sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL)) &&
-      !sqlite3_bind_int64(s, 3, (sqlite3_int64)src->added) && !sqlite3_bind_int64(s, 4, (sqlite3_int64)src->updated) &&
-      !sqlite3_bind_int64(s, 5, (sqlite3_int64)src->unchanged) &&
-      !sqlite3_bind_int64(s, 6, (sqlite3_int64)src->withdrawn) &&
-      !sqlite3_bind_int64(s, 7, (sqlite3_int64)src->malformed) && !sc_store_step_done(s) &&
+      !bind_text(s, 1, src->name) && !sc_db_bind_int64(s, 2, (int64_t)time(NULL)) &&
+      !sc_db_bind_int64(s, 3, (int64_t)src->added) && !sc_db_bind_int64(s, 4, (int64_t)src->updated) &&
+      !sc_db_bind_int64(s, 5, (int64_t)src->unchanged) &&
+      !sc_db_bind_int64(s, 6, (int64_t)src->withdrawn) &&
+      !sc_db_bind_int64(s, 7, (int64_t)src->malformed) && !sc_store_step_done(s) &&
       !sc_store_exec(st, "INSERT OR REPLACE INTO meta VALUES ('last_import', strftime('%s','now'))"))
     rv = 0;
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -163,12 +168,12 @@ int sc_vulnstore_finish_import(sc_store *st, const sc_vulnsource *src, int chang
 
 /* One integer from a query without parameters; *out untouched without a row. */
 static int int1(sc_store *st, const char *sql, int64_t *out) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, sql, &s)) return SC_ERR_DB;
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) *out = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SC_ERR_DB;
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW) *out = sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
+  return rc == SC_DB_ROW || rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
 int sc_vulnstore_generation(sc_store *st, int64_t *gen) {
@@ -197,20 +202,20 @@ int sc_vulnstore_count(sc_store *st, int64_t *records) {
   return int1(st, "SELECT count(*) FROM vulns", records);
 }
 
-#define T(i) ((const char *)sqlite3_column_text(s, i))
+#define T(i) (sc_db_column_text(s, i))
 
 int sc_vulnstore_each_record(sc_store *st,
                              int (*cb)(void *arg, const char *id, const char *aliases_json, int severity,
                                        double score, double score_own),
                              void *arg) {
   if (!st || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, "SELECT id, aliases, severity, score, score_own FROM vulns", &s)) return SC_ERR_DB;
   int rv = 0, rc;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW)
-    rv = cb(arg, T(0), T(1), sqlite3_column_int(s, 2), sqlite3_column_double(s, 3), sqlite3_column_double(s, 4));
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW)
+    rv = cb(arg, T(0), T(1), (int)sc_db_column_int64(s, 2), sc_db_column_double(s, 3), sc_db_column_double(s, 4));
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -219,14 +224,14 @@ int sc_vulnstore_each_affected(sc_store *st,
                                          int severity, const char *ranges_json, const char *versions_json),
                                void *arg) {
   if (!st || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, "SELECT vuln, ecosystem, name, severity, ranges, versions FROM vuln_affected", &s))
     return SC_ERR_DB;
   int rv = 0, rc;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW)
-    rv = cb(arg, T(0), T(1), T(2), sqlite3_column_int(s, 3), T(4), T(5));
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW)
+    rv = cb(arg, T(0), T(1), T(2), (int)sc_db_column_int64(s, 3), T(4), T(5));
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
@@ -243,11 +248,12 @@ int sc_vulnstore_each_affected_of(sc_store *st, const sc_vulnstore_pkg *pkgs, si
    * The inner join drops rows of a record that is not stored, as the full
    * load does.  One statement for the batch (callbacks run while it steps,
    * so it is not the shared cached one). */
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st,
                     "SELECT a.vuln, a.ecosystem, a.name, a.severity, a.ranges, a.versions,"
                     " v.aliases, v.severity, v.score, v.score_own"
                     " FROM vuln_affected a JOIN vulns v ON v.id = a.vuln"
+                    /* SQLITE-ONLY: rowid order (see above) */
                     " WHERE a.ecosystem = ?1 AND a.name = ?2 ORDER BY a.rowid",
                     &s))
     return SC_ERR_DB;
@@ -258,52 +264,52 @@ int sc_vulnstore_each_affected_of(sc_store *st, const sc_vulnstore_pkg *pkgs, si
       rv = SC_ERR_DB;
       break;
     }
-    int rc = SQLITE_DONE;
-    while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-      rv = rec(arg, T(0), T(6), sqlite3_column_int(s, 7), sqlite3_column_double(s, 8), sqlite3_column_double(s, 9));
-      if (!rv) rv = aff(arg, T(0), T(1), T(2), sqlite3_column_int(s, 3), T(4), T(5));
+    int rc = SC_DB_DONE;
+    while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) {
+      rv = rec(arg, T(0), T(6), (int)sc_db_column_int64(s, 7), sc_db_column_double(s, 8), sc_db_column_double(s, 9));
+      if (!rv) rv = aff(arg, T(0), T(1), T(2), (int)sc_db_column_int64(s, 3), T(4), T(5));
     }
-    if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-    sqlite3_reset(s);
+    if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+    sc_db_reset(s);
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_vulnstore_each_source(sc_store *st, int (*cb)(void *arg, const sc_vulnsource *src), void *arg) {
   if (!st || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st,
                     "SELECT name, imported_at, added, updated, unchanged, withdrawn, malformed"
                     " FROM vuln_sources ORDER BY imported_at, name",
                     &s))
     return SC_ERR_DB;
   int rv = 0, rc;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    sc_vulnsource v = {T(0) ? T(0) : "", sqlite3_column_int64(s, 1),
-                       (uint64_t)sqlite3_column_int64(s, 2), (uint64_t)sqlite3_column_int64(s, 3),
-                       (uint64_t)sqlite3_column_int64(s, 4), (uint64_t)sqlite3_column_int64(s, 5),
-                       (uint64_t)sqlite3_column_int64(s, 6)};
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) {
+    sc_vulnsource v = {T(0) ? T(0) : "", sc_db_column_int64(s, 1),
+                       (uint64_t)sc_db_column_int64(s, 2), (uint64_t)sc_db_column_int64(s, 3),
+                       (uint64_t)sc_db_column_int64(s, 4), (uint64_t)sc_db_column_int64(s, 5),
+                       (uint64_t)sc_db_column_int64(s, 6)};
     rv = cb(arg, &v);
   }
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_vulnstore_each_ecosystem(sc_store *st, int (*cb)(void *arg, const char *ecosystem, int64_t records),
                                 void *arg) {
   if (!st || !cb) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st,
                     "SELECT ecosystem, count(DISTINCT vuln) FROM vuln_affected GROUP BY ecosystem"
                     " ORDER BY ecosystem",
                     &s))
     return SC_ERR_DB;
   int rv = 0, rc;
-  while (!rv && (rc = sqlite3_step(s)) == SQLITE_ROW) rv = cb(arg, T(0) ? T(0) : "", sqlite3_column_int64(s, 1));
-  if (!rv && rc != SQLITE_DONE) rv = SC_ERR_DB;
-  sqlite3_finalize(s);
+  while (!rv && (rc = sc_db_step(s)) == SC_DB_ROW) rv = cb(arg, T(0) ? T(0) : "", sc_db_column_int64(s, 1));
+  if (!rv && rc != SC_DB_DONE) rv = SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }
 #undef T
@@ -312,34 +318,34 @@ int sc_vulnstore_validators(sc_store *st, const char *url, char *etag, size_t et
                             size_t lm_cap) {
   if (!st || !url || !etag || !last_modified || !etag_cap || !lm_cap) return SC_ERR_ARG;
   etag[0] = last_modified[0] = 0;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st, "SELECT etag, last_modified FROM source_validators WHERE url = ?", &s)) return SC_ERR_DB;
-  sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(s), rv = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
-  if (rc == SQLITE_ROW) {
-    const char *e = (const char *)sqlite3_column_text(s, 0), *l = (const char *)sqlite3_column_text(s, 1);
+  sc_db_bind_text(s, 1, url);
+  int rc = sc_db_step(s), rv = rc == SC_DB_ROW ? 0 : rc == SC_DB_DONE ? SC_ERR_NOTFOUND : SC_ERR_DB;
+  if (rc == SC_DB_ROW) {
+    const char *e = sc_db_column_text(s, 0), *l = sc_db_column_text(s, 1);
     snprintf(etag, etag_cap, "%s", e ? e : "");
     snprintf(last_modified, lm_cap, "%s", l ? l : "");
   }
-  sqlite3_finalize(s);
+  sc_db_finalize(s);
   return rv;
 }
 
 int sc_vulnstore_put_validators(sc_store *st, const char *url, const char *etag, const char *last_modified,
                                 int64_t now) {
   if (!st || !url) return SC_ERR_ARG;
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   if (sc_store_prep(st,
                     "INSERT INTO source_validators (url, etag, last_modified, checked_at) VALUES (?,?,?,?) "
                     "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
                     "checked_at = excluded.checked_at",
                     &s))
     return SC_ERR_DB;
-  sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, etag && *etag ? etag : NULL, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, last_modified && *last_modified ? last_modified : NULL, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 4, now);
-  int rv = sqlite3_step(s) == SQLITE_DONE ? 0 : SC_ERR_DB;
-  sqlite3_finalize(s);
+  sc_db_bind_text(s, 1, url);
+  sc_db_bind_text(s, 2, etag && *etag ? etag : NULL);
+  sc_db_bind_text(s, 3, last_modified && *last_modified ? last_modified : NULL);
+  sc_db_bind_int64(s, 4, now);
+  int rv = sc_db_step(s) == SC_DB_DONE ? 0 : SC_ERR_DB;
+  sc_db_finalize(s);
   return rv;
 }

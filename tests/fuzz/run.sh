@@ -80,7 +80,7 @@ else
   fi
 fi
 
-PKGS="libnghttp2 libevent libevent_openssl libevent_pthreads openssl libarchive sqlite3 jansson yaml-0.1 libzstd zlib libcurl libhs"
+PKGS="libnghttp2 libevent libevent_openssl libevent_pthreads openssl libarchive sqlite3 libpq jansson yaml-0.1 libzstd zlib libcurl libhs"
 pkg-config --exists libisal && PKGS="$PKGS libisal"
 DEP_CFLAGS=$(pkg-config --cflags $PKGS)
 DEP_LIBS="$(pkg-config --libs $PKGS) -lhttp_parser -lpthread -lm"

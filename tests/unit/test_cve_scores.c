@@ -9,7 +9,6 @@
  * generation moved; a truncated feed importing nothing. */
 #include <archive.h>
 #include <archive_entry.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +28,12 @@ static char dir[] = "/tmp/test_cve_scores.XXXXXX";
 
 static const char *q(const char *sql) {
   static char buf[4096];
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   buf[0] = 0;
-  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return "(sql error)";
-  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-    snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(s, 0));
-  sqlite3_finalize(s);
+  if (sc_db_prepare(st->db, sql, 0, &s)) return "(sql error)";
+  if (sc_db_step(s) == SC_DB_ROW && sc_db_column_text(s, 0))
+    snprintf(buf, sizeof(buf), "%s", sc_db_column_text(s, 0));
+  sc_db_finalize(s);
   return buf;
 }
 

@@ -13,22 +13,22 @@
 #include "tap.h"
 
 static long long n_rows(sc_store *st, const char *sql) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   long long n = -1;
-  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return -2;
-  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  if (sc_db_prepare(st->db, sql, 0, &s)) return -2;
+  if (sc_db_step(s) == SC_DB_ROW) n = sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
   return n;
 }
 
 static const char *text(sc_store *st, const char *sql) {
   static char buf[256];
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   snprintf(buf, sizeof(buf), "(none)");
-  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return "(sql error)";
-  if (sqlite3_step(s) == SQLITE_ROW)
-    snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "NULL");
-  sqlite3_finalize(s);
+  if (sc_db_prepare(st->db, sql, 0, &s)) return "(sql error)";
+  if (sc_db_step(s) == SC_DB_ROW)
+    snprintf(buf, sizeof(buf), "%s", sc_db_column_text(s, 0) ? sc_db_column_text(s, 0) : "NULL");
+  sc_db_finalize(s);
   return buf;
 }
 
@@ -62,7 +62,7 @@ static void test_append_purge(void) {
   CHECK_INT(sc_store_open(path, &other), 0, "open a file database");
   sc_store *second;
   CHECK_INT(sc_store_open(path, &second), 0, "a second connection");
-  sqlite3_busy_timeout(second->db, 50);
+  CHECK_INT(sc_db_busy_timeout(second->db, 50), 0, "a short busy timeout");
   CHECK_INT(sc_store_write_begin(other, 0), 0, "the first holds the write lock");
   CHECK_INT(sc_decisions_append(second, rows, 1), SC_ERR_DB, "the second cannot write meanwhile");
   CHECK(strstr(sc_store_errmsg(second), "locked") != NULL, "and says why (%s)", sc_store_errmsg(second));
@@ -91,7 +91,7 @@ static void test_old_gate_table(void) {
   int latest = sc_store_schema_version(st);
   CHECK(latest >= 6, "schema has the decisions step (%d)", latest);
   /* back to schema 5 with the table as the gate made it, holding a row */
-  CHECK_INT(sqlite3_exec(st->db,
+  CHECK_INT(sc_db_exec(st->db,
                          "DROP TABLE decisions; DELETE FROM schema_version WHERE version >= 6;"
                          /* and the tables of the steps after 6 (lineage, events) */
                          "DROP TABLE deliveries; DROP TABLE events; DROP TABLE watched; DROP TABLE tag_history;"
@@ -102,9 +102,8 @@ static void test_old_gate_table(void) {
                          " client TEXT, repository TEXT, reference TEXT, digest TEXT, method TEXT,"
                          " verdict TEXT NOT NULL, rule TEXT, user_agent TEXT);"
                          "CREATE INDEX IF NOT EXISTS decisions_repo ON decisions(repository, at);"
-                         "INSERT INTO decisions(at, verdict) VALUES (42, 'deny');",
-                         NULL, NULL, NULL),
-            SQLITE_OK, "a schema-5 database with the gate's table");
+                         "INSERT INTO decisions(at, verdict) VALUES (42, 'deny');"),
+            0, "a schema-5 database with the gate's table");
   sc_store_close(st);
   CHECK_INT(sc_store_open(path, &st), 0, "reopen: migrates");
   CHECK_INT(sc_store_schema_version(st), latest, "at the latest schema");

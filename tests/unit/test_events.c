@@ -15,11 +15,11 @@
 #include "tap.h"
 
 static long long n_rows(sc_store *st, const char *sql) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   long long n = -1;
-  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return -2;
-  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  if (sc_db_prepare(st->db, sql, 0, &s)) return -2;
+  if (sc_db_step(s) == SC_DB_ROW) n = sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
   return n;
 }
 

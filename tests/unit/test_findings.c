@@ -97,15 +97,15 @@ static void test_roundtrip(void) {
 
   /* an unreadable set is not an error: it is recomputed */
   CHECK_INT(sc_findings_put_set(st, LB, "os1", 8, 55, NULL, 0, 0), 0, "B's set again");
-  CHECK_INT(sqlite3_exec(st->db, "UPDATE layer_findings SET data = '[[0,' WHERE layer = '" LA "'", NULL, NULL, NULL),
-            SQLITE_OK, "garble A's set");
+  CHECK_INT(sc_db_exec(st->db, "UPDATE layer_findings SET data = '[[0,' WHERE layer = '" LA "'"),
+            0, "garble A's set");
   sc_finding_list_init(&l);
   CHECK_INT(sc_findings_load_image(st, IM, 8, &l), 0, "garbled: recompute");
   CHECK_INT(l.n, 0, "left empty");
   sc_finding_list_free(&l);
 
   /* images gone from the store lose their rows */
-  CHECK_INT(sqlite3_exec(st->db, "DELETE FROM images WHERE digest = '" IM "'", NULL, NULL, NULL), SQLITE_OK,
+  CHECK_INT(sc_db_exec(st->db, "DELETE FROM images WHERE digest = '" IM "'"), 0,
             "image removed by hand");
   CHECK_INT(sc_findings_forget_gone_images(st), 0, "forget gone images");
   CHECK_INT(sc_findings_counts(st, 8, &images, &current, &findings), 0, "counts again");

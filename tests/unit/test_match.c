@@ -3,7 +3,6 @@
  * stdlib, fixed versions, last_affected, Ubuntu LTS; stored images, layer
  * attribution, re-matching after an import; findings matched by caution
  * keep their mark through the store. */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,12 +194,12 @@ static void test_store(void) {
   }
   CHECK(l.n && !strcmp(l.v[0].ecosystem, "Debian:12"), "OS ecosystem from the image's os-release");
   sc_finding_list_free(&l);
-  sqlite3_stmt *s;
-  sqlite3_prepare_v2(st->db, "SELECT count(*) FROM findings WHERE image = ?", -1, &s, NULL);
-  sqlite3_bind_text(s, 1, IMG, -1, SQLITE_STATIC);
-  sqlite3_step(s);
-  CHECK_INT(sqlite3_column_int(s, 0), 2, "findings stored");
-  sqlite3_finalize(s);
+  sc_db_stmt *s;
+  sc_db_prepare(st->db, "SELECT count(*) FROM findings WHERE image = ?", 0, &s);
+  sc_db_bind_text(s, 1, IMG);
+  sc_db_step(s);
+  CHECK_INT((int)sc_db_column_int64(s, 0), 2, "findings stored");
+  sc_db_finalize(s);
 
   /* a newer record changes the finding: re-match, no rescan */
   const char *upd = REC("MULTI-1", AFF("npm", "multi", EV("2.0.0", "2.0.3")));
@@ -299,12 +298,12 @@ static int same_list(const sc_finding_list *a, const sc_finding_list *b) {
 }
 
 static size_t view_count(const char *digest) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   size_t n = (size_t)-1;
-  if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM findings WHERE image = ?", -1, &s, NULL)) return n;
-  sqlite3_bind_text(s, 1, digest, -1, SQLITE_STATIC);
-  if (sqlite3_step(s) == SQLITE_ROW) n = (size_t)sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  if (sc_db_prepare(st->db, "SELECT count(*) FROM findings WHERE image = ?", 0, &s)) return n;
+  sc_db_bind_text(s, 1, digest);
+  if (sc_db_step(s) == SC_DB_ROW) n = (size_t)sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
   return n;
 }
 
@@ -357,11 +356,11 @@ static void check_images(const sc_vulndb *db, const char *when) {
 }
 
 static int sql_count(const char *sql) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int n = -1;
-  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-    n = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
+  if (sc_db_prepare(st->db, sql, 0, &s) == 0 && sc_db_step(s) == SC_DB_ROW)
+    n = (int)sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
   return n;
 }
 
@@ -472,15 +471,15 @@ static long find_at(const sc_finding_list *l, const char *id, const char *pkg) {
 }
 
 static int sql_int(const char *sql) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int n = -1;
-  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) return -2;
-  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
+  if (sc_db_prepare(st->db, sql, 0, &s)) return -2;
+  if (sc_db_step(s) == SC_DB_ROW) n = (int)sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
   return n;
 }
 
-static int sql_exec(const char *sql) { return sqlite3_exec(st->db, sql, NULL, NULL, NULL); }
+static int sql_exec(const char *sql) { return sc_db_exec(st->db, sql); }
 
 /* Checks a list read for UI: CVE-DEB-1 on "openssl 3.0.1 1" unsure, NPM-1 sure. */
 static void check_unsure_list(const sc_finding_list *l, const char *when) {
@@ -534,7 +533,7 @@ static void test_unsure_stored(void) {
   /* read back means from the stored mark: move it to the other hit, by hand */
   CHECK_INT(sql_exec("UPDATE layer_findings SET data = replace(replace(data, ',1]', ']'),"
                      " '\"NPM-1\",\"1.0.5\",0,-1]', '\"NPM-1\",\"1.0.5\",0,-1,1]') WHERE layer = '" UL "'"),
-            SQLITE_OK, "unsure: stored mark moved");
+            0, "unsure: stored mark moved");
   sc_finding_list_init(&l);
   CHECK_INT(sc_match_image(st, UI, &l), 0, "unsure: read the edited set");
   long deb = find_at(&l, "CVE-DEB-1", "openssl"), npm = find_at(&l, "NPM-1", "@scope/pkg");
@@ -544,7 +543,7 @@ static void test_unsure_stored(void) {
 
   /* a malformed mark makes the set unreadable: recomputed, never "sure" by default */
   CHECK_INT(sql_exec("UPDATE layer_findings SET data = replace(data, ',-1,1]', ',-1,\"x\"]') WHERE layer = '" UL "'"),
-            SQLITE_OK, "unsure: stored mark garbled");
+            0, "unsure: stored mark garbled");
   sc_finding_list_init(&l);
   CHECK_INT(sc_match_image(st, UI, &l), 0, "unsure: read the garbled set");
   check_unsure_list(&l, "garbled, recomputed");

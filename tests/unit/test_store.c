@@ -1,8 +1,7 @@
-/* test_store.c - the SQLite store (sc_store).  sc_store.c is included so
+/* test_store.c - the store (sc_store) on SQLite.  sc_store.c is included so
  * that a database can be built at an older schema from its own migration
  * steps, then migrated by sc_store_open. */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +18,11 @@
 static char dbpath[256];
 
 static int count(sc_store *st, const char *sql) {
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   int n = -1;
-  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return -1;
-  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
+  if (sc_db_prepare(st->db, sql, 0, &s)) return -1;
+  if (sc_db_step(s) == SC_DB_ROW) n = (int)sc_db_column_int64(s, 0);
+  sc_db_finalize(s);
   return n;
 }
 
@@ -69,13 +68,13 @@ static void test_migrations(void) {
     CHECK_INT(count(st, sql), 1, "table %s exists", tables[i]);
   }
   CHECK_INT(count(st, "PRAGMA foreign_keys"), 1, "foreign keys on");
-  sqlite3_stmt *s;
+  sc_db_stmt *s;
   const char *mode = NULL;
   char buf[16] = "";
-  if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK) {
-    if (sqlite3_step(s) == SQLITE_ROW && (mode = (const char *)sqlite3_column_text(s, 0)))
+  if (sc_db_prepare(st->db, "PRAGMA journal_mode", 0, &s) == 0) {
+    if (sc_db_step(s) == SC_DB_ROW && (mode = sc_db_column_text(s, 0)))
       snprintf(buf, sizeof(buf), "%s", mode);
-    sqlite3_finalize(s);
+    sc_db_finalize(s);
   }
   CHECK_STR(buf, "wal", "WAL journal");
   /* A verdict reads only its packages' (ecosystem, name) pairs of the
@@ -85,15 +84,15 @@ static void test_migrations(void) {
                       " AND sql LIKE '%(ecosystem, name)%'"),
             1, "index vuln_affected_pkg on (ecosystem, name)");
   char plan[256] = "";
-  if (sqlite3_prepare_v2(st->db,
-                         "EXPLAIN QUERY PLAN SELECT a.vuln FROM vuln_affected a JOIN vulns v ON v.id = a.vuln"
-                         " WHERE a.ecosystem = 'npm' AND a.name = 'x' ORDER BY a.rowid",
-                         -1, &s, NULL) == SQLITE_OK) {
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      const char *d = (const char *)sqlite3_column_text(s, 3);
+  if (sc_db_prepare(st->db,
+                    "EXPLAIN QUERY PLAN SELECT a.vuln FROM vuln_affected a JOIN vulns v ON v.id = a.vuln"
+                    " WHERE a.ecosystem = 'npm' AND a.name = 'x' ORDER BY a.rowid",
+                    0, &s) == 0) {
+    while (sc_db_step(s) == SC_DB_ROW) {
+      const char *d = sc_db_column_text(s, 3);
       if (d) snprintf(plan + strlen(plan), sizeof(plan) - strlen(plan), "%s; ", d);
     }
-    sqlite3_finalize(s);
+    sc_db_finalize(s);
   }
   CHECK(strstr(plan, "USING INDEX vuln_affected_pkg") && !strstr(plan, "TEMP B-TREE"),
         "a pair's rows come from the index in stored order, without a sort (%s)", plan);
@@ -116,15 +115,14 @@ static void test_migration_unsure(void) {
   char path[300];
   snprintf(path, sizeof(path), "%s.v4", dbpath);
   unlink(path);
-  sqlite3 *db = NULL;
-  int ok = sqlite3_open(path, &db) == SQLITE_OK &&
-           sqlite3_exec(db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-                        NULL, NULL, NULL) == SQLITE_OK;
+  sc_db *db = NULL;
+  int ok = sc_db_open(path, NULL, &db, NULL, 0) == 0 &&
+           sc_db_exec(db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)") == 0;
   for (int v = 0; ok && v < 4; v++) {
     char sql[96];
     snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, 0)", v + 1);
-    ok = sqlite3_exec(db, migrations[v], NULL, NULL, NULL) == SQLITE_OK &&
-         sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    ok = sc_db_exec(db, migrations[v]) == 0 &&
+         sc_db_exec(db, sql) == 0;
   }
   /* one image on one layer with one finding, as schema 4 stored it */
   static const char *const v4_data =
@@ -134,9 +132,9 @@ static void test_migration_unsure(void) {
       "INSERT INTO layer_findings VALUES ('" LA "', 'os', 0, 7, 1,"
       " '[[0,\"openssl\",\"3.0.1 1\",\"Debian:12\",\"pkg:deb/debian/openssl\",[[\"CVE-X\",\"\",3,7.5]]]]');"
       "INSERT INTO matched_images (image, generation, matched_at, fhash, os) VALUES ('" LB "', 0, 0, 7, 'os');";
-  ok = ok && sqlite3_exec(db, v4_data, NULL, NULL, NULL) == SQLITE_OK;
-  CHECK(ok, "a schema-4 database with a stored findings set (%s)", db ? sqlite3_errmsg(db) : "no db");
-  sqlite3_close(db);
+  ok = ok && sc_db_exec(db, v4_data) == 0;
+  CHECK(ok, "a schema-4 database with a stored findings set (%s)", db ? sc_db_errmsg(db) : "no db");
+  sc_db_close(db);
 
   sc_store *st = NULL;
   CHECK_INT(sc_store_open(path, &st), 0, "migrate it");
@@ -153,7 +151,7 @@ static void test_migration_unsure(void) {
       "INSERT INTO layer_findings VALUES ('" LA "', 'os', 0, 8, 2,"
       " '[[0,\"openssl\",\"3.0.1 1\",\"Debian:12\",\"p\",[[\"CVE-SURE\",\"\",3,7.5],[\"CVE-UNSURE\",\"\",3,7.5,1]]]]');"
       "INSERT INTO matched_images (image, generation, matched_at, fhash, os) VALUES ('" LB "', 0, 0, 8, 'os');";
-  CHECK_INT(sqlite3_exec(st->db, v5_data, NULL, NULL, NULL), SQLITE_OK, "a set with a marked hit");
+  CHECK_INT(sc_db_exec(st->db, v5_data), 0, "a set with a marked hit");
   CHECK_INT(count(st, "SELECT unsure FROM findings WHERE vuln = 'CVE-UNSURE'"), 1, "view: marked hit unsure");
   CHECK_INT(count(st, "SELECT unsure FROM findings WHERE vuln = 'CVE-SURE'"), 0, "view: unmarked hit sure");
   CHECK_INT(count(st, "SELECT count(*) FROM findings WHERE image = '" LB "'"), 2, "view: both rows");
