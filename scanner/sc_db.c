@@ -148,10 +148,7 @@ int sc_db_column_is_null(sc_db_stmt *s, int i) {
   return sc_db_column_text(s, i) == NULL;
 }
 
-int64_t sc_db_column_int64(sc_db_stmt *s, int i) {
-  if (!s) return 0;
-  if (s->db->ops->column_int64) return s->db->ops->column_int64(s, i);
-  const char *t = s->db->ops->column_text(s, i);
+int64_t sc_db_text_int64(sc_db_stmt *s, int i, const char *t) {
   int64_t v = 0;
   if (t && sc_db_parse_int64(t, &v)) {
     s->bad_column = 1;
@@ -161,10 +158,7 @@ int64_t sc_db_column_int64(sc_db_stmt *s, int i) {
   return v;
 }
 
-double sc_db_column_double(sc_db_stmt *s, int i) {
-  if (!s) return 0;
-  if (s->db->ops->column_double) return s->db->ops->column_double(s, i);
-  const char *t = s->db->ops->column_text(s, i);
+double sc_db_text_double(sc_db_stmt *s, int i, const char *t) {
   double v = 0;
   if (t && sc_db_parse_double(t, &v)) {
     s->bad_column = 1;
@@ -172,4 +166,16 @@ double sc_db_column_double(sc_db_stmt *s, int i) {
     return 0;
   }
   return v;
+}
+
+int64_t sc_db_column_int64(sc_db_stmt *s, int i) {
+  if (!s) return 0;
+  if (s->db->ops->column_int64) return s->db->ops->column_int64(s, i);
+  return sc_db_text_int64(s, i, s->db->ops->column_text(s, i));
+}
+
+double sc_db_column_double(sc_db_stmt *s, int i) {
+  if (!s) return 0;
+  if (s->db->ops->column_double) return s->db->ops->column_double(s, i);
+  return sc_db_text_double(s, i, s->db->ops->column_text(s, i));
 }

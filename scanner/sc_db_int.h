@@ -64,6 +64,12 @@ int sc_db_pg_translate(const char *sql, char **out, int *nparams);
 int sc_db_parse_int64(const char *s, int64_t *out);
 /* Strict double (all of s; "NaN", "Infinity" too); 0 or SC_ERR_FORMAT. */
 int sc_db_parse_double(const char *s, double *out);
+/* Column i's text t (NULL reads 0) as an int64 / a double, parsed as
+ * strictly as above (sc_db.c): a value that does not parse reads 0, sets
+ * s->bad_column and records why on s's connection, so the next step fails
+ * on either backend instead of a wrong number passing silently. */
+int64_t sc_db_text_int64(sc_db_stmt *s, int i, const char *t);
+double sc_db_text_double(sc_db_stmt *s, int i, const char *t);
 /* The password of a URL, percent-decoded, into out ("" when none). */
 void sc_db_url_password(const char *url, char *out, size_t cap);
 /* Replaces every occurrence of secret (when non-empty) in msg (cap bytes)

@@ -322,6 +322,14 @@ static int send_query(pg_db *db, pg_stmt *s) {
   return 0;
 }
 
+/* Forgets the row the caller was reading (its column texts die with it). */
+static void drop_row(pg_stmt *s) {
+  PQclear(s->row);
+  s->row = NULL;
+  free(s->prow);
+  s->prow = NULL;
+}
+
 /* The next result of a statement with no spilled row left. */
 static PGresult *next_result(pg_db *db, pg_stmt *s) {
   if (s->state == ST_STREAM) return PQgetResult(db->c);
@@ -333,10 +341,7 @@ static PGresult *next_result(pg_db *db, pg_stmt *s) {
 static int pg_step(sc_db_stmt *bs) {
   pg_stmt *s = PST(bs);
   pg_db *db = PDB(bs->db);
-  PQclear(s->row);
-  s->row = NULL;
-  free(s->prow);
-  s->prow = NULL;
+  drop_row(s);
   if (s->state == ST_DONE) s->state = ST_IDLE; /* run again, same bindings (SQLite's auto-reset) */
   if (s->state == ST_IDLE) {
     int rc = send_query(db, s);
@@ -370,10 +375,7 @@ static int pg_step(sc_db_stmt *bs) {
 static void pg_reset(sc_db_stmt *bs) {
   pg_stmt *s = PST(bs);
   pg_db *db = PDB(bs->db);
-  PQclear(s->row);
-  s->row = NULL;
-  free(s->prow);
-  s->prow = NULL;
+  drop_row(s);
   if (s->state == ST_STREAM && s->cancelable && !s->in_block) {
     /* the server stops producing rows; the drain below then ends quickly
      * (its "canceling statement" error is expected and dropped) */

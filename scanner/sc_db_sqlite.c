@@ -128,26 +128,12 @@ static int lite_column_is_null(sc_db_stmt *s, int i) { return sqlite3_column_typ
 static int64_t lite_column_int64(sc_db_stmt *s, int i) {
   sqlite3_stmt *q = LST(s)->s;
   if (sqlite3_column_type(q, i) != SQLITE_TEXT) return sqlite3_column_int64(q, i);
-  const char *t = (const char *)sqlite3_column_text(q, i);
-  int64_t v = 0;
-  if (t && sc_db_parse_int64(t, &v)) {
-    s->bad_column = 1;
-    sc_db_set_error(s->db, SC_DB_EOTHER, "22P02", "column %d is not an integer: \"%.40s\"", i, t);
-    return 0;
-  }
-  return v;
+  return sc_db_text_int64(s, i, (const char *)sqlite3_column_text(q, i));
 }
 static double lite_column_double(sc_db_stmt *s, int i) {
   sqlite3_stmt *q = LST(s)->s;
   if (sqlite3_column_type(q, i) != SQLITE_TEXT) return sqlite3_column_double(q, i);
-  const char *t = (const char *)sqlite3_column_text(q, i);
-  double v = 0;
-  if (t && sc_db_parse_double(t, &v)) {
-    s->bad_column = 1;
-    sc_db_set_error(s->db, SC_DB_EOTHER, "22P02", "column %d is not a number: \"%.40s\"", i, t);
-    return 0;
-  }
-  return v;
+  return sc_db_text_double(s, i, (const char *)sqlite3_column_text(q, i));
 }
 
 static const struct sc_db_ops lite_ops = {
