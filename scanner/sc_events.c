@@ -40,6 +40,11 @@ static const char SQL_INS_DELIVERY[] =
 static const char SQL_OVERFLOW[] =
     "UPDATE deliveries SET status='failed', last_error='" SC_EVENTS_OVERFLOW_ERROR "'"
     " WHERE id IN (SELECT id FROM deliveries WHERE status='pending' ORDER BY id DESC LIMIT -1 OFFSET ?)";
+/* SQLITE-ONLY above: SQLite needs a LIMIT before OFFSET (-1: none), which
+ * PostgreSQL refuses; its text has the OFFSET alone */
+static const char SQL_OVERFLOW_PG[] =
+    "UPDATE deliveries SET status='failed', last_error='" SC_EVENTS_OVERFLOW_ERROR "'"
+    " WHERE id IN (SELECT id FROM deliveries WHERE status='pending' ORDER BY id DESC OFFSET ?)";
 
 int sc_events_record(sc_store *st, const char *id, const char *type, int64_t at, const char *event_json,
                      const sc_delivery_new *d, size_t n) {
@@ -65,7 +70,8 @@ int sc_events_record(sc_store *st, const char *id, const char *type, int64_t at,
     if (sc_store_step_done(s)) return sc_store_rollback_rv(st, SC_ERR_DB);
   }
   if (n) {
-    if (!(s = sc_store_stmt(st, SQL_OVERFLOW))) return sc_store_rollback_rv(st, SC_ERR_DB);
+    if (!(s = sc_store_stmt(st, sc_db_dialect(st->db) == SC_DB_PG ? SQL_OVERFLOW_PG : SQL_OVERFLOW)))
+      return sc_store_rollback_rv(st, SC_ERR_DB);
     sc_db_bind_int64(s, 1, SC_EVENTS_MAX_PENDING);
     if (sc_store_step_done(s)) return sc_store_rollback_rv(st, SC_ERR_DB);
   }

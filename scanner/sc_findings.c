@@ -1,4 +1,4 @@
-/* sc_findings.c - findings persistence in SQLite (see sc_findings.h):
+/* sc_findings.c - findings persistence (see sc_findings.h):
  * tables layer_findings and matched_images, read through image_layers,
  * layers and vulns.  A set is one JSON row:
  *   [[seq, name, version, ecosystem, purl, [[vuln, fixed, severity, score(, 1)], ...]], ...]
@@ -16,13 +16,19 @@
 
 #include "sc_store_int.h"
 
-/* SQLITE-ONLY: INSERT OR REPLACE here and in SQL_PUT_IMG (PostgreSQL: ON
- * CONFLICT DO UPDATE) */
+/* Upserts (both dialects), here and in SQL_PUT_IMG: layer_findings and
+ * matched_images have no dependent rows, triggers or rowid readers, so
+ * OR REPLACE's delete and insert did nothing more.  PostgreSQL types the
+ * bound JSON text as the JSONB column. */
 static const char SQL_PUT_SET[] =
-    "INSERT OR REPLACE INTO layer_findings (layer, os, generation, fhash, nfindings, data) VALUES (?,?,?,?,?,?)";
+    "INSERT INTO layer_findings (layer, os, generation, fhash, nfindings, data) VALUES (?,?,?,?,?,?)"
+    " ON CONFLICT (layer, os) DO UPDATE SET generation = excluded.generation, fhash = excluded.fhash,"
+    " nfindings = excluded.nfindings, data = excluded.data";
 static const char SQL_KEEP_SET[] = "UPDATE layer_findings SET generation = ? WHERE layer = ? AND os = ?";
 static const char SQL_PUT_IMG[] =
-    "INSERT OR REPLACE INTO matched_images (image, generation, matched_at, fhash, os, hidden) VALUES (?,?,?,?,?,?)";
+    "INSERT INTO matched_images (image, generation, matched_at, fhash, os, hidden) VALUES (?,?,?,?,?,?)"
+    " ON CONFLICT (image) DO UPDATE SET generation = excluded.generation, matched_at = excluded.matched_at,"
+    " fhash = excluded.fhash, os = excluded.os, hidden = excluded.hidden";
 static const char SQL_IMG_ROW[] = "SELECT generation, os, hidden FROM matched_images WHERE image = ?";
 static const char SQL_IMG_SETS[] =
     "SELECT il.idx, il.layer, l.digest IS NOT NULL, lf.data FROM image_layers il"
@@ -304,9 +310,13 @@ int sc_findings_load_image(sc_store *st, const char *image, int64_t gen, sc_find
   hidset hid = {0};
   char *os = NULL;
   int rv = SC_ERR_DB, rc;
-  /* one read snapshot: a re-match committing meanwhile is seen whole or not */
-  /* SQLITE-ONLY: SAVEPOINT outside a transaction (sc_store_lineage.c's sp_begin) */
-  if (sc_store_exec(st, "SAVEPOINT sc_match_load")) return SC_ERR_DB;
+  /* one read snapshot: a re-match committing meanwhile is seen whole or not.
+   * SQLITE-ONLY: SAVEPOINT outside a transaction opens one in SQLite;
+   * PostgreSQL accepts it only inside a transaction block, so there a
+   * read outside one opens its own REPEATABLE READ (one snapshot) one. */
+  const int own = sc_db_dialect(st->db) == SC_DB_PG && !sc_db_in_transaction(st->db);
+  if (sc_store_exec(st, own ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "SAVEPOINT sc_match_load"))
+    return SC_ERR_DB;
   if (!(s = sc_store_stmt(st, SQL_IMG_ROW))) goto out;
   sc_db_bind_text(s, 1, image);
   rc = sc_db_step(s);
@@ -347,7 +357,16 @@ int sc_findings_load_image(sc_store *st, const char *image, int64_t gen, sc_find
 out:
   if (s) sc_db_reset(s);
   if (al) sc_db_reset(al);
-  sc_store_exec(st, "RELEASE sc_match_load");
+  if (own) {
+    sc_db_rollback(st->db); /* read only: nothing to keep */
+  } else if (sc_db_dialect(st->db) == SC_DB_PG && rv < 0) {
+    /* a failed statement aborted the caller's PostgreSQL transaction: back
+     * to the savepoint, so that the caller can carry on as in SQLite */
+    sc_store_exec(st, "ROLLBACK TO sc_match_load");
+    sc_store_exec(st, "RELEASE sc_match_load");
+  } else {
+    sc_store_exec(st, "RELEASE sc_match_load");
+  }
   free(hid.v);
   free(os);
   return rv;

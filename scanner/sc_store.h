@@ -5,15 +5,33 @@
  * (sc_store_referrers.h), customs' own annotation pushes (sc_annotations.h); the admin API reads through
  * sc_store_admin.h.
  *
- * PostgreSQL today (sc_store_open with a postgres:// URL): ONLY opening
- * works, with the schema (sc_store_schema_pg.c applies the PostgreSQL
- * dialect of the same numbered steps; sc_store_schema_version reports the
- * same version as SQLite), sc_store_schema_version, sc_store_errmsg and
- * sc_store_close.  Every other function of these headers is SQLite-only
- * until its statements are converted (many are still SQLite dialect,
- * marked SQLITE-ONLY in the .c files): on PostgreSQL they fail with
- * SC_ERR_DB or, worse, may misbehave, so customs must not be run against
- * PostgreSQL yet.
+ * PostgreSQL today (sc_store_open with a postgres:// URL; schema in
+ * sc_store_schema_pg.c, same version numbers as SQLite).  Works, and is
+ * asserted on both backends by tests/unit/store_conformance.c
+ * (tests/integration/test_store_pg.sh): opening; sc_store_put_manifest*
+ * (images, layer lists, repo_images, tags, tag history, lineage chains);
+ * sc_store_put_layer and the layer readers; image reads and
+ * sc_store_image_inventory; OSV import (sc_vulnstore.h, borrowed
+ * severities, the vendor ratings of sc_store_severity.h); matching and
+ * stored findings (sc_findings.h, sc_match_image, sc_match_rematch_all)
+ * and the `findings` view; the decisions log (sc_decisions.h); and
+ * sc_judge_image (its VEX documents read).  Portable statements serve both
+ * backends; where no portable form exists (temp tables, SAVEPOINT outside
+ * a transaction, bare columns beside max(), meta arithmetic, rowid order,
+ * LIMIT -1) the module picks a PostgreSQL text by sc_db_dialect and
+ * SQLite's text is unchanged.
+ * Free of SQLite-only statements (converted or portable already) but not
+ * yet run on PostgreSQL by any test: CVE scores of NVD feeds
+ * (sc_store_severity.h), lineage reads and watched tags
+ * (sc_store_lineage.h), index children, events and webhook deliveries
+ * (sc_events.h), referrers (sc_store_referrers.h), VEX writes
+ * (sc_store_vex.h), annotations (sc_annotations.h).
+ * Still SQLite-only (marked SQLITE-ONLY in the .c files): the admin API's
+ * searches (sc_store_admin.h: instr, rowid order); and the SQLite file
+ * settings (WAL, PRAGMAs, bulk page cache), which PostgreSQL skips.
+ * Ordering: SQLite compares text by bytes; a PostgreSQL database should be
+ * created with the C collation (pglib.sh does) for the same ORDER BY on
+ * text (the texts chosen per dialect say COLLATE "C" where order matters).
  *
  * Layers are stored once by digest with their inventory (packages, secrets,
  * OS, and the cataloged/whiteout/opaque paths needed to merge them again);

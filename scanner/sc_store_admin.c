@@ -59,6 +59,7 @@ int sc_store_admin_counts(sc_store *st, int64_t *repositories, int64_t *images) 
 
 int sc_store_admin_repositories(sc_store *st, const char *q, int64_t offset, size_t limit, int64_t *total,
                                 int (*cb)(void *arg, const char *name, int64_t images, int64_t tags), void *arg) {
+  /* SQLITE-ONLY: instr (PostgreSQL: strpos; a LIKE would read % and _ in q) */
   static const char where[] = " r WHERE (?1 IS NULL OR instr(lower(r.repo), lower(?1)) > 0)";
   char sql[512];
   sc_db_stmt *s;
@@ -87,7 +88,7 @@ int sc_store_admin_repositories(sc_store *st, const char *q, int64_t offset, siz
   return rv;
 }
 
-/* ?1 repository, ?2 q */
+/* ?1 repository, ?2 q.  SQLITE-ONLY: instr (see sc_store_admin_repositories) */
 #define IMAGES_FROM                                                                                                 \
   " FROM repo_images ri JOIN images i ON i.digest = ri.digest"                                                     \
   " WHERE (?1 IS NULL OR ri.repo = ?1) AND (?2 IS NULL OR instr(lower(ri.repo), lower(?2)) > 0"                     \

@@ -1,4 +1,4 @@
-/* sc_store_images.c - images, tags and repositories in SQLite (tables
+/* sc_store_images.c - images, tags and repositories (tables
  * images, image_layers, image_children, tags, repo_images), what the
  * matcher reads of them, and the pull gate's blob question.
  * Owner: store.  Thread: the handle's.  Errors: see sc_store.h. */
@@ -50,8 +50,8 @@ static int put_repo_tag(sc_store *st, const char *repo, const char *tag, const c
                         char *prev) {
   sc_db_stmt *r = NULL, *t = NULL;
   int rv = SC_ERR_DB;
-  /* SQLITE-ONLY: INSERT OR IGNORE (PostgreSQL: ON CONFLICT DO NOTHING) */
-  if (prep(st, "INSERT OR IGNORE INTO repo_images (repo, digest, pushed_at) VALUES (?,?,?)", &r) ||
+  /* both dialects; a row kept keeps its rowid (sc_store_admin.c orders by it) */
+  if (prep(st, "INSERT INTO repo_images (repo, digest, pushed_at) VALUES (?,?,?) ON CONFLICT DO NOTHING", &r) ||
       bind_text(r, 1, repo) || bind_text(r, 2, digest) || sc_db_bind_int64(r, 3, now) || step_done(r))
     goto out;
   char known[72] = "";
@@ -59,8 +59,13 @@ static int put_repo_tag(sc_store *st, const char *repo, const char *tag, const c
     int k = query1(st, "SELECT digest FROM tags WHERE repo = ? AND tag = ?", repo, tag, known, sizeof(known));
     if (k != 0 && k != SC_ERR_NOTFOUND) goto out;
   }
-  /* SQLITE-ONLY: INSERT OR REPLACE (PostgreSQL: ON CONFLICT DO UPDATE) */
-  if (tag && (prep(st, "INSERT OR REPLACE INTO tags (repo, tag, digest, updated_at) VALUES (?,?,?,?)", &t) ||
+  /* an upsert (both dialects), not OR REPLACE's delete and insert: tags has
+   * no dependent rows, triggers or rowid readers, so the result is the same */
+  if (tag && (prep(st,
+                   "INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?,?,?,?)"
+                   " ON CONFLICT (repo, tag) DO UPDATE SET digest = excluded.digest,"
+                   " updated_at = excluded.updated_at",
+                   &t) ||
               bind_text(t, 1, repo) || bind_text(t, 2, tag) || bind_text(t, 3, digest) ||
               sc_db_bind_int64(t, 4, now) || step_done(t)))
     goto out;
@@ -93,7 +98,7 @@ int sc_store_put_manifest_ex(sc_store *st, const char *repo, const char *tag, co
     goto out;
   if (prep(st,
            "INSERT INTO images (digest, kind, media_type, config_digest, config_json, created,"
-           " runs_as_root, user, os, architecture, variant, stored_at)"
+           " runs_as_root, \"user\", os, architecture, variant, stored_at)" /* USER is reserved in PostgreSQL */
            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
            &s))
     goto out;
@@ -215,7 +220,7 @@ int sc_store_get_image(sc_store *st, const char *digest, sc_store_image *out) {
   sc_db_stmt *s;
   int rv, rc;
   if (prep(st,
-           "SELECT kind, media_type, config_digest, os, architecture, user, config_json,"
+           "SELECT kind, media_type, config_digest, os, architecture, \"user\", config_json,"
            " created, runs_as_root FROM images WHERE digest = ?",
            &s))
     return SC_ERR_DB;

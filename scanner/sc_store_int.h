@@ -8,8 +8,10 @@
  * sc_store_referrers.c, sc_store_vex.c, sc_store_severity.c) and by
  * white-box unit tests: nothing else
  * may see the sc_db handle or a table name.  No store module calls sqlite3
- * itself: dialect-specific SQL (PRAGMAs, INSERT OR ..., json_each, ...) is
- * marked `SQLITE-ONLY` where it is run, for the PostgreSQL work to find.
+ * itself.  Statements are portable where one text serves both dialects
+ * (ON CONFLICT upserts, times bound from C); where none does, the
+ * PostgreSQL text is chosen by sc_db_dialect beside the SQLite one, and what
+ * is still SQLite's alone is marked `SQLITE-ONLY` with the reason.
  *
  * Statement cache: sc_store_stmt hands out a statement prepared once per
  * connection (SC_DB_PREP_PERSISTENT), looked up by the address of its

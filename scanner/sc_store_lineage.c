@@ -1,4 +1,4 @@
-/* sc_store_lineage.c - image lineage in SQLite (tables chain_images,
+/* sc_store_lineage.c - image lineage (tables chain_images,
  * chain_layers, chain_children, tag_history, watched): chains, index
  * membership, tag moves and watched tags.  What the rows mean is in
  * sc_store_lineage.h; the questions asked of them are in sc_lineage.c.
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sc_image.h"
 #define SC_STORE_SHORT_NAMES /* exec, prep, ... (sc_store_int.h) */
@@ -34,11 +35,21 @@ int sc_chain_ids(const char *const *diff_ids, size_t n, char (*out)[72]) {
 }
 
 /* A savepoint makes a write all-or-nothing both alone and inside the
- * caller's transaction (sc_store_put_manifest_ex). */
-/* SQLITE-ONLY: a SAVEPOINT outside a transaction opens one in SQLite;
- * PostgreSQL accepts SAVEPOINT only inside a transaction block */
-static int sp_begin(sc_store *st) { return exec(st, "SAVEPOINT lineage"); }
-static int sp_end(sc_store *st, int rv) {
+ * caller's transaction (sc_store_put_manifest_ex).  A SAVEPOINT outside a
+ * transaction opens one in SQLite; PostgreSQL accepts SAVEPOINT only
+ * inside a transaction block, so there a write outside one gets its own
+ * transaction (*own).  Inside one, both dialects take the same savepoint
+ * (PostgreSQL's ROLLBACK TO also clears a failed statement). */
+static int sp_begin(sc_store *st, int *own) {
+  *own = sc_db_dialect(st->db) == SC_DB_PG && !sc_db_in_transaction(st->db);
+  if (*own) return sc_store_begin(st);
+  return exec(st, "SAVEPOINT lineage");
+}
+static int sp_end(sc_store *st, int own, int rv) {
+  if (own) {
+    if (!rv && sc_db_commit(st->db)) rv = SC_ERR_DB;
+    return rv ? rollback(st, rv) : 0;
+  }
   if (rv) {
     if (sc_db_errclass(st->db) != SC_DB_EOK)
       snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
@@ -59,7 +70,8 @@ int sc_store_put_chain(sc_store *st, const char *digest, int origin, const char 
     free(ids);
     return rv;
   }
-  if (sp_begin(st)) {
+  int own;
+  if (sp_begin(st, &own)) {
     free(ids);
     return SC_ERR_DB;
   }
@@ -84,13 +96,13 @@ int sc_store_put_chain(sc_store *st, const char *digest, int origin, const char 
   sc_db_finalize(s);
   if (prep(st,
            "INSERT INTO chain_images (digest, origin, platform, nlayers, top_chain, base_name, base_digest,"
-           /* SQLITE-ONLY: strftime('%s','now') (PostgreSQL: extract(epoch from now())) */
-           " recorded_at) VALUES (?,?,?,?,?,?,?,strftime('%s','now'))",
+           /* the time from C, not strftime('%s','now'): both dialects */
+           " recorded_at) VALUES (?,?,?,?,?,?,?,?)",
            &s) ||
       bind_text(s, 1, digest) || bind_text(s, 2, sc_origin_name(origin)) ||
       bind_text(s, 3, platform && platform[0] ? platform : NULL) || sc_db_bind_int64(s, 4, (int64_t)n) ||
       bind_text(s, 5, n ? ids[n - 1] : "") || bind_text(s, 6, base_name) || bind_text(s, 7, base_digest) ||
-      step_done(s))
+      sc_db_bind_int64(s, 8, (int64_t)time(NULL)) || step_done(s))
     goto out;
   sc_db_finalize(s);
   if (prep(st, "INSERT INTO chain_layers (image, idx, diff_id, chain_id) VALUES (?,?,?,?)", &s)) goto out;
@@ -102,14 +114,18 @@ int sc_store_put_chain(sc_store *st, const char *digest, int origin, const char 
 out:
   sc_db_finalize(s);
   free(ids);
-  return sp_end(st, rv);
+  return sp_end(st, own, rv);
 }
 
 int sc_store_put_chain_child(sc_store *st, const char *parent, const char *child, const char *platform) {
   if (!st || !sc_digest_valid(parent, 0) || !sc_digest_valid(child, 0)) return SC_ERR_ARG;
   sc_db_stmt *s;
-  /* SQLITE-ONLY: INSERT OR REPLACE (PostgreSQL: ON CONFLICT DO UPDATE) */
-  if (prep(st, "INSERT OR REPLACE INTO chain_children (parent, child, platform) VALUES (?,?,?)", &s))
+  /* an upsert (both dialects): chain_children has no dependent rows,
+   * triggers or rowid readers, so OR REPLACE's delete changed nothing more */
+  if (prep(st,
+           "INSERT INTO chain_children (parent, child, platform) VALUES (?,?,?)"
+           " ON CONFLICT (parent, child) DO UPDATE SET platform = excluded.platform",
+           &s))
     return SC_ERR_DB;
   int rv = bind_text(s, 1, parent) || bind_text(s, 2, child) || bind_text(s, 3, platform) || step_done(s)
                ? SC_ERR_DB
@@ -418,12 +434,14 @@ int sc_store_watch_set(sc_store *st, const char *repo, const char *tag, const ch
   if (!rv && prep(st,
                   digest ? "INSERT INTO watched (repo, tag, digest, checked_at, error) VALUES (?1,?2,?3,?4,NULL)"
                            " ON CONFLICT (repo, tag) DO UPDATE SET digest = ?3, checked_at = ?4, error = NULL"
-                         : "INSERT INTO watched (repo, tag, digest, checked_at, error) VALUES (?1,?2,NULL,?4,?5)"
-                           " ON CONFLICT (repo, tag) DO UPDATE SET checked_at = ?4, error = ?5",
+                         /* numbered without a gap: PostgreSQL cannot type an unused $n */
+                         : "INSERT INTO watched (repo, tag, digest, checked_at, error) VALUES (?1,?2,NULL,?3,?4)"
+                           " ON CONFLICT (repo, tag) DO UPDATE SET checked_at = ?3, error = ?4",
                   &s))
     rv = SC_ERR_DB;
-  if (!rv && (bind_text(s, 1, repo) || bind_text(s, 2, tag) || (digest && bind_text(s, 3, digest)) ||
-              sc_db_bind_int64(s, 4, now) || (!digest && bind_text(s, 5, error ? error : "failed")) ||
+  if (!rv && (bind_text(s, 1, repo) || bind_text(s, 2, tag) ||
+              (digest ? bind_text(s, 3, digest) || sc_db_bind_int64(s, 4, now)
+                      : sc_db_bind_int64(s, 3, now) || bind_text(s, 4, error ? error : "failed")) ||
               step_done(s)))
     rv = SC_ERR_DB;
   sc_db_finalize(s);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sc_image.h"
 #define SC_STORE_SHORT_NAMES /* prep, bind_text, step_done (sc_store_int.h) */
@@ -24,8 +25,8 @@ int sc_store_put_referrer(sc_store *st, const char *repo, const char *subject, c
   /* a referrer pushed again keeps its place in the list (created_at) */
   static const char sql[] =
       "INSERT INTO referrers (repo, subject, digest, media_type, artifact_type, size, annotations, origin, created_at)"
-      /* SQLITE-ONLY: strftime('%s','now') (PostgreSQL: extract(epoch from now())) */
-      " VALUES (?,?,?,?,?,?,?,?, CASE WHEN ?9 > 0 THEN ?9 ELSE strftime('%s','now') END)"
+      /* the time from C when none is given, not strftime('%s','now'): both dialects */
+      " VALUES (?,?,?,?,?,?,?,?,?)"
       " ON CONFLICT (repo, subject, digest) DO UPDATE SET media_type = excluded.media_type,"
       " artifact_type = excluded.artifact_type, size = excluded.size, annotations = excluded.annotations,"
       " origin = excluded.origin";
@@ -34,7 +35,7 @@ int sc_store_put_referrer(sc_store *st, const char *repo, const char *subject, c
   if (bind_text(s, 1, repo) || bind_text(s, 2, subject) || bind_text(s, 3, r->digest) ||
       bind_text(s, 4, r->media_type) || bind_text(s, 5, r->artifact_type && *r->artifact_type ? r->artifact_type : NULL) ||
       sc_db_bind_int64(s, 6, r->size) || bind_text(s, 7, annot) || bind_text(s, 8, origin_name(r->origin)) ||
-      sc_db_bind_int64(s, 9, r->created_at)) {
+      sc_db_bind_int64(s, 9, r->created_at > 0 ? r->created_at : (int64_t)time(NULL))) {
     sc_db_reset(s);
     return SC_ERR_DB;
   }

@@ -1,4 +1,4 @@
-/* sc_store_severity.c - CVE scores and vendor ratings in SQLite (see
+/* sc_store_severity.c - CVE scores and vendor ratings (see
  * sc_store_severity.h): tables cve_scores and vuln_ratings (migration 12),
  * and the import's temp.vuln_touched (sc_vulnstore.c) for the CVE ids
  * whose scores changed.
@@ -20,9 +20,14 @@ static const char SQL_PUT[] =
     " severity = excluded.severity, scored_by = excluded.scored_by, feed = excluded.feed";
 static const char SQL_DEL[] = "DELETE FROM cve_scores WHERE cve = ?";
 /* the records naming this CVE re-derive their borrowed severity */
-/* SQLITE-ONLY: INSERT OR IGNORE / OR REPLACE, the temp schema (sc_vulnstore.c) */
+/* SQLITE-ONLY: INSERT OR IGNORE into the temp schema (sc_vulnstore.c): a
+ * temp table has no portable name, so PostgreSQL's text names pg_temp */
 static const char SQL_TOUCH[] = "INSERT OR IGNORE INTO temp.vuln_touched (alias) VALUES (?)";
-static const char SQL_RATING[] = "INSERT OR REPLACE INTO vuln_ratings (vuln, kind, rating) VALUES (?,?,?)";
+static const char SQL_TOUCH_PG[] = "INSERT INTO pg_temp.vuln_touched (alias) VALUES (?) ON CONFLICT DO NOTHING";
+/* an upsert (both dialects): vuln_ratings has no dependent rows, triggers
+ * or rowid readers, so OR REPLACE's delete changed nothing more */
+static const char SQL_RATING[] = "INSERT INTO vuln_ratings (vuln, kind, rating) VALUES (?,?,?)"
+                                 " ON CONFLICT (vuln, kind) DO UPDATE SET rating = excluded.rating";
 
 static int same_text(const char *a, const char *b) {
   if (!a || !b) return !a && !b;
@@ -30,7 +35,7 @@ static int same_text(const char *a, const char *b) {
 }
 
 static int touch(sc_store *st, const char *cve) {
-  sc_db_stmt *t = sc_store_stmt(st, SQL_TOUCH);
+  sc_db_stmt *t = sc_store_stmt(st, sc_db_dialect(st->db) == SC_DB_PG ? SQL_TOUCH_PG : SQL_TOUCH);
   return !t || sc_store_bind_text(t, 1, cve) || sc_store_step_done(t) ? SC_ERR_DB : 0;
 }
 
@@ -97,7 +102,8 @@ int sc_sev_count_unrated_findings(sc_store *st, int64_t *unrated, int64_t *total
   sc_db_stmt *s;
   *unrated = *total = 0;
   /* severity 0 is SC_SEV_UNKNOWN (-1, scored 0.0, is a severity) */
-  if (sc_store_prep(st, "SELECT coalesce(sum(coalesce(severity, 0) = 0), 0), count(*) FROM findings", &s))
+  if (sc_store_prep(st, "SELECT coalesce(sum(CASE WHEN coalesce(severity, 0) = 0 THEN 1 ELSE 0 END), 0), count(*)"
+                    " FROM findings", &s))
     return SC_ERR_DB;
   int rc = sc_db_step(s);
   if (rc == SC_DB_ROW) {

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sc_image.h"
 #define SC_STORE_SHORT_NAMES /* prep, bind_text, step_done (sc_store_int.h) */
@@ -20,14 +21,14 @@ int sc_store_vex_put(sc_store *st, const char *repo, const char *subject, const 
   if (error) snprintf(cut, sizeof(cut), "%s", error);
   static const char sql[] =
       "INSERT INTO vex_documents (repo, subject, digest, blob, doc, error, fetched_at)"
-      /* SQLITE-ONLY: strftime('%s','now') (PostgreSQL: extract(epoch from now())) */
-      " VALUES (?,?,?,?,?,?, strftime('%s','now'))"
+      /* the time from C, not strftime('%s','now'): both dialects */
+      " VALUES (?,?,?,?,?,?,?)"
       " ON CONFLICT (repo, subject, digest) DO UPDATE SET blob = excluded.blob, doc = excluded.doc,"
       " error = excluded.error, fetched_at = excluded.fetched_at";
   sc_db_stmt *s = sc_store_stmt(st, sql);
   if (!s) return SC_ERR_DB;
   if (bind_text(s, 1, repo) || bind_text(s, 2, subject) || bind_text(s, 3, digest) || bind_text(s, 4, blob) ||
-      bind_text(s, 5, doc) || bind_text(s, 6, error ? cut : NULL)) {
+      bind_text(s, 5, doc) || bind_text(s, 6, error ? cut : NULL) || sc_db_bind_int64(s, 7, (int64_t)time(NULL))) {
     sc_db_reset(s);
     return SC_ERR_DB;
   }

@@ -1,4 +1,4 @@
-/* sc_vulnstore.c - vulnerability records in SQLite (see sc_vulnstore.h):
+/* sc_vulnstore.c - vulnerability records (see sc_vulnstore.h):
  * tables vulns, vuln_aliases, vuln_affected, vuln_sources and meta, and
  * per connection the temp tables of an import (vuln_touched, vuln_redo).
  * Owner: store.  Thread: the handle's.  Errors: SC_ERR_DB, SC_ERR_ARG. */
@@ -15,8 +15,7 @@ static const char SQL_DEL[] = "DELETE FROM vulns WHERE id = ?";
 static const char SQL_INS_V[] =
     "INSERT INTO vulns (id, modified, aliases, sev_own, score_own, severity, score, source)"
     " VALUES (?,?,?,?,?,?,?,?)";
-/* SQLITE-ONLY: INSERT OR IGNORE (PostgreSQL: ON CONFLICT DO NOTHING) */
-static const char SQL_INS_AL[] = "INSERT OR IGNORE INTO vuln_aliases (vuln, alias) VALUES (?,?)";
+static const char SQL_INS_AL[] = "INSERT INTO vuln_aliases (vuln, alias) VALUES (?,?) ON CONFLICT DO NOTHING";
 static const char SQL_INS_AF[] =
     "INSERT INTO vuln_affected (vuln, seq, ecosystem, name, severity, ranges, versions) VALUES (?,?,?,?,?,?,?)";
 
@@ -35,7 +34,10 @@ static const char SQL_INS_AF[] =
  * id and upstream ids included); a score stored or removed touches its CVE
  * id, so either side may be imported first. */
 /* SQLITE-ONLY down to BORROW_SQL: TEMP tables WITHOUT ROWID in the temp
- * schema, INSERT OR IGNORE, row-value UPDATE */
+ * schema (`temp.`), INSERT OR IGNORE; the PostgreSQL texts (the *_PG
+ * below, chosen by sc_db_dialect) name the session's pg_temp schema, and
+ * its FROM subquery needs an alias.  Kept in two dialects because a temp
+ * table has no portable name. */
 static const char TOUCH_SETUP_SQL[] =
     "CREATE TEMP TABLE IF NOT EXISTS vuln_touched (alias TEXT PRIMARY KEY) WITHOUT ROWID;"
     "CREATE TEMP TABLE IF NOT EXISTS vuln_redo (id TEXT PRIMARY KEY) WITHOUT ROWID;"
@@ -63,8 +65,39 @@ static const char BORROW_SQL[] =
     " OR EXISTS (SELECT 1 FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
     " WHERE a.vuln = vulns.id AND c.severity <> 0));"
     "DELETE FROM temp.vuln_touched; DELETE FROM temp.vuln_redo;";
+/* PostgreSQL: the same, over pg_temp (IF NOT EXISTS sends a NOTICE when the
+ * table exists, which sc_db never prints) */
+static const char TOUCH_SETUP_SQL_PG[] =
+    "CREATE TEMP TABLE IF NOT EXISTS vuln_touched (alias TEXT PRIMARY KEY);"
+    "CREATE TEMP TABLE IF NOT EXISTS vuln_redo (id TEXT PRIMARY KEY);"
+    "DELETE FROM pg_temp.vuln_touched; DELETE FROM pg_temp.vuln_redo;";
+static const char SQL_TOUCH_PG[] = "INSERT INTO pg_temp.vuln_touched (alias) VALUES (?) ON CONFLICT DO NOTHING";
+static const char SQL_TOUCH_OLD_PG[] =
+    "INSERT INTO pg_temp.vuln_touched (alias) SELECT alias FROM vuln_aliases WHERE vuln = ?"
+    " ON CONFLICT DO NOTHING";
+static const char BORROW_SQL_PG[] =
+    "INSERT INTO pg_temp.vuln_redo (id) SELECT DISTINCT a.vuln FROM pg_temp.vuln_touched t"
+    " JOIN vuln_aliases a ON a.alias = t.alias ON CONFLICT DO NOTHING;"
+    "UPDATE vulns SET severity = sev_own, score = score_own"
+    " WHERE id IN (SELECT id FROM pg_temp.vuln_redo) AND (severity <> sev_own OR score <> score_own);"
+    "UPDATE vulns SET (severity, score) = ("
+    " SELECT sev, sc FROM ("
+    "  SELECT w.sev_own AS sev, w.score_own AS sc, w.id AS k FROM vuln_aliases a"
+    "  JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
+    "  JOIN vulns w ON w.id = b.vuln"
+    "  WHERE a.vuln = vulns.id AND w.sev_own <> 0"
+    "  UNION ALL SELECT c.severity, c.score, c.cve FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
+    "  WHERE a.vuln = vulns.id AND c.severity <> 0) AS lent"
+    " ORDER BY sev DESC, sc DESC, k COLLATE \"C\" LIMIT 1)" /* SQLite's byte order of k */
+    " WHERE id IN (SELECT id FROM pg_temp.vuln_redo) AND sev_own = 0 AND (EXISTS (SELECT 1 FROM vuln_aliases a"
+    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
+    " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0)"
+    " OR EXISTS (SELECT 1 FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
+    " WHERE a.vuln = vulns.id AND c.severity <> 0));"
+    "DELETE FROM pg_temp.vuln_touched; DELETE FROM pg_temp.vuln_redo;";
 
 #define bind_text sc_store_bind_text
+#define PG(st) (sc_db_dialect((st)->db) == SC_DB_PG)
 
 int sc_vulnstore_import_begin(sc_store *st) {
   if (!st) return SC_ERR_ARG;
@@ -73,8 +106,9 @@ int sc_vulnstore_import_begin(sc_store *st) {
   int rv = sc_store_write_begin(st, 1);
   if (rv) return rv;
   char sql[64];
+  /* SQLITE-ONLY: the page cache PRAGMA (PostgreSQL has no per-connection equivalent) */
   snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", SC_VULNSTORE_IMPORT_CACHE_KIB);
-  if (sc_store_exec(st, sql) || sc_store_exec(st, TOUCH_SETUP_SQL)) {
+  if ((!PG(st) && sc_store_exec(st, sql)) || sc_store_exec(st, PG(st) ? TOUCH_SETUP_SQL_PG : TOUCH_SETUP_SQL)) {
     sc_store_write_end(st, 0);
     return SC_ERR_DB;
   }
@@ -99,7 +133,7 @@ int sc_vulnstore_delete(sc_store *st, const char *id, int *removed) {
   if (!st || !id) return SC_ERR_ARG;
   /* its aliases (id included) before they go: the records sharing them
    * may have borrowed its severity */
-  sc_db_stmt *t = sc_store_stmt(st, SQL_TOUCH_OLD);
+  sc_db_stmt *t = sc_store_stmt(st, PG(st) ? SQL_TOUCH_OLD_PG : SQL_TOUCH_OLD);
   if (!t || bind_text(t, 1, id) || sc_store_step_done(t)) return SC_ERR_DB;
   sc_db_stmt *s = sc_store_stmt(st, SQL_DEL);
   if (!s || bind_text(s, 1, id) || sc_store_step_done(s)) return SC_ERR_DB;
@@ -123,7 +157,7 @@ int sc_vulnstore_put_alias(sc_store *st, const char *id, const char *alias) {
   if (!st || !id || !alias) return SC_ERR_ARG;
   sc_db_stmt *s = sc_store_stmt(st, SQL_INS_AL);
   if (!s || bind_text(s, 1, id) || bind_text(s, 2, alias) || sc_store_step_done(s)) return SC_ERR_DB;
-  sc_db_stmt *t = sc_store_stmt(st, SQL_TOUCH);
+  sc_db_stmt *t = sc_store_stmt(st, PG(st) ? SQL_TOUCH_PG : SQL_TOUCH);
   return !t || bind_text(t, 1, alias) || sc_store_step_done(t) ? SC_ERR_DB : 0;
 }
 
@@ -141,24 +175,37 @@ int sc_vulnstore_put_affected(sc_store *st, const char *id, int64_t seq, const c
 
 int sc_vulnstore_finish_import(sc_store *st, const sc_vulnsource *src, int changed) {
   if (!st || !src || !src->name) return SC_ERR_ARG;
-  /* SQLITE-ONLY: INSERT OR REPLACE, strftime('%s','now'), arithmetic on the
-   * untyped meta.value */
-  if (changed && (sc_store_exec(st, BORROW_SQL) ||
-                  sc_store_exec(st, "UPDATE meta SET value = value + 1 WHERE key = 'vulndb_generation';"
-                                    "INSERT OR REPLACE INTO meta VALUES ('vulndb_changed', strftime('%s','now'));")))
+  /* SQLITE-ONLY: INSERT OR REPLACE, strftime('%s','now') and arithmetic on
+   * the untyped meta.value (SQLite keeps the text strftime gives); the
+   * PostgreSQL text writes the same values into its BIGINT meta.value */
+  const int pg = PG(st);
+  if (changed && (sc_store_exec(st, pg ? BORROW_SQL_PG : BORROW_SQL) ||
+                  sc_store_exec(st, pg ? "UPDATE meta SET value = value + 1 WHERE key = 'vulndb_generation';"
+                                         "INSERT INTO meta VALUES ('vulndb_changed',"
+                                         " CAST(extract(epoch FROM now()) AS BIGINT))"
+                                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value;"
+                                       : "UPDATE meta SET value = value + 1 WHERE key = 'vulndb_generation';"
+                                         "INSERT OR REPLACE INTO meta VALUES ('vulndb_changed', strftime('%s','now'));")))
     return SC_ERR_DB;
   sc_db_stmt *s = NULL;
   int rv = SC_ERR_DB;
+  /* an upsert (both dialects): vuln_sources has no dependent rows, triggers
+   * or rowid readers */
   if (!sc_store_prep(st,
-                     "INSERT OR REPLACE INTO vuln_sources (name, imported_at, added, updated,"
-                     " unchanged, withdrawn, malformed) VALUES (?,?,?,?,?,?,?)",
+                     "INSERT INTO vuln_sources (name, imported_at, added, updated,"
+                     " unchanged, withdrawn, malformed) VALUES (?,?,?,?,?,?,?)"
+                     " ON CONFLICT (name) DO UPDATE SET imported_at = excluded.imported_at,"
+                     " added = excluded.added, updated = excluded.updated, unchanged = excluded.unchanged,"
+                     " withdrawn = excluded.withdrawn, malformed = excluded.malformed",
                      &s) &&
       !bind_text(s, 1, src->name) && !sc_db_bind_int64(s, 2, (int64_t)time(NULL)) &&
       !sc_db_bind_int64(s, 3, (int64_t)src->added) && !sc_db_bind_int64(s, 4, (int64_t)src->updated) &&
       !sc_db_bind_int64(s, 5, (int64_t)src->unchanged) &&
       !sc_db_bind_int64(s, 6, (int64_t)src->withdrawn) &&
       !sc_db_bind_int64(s, 7, (int64_t)src->malformed) && !sc_store_step_done(s) &&
-      !sc_store_exec(st, "INSERT OR REPLACE INTO meta VALUES ('last_import', strftime('%s','now'))"))
+      !sc_store_exec(st, pg ? "INSERT INTO meta VALUES ('last_import', CAST(extract(epoch FROM now()) AS BIGINT))"
+                              " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                            : "INSERT OR REPLACE INTO meta VALUES ('last_import', strftime('%s','now'))"))
     rv = 0;
   sc_db_finalize(s);
   return rv;
@@ -250,11 +297,16 @@ int sc_vulnstore_each_affected_of(sc_store *st, const sc_vulnstore_pkg *pkgs, si
    * so it is not the shared cached one). */
   sc_db_stmt *s;
   if (sc_store_prep(st,
-                    "SELECT a.vuln, a.ecosystem, a.name, a.severity, a.ranges, a.versions,"
-                    " v.aliases, v.severity, v.score, v.score_own"
-                    " FROM vuln_affected a JOIN vulns v ON v.id = a.vuln"
-                    /* SQLITE-ONLY: rowid order (see above) */
-                    " WHERE a.ecosystem = ?1 AND a.name = ?2 ORDER BY a.rowid",
+                    PG(st) ? "SELECT a.vuln, a.ecosystem, a.name, a.severity, a.ranges, a.versions,"
+                             " v.aliases, v.severity, v.score, v.score_own"
+                             " FROM vuln_affected a JOIN vulns v ON v.id = a.vuln"
+                             /* no rowid: the primary key is the order */
+                             " WHERE a.ecosystem = ?1 AND a.name = ?2 ORDER BY a.vuln COLLATE \"C\", a.seq"
+                           : "SELECT a.vuln, a.ecosystem, a.name, a.severity, a.ranges, a.versions,"
+                             " v.aliases, v.severity, v.score, v.score_own"
+                             " FROM vuln_affected a JOIN vulns v ON v.id = a.vuln"
+                             /* SQLITE-ONLY: rowid order (see above), kept: it needs no sort */
+                             " WHERE a.ecosystem = ?1 AND a.name = ?2 ORDER BY a.rowid",
                     &s))
     return SC_ERR_DB;
   int rv = 0;
