@@ -38,7 +38,9 @@ int sc_annotations_enqueue(sc_store *st, const char *repo, const char *image, in
                     "INSERT INTO annotations(repo, image, kind, status, attempts, next_at, updated_at)"
                     " VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4)"
                     " ON CONFLICT(repo, image, kind) DO UPDATE SET status = 'pending', attempts = 0,"
-                    " next_at = excluded.next_at, updated_at = excluded.updated_at WHERE status = 'failed'",
+                    /* the table named: PostgreSQL finds a bare status ambiguous beside excluded's */
+                    " next_at = excluded.next_at, updated_at = excluded.updated_at"
+                    " WHERE annotations.status = 'failed'",
                     &s))
     return sc_store_rollback_rv(st, SC_ERR_DB);
   for (int k = 0; k < SC_ANNOT_NKINDS && !rv; k++) {
@@ -153,7 +155,9 @@ int sc_annotations_attempted(sc_store *st, const char *repo, const char *image, 
 int sc_annotations_list(sc_store *st, const char *repo, const char *image, sc_annot_list *out) {
   if (!st || !image || !out) return SC_ERR_ARG;
   sc_db_stmt *s;
-  if (sc_store_prep(st, ROW_COLS "WHERE (?1 IS NULL OR repo = ?1) AND image = ?2 ORDER BY repo, kind", &s))
+  /* CAST: `?1 IS NULL` alone leaves ?1's type open, which PostgreSQL refuses */
+  if (sc_store_prep(st, ROW_COLS "WHERE (CAST(?1 AS TEXT) IS NULL OR repo = ?1) AND image = ?2 ORDER BY repo, kind",
+                    &s))
     return SC_ERR_DB;
   sc_store_bind_text(s, 1, repo);
   sc_store_bind_text(s, 2, image);
@@ -165,7 +169,8 @@ int sc_annotations_list(sc_store *st, const char *repo, const char *image, sc_an
 int sc_annotations_recent(sc_store *st, int status, size_t max, sc_annot_list *out) {
   if (!st || !out) return SC_ERR_ARG;
   sc_db_stmt *s;
-  if (sc_store_prep(st, ROW_COLS "WHERE ?1 IS NULL OR status = ?1 ORDER BY updated_at, repo, image, kind", &s))
+  if (sc_store_prep(st, ROW_COLS "WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1 ORDER BY updated_at, repo, image, kind",
+                    &s))
     return SC_ERR_DB;
   sc_store_bind_text(s, 1, status < 0 ? NULL : sc_annot_status_name((sc_annot_status)status));
   int rv = read_rows(s, max, out, NULL, NULL);
@@ -176,7 +181,8 @@ int sc_annotations_recent(sc_store *st, int status, size_t max, sc_annot_list *o
 int sc_annotations_count(sc_store *st, int status, int64_t *n) {
   if (!st || !n) return SC_ERR_ARG;
   sc_db_stmt *s;
-  if (sc_store_prep(st, "SELECT count(*) FROM annotations WHERE ?1 IS NULL OR status = ?1", &s)) return SC_ERR_DB;
+  if (sc_store_prep(st, "SELECT count(*) FROM annotations WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1", &s))
+    return SC_ERR_DB;
   sc_store_bind_text(s, 1, status < 0 ? NULL : sc_annot_status_name((sc_annot_status)status));
   int rc = sc_db_step(s);
   if (rc == SC_DB_ROW) *n = sc_db_column_int64(s, 0);

@@ -10,7 +10,7 @@
  * is a replacement: its content changed (a data import changed the
  * findings) and the artifact `manifest` names is the one to replace.
  *
- * Owner: store (SQLite backend in sc_annotations.c).  Thread: the handle's.
+ * Owner: store (sc_annotations.c, SQLite and PostgreSQL through sc_db).  Thread: the handle's.
  * Errors: 0, SC_ERR_ARG, SC_ERR_NOMEM, SC_ERR_DB (sc_store_errmsg),
  * SC_ERR_NOTFOUND where stated; iterations return the first non-zero value
  * of their callback, which must not use st. */

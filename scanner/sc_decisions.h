@@ -4,7 +4,7 @@
  *
  * Append-only from the caller's view: rows are added in batches and only
  * removed by age.  The table is created by the store's migrations.
- * Owner: store (SQLite backend in sc_decisions.c).  Thread: the handle's;
+ * Owner: store (sc_decisions.c, SQLite and PostgreSQL through sc_db).  Thread: the handle's;
  * the proxy calls these on its database threads (px_dbq).
  * Errors: 0, SC_ERR_ARG, SC_ERR_DB (text in sc_store_errmsg). */
 #ifndef CUSTOMS_SC_DECISIONS_H

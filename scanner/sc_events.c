@@ -223,7 +223,9 @@ int sc_events_fail_unconfigured(sc_store *st, const char *const *keys, size_t n,
 int sc_events_list(sc_store *st, const char *event_id, size_t max, sc_delivery_list *out) {
   if (!st || !out) return SC_ERR_ARG;
   sc_db_stmt *s;
-  if (sc_store_prep(st, DELIVERY_COLS "WHERE ?1 IS NULL OR d.event = ?1 ORDER BY d.id", &s)) return SC_ERR_DB;
+  /* CAST: `?1 IS NULL` alone leaves ?1's type open, which PostgreSQL refuses */
+  if (sc_store_prep(st, DELIVERY_COLS "WHERE CAST(?1 AS TEXT) IS NULL OR d.event = ?1 ORDER BY d.id", &s))
+    return SC_ERR_DB;
   sc_store_bind_text(s, 1, event_id);
   int rv = read_deliveries(s, max, out);
   sc_db_finalize(s);
@@ -233,7 +235,8 @@ int sc_events_list(sc_store *st, const char *event_id, size_t max, sc_delivery_l
 int sc_events_recent(sc_store *st, int status, size_t max, sc_delivery_list *out) {
   if (!st || !out) return SC_ERR_ARG;
   sc_db_stmt *s;
-  if (sc_store_prep(st, DELIVERY_COLS "WHERE ?1 IS NULL OR d.status = ?1 ORDER BY d.id DESC", &s)) return SC_ERR_DB;
+  if (sc_store_prep(st, DELIVERY_COLS "WHERE CAST(?1 AS TEXT) IS NULL OR d.status = ?1 ORDER BY d.id DESC", &s))
+    return SC_ERR_DB;
   int rv = sc_store_bind_text(s, 1, status < 0 ? NULL : sc_delivery_status_name((sc_delivery_status)status));
   if (!rv) rv = read_deliveries(s, max, out);
   sc_db_finalize(s);
@@ -244,7 +247,7 @@ int sc_events_count(sc_store *st, int status, int64_t *ndeliveries, int64_t *nev
   if (!st) return SC_ERR_ARG;
   sc_db_stmt *s;
   if (sc_store_prep(st,
-                    "SELECT (SELECT count(*) FROM deliveries WHERE ?1 IS NULL OR status = ?1),"
+                    "SELECT (SELECT count(*) FROM deliveries WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1),"
                     " (SELECT count(*) FROM events)",
                     &s))
     return SC_ERR_DB;

@@ -15,7 +15,7 @@
  * end), and sc_events_prune deletes finished deliveries and events older
  * than a cut-off (the proxy keeps SC_EVENTS_KEEP_DAYS).
  *
- * Owner: store (SQLite backend in sc_events.c).  Thread: the handle's.
+ * Owner: store (sc_events.c, SQLite and PostgreSQL through sc_db).  Thread: the handle's.
  * Errors: 0, SC_ERR_ARG, SC_ERR_NOMEM, SC_ERR_DB (sc_store_errmsg),
  * SC_ERR_NOTFOUND where stated. */
 #ifndef CUSTOMS_SC_EVENTS_H

@@ -11,7 +11,7 @@
  * record.  Sets and image rows are derived data: a backend may drop them at
  * any time, and every image is then matched again on its next read.
  *
- * Owner: store (SQLite backend in sc_findings.c).  Thread: the handle's.
+ * Owner: store (sc_findings.c, SQLite and PostgreSQL through sc_db).  Thread: the handle's.
  * Errors: 0, SC_ERR_ARG, SC_ERR_DB, SC_ERR_NOMEM, SC_ERR_LIMIT (a set over
  * SC_FINDINGS_SET_MAX_BYTES encoded); iterations return the first non-zero
  * value of their callback, which must not use st. */

@@ -9,26 +9,39 @@
  * sc_store_schema_pg.c, same version numbers as SQLite).  Works, and is
  * asserted on both backends by tests/unit/store_conformance.c
  * (tests/integration/test_store_pg.sh): opening; sc_store_put_manifest*
- * (images, layer lists, repo_images, tags, tag history, lineage chains);
- * sc_store_put_layer and the layer readers; image reads and
+ * (images, indexes, layer lists, repo_images, tags, tag history, lineage
+ * chains and index children); sc_store_put_layer and the layer readers;
+ * image reads, sc_store_index_child (platform compared without case) and
  * sc_store_image_inventory; OSV import (sc_vulnstore.h, borrowed
- * severities, the vendor ratings of sc_store_severity.h); matching and
- * stored findings (sc_findings.h, sc_match_image, sc_match_rematch_all)
- * and the `findings` view; the decisions log (sc_decisions.h); and
- * sc_judge_image (its VEX documents read).  Portable statements serve both
- * backends; where no portable form exists (temp tables, SAVEPOINT outside
- * a transaction, bare columns beside max(), meta arithmetic, rowid order,
- * LIMIT -1) the module picks a PostgreSQL text by sc_db_dialect and
- * SQLite's text is unchanged.
- * Free of SQLite-only statements (converted or portable already) but not
- * yet run on PostgreSQL by any test: CVE scores of NVD feeds
- * (sc_store_severity.h), lineage reads and watched tags
- * (sc_store_lineage.h), index children, events and webhook deliveries
- * (sc_events.h), referrers (sc_store_referrers.h), VEX writes
- * (sc_store_vex.h), annotations (sc_annotations.h).
- * Still SQLite-only (marked SQLITE-ONLY in the .c files): the admin API's
- * searches (sc_store_admin.h: instr, rowid order); and the SQLite file
- * settings (WAL, PRAGMAs, bulk page cache), which PostgreSQL skips.
+ * severities, the vendor ratings of sc_store_severity.h and
+ * sc_sev_rate_findings); NVD feeds' CVE scores (sc_store_severity.h: put,
+ * unchanged, withdrawn, read); matching and stored findings (sc_findings.h,
+ * sc_match_image, sc_match_rematch_all) and the `findings` view; the
+ * decisions log (sc_decisions.h); sc_judge_image (its VEX documents read);
+ * referrers (sc_store_referrers.h: put, replace, list all or by artifact
+ * type, delete, forget); VEX documents (sc_store_vex.h: put, replace, read,
+ * forget, generation); events and webhook deliveries (sc_events.h: record,
+ * get, due, next due, attempts, list, recent, count, fail unconfigured,
+ * prune); annotations (sc_annotations.h: enqueue, re-enqueue of a failed
+ * row, due, attempts, list, recent, count, each pushed, replace); lineage
+ * (sc_store_lineage.h: chains, images with a top or above a chain,
+ * annotated images, index children and parents, local and watched tag
+ * history, current tags, watched tags with sc_store_watch_set/each; and
+ * through sc_lineage.h: base_of, chain, stack, fixes between two stored
+ * images, stale seconds, downstream, image_for); and
+ * the admin API's reads (sc_store_admin.h: ping, counts, repository and
+ * image searches, decisions).  Portable statements serve both backends;
+ * where no portable form exists (temp tables, SAVEPOINT outside a
+ * transaction, bare columns beside max(), meta arithmetic, rowid order,
+ * LIMIT -1, instr) the module picks a PostgreSQL text by sc_db_dialect and
+ * SQLite's text is unchanged.  A parameter tested only by `?1 IS NULL` is
+ * written CAST(?1 AS TEXT): PostgreSQL cannot infer its type otherwise.
+ * Converted but not driven by store_conformance on PostgreSQL:
+ * sc_lineage_describe and sc_lineage_fixes by chains (a watched base).
+ * SQLite only: the file settings (WAL, PRAGMAs, bulk page cache), which
+ * PostgreSQL skips.  The admin image list breaks ties of push time by
+ * insertion order: rowid on SQLite, ctid on PostgreSQL (repo_images rows
+ * are only inserted; a deletion's reused space can reorder ties).
  * Ordering: SQLite compares text by bytes; a PostgreSQL database should be
  * created with the C collation (pglib.sh does) for the same ORDER BY on
  * text (the texts chosen per dialect say COLLATE "C" where order matters).

@@ -44,7 +44,8 @@ int sc_store_admin_counts(sc_store *st, int64_t *repositories, int64_t *images) 
   int rv;
   if (!st || !repositories || !images) return SC_ERR_ARG;
   if (sc_store_prep(st,
-                    "SELECT (SELECT count(*) FROM (SELECT repo FROM repo_images UNION SELECT repo FROM tags)),"
+                    /* the alias: PostgreSQL (before 16) needs one on a subquery in FROM */
+                    "SELECT (SELECT count(*) FROM (SELECT repo FROM repo_images UNION SELECT repo FROM tags) r),"
                     " (SELECT count(*) FROM repo_images ri JOIN images i ON i.digest = ri.digest)",
                     &s))
     return SC_ERR_DB;
@@ -59,12 +60,16 @@ int sc_store_admin_counts(sc_store *st, int64_t *repositories, int64_t *images) 
 
 int sc_store_admin_repositories(sc_store *st, const char *q, int64_t offset, size_t limit, int64_t *total,
                                 int (*cb)(void *arg, const char *name, int64_t images, int64_t tags), void *arg) {
-  /* SQLITE-ONLY: instr (PostgreSQL: strpos; a LIKE would read % and _ in q) */
-  static const char where[] = " r WHERE (?1 IS NULL OR instr(lower(r.repo), lower(?1)) > 0)";
+  /* SQLITE-ONLY: instr; PostgreSQL's text has strpos (a LIKE would read %
+   * and _ in q) and says ?1's type, which `?1 IS NULL` alone leaves open */
+  static const char where_lite[] = " r WHERE (?1 IS NULL OR instr(lower(r.repo), lower(?1)) > 0)";
+  static const char where_pg[] = " r WHERE (CAST(?1 AS TEXT) IS NULL OR strpos(lower(r.repo), lower(?1)) > 0)";
   char sql[512];
   sc_db_stmt *s;
   int rv = 0, rc;
   if (!st || !cb || limit > SC_STORE_ADMIN_MAX_ROWS || offset < 0) return SC_ERR_ARG;
+  int pg = sc_db_dialect(st->db) == SC_DB_PG;
+  const char *where = pg ? where_pg : where_lite;
   if (total) {
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s%s", SQL_REPO_NAMES, where);
     if (sc_store_prep(st, sql, &s)) return SC_ERR_DB;
@@ -74,8 +79,8 @@ int sc_store_admin_repositories(sc_store *st, const char *q, int64_t offset, siz
   }
   snprintf(sql, sizeof(sql),
            "SELECT r.repo, (SELECT count(*) FROM repo_images WHERE repo = r.repo),"
-           " (SELECT count(*) FROM tags WHERE repo = r.repo) FROM %s%s ORDER BY r.repo LIMIT ?2 OFFSET ?3",
-           SQL_REPO_NAMES, where);
+           " (SELECT count(*) FROM tags WHERE repo = r.repo) FROM %s%s ORDER BY r.repo%s LIMIT ?2 OFFSET ?3",
+           SQL_REPO_NAMES, where, pg ? " COLLATE \"C\"" : "");
   if (sc_store_prep(st, sql, &s)) return SC_ERR_DB;
   if (bind_opt(s, 1, q) || sc_db_bind_int64(s, 2, (int64_t)limit) || sc_db_bind_int64(s, 3, offset)) {
     sc_db_finalize(s);
@@ -94,6 +99,26 @@ int sc_store_admin_repositories(sc_store *st, const char *q, int64_t offset, siz
   " WHERE (?1 IS NULL OR ri.repo = ?1) AND (?2 IS NULL OR instr(lower(ri.repo), lower(?2)) > 0"                     \
   " OR instr(ri.digest, lower(?2)) > 0 OR EXISTS (SELECT 1 FROM tags t WHERE t.repo = ri.repo"                     \
   " AND t.digest = ri.digest AND instr(lower(t.tag), lower(?2)) > 0))"
+/* PostgreSQL: strpos for instr, and the parameters' type said (as above) */
+#define IMAGES_FROM_PG                                                                                              \
+  " FROM repo_images ri JOIN images i ON i.digest = ri.digest"                                                     \
+  " WHERE (CAST(?1 AS TEXT) IS NULL OR ri.repo = ?1) AND (CAST(?2 AS TEXT) IS NULL"                                \
+  " OR strpos(lower(ri.repo), lower(?2)) > 0 OR strpos(ri.digest, lower(?2)) > 0"                                 \
+  " OR EXISTS (SELECT 1 FROM tags t WHERE t.repo = ri.repo"                                                        \
+  " AND t.digest = ri.digest AND strpos(lower(t.tag), lower(?2)) > 0))"
+
+static const char SQL_IMAGES[] = "SELECT ri.repo, ri.digest, i.kind, ri.pushed_at,"
+                                 " (SELECT t.tag FROM tags t WHERE t.repo = ri.repo AND t.digest = ri.digest"
+                                 " ORDER BY t.updated_at DESC, t.tag LIMIT 1)" IMAGES_FROM
+                                 /* SQLITE-ONLY: rowid (insertion order breaks ties) */
+                                 " ORDER BY ri.pushed_at DESC, ri.rowid DESC LIMIT ?3 OFFSET ?4";
+/* PostgreSQL has no rowid: ctid, the row's place in the table, stands for
+ * insertion order (repo_images rows are only inserted, never updated:
+ * sc_store_images.c), which it keeps until a deletion's space is reused */
+static const char SQL_IMAGES_PG[] = "SELECT ri.repo, ri.digest, i.kind, ri.pushed_at,"
+                                    " (SELECT t.tag FROM tags t WHERE t.repo = ri.repo AND t.digest = ri.digest"
+                                    " ORDER BY t.updated_at DESC, t.tag COLLATE \"C\" LIMIT 1)" IMAGES_FROM_PG
+                                    " ORDER BY ri.pushed_at DESC, ri.ctid DESC LIMIT ?3 OFFSET ?4";
 
 int sc_store_admin_images(sc_store *st, const sc_store_admin_image_filter *f, int64_t offset, size_t limit,
                           int64_t *total, int (*cb)(void *arg, const sc_store_admin_image *img), void *arg) {
@@ -101,20 +126,15 @@ int sc_store_admin_images(sc_store *st, const sc_store_admin_image_filter *f, in
   int rv = 0, rc;
   const char *repo = f ? f->repository : NULL, *q = f ? f->q : NULL;
   if (!st || !cb || limit > SC_STORE_ADMIN_MAX_ROWS || offset < 0) return SC_ERR_ARG;
+  int pg = sc_db_dialect(st->db) == SC_DB_PG;
   if (total) {
-    if (sc_store_prep(st, "SELECT count(*)" IMAGES_FROM, &s)) return SC_ERR_DB;
+    if (sc_store_prep(st, pg ? "SELECT count(*)" IMAGES_FROM_PG : "SELECT count(*)" IMAGES_FROM, &s))
+      return SC_ERR_DB;
     rv = bind_opt(s, 1, repo) || bind_opt(s, 2, q) ? SC_ERR_DB : one_int(s, total);
     sc_db_finalize(s);
     if (rv) return rv;
   }
-  if (sc_store_prep(st,
-                    "SELECT ri.repo, ri.digest, i.kind, ri.pushed_at,"
-                    " (SELECT t.tag FROM tags t WHERE t.repo = ri.repo AND t.digest = ri.digest"
-                    " ORDER BY t.updated_at DESC, t.tag LIMIT 1)" IMAGES_FROM
-                    /* SQLITE-ONLY: rowid (insertion order breaks ties) */
-                    " ORDER BY ri.pushed_at DESC, ri.rowid DESC LIMIT ?3 OFFSET ?4",
-                    &s))
-    return SC_ERR_DB;
+  if (sc_store_prep(st, pg ? SQL_IMAGES_PG : SQL_IMAGES, &s)) return SC_ERR_DB;
   if (bind_opt(s, 1, repo) || bind_opt(s, 2, q) || sc_db_bind_int64(s, 3, (int64_t)limit) ||
       sc_db_bind_int64(s, 4, offset)) {
     sc_db_finalize(s);
@@ -140,8 +160,8 @@ int sc_store_admin_decisions(sc_store *st, const char *repository, const char *v
   /* the primary key walks newest first; the repository index helps a filter */
   if (sc_store_prep(st,
                     "SELECT id, at, client, repository, reference, digest, method, verdict, rule, user_agent"
-                    " FROM decisions WHERE (?1 = 0 OR id < ?1) AND (?2 IS NULL OR repository = ?2)"
-                    " AND (?3 IS NULL OR verdict = ?3) ORDER BY id DESC LIMIT ?4",
+                    " FROM decisions WHERE (?1 = 0 OR id < ?1) AND (CAST(?2 AS TEXT) IS NULL OR repository = ?2)"
+                    " AND (CAST(?3 AS TEXT) IS NULL OR verdict = ?3) ORDER BY id DESC LIMIT ?4",
                     &s))
     return SC_ERR_DB;
   if (sc_db_bind_int64(s, 1, before) || bind_opt(s, 2, repository) || bind_opt(s, 3, verdict) ||

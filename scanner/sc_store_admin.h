@@ -6,7 +6,7 @@
  * SC_STORE_ADMIN_MAX_ROWS rows per call) and hands rows to a callback that
  * must not use st (the statement is stepping).  Strings passed to a
  * callback are valid during the call only.
- * Owner: store (SQLite backend in sc_store_admin.c).  Thread: the handle's
+ * Owner: store (sc_store_admin.c, SQLite and PostgreSQL through sc_db).  Thread: the handle's
  * (the proxy calls these on its database threads, px_dbq).
  * Errors: 0, SC_ERR_ARG (NULL handle, limit over the cap), SC_ERR_DB
  * (sc_store_errmsg); an iteration returns the first non-zero value of its

@@ -295,13 +295,14 @@ int sc_store_index_child(sc_store *st, const char *digest, const char *os, const
   if (!st || !digest || !child) return SC_ERR_ARG;
   char want[160];
   snprintf(want, sizeof(want), "%s/%s", os ? os : "%", arch ? arch : "%");
-  /* exact os/arch or os/arch/variant first, then the first child */
+  /* exact os/arch or os/arch/variant first, then the first child; lower()
+   * on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not */
   char like[170];
   snprintf(like, sizeof(like), "%s/%%", want);
   sc_db_stmt *s;
   if (prep(st,
            "SELECT child FROM image_children WHERE index_digest = ?1"
-           " ORDER BY (platform LIKE ?2 OR platform LIKE ?3) DESC, idx LIMIT 1",
+           " ORDER BY (lower(platform) LIKE lower(?2) OR lower(platform) LIKE lower(?3)) DESC, idx LIMIT 1",
            &s))
     return SC_ERR_DB;
   int rv = bind_text(s, 1, digest);

@@ -16,7 +16,7 @@
  * "host[:port]/path" and never mix with local ones (origin is part of every
  * key).
  *
- * Owner: store (SQLite backend in sc_store_lineage.c).  Thread: the
+ * Owner: store (sc_store_lineage.c, SQLite and PostgreSQL through sc_db).  Thread: the
  * handle's.  Errors: as sc_store.h (0, SC_ERR_ARG, SC_ERR_DB, SC_ERR_NOMEM,
  * SC_ERR_NOTFOUND where stated, SC_ERR_LIMIT past SC_LINEAGE_MAX_ROWS or
  * SC_LINEAGE_MAX_LAYERS); iterations return the first non-zero value of

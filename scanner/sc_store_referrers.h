@@ -4,7 +4,7 @@
  * (its SBOM and vulnerability report; SC_REF_CUSTOMS), per repository, so
  * that GET /v2/<name>/referrers/<digest> can be answered in front of a
  * registry without the referrers API (table `referrers`, migration 9).
- * Owner: store (SQLite backend in sc_store_referrers.c).  Thread: the
+ * Owner: store (sc_store_referrers.c, SQLite and PostgreSQL through sc_db).  Thread: the
  * handle's.  Errors: as sc_store.h; iterations return the first non-zero
  * value of their callback, which must not use st. */
 #ifndef CUSTOMS_SC_STORE_REFERRERS_H

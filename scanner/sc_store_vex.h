@@ -9,7 +9,7 @@
  * document silently not applying.  Forgetting the referrer (its manifest
  * deleted, sc_store_forget_referrer) forgets the row (a trigger).
  *
- * Owner: store (SQLite backend in sc_store_vex.c).  Thread: the handle's.
+ * Owner: store (sc_store_vex.c, SQLite and PostgreSQL through sc_db).  Thread: the handle's.
  * Errors: 0, SC_ERR_ARG, SC_ERR_DB (message in sc_store_errmsg),
  * SC_ERR_NOMEM; iterations return the first non-zero value of their
  * callback, which must not use st. */

@@ -24,7 +24,7 @@
  * sc_vulnstore_state per record, then sc_vulnstore_delete and/or
  * sc_vulnstore_put_record + put_alias + put_affected, and
  * sc_vulnstore_finish_import once before the commit.
- * Owner: store (SQLite backend in sc_vulnstore.c).  Thread: the handle's.
+ * Owner: store (sc_vulnstore.c, SQLite and PostgreSQL through sc_db).  Thread: the handle's.
  * Errors: 0, SC_ERR_ARG, SC_ERR_DB, SC_ERR_NOMEM; iterations return the
  * first non-zero value of their callback, which must not use st. */
 #ifndef CUSTOMS_SC_VULNSTORE_H

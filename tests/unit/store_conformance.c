@@ -14,6 +14,13 @@
  * match, its stored findings read back and counted through the `findings`
  * view; a verdict from a policy file (deny critical); the decisions log
  * (a refused row skipped, the rest folded per image).
+ * Then the modules beyond that path, one section each through their public
+ * functions: referrers, VEX documents, events and webhook deliveries,
+ * annotation pushes, NVD CVE scores and vendor ratings, an index and its
+ * children, lineage (chains, tag history, a watched upstream tag, its
+ * moves in a transaction rolled back, bases and downstream images), and
+ * the admin API's reads.  They leave the tags and the tag history as the
+ * core path left them (test_store_pg.sh compares and counts those rows).
  * Prints TAP; "# verdict: MESSAGE" carries the verdict's message, which
  * the integration test compares across backends.
  * Owner: tests.  Thread: one.  Exit: 0 when every check passed. */
@@ -23,15 +30,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sc_annotations.h"
 #include "sc_decisions.h"
+#include "sc_events.h"
 #include "sc_findings.h"
 #include "sc_findlist.h"
 #include "sc_judge.h"
+#include "sc_lineage.h"
 #include "sc_match.h"
 #include "sc_osv.h"
 #include "sc_policy.h"
 #include "sc_store.h"
+#include "sc_store_admin.h"
+#include "sc_store_lineage.h"
+#include "sc_store_referrers.h"
 #include "sc_store_severity.h"
+#include "sc_store_vex.h"
 #include "sc_vulnstore.h"
 #include "tap.h"
 
@@ -158,6 +172,539 @@ static int on_image(void *arg, const sc_decision_image *d) {
   snprintf(f->rule, sizeof(f->rule), "%s", d->last_rule ? d->last_rule : "");
   f->count = d->count;
   return 0;
+}
+
+/* ---- the modules beyond the core path: one section each ---- */
+
+#define R1 "sha256:8888888888888888888888888888888888888888888888888888888888888888"
+#define R2 "sha256:9999999999999999999999999999999999999999999999999999999999999999"
+#define ROWS_SEEN 8 /* rows a section's callback keeps */
+
+/* what an iteration handed out: digests (or other keys) in order */
+typedef struct seen {
+  int n;
+  char key[ROWS_SEEN][80];
+  int64_t num[ROWS_SEEN];
+  char extra[ROWS_SEEN][80];
+} seen;
+
+static void seen_add(seen *s, const char *key, int64_t num, const char *extra) {
+  if (s->n < ROWS_SEEN) {
+    snprintf(s->key[s->n], sizeof(s->key[0]), "%s", key ? key : "(null)");
+    snprintf(s->extra[s->n], sizeof(s->extra[0]), "%s", extra ? extra : "(null)");
+    s->num[s->n] = num;
+  }
+  s->n++;
+}
+
+static int on_referrer(void *arg, const sc_referrer *r) {
+  seen_add(arg, r->digest, r->origin * 1000000 + r->size, r->artifact_type);
+  return 0;
+}
+
+static void check_referrers(sc_store *st) {
+  sc_referrer a = {R1, "application/vnd.oci.image.manifest.v1+json", "application/vnd.dev.cosign", "{\"k\":\"v\"}",
+                   500, SC_REF_CLIENT, 100};
+  sc_referrer b = {R2, "application/vnd.oci.image.manifest.v1+json", SC_VEXREF_MEDIA_TYPE, NULL, 700, SC_REF_CUSTOMS,
+                   200};
+  CHECK_INT(sc_store_put_referrer(st, REPO, IM, &a), 0, "referrers: put a client signature");
+  CHECK_INT(sc_store_put_referrer(st, REPO, IM, &b), 0, "referrers: put customs' VEX");
+  a.size = 550;
+  CHECK_INT(sc_store_put_referrer(st, REPO, IM, &a), 0, "referrers: put the signature again (replaced)");
+  seen s = {0};
+  CHECK_INT(sc_store_each_referrer(st, REPO, IM, NULL, on_referrer, &s), 0, "referrers: list all");
+  CHECK(s.n == 2 && !strcmp(s.key[0], R1) && !strcmp(s.key[1], R2), "referrers: two, oldest first (%d)", s.n);
+  CHECK(s.n == 2 && s.num[0] == 550 && s.num[1] == 1000700 && !strcmp(s.extra[1], SC_VEXREF_MEDIA_TYPE),
+        "referrers: the replaced size, origins and artifact type");
+  s = (seen){0};
+  CHECK_INT(sc_store_each_referrer(st, REPO, IM, "application/vnd.dev.cosign", on_referrer, &s), 0,
+            "referrers: list by artifact type");
+  CHECK(s.n == 1 && !strcmp(s.key[0], R1), "referrers: only the signature (%d)", s.n);
+  s = (seen){0};
+  CHECK_INT(sc_store_each_referrer(st, "other/repo", IM, NULL, on_referrer, &s), 0, "referrers: another repo");
+  CHECK_INT(s.n, 0, "referrers: none there");
+  CHECK_INT(sc_store_delete_referrer(st, REPO, IM, R1), 0, "referrers: delete the signature");
+  CHECK_INT(sc_store_forget_referrer(st, REPO, R2), 0, "referrers: forget the VEX manifest");
+  s = (seen){0};
+  CHECK_INT(sc_store_each_referrer(st, REPO, IM, NULL, on_referrer, &s), 0, "referrers: list again");
+  CHECK_INT(s.n, 0, "referrers: none left");
+}
+
+static int on_vex(void *arg, const sc_vexref *r) {
+  seen_add(arg, r->digest, r->fetched_at > 0, r->doc ? r->doc : r->error);
+  return 0;
+}
+
+static void check_vex(sc_store *st) {
+  int64_t g0 = -1, g1 = -1, g2 = -1;
+  CHECK_INT(sc_store_vex_generation(st, &g0), 0, "vex: generation");
+  CHECK_INT(sc_store_vex_put(st, REPO, IM, R1, DA, "{\"statements\":[]}", NULL), 0, "vex: put a document");
+  CHECK_INT(sc_store_vex_put(st, REPO, IM, R2, NULL, NULL, "too large"), 0, "vex: put an error");
+  CHECK_INT(sc_store_vex_put(st, REPO, IM, R1, DA, "{\"statements\":[1]}", NULL), 0, "vex: replace the document");
+  CHECK_INT(sc_store_vex_generation(st, &g1), 0, "vex: generation again");
+  CHECK(g1 > g0, "vex: writes moved the generation (%lld -> %lld)", (long long)g0, (long long)g1);
+  seen s = {0};
+  CHECK_INT(sc_store_vex_each(st, REPO, IM, on_vex, &s), 0, "vex: read the subject's documents");
+  int d1 = s.n == 2 ? (strcmp(s.key[0], R1) ? 1 : 0) : -1;
+  CHECK(d1 >= 0 && !strcmp(s.extra[d1], "{\"statements\":[1]}") && !strcmp(s.extra[1 - d1], "too large") &&
+            s.num[0] && s.num[1],
+        "vex: the replaced document and the error, with times (%d)", s.n);
+  CHECK_INT(sc_store_vex_forget(st, REPO, R1), 0, "vex: forget the document");
+  CHECK_INT(sc_store_vex_generation(st, &g2), 0, "vex: generation after forget");
+  CHECK(g2 > g1, "vex: forget moved the generation");
+  s = (seen){0};
+  CHECK_INT(sc_store_vex_each(st, REPO, IM, on_vex, &s), 0, "vex: read again");
+  CHECK(s.n == 1 && !strcmp(s.key[0], R2), "vex: the error row left (%d)", s.n);
+}
+
+static void check_events(sc_store *st) {
+  int64_t now = (int64_t)time(NULL);
+  sc_delivery_new d[2] = {{"json http://127.0.0.1:1/a", "http://127.0.0.1:1/a", "{\"a\":1}"},
+                          {"slack http://127.0.0.1:1/b", "http://127.0.0.1:1/b", "{\"b\":1}"}};
+  CHECK_INT(sc_events_record(st, "ev-1", "scan.done", now - 100, "{\"id\":\"ev-1\"}", d, 2), 0,
+            "events: record an event with two deliveries");
+  CHECK_INT(sc_events_record(st, "ev-2", "verdict", now - 50, "{\"id\":\"ev-2\"}", d, 1), 0,
+            "events: record a second event");
+  CHECK(sc_events_record(st, "ev-1", "scan.done", now, "{}", d, 1) != 0, "events: an id recorded twice fails");
+  char *json = NULL;
+  CHECK_INT(sc_events_get(st, "ev-1", &json), 0, "events: get the event");
+  CHECK(json && !strcmp(json, "{\"id\":\"ev-1\"}"), "events: its stored JSON");
+  free(json);
+  json = NULL;
+  CHECK_INT(sc_events_get(st, "ev-none", &json), SC_ERR_NOTFOUND, "events: an unknown id");
+  sc_delivery_list l = {0};
+  CHECK_INT(sc_events_due(st, now - 60, 10, &l), 0, "events: deliveries due a minute ago");
+  CHECK(l.n == 2 && !strcmp(l.v[0].event, "ev-1") && !strcmp(l.v[0].type, "scan.done") &&
+            l.v[0].status == SC_DELIVERY_PENDING && !strcmp(l.v[0].body, "{\"a\":1}"),
+        "events: the first event's two, pending (%zu)", l.n);
+  int64_t first = l.n ? l.v[0].id : 0, second = l.n > 1 ? l.v[1].id : 0;
+  sc_delivery_list_free(&l);
+  int64_t next = 0;
+  int any = 0;
+  CHECK_INT(sc_events_next_due(st, &next, &any), 0, "events: next due");
+  CHECK(any && next == now - 100, "events: the earliest pending");
+  CHECK_INT(sc_events_attempted(st, first, SC_DELIVERY_DELIVERED, 200, NULL, now, 0), 0, "events: one delivered");
+  CHECK_INT(sc_events_attempted(st, second, SC_DELIVERY_PENDING, 503, "busy", now, now + 60), 0,
+            "events: one retried later");
+  CHECK_INT(sc_events_attempted(st, first, SC_DELIVERY_FAILED, 0, "x", now, 0), SC_ERR_NOTFOUND,
+            "events: a delivered one is not pending");
+  sc_delivery_list_free(&l);
+  CHECK_INT(sc_events_list(st, "ev-1", 10, &l), 0, "events: list one event's deliveries");
+  CHECK(l.n == 2 && l.v[0].status == SC_DELIVERY_DELIVERED && l.v[0].attempts == 1 && l.v[0].last_status == 200 &&
+            l.v[0].delivered_at == now && l.v[1].status == SC_DELIVERY_PENDING && l.v[1].last_error &&
+            !strcmp(l.v[1].last_error, "busy") && l.v[1].next_at == now + 60,
+        "events: delivered, and pending with its error (%zu)", l.n);
+  sc_delivery_list_free(&l);
+  CHECK_INT(sc_events_list(st, NULL, 10, &l), 0, "events: list all deliveries");
+  CHECK_INT(l.n, 3, "events: three deliveries");
+  sc_delivery_list_free(&l);
+  CHECK_INT(sc_events_recent(st, SC_DELIVERY_PENDING, 10, &l), 0, "events: recent pending");
+  CHECK(l.n == 2 && l.v[0].id > l.v[1].id, "events: two pending, newest first (%zu)", l.n);
+  sc_delivery_list_free(&l);
+  CHECK_INT(sc_events_recent(st, -1, 10, &l), 0, "events: recent of any status");
+  CHECK_INT(l.n, 3, "events: three");
+  sc_delivery_list_free(&l);
+  int64_t nd = -1, ne = -1;
+  CHECK_INT(sc_events_count(st, SC_DELIVERY_DELIVERED, &nd, &ne), 0, "events: count delivered");
+  CHECK(nd == 1 && ne == 2, "events: one delivered, two events (%lld, %lld)", (long long)nd, (long long)ne);
+  CHECK_INT(sc_events_count(st, -1, &nd, &ne), 0, "events: count all");
+  CHECK_INT(nd, 3, "events: three deliveries counted");
+  const char *keep[] = {"json http://127.0.0.1:1/a"};
+  int64_t nfailed = -1;
+  CHECK_INT(sc_events_fail_unconfigured(st, keep, 1, "gone", now, &nfailed), 0, "events: fail unconfigured hooks");
+  CHECK_INT(nfailed, 1, "events: the slack delivery failed");
+  CHECK_INT(sc_events_count(st, SC_DELIVERY_FAILED, &nd, &ne), 0, "events: count failed");
+  CHECK_INT(nd, 1, "events: one failed");
+  CHECK_INT(sc_events_prune(st, now + 3600), 0, "events: prune everything finished");
+  CHECK_INT(sc_events_count(st, -1, &nd, &ne), 0, "events: count after prune");
+  CHECK(nd == 1 && ne == 1, "events: the pending delivery and its event kept (%lld, %lld)", (long long)nd,
+        (long long)ne);
+}
+
+static int on_pushed(void *arg, const sc_annot_job *j) {
+  seen_add(arg, j->image, j->kind, NULL);
+  return 0;
+}
+
+static void check_annotations(sc_store *st) {
+  int64_t now = (int64_t)time(NULL);
+  CHECK_INT(sc_annotations_enqueue(st, REPO, IM, now - 10), 0, "annotations: enqueue the image");
+  CHECK_INT(sc_annotations_enqueue(st, REPO, IM, now), 0, "annotations: enqueue it again (left as it is)");
+  CHECK_INT(sc_annotations_enqueue(st, "other/repo", I2, now), 0, "annotations: enqueue another");
+  sc_annot_list l = {0};
+  CHECK_INT(sc_annotations_due(st, now - 5, 10, &l), 0, "annotations: due");
+  CHECK(l.n == 2 && l.v[0].next_at == now - 10 && l.v[0].kind == SC_ANNOT_SBOM && l.v[1].kind == SC_ANNOT_VULNS &&
+            !strcmp(l.v[0].repo, REPO),
+        "annotations: the first image's two rows, kept at their first time (%zu)", l.n);
+  sc_annot_list_free(&l);
+  int64_t next = 0, n = -1;
+  int any = 0;
+  CHECK_INT(sc_annotations_next_due(st, &next, &any), 0, "annotations: next due");
+  CHECK(any && next == now - 10, "annotations: the earliest");
+  CHECK_INT(sc_annotations_attempted(st, REPO, IM, SC_ANNOT_SBOM, SC_ANNOT_PUSHED, R1, CF, NULL, now, 0), 0,
+            "annotations: the SBOM pushed");
+  CHECK_INT(sc_annotations_attempted(st, REPO, IM, SC_ANNOT_VULNS, SC_ANNOT_FAILED, NULL, NULL, "refused", now, 0), 0,
+            "annotations: the report failed");
+  CHECK_INT(sc_annotations_attempted(st, REPO, IM, SC_ANNOT_SBOM, SC_ANNOT_FAILED, NULL, NULL, "x", now, 0),
+            SC_ERR_NOTFOUND, "annotations: a pushed row is not pending");
+  CHECK_INT(sc_annotations_count(st, SC_ANNOT_FAILED, &n), 0, "annotations: count failed");
+  CHECK_INT(n, 1, "annotations: one failed");
+  CHECK_INT(sc_annotations_recent(st, SC_ANNOT_PUSHED, 10, &l), 0, "annotations: recent pushed");
+  CHECK(l.n == 1 && !strcmp(l.v[0].manifest, R1) && !strcmp(l.v[0].content_hash, CF) && l.v[0].attempts == 0,
+        "annotations: the SBOM with its artifact (%zu)", l.n);
+  sc_annot_list_free(&l);
+  CHECK_INT(sc_annotations_enqueue(st, REPO, IM, now + 5), 0, "annotations: enqueue after the failure");
+  CHECK_INT(sc_annotations_list(st, REPO, IM, &l), 0, "annotations: list the image's rows");
+  CHECK(l.n == 2 && l.v[0].status == SC_ANNOT_PUSHED && l.v[1].status == SC_ANNOT_PENDING &&
+            l.v[1].attempts == 0 && l.v[1].next_at == now + 5,
+        "annotations: the pushed row kept, the failed one pending again (%zu)", l.n);
+  sc_annot_list_free(&l);
+  CHECK_INT(sc_annotations_list(st, NULL, I2, &l), 0, "annotations: list in every repository");
+  CHECK(l.n == 2 && !strcmp(l.v[0].repo, "other/repo"), "annotations: the other image's two rows (%zu)", l.n);
+  sc_annot_list_free(&l);
+  CHECK_INT(sc_annotations_count(st, -1, &n), 0, "annotations: count all");
+  CHECK_INT(n, 4, "annotations: four rows");
+  seen s = {0};
+  CHECK_INT(sc_annotations_each_pushed(st, SC_ANNOT_SBOM, "", "", 10, on_pushed, &s), 0, "annotations: pushed SBOMs");
+  CHECK(s.n == 1 && !strcmp(s.key[0], IM), "annotations: one (%d)", s.n);
+  s = (seen){0};
+  CHECK_INT(sc_annotations_each_pushed(st, SC_ANNOT_SBOM, REPO, IM, 10, on_pushed, &s), 0,
+            "annotations: pushed SBOMs after it");
+  CHECK_INT(s.n, 0, "annotations: none after it");
+  CHECK_INT(sc_annotations_replace(st, REPO, IM, SC_ANNOT_SBOM, now + 7), 0, "annotations: replace the SBOM");
+  CHECK_INT(sc_annotations_replace(st, REPO, IM, SC_ANNOT_SBOM, now + 8), SC_ERR_NOTFOUND,
+            "annotations: a pending row is not replaced");
+  CHECK_INT(sc_annotations_count(st, SC_ANNOT_PENDING, &n), 0, "annotations: count pending");
+  CHECK_INT(n, 4, "annotations: all four pending");
+}
+
+/* an NVD CVE 2.0 feed: one CVE scored 7.5 (high) by NVD; the second
+ * version of the feed has dropped the metric */
+#define NVD_CVE "CVE-2099-7777"
+#define NVD_VEC "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
+static const char NVD_FEED[] =
+    "{\"resultsPerPage\":1,\"startIndex\":0,\"totalResults\":1,\"format\":\"NVD_CVE\",\"version\":\"2.0\","
+    "\"timestamp\":\"2099-01-01T00:00:00.000\",\"vulnerabilities\":[{\"cve\":{\"id\":\"" NVD_CVE "\","
+    "\"metrics\":{\"cvssMetricV31\":[{\"source\":\"nvd@nist.gov\",\"type\":\"Primary\",\"cvssData\":"
+    "{\"version\":\"3.1\",\"vectorString\":\"" NVD_VEC "\",\"baseScore\":7.5}}]}}}]}";
+static const char NVD_FEED_DROPPED[] =
+    "{\"resultsPerPage\":1,\"startIndex\":0,\"totalResults\":1,\"format\":\"NVD_CVE\",\"version\":\"2.0\","
+    "\"timestamp\":\"2099-02-01T00:00:00.000\",\"vulnerabilities\":[{\"cve\":{\"id\":\"" NVD_CVE "\","
+    "\"metrics\":{}}}]}";
+
+static int import_feed(sc_store *st, const char *text, sc_osv_stats *os) {
+  char path[PATH_BYTES];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(path, sizeof(path), "%s/store_conformance_%ld_nvd.json", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+  FILE *f = fopen(path, "w");
+  int rv = f && fputs(text, f) >= 0 ? 0 : -1;
+  if (f && fclose(f)) rv = -1;
+  if (!rv) rv = sc_osv_import_path(st, path, os);
+  unlink(path);
+  return rv;
+}
+
+static void check_severity(sc_store *st, int64_t gen) {
+  sc_osv_stats os = {0};
+  CHECK_INT(import_feed(st, NVD_FEED, &os), 0, "severity: import an NVD feed");
+  CHECK(os.added == 1 && os.scores == 1, "severity: one score added (%llu, %llu)", (unsigned long long)os.added,
+        (unsigned long long)os.scores);
+  int64_t n = -1;
+  CHECK_INT(sc_sev_count_cve_scores(st, &n), 0, "severity: count CVE scores");
+  CHECK_INT(n, 1, "severity: one score");
+  double score = 0;
+  int sev = -1;
+  char vec[128] = "";
+  CHECK_INT(sc_sev_cve_score_of(st, NVD_CVE, &score, &sev, vec, sizeof(vec)), 0, "severity: the score of %s", NVD_CVE);
+  CHECK(score > 7.49 && score < 7.51 && sev == SC_SEV_HIGH && !strcmp(vec, NVD_VEC), "severity: 7.5, high, its vector");
+  os = (sc_osv_stats){0};
+  CHECK_INT(import_feed(st, NVD_FEED, &os), 0, "severity: import the feed again");
+  CHECK(os.unchanged == 1 && os.added == 0 && os.updated == 0, "severity: the score unchanged");
+  os = (sc_osv_stats){0};
+  CHECK_INT(import_feed(st, NVD_FEED_DROPPED, &os), 0, "severity: a feed without the metric");
+  CHECK_INT(os.withdrawn, 1, "severity: the score withdrawn");
+  CHECK_INT(sc_sev_count_cve_scores(st, &n), 0, "severity: count again");
+  CHECK_INT(n, 0, "severity: no score left");
+  CHECK_INT(sc_sev_cve_score_of(st, NVD_CVE, &score, &sev, vec, sizeof(vec)), SC_ERR_NOTFOUND,
+            "severity: the score is gone");
+  /* vendor ratings of the stored findings: CVE's Ubuntu priority */
+  sc_finding_list fl;
+  sc_finding_list_init(&fl);
+  CHECK_INT(sc_findings_load_image(st, IM, gen, &fl), 1, "severity: stored findings");
+  CHECK_INT(sc_sev_rate_findings(st, &fl), 0, "severity: rate them");
+  long a = find(&fl, CVE, "requests"), b = find(&fl, PYSEC, "urllib3");
+  CHECK(a >= 0 && b >= 0 && fl.rating && !strcmp(fl.rating[a], "Ubuntu priority: high") && !strcmp(fl.rating[b], ""),
+        "severity: %s rated by Ubuntu, %s by nobody", CVE, PYSEC);
+  sc_finding_list_free(&fl);
+}
+
+#define IX "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+/* an index over the two images: IM for linux/amd64, I2 for linux/arm64/v8 */
+static void check_index(sc_store *st) {
+  sc_mchild ch[2];
+  sc_manifest m;
+  memset(&m, 0, sizeof(m));
+  memset(ch, 0, sizeof(ch));
+  ch[0] = (sc_mchild){(char *)IM, (char *)"application/vnd.oci.image.manifest.v1+json", 900,
+                      {(char *)"linux", (char *)"amd64", NULL}};
+  ch[1] = (sc_mchild){(char *)I2, (char *)"application/vnd.oci.image.manifest.v1+json", 900,
+                      {(char *)"linux", (char *)"arm64", (char *)"v8"}};
+  m.kind = SC_MANIFEST_INDEX;
+  m.media_type = (char *)"application/vnd.oci.image.index.v1+json";
+  m.children = ch;
+  m.nchildren = 2;
+  /* untagged: test_store_pg.sh compares the tags and counts the tag
+   * history the core path left */
+  char prev[72] = "x", child[72] = "";
+  CHECK_INT(sc_store_put_manifest_ex(st, REPO, NULL, IX, &m, NULL, 0, prev), 0, "index: put it by digest");
+  CHECK_STR(prev, "", "index: no tag moved");
+  CHECK_INT(sc_store_index_child(st, IX, "linux", "arm64", child), 0, "index: the linux/arm64 child");
+  CHECK_STR(child, I2, "index: arm64/v8 matches linux/arm64");
+  CHECK_INT(sc_store_index_child(st, IX, "LINUX", "ARM64", child), 0, "index: LINUX/ARM64");
+  CHECK_STR(child, I2, "index: the platform compared without case");
+  CHECK_INT(sc_store_index_child(st, IX, NULL, "arm64", child), 0, "index: any os, arm64");
+  CHECK_STR(child, I2, "index: the arm64 child");
+  CHECK_INT(sc_store_index_child(st, IX, "windows", "amd64", child), 0, "index: a platform it lacks");
+  CHECK_STR(child, IM, "index: the first child");
+  CHECK_INT(sc_store_index_child(st, IM, NULL, NULL, child), SC_ERR_NOTFOUND, "index: an image is no index");
+  sc_store_image img;
+  CHECK_INT(sc_store_get_image(st, IX, &img), 0, "index: get it");
+  CHECK(img.kind == SC_MANIFEST_INDEX && img.nchildren == 2 && !strcmp(img.children[0], IM) &&
+            !strcmp(img.platforms[1], "linux/arm64/v8"),
+        "index: two children in order, with platforms");
+  sc_store_image_free(&img);
+}
+
+#define B1 "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define B2 "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define X3 "sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define DC "sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+#define UPSTREAM "127.0.0.1:5000/lib/base"
+
+static int on_chain_image(void *arg, const char *digest, size_t nlayers) {
+  seen_add(arg, digest, (int64_t)nlayers, NULL);
+  return 0;
+}
+static int on_digest(void *arg, const char *digest) {
+  seen_add(arg, digest, 0, NULL);
+  return 0;
+}
+static int on_child(void *arg, const char *child, const char *platform) {
+  seen_add(arg, child, 0, platform);
+  return 0;
+}
+static int on_move(void *arg, const sc_tag_move *m) {
+  seen_add(arg, m->digest, m->until, m->prev);
+  return 0;
+}
+static int on_repo_tag(void *arg, const char *repo, const char *tag) {
+  seen_add(arg, repo, 0, tag);
+  return 0;
+}
+static int on_downstream(void *arg, const char *repo, const char *tag, const char *digest) {
+  seen_add(arg, digest, 0, tag);
+  (void)repo;
+  return 0;
+}
+static int on_watch(void *arg, const sc_watch_row *r) {
+  seen_add(arg, r->digest, r->checked_at, r->error);
+  return 0;
+}
+
+/* IM and I2 are built on DA, DB (their config); a watched upstream base B1
+ * is DA alone; its tag moves to B2 (DC alone) inside a transaction that is
+ * rolled back */
+static void check_lineage(sc_store *st) {
+  int64_t now = (int64_t)time(NULL);
+  sc_chain c;
+  memset(&c, 0, sizeof(c));
+  CHECK_INT(sc_store_get_chain(st, IM, &c), 0, "lineage: the image's chain");
+  CHECK(c.n == 2 && !strcmp(c.diff_ids[0], DA) && !strcmp(c.chain_ids[0], DA) && !strcmp(c.diff_ids[1], DB) &&
+            c.origin == SC_ORIGIN_LOCAL && !strcmp(c.platform, "linux/amd64"),
+        "lineage: two layers, local, linux/amd64");
+  char top[72] = "";
+  if (c.n == 2) snprintf(top, sizeof(top), "%s", c.chain_ids[1]);
+  sc_chain_free(&c);
+  seen s = {0};
+  CHECK_INT(sc_store_chain_images_with_top(st, top, on_chain_image, &s), 0, "lineage: images with that chain");
+  CHECK(s.n == 2 && s.num[0] == 2 && s.num[1] == 2, "lineage: both images (%d)", s.n);
+  const char *da[] = {DA}, *dc[] = {DC}, *dab[] = {DA, DB};
+  CHECK_INT(sc_store_put_chain(st, B1, SC_ORIGIN_WATCH, "linux/amd64", da, 1, NULL, NULL), 0,
+            "lineage: record the watched base");
+  CHECK_INT(sc_store_put_chain(st, B2, SC_ORIGIN_WATCH, "linux/amd64", dc, 1, NULL, NULL), 0,
+            "lineage: record its successor");
+  CHECK_INT(sc_store_put_chain(st, X3, SC_ORIGIN_LOCAL, "", dab, 2, UPSTREAM ":1", B1), 0,
+            "lineage: record an image annotated with its base");
+  s = (seen){0};
+  CHECK_INT(sc_store_chain_images_above(st, DA, 0, on_chain_image, &s), 0, "lineage: images above the base");
+  CHECK_INT(s.n, 3, "lineage: the two images and the annotated one");
+  s = (seen){0};
+  CHECK_INT(sc_store_chain_images_annotated(st, B1, on_digest, &s), 0, "lineage: images annotated with the base");
+  CHECK(s.n == 1 && !strcmp(s.key[0], X3), "lineage: the annotated image (%d)", s.n);
+  s = (seen){0};
+  CHECK_INT(sc_store_chain_children(st, IX, on_child, &s), 0, "lineage: the index's images");
+  CHECK(s.n == 2 && ((!strcmp(s.key[0], IM) && !strcmp(s.extra[1], "linux/arm64/v8")) ||
+                     (!strcmp(s.key[1], IM) && !strcmp(s.extra[0], "linux/arm64/v8"))),
+        "lineage: both children with their platforms (%d)", s.n);
+  s = (seen){0};
+  CHECK_INT(sc_store_chain_parents(st, I2, on_digest, &s), 0, "lineage: the indexes holding I2");
+  CHECK(s.n == 1 && !strcmp(s.key[0], IX), "lineage: the index (%d)", s.n);
+
+  /* local tags */
+  s = (seen){0};
+  CHECK_INT(sc_store_tag_history(st, SC_ORIGIN_LOCAL, REPO, "v1", 0, on_move, &s), 0, "lineage: v1's history");
+  CHECK(s.n == 3 && !strcmp(s.key[0], IM) && s.num[0] == 0 && !strcmp(s.extra[0], I2) && !strcmp(s.key[1], I2) &&
+            s.num[1] > 0 && !strcmp(s.extra[2], "(null)"),
+        "lineage: three moves, newest first (%d)", s.n);
+  s = (seen){0};
+  CHECK_INT(sc_store_tags_of_digest(st, IM, on_move, &s), 0, "lineage: moves onto the image");
+  CHECK(s.n == 2 && s.num[0] > 0 && s.num[1] == 0, "lineage: twice, the first left (%d)", s.n);
+  s = (seen){0};
+  CHECK_INT(sc_store_current_tags(st, IM, on_repo_tag, &s), 0, "lineage: tags on the image now");
+  CHECK(s.n == 1 && !strcmp(s.key[0], REPO) && !strcmp(s.extra[0], "v1"), "lineage: %s:v1 (%d)", REPO, s.n);
+  char d[72] = "", prev[72] = "x";
+  CHECK_INT(sc_store_tag_current(st, SC_ORIGIN_LOCAL, REPO, "v1", d), 0, "lineage: where v1 points");
+  CHECK_STR(d, IM, "lineage: the first image");
+  CHECK_INT(sc_store_tag_current(st, SC_ORIGIN_LOCAL, REPO, "v2", d), SC_ERR_NOTFOUND, "lineage: no v2");
+
+  /* a watched upstream tag: checks that failed (no digest, so no move in
+   * the tag history, which test_store_pg.sh counts) */
+  CHECK_INT(sc_store_watch_set(st, UPSTREAM, "1", NULL, "timeout", now - 100, prev), 0, "watch: a failed check");
+  CHECK_STR(prev, "", "watch: nothing left");
+  CHECK_INT(sc_store_watch_set(st, UPSTREAM, "1", NULL, NULL, now - 90, prev), 0, "watch: another failed check");
+  s = (seen){0};
+  CHECK_INT(sc_store_watch_each(st, on_watch, &s), 0, "watch: the watched tags");
+  CHECK(s.n == 1 && !strcmp(s.key[0], "(null)") && s.num[0] == now - 90 && !strcmp(s.extra[0], "failed"),
+        "watch: never resolved, the last check's time and error (%d)", s.n);
+  CHECK_INT(sc_store_tag_current(st, SC_ORIGIN_WATCH, UPSTREAM, "1", d), SC_ERR_NOTFOUND,
+            "watch: the tag points nowhere yet");
+  sc_lineage_base b;
+  int found = 0;
+  memset(&b, 0, sizeof(b));
+  CHECK_INT(sc_lineage_base_of(st, IM, &b, &found), 0, "lineage: the image's base");
+  CHECK(found && !strcmp(b.digest, B1) && b.how == SC_BASE_BY_CHAIN && b.origin == SC_ORIGIN_WATCH &&
+            b.nlayers == 1 && !b.stale && !b.repo,
+        "lineage: the watched base by its chain, never tagged");
+  sc_lineage_base_free(&b);
+  /* the watched tag's moves, in a transaction rolled back at the end: the
+   * reads inside see them, nothing is left after */
+  CHECK_INT(sc_store_write_begin(st, 0), 0, "lineage: a write transaction");
+  CHECK_INT(sc_store_tag_record(st, SC_ORIGIN_WATCH, UPSTREAM, "1", B1, now - 100, prev), 0, "watch: the tag found");
+  CHECK_STR(prev, "", "watch: first sighting");
+  CHECK_INT(sc_store_tag_record(st, SC_ORIGIN_WATCH, UPSTREAM, "1", B1, now - 50, prev), 0, "watch: seen again");
+  CHECK_STR(prev, "", "watch: not moved");
+  CHECK_INT(sc_store_tag_record(st, SC_ORIGIN_WATCH, UPSTREAM, "1", B2, now - 10, prev), 0, "watch: the tag moved");
+  CHECK_STR(prev, B1, "watch: it left the first base");
+  s = (seen){0};
+  CHECK_INT(sc_store_tag_history(st, SC_ORIGIN_WATCH, UPSTREAM, "1", 0, on_move, &s), 0, "watch: its history");
+  CHECK(s.n == 2 && !strcmp(s.key[0], B2) && !strcmp(s.extra[0], B1) && s.num[0] == 0 && s.num[1] == now - 10,
+        "watch: two moves, the first left at the move (%d)", s.n);
+  memset(&b, 0, sizeof(b));
+  CHECK_INT(sc_lineage_base_of(st, IM, &b, &found), 0, "lineage: the base again");
+  CHECK(found && !strcmp(b.digest, B1) && b.stale && b.superseded_at == now - 10 && b.repo &&
+            !strcmp(b.repo, UPSTREAM) && b.tag && !strcmp(b.tag, "1"),
+        "lineage: the base is stale since the move, by the watched tag");
+  sc_lineage_base_free(&b);
+  int64_t secs = 0;
+  CHECK_INT(sc_lineage_stale_seconds(st, IM, now, &secs), 0, "lineage: stale seconds");
+  CHECK_INT(secs, 10, "lineage: superseded ten seconds ago");
+  CHECK_INT(sc_store_write_end(st, 0), 0, "lineage: roll the transaction back");
+  s = (seen){0};
+  CHECK_INT(sc_store_tag_history(st, SC_ORIGIN_WATCH, UPSTREAM, "1", 0, on_move, &s), 0, "watch: history after");
+  CHECK_INT(s.n, 0, "watch: the moves rolled back");
+  CHECK_INT(sc_lineage_stale_seconds(st, IM, now, &secs), 0, "lineage: stale seconds after");
+  CHECK_INT(secs, -1, "lineage: the base is not stale");
+  s = (seen){0};
+  CHECK_INT(sc_lineage_downstream(st, B1, on_downstream, &s), 0, "lineage: images built on the base");
+  CHECK(s.n == 1 && !strcmp(s.key[0], IM) && !strcmp(s.extra[0], "v1"), "lineage: the image tagged v1 (%d)", s.n);
+  sc_lineage_base chain[SC_LINEAGE_MAX_DEPTH];
+  size_t nchain = 0;
+  memset(chain, 0, sizeof(chain));
+  CHECK_INT(sc_lineage_chain(st, IM, chain, SC_LINEAGE_MAX_DEPTH, &nchain), 0, "lineage: the base chain");
+  CHECK(nchain == 1 && !strcmp(chain[0].digest, B1), "lineage: one base, the watched one (%zu)", nchain);
+  for (size_t i = 0; i < nchain; i++) sc_lineage_base_free(&chain[i]);
+  sc_strlist stack;
+  int known = 0;
+  memset(&stack, 0, sizeof(stack));
+  CHECK_INT(sc_lineage_stack(st, IM, &stack, &known), 0, "lineage: the image's stored layers");
+  CHECK(known && stack.n == 2 && !strcmp(stack.v[0], LA) && !strcmp(stack.v[1], LB), "lineage: A then B");
+  sc_strlist_free(&stack);
+  sc_finding_list fixed;
+  sc_finding_list_init(&fixed);
+  CHECK_INT(sc_lineage_fixes(st, IM, I2, &fixed, &known), 0, "lineage: what moving IM to I2 fixes");
+  CHECK(known && fixed.n == 0, "lineage: nothing, the same layers (%zu)", fixed.n);
+  sc_finding_list_free(&fixed);
+  char img[72] = "";
+  CHECK_INT(sc_lineage_image_for(st, IX, "linux/arm64/v8", img), 0, "lineage: the index's arm64 image");
+  CHECK_STR(img, I2, "lineage: the second image");
+}
+
+static int on_admin_repo(void *arg, const char *name, int64_t images, int64_t tags) {
+  seen_add(arg, name, images * 100 + tags, NULL);
+  return 0;
+}
+static int on_admin_image(void *arg, const sc_store_admin_image *i) {
+  seen_add(arg, i->digest, i->kind, i->tag);
+  return 0;
+}
+static int on_admin_decision(void *arg, const sc_store_admin_decision *d) {
+  seen_add(arg, d->verdict, d->id, d->rule);
+  return 0;
+}
+
+/* the admin API's reads: team/app holds IM, I2 and the index IX (pushed
+ * last, a second later) */
+static void check_admin(sc_store *st) {
+  CHECK_INT(sc_store_admin_ping(st), 0, "admin: ping");
+  int64_t nrepo = -1, nimg = -1, total = -1;
+  CHECK_INT(sc_store_admin_counts(st, &nrepo, &nimg), 0, "admin: counts");
+  CHECK(nrepo == 1 && nimg == 3, "admin: one repository, three images (%lld, %lld)", (long long)nrepo,
+        (long long)nimg);
+  seen s = {0};
+  CHECK_INT(sc_store_admin_repositories(st, "TEAM/A", 0, 10, &total, on_admin_repo, &s), 0,
+            "admin: repositories matching TEAM/A");
+  CHECK(total == 1 && s.n == 1 && !strcmp(s.key[0], REPO) && s.num[0] == 301,
+        "admin: team/app, three images, one tag (%lld, %d)", (long long)total, s.n);
+  s = (seen){0};
+  CHECK_INT(sc_store_admin_repositories(st, "a_p", 0, 10, &total, on_admin_repo, &s), 0,
+            "admin: a_p (no wildcard)");
+  CHECK(total == 0 && s.n == 0, "admin: nothing matches a_p");
+  s = (seen){0};
+  CHECK_INT(sc_store_admin_images(st, NULL, 0, 10, &total, on_admin_image, &s), 0, "admin: every image");
+  CHECK(total == 3 && s.n == 3 && !strcmp(s.key[0], IX) && s.num[0] == SC_MANIFEST_INDEX &&
+            !strcmp(s.extra[0], "(null)") && !strcmp(s.extra[2], "v1"),
+        "admin: three, the index pushed last first (%lld, %d)", (long long)total, s.n);
+  s = (seen){0};
+  sc_store_admin_image_filter f = {REPO, "V1"};
+  CHECK_INT(sc_store_admin_images(st, &f, 0, 10, &total, on_admin_image, &s), 0, "admin: images tagged V1");
+  CHECK(total == 1 && s.n == 1 && !strcmp(s.key[0], IM) && !strcmp(s.extra[0], "v1"),
+        "admin: the first image by its tag (%d)", s.n);
+  s = (seen){0};
+  f = (sc_store_admin_image_filter){NULL, "666666"};
+  CHECK_INT(sc_store_admin_images(st, &f, 0, 10, &total, on_admin_image, &s), 0, "admin: images by digest part");
+  CHECK(total == 1 && s.n == 1 && !strcmp(s.key[0], I2) && !strcmp(s.extra[0], "(null)"),
+        "admin: the untagged second image (%d)", s.n);
+  s = (seen){0};
+  f = (sc_store_admin_image_filter){"other/repo", NULL};
+  CHECK_INT(sc_store_admin_images(st, &f, 0, 10, &total, on_admin_image, &s), 0, "admin: another repository");
+  CHECK(total == 0 && s.n == 0, "admin: none there");
+  s = (seen){0};
+  CHECK_INT(sc_store_admin_images(st, NULL, 1, 1, NULL, on_admin_image, &s), 0, "admin: a page of one, offset 1");
+  CHECK(s.n == 1 && !strcmp(s.key[0], I2), "admin: the second image, recorded after the first (%d)", s.n);
+  s = (seen){0};
+  CHECK_INT(sc_store_admin_decisions(st, NULL, "deny", 0, 10, on_admin_decision, &s), 0, "admin: denials");
+  CHECK(s.n == 1 && !strcmp(s.extra[0], "no-critical"), "admin: the one denial with its rule (%d)", s.n);
+  int64_t id = s.n ? s.num[0] : 0;
+  s = (seen){0};
+  CHECK_INT(sc_store_admin_decisions(st, REPO, NULL, 0, 10, on_admin_decision, &s), 0, "admin: the repo's decisions");
+  CHECK_INT(s.n, 1, "admin: one");
+  s = (seen){0};
+  CHECK_INT(sc_store_admin_decisions(st, NULL, "allow", 0, 10, on_admin_decision, &s), 0, "admin: allows");
+  CHECK_INT(s.n, 0, "admin: none (purged)");
+  s = (seen){0};
+  CHECK_INT(sc_store_admin_decisions(st, NULL, NULL, id, 10, on_admin_decision, &s), 0, "admin: before the denial");
+  CHECK_INT(s.n, 0, "admin: nothing older");
 }
 
 int main(int argc, char **argv) {
@@ -311,6 +858,16 @@ int main(int argc, char **argv) {
   CHECK_INT(sc_findings_counts(st, gen, &nimg, &nat, &nfind), 0, "counts again");
   CHECK(nimg == 2 && nat == 2 && nfind == 6, "two images at generation 2, six findings (%lld %lld %lld)",
         (long long)nimg, (long long)nat, (long long)nfind);
+
+  check_referrers(st);
+  check_vex(st);
+  check_events(st);
+  check_annotations(st);
+  check_severity(st, gen);
+  sleep(1); /* the index is pushed a second after the images: the admin API lists it first */
+  check_index(st);
+  check_lineage(st);
+  check_admin(st);
 
   sc_verdict_free(&v);
   sc_policy_free(p);
