@@ -45,26 +45,33 @@ static const char TOUCH_SETUP_SQL[] =
 static const char SQL_TOUCH[] = "INSERT OR IGNORE INTO temp.vuln_touched (alias) VALUES (?)";
 static const char SQL_TOUCH_OLD[] =
     "INSERT OR IGNORE INTO temp.vuln_touched (alias) SELECT alias FROM vuln_aliases WHERE vuln = ?";
+/* The borrowing, in parts both dialects share: T is the temp schema. */
+/* a record in T.vuln_redo first gets its own values back */
+#define BORROW_RESET(T)                                                                                          \
+  "UPDATE vulns SET severity = sev_own, score = score_own"                                                      \
+  " WHERE id IN (SELECT id FROM " T ".vuln_redo) AND (severity <> sev_own OR score <> score_own);"
+/* what may lend to vulns.id: records sharing an alias, and its CVEs' scores */
+#define BORROW_LENDERS                                                                                           \
+  "UPDATE vulns SET (severity, score) = ("                                                                      \
+  " SELECT sev, sc FROM ("                                                                                      \
+  "  SELECT w.sev_own AS sev, w.score_own AS sc, w.id AS k FROM vuln_aliases a"                                 \
+  "  JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"                                             \
+  "  JOIN vulns w ON w.id = b.vuln"                                                                             \
+  "  WHERE a.vuln = vulns.id AND w.sev_own <> 0"                                                                \
+  "  UNION ALL SELECT c.severity, c.score, c.cve FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"      \
+  "  WHERE a.vuln = vulns.id AND c.severity <> 0)"
+/* ... applied to the records of T.vuln_redo without their own that have a lender; T emptied */
+#define BORROW_APPLY(T)                                                                                          \
+  " WHERE id IN (SELECT id FROM " T ".vuln_redo) AND sev_own = 0 AND (EXISTS (SELECT 1 FROM vuln_aliases a"     \
+  " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"                                              \
+  " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0)"                                  \
+  " OR EXISTS (SELECT 1 FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"                               \
+  " WHERE a.vuln = vulns.id AND c.severity <> 0));"                                                             \
+  "DELETE FROM " T ".vuln_touched; DELETE FROM " T ".vuln_redo;"
 static const char BORROW_SQL[] =
     "INSERT OR IGNORE INTO temp.vuln_redo (id) SELECT a.vuln FROM temp.vuln_touched t"
-    " JOIN vuln_aliases a ON a.alias = t.alias;"
-    "UPDATE vulns SET severity = sev_own, score = score_own"
-    " WHERE id IN (SELECT id FROM temp.vuln_redo) AND (severity <> sev_own OR score <> score_own);"
-    "UPDATE vulns SET (severity, score) = ("
-    " SELECT sev, sc FROM ("
-    "  SELECT w.sev_own AS sev, w.score_own AS sc, w.id AS k FROM vuln_aliases a"
-    "  JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
-    "  JOIN vulns w ON w.id = b.vuln"
-    "  WHERE a.vuln = vulns.id AND w.sev_own <> 0"
-    "  UNION ALL SELECT c.severity, c.score, c.cve FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
-    "  WHERE a.vuln = vulns.id AND c.severity <> 0)"
-    " ORDER BY sev DESC, sc DESC, k LIMIT 1)"
-    " WHERE id IN (SELECT id FROM temp.vuln_redo) AND sev_own = 0 AND (EXISTS (SELECT 1 FROM vuln_aliases a"
-    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
-    " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0)"
-    " OR EXISTS (SELECT 1 FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
-    " WHERE a.vuln = vulns.id AND c.severity <> 0));"
-    "DELETE FROM temp.vuln_touched; DELETE FROM temp.vuln_redo;";
+    " JOIN vuln_aliases a ON a.alias = t.alias;" BORROW_RESET("temp") BORROW_LENDERS
+    " ORDER BY sev DESC, sc DESC, k LIMIT 1)" BORROW_APPLY("temp");
 /* PostgreSQL: the same, over pg_temp (IF NOT EXISTS sends a NOTICE when the
  * table exists, which sc_db never prints) */
 static const char TOUCH_SETUP_SQL_PG[] =
@@ -77,24 +84,9 @@ static const char SQL_TOUCH_OLD_PG[] =
     " ON CONFLICT DO NOTHING";
 static const char BORROW_SQL_PG[] =
     "INSERT INTO pg_temp.vuln_redo (id) SELECT DISTINCT a.vuln FROM pg_temp.vuln_touched t"
-    " JOIN vuln_aliases a ON a.alias = t.alias ON CONFLICT DO NOTHING;"
-    "UPDATE vulns SET severity = sev_own, score = score_own"
-    " WHERE id IN (SELECT id FROM pg_temp.vuln_redo) AND (severity <> sev_own OR score <> score_own);"
-    "UPDATE vulns SET (severity, score) = ("
-    " SELECT sev, sc FROM ("
-    "  SELECT w.sev_own AS sev, w.score_own AS sc, w.id AS k FROM vuln_aliases a"
-    "  JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
-    "  JOIN vulns w ON w.id = b.vuln"
-    "  WHERE a.vuln = vulns.id AND w.sev_own <> 0"
-    "  UNION ALL SELECT c.severity, c.score, c.cve FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
-    "  WHERE a.vuln = vulns.id AND c.severity <> 0) AS lent"
-    " ORDER BY sev DESC, sc DESC, k COLLATE \"C\" LIMIT 1)" /* SQLite's byte order of k */
-    " WHERE id IN (SELECT id FROM pg_temp.vuln_redo) AND sev_own = 0 AND (EXISTS (SELECT 1 FROM vuln_aliases a"
-    " JOIN vuln_aliases b ON b.alias = a.alias AND b.vuln <> a.vuln"
-    " JOIN vulns w ON w.id = b.vuln WHERE a.vuln = vulns.id AND w.sev_own <> 0)"
-    " OR EXISTS (SELECT 1 FROM vuln_aliases a JOIN cve_scores c ON c.cve = a.alias"
-    " WHERE a.vuln = vulns.id AND c.severity <> 0));"
-    "DELETE FROM pg_temp.vuln_touched; DELETE FROM pg_temp.vuln_redo;";
+    " JOIN vuln_aliases a ON a.alias = t.alias ON CONFLICT DO NOTHING;" BORROW_RESET("pg_temp") BORROW_LENDERS
+    " AS lent ORDER BY sev DESC, sc DESC, k COLLATE \"C\" LIMIT 1)" /* SQLite's byte order of k */
+    BORROW_APPLY("pg_temp");
 
 #define bind_text sc_store_bind_text
 #define PG(st) (sc_db_dialect((st)->db) == SC_DB_PG)
