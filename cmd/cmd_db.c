@@ -144,7 +144,7 @@ static int db_status(sc_store *st, const char *path) {
   sc_vulnstore_last_import(st, &last); /* 0 ("never") when unreadable */
   char ts[CMD_TIME_BYTES];
   cmd_fmt_time(last, ts);
-  printf("database:    %s\ngeneration:  %lld\nlast import: %s\n", path, (long long)gen, ts);
+  printf("database:    %s\ngeneration:  %lld\nlast import: %s\n", cmd_db_shown(path), (long long)gen, ts);
   if (sc_vulnstore_count(st, &records) == 0) {
     printf("records:     %lld\n", (long long)records);
     int64_t scores = 0;
@@ -216,7 +216,7 @@ int cmd_db(int argc, char **argv) {
   }
   sc_store *st;
   if (sc_store_open(path, &st)) {
-    fprintf(stderr, "customs db: cannot open database %s\n", path);
+    fprintf(stderr, "customs db: cannot open database %s\n", cmd_db_shown(path));
     return 1;
   }
   int code = is_import ? db_import(st, rest, files) : db_status(st, path);

@@ -1,5 +1,6 @@
 /* cmd_output.c - reports of `customs scan` / `customs report` (cmd_output.h). */
 #include "cmd_output.h"
+#include "sc_db.h"
 #include "cmd.h"
 #include "sc_err.h"
 #include "sc_config.h"
@@ -31,13 +32,20 @@ int cmd_split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fc
   return 0;
 }
 
+const char *cmd_db_shown(const char *path) {
+  static char shown[SC_DB_URL_BYTES];
+  return sc_db_url_redact(path, shown, sizeof(shown));
+}
+
 sc_store *cmd_open_existing_db(const char *cmd, const char *path) {
   struct stat sb;
   sc_store *st = NULL;
-  if (stat(path, &sb) != 0) /* do not create an empty database to read from */
+  /* do not create an empty database file to read from (a PostgreSQL
+   * database exists or the connection fails; its schema is migrated) */
+  if (!sc_db_url_is_pg(path) && stat(path, &sb) != 0)
     fprintf(stderr, "customs %s: database %s: %s\n", cmd, path, strerror(errno));
   else if (sc_store_open(path, &st) != 0)
-    fprintf(stderr, "customs %s: cannot open database %s\n", cmd, path);
+    fprintf(stderr, "customs %s: cannot open database %s\n", cmd, cmd_db_shown(path));
   return st;
 }
 

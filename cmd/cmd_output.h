@@ -20,6 +20,9 @@ int cmd_split_ref(const char *arg, char *repo, size_t rcap, char *ref, size_t fc
 /* Opens the database at path for a command that reads it, without creating
  * an empty one; NULL after a message on stderr ("customs CMD: ..."). */
 struct sc_store;
+/* path fit for a message: a postgres:// URL's password as "***" (one
+ * static buffer: valid until the next call). */
+const char *cmd_db_shown(const char *path);
 struct sc_store *cmd_open_existing_db(const char *cmd, const char *path);
 
 /* The policy at path, or NULL after "customs CMD: <its errors>" on stderr. */

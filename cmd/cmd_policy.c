@@ -73,7 +73,7 @@ static int policy_explain(int argc, char **argv) {
   memset(&v, 0, sizeof(v));
   memset(&f, 0, sizeof(f));
   if (sc_store_open(dbpath, &st) != 0) {
-    fprintf(stderr, "customs: cannot open %s\n", dbpath);
+    fprintf(stderr, "customs: cannot open %s\n", cmd_db_shown(dbpath));
     goto out;
   }
   f.repository = repo;

@@ -131,7 +131,7 @@ int cmd_scan(int argc, char **argv) {
   j.lim.spool_dir = spool; /* the catalogers' temp files too */
   if (db && sc_store_open(db, &j.st) != 0) {
     sc_policy_free(pol);
-    fprintf(stderr, "customs scan: cannot open database %s\n", db);
+    fprintf(stderr, "customs scan: cannot open database %s\n", cmd_db_shown(db));
     return CMD_EXIT_ERROR;
   }
   j.progress = isatty(STDERR_FILENO);

@@ -280,7 +280,7 @@ static void *annotate_main(void *arg) {
   px_creds_wipe(&cr); /* net_http keeps its own copy */
   if (sc_store_open(a->ctx->cfg->db, &st) != 0 || hrc != 0) {
     px_error("annotations: cannot open the database %s or make an HTTP client: nothing is pushed until a restart",
-             a->ctx->cfg->db);
+             px_config_db_shown(a->ctx->cfg));
     sc_store_close(st);
     return NULL;
   }

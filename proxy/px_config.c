@@ -8,6 +8,7 @@
  * setting.  A later key overrides an earlier one; px_config_load adds to
  * what the config holds (defaults, or an earlier file). */
 #include "px_config.h"
+#include "sc_db.h"
 #include "sc_file.h"
 #include "px_headers.h"
 #include "px_log.h"
@@ -71,6 +72,7 @@ static const struct key keys[] = {
     {"sync.interval", K_DURATION, offsetof(px_config, sync_interval_s), sizeof(int)},
     I("sync.requests_per_second", sync_rps),
     S("db.path", db),
+    S("db.url", db), /* the same setting: a postgres:// URL reads better as db.url */
     S("policy", policy),
     S("admin.listen", admin_listen),
     {"annotations.enabled", K_BOOL, offsetof(px_config, annotations_enabled), sizeof(int)},
@@ -98,6 +100,11 @@ static const struct key keys[] = {
     {"gate.blobs", K_BOOL, offsetof(px_config, gate_blobs), sizeof(int)},
     I("db.decisions_days", decisions_days),
 };
+
+const char *px_config_db_shown(const px_config *c) {
+  static _Thread_local char shown[SC_DB_URL_BYTES];
+  return sc_db_url_redact(c->db, shown, sizeof(shown));
+}
 
 int px_config_parse_duration(const char *val, int *out) {
   char *end;

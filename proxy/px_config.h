@@ -24,7 +24,7 @@ typedef struct px_config {
   /* background sync (px_sync.c) */
   int sync_interval_s;           /* seconds between walks of the upstream's catalog; 0 = none */
   int sync_rps;                  /* registry requests a second the sync makes, at most */
-  char db[PX_PATH_MAX];
+  char db[PX_PATH_MAX];           /* db.path or db.url: a SQLite file, or postgres://... (libpq) */
   char policy[PX_PATH_MAX];
   char tls_cert[PX_PATH_MAX];
   char tls_key[PX_PATH_MAX];
@@ -86,6 +86,9 @@ int px_config_load(px_config *c, const char *path, char *err, size_t errlen);
 /* A duration as customs.yaml writes it: seconds, or a number with s, m, h
  * or d ("300", "30m", "6h", "1d"), at most a year.  0 or -1 (not one). */
 int px_config_parse_duration(const char *val, int *out);
+/* cfg->db fit for a log line: a postgres:// URL's password replaced by
+ * "***" (a per-thread buffer, valid until the thread's next call). */
+const char *px_config_db_shown(const px_config *c);
 /* Parses "host:port" or "[v6]:port" into host (cap hostlen) and port. */
 int px_split_hostport(const char *s, char *host, size_t hostlen, int *port);
 #endif

@@ -62,7 +62,7 @@ static void *db_thread(void *arg) {
   px_dbq *q = ctx->dbq;
   sc_store *st = NULL;
   if (sc_store_open(ctx->cfg->db, &st) != 0) {
-    px_error("database thread: cannot open %s%s%s", ctx->cfg->db, st ? ": " : "", st ? sc_store_errmsg(st) : "");
+    px_error("database thread: cannot open %s%s%s", px_config_db_shown(ctx->cfg), st ? ": " : "", st ? sc_store_errmsg(st) : "");
     if (st) sc_store_close(st);
     st = NULL; /* tasks still run and report the failure (fail closed) */
   }

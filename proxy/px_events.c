@@ -322,7 +322,7 @@ static void *delivery_main(void *arg) {
   net_http_opts opts = {.connect_timeout_ms = PX_EVENTS_CONNECT_TIMEOUT_MS};
   if (sc_store_open(ev->ctx->cfg->db, &st) != 0 || net_http_new(&opts, &http) != 0) {
     px_error("webhooks: cannot open the database %s or make an HTTP client: nothing is delivered until a restart",
-             ev->ctx->cfg->db);
+             px_config_db_shown(ev->ctx->cfg));
     sc_store_close(st);
     return NULL;
   }

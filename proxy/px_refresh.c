@@ -177,7 +177,7 @@ static void *refresh_main(void *arg) {
   sc_store *st = NULL;
   net_http *h = NULL;
   if (sc_store_open(ctx->cfg->db, &st) != 0) {
-    px_error("db refresh: cannot open the database %s", ctx->cfg->db);
+    px_error("db refresh: cannot open the database %s", px_config_db_shown(ctx->cfg));
     return NULL;
   }
   /* sources are not the upstream registry: system CAs, never insecure */

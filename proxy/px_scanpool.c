@@ -43,7 +43,7 @@ static void *worker(void *arg) {
   px_scanpool *pool = arg;
   px_worker w = {.ctx = pool->ctx};
   if (sc_store_open(pool->ctx->cfg->db, &w.store) != 0) {
-    px_error("scanner: cannot open the database %s", pool->ctx->cfg->db);
+    px_error("scanner: cannot open the database %s", px_config_db_shown(pool->ctx->cfg));
     w.store = NULL;
   }
   if (px_fetch_client_new(pool->ctx->cfg, &w.http) != 0) {

@@ -300,7 +300,7 @@ int px_server_run(px_config *cfg) {
   if ((rc = setup_tls(&ctx)) < 0) goto out;
   /* the database is created and migrated before anything listens */
   if (sc_store_open(cfg->db, &ctx.store) != 0) {
-    px_error("cannot open the database %s%s%s", cfg->db, ctx.store ? ": " : "",
+    px_error("cannot open the database %s%s%s", px_config_db_shown(cfg), ctx.store ? ": " : "",
              ctx.store ? sc_store_errmsg(ctx.store) : "");
     rc = SC_ERR_IO;
     goto out;

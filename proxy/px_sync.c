@@ -116,7 +116,7 @@ static void *sync_main(void *arg) {
   px_ctx *ctx = s->ctx;
   char err[SYNC_ERR_MAX], last_err[SYNC_ERR_MAX] = "";
   if (sc_store_open(ctx->cfg->db, &s->w.store) != 0) {
-    px_error("sync: cannot open the database %s: no background sync", ctx->cfg->db);
+    px_error("sync: cannot open the database %s: no background sync", px_config_db_shown(ctx->cfg));
     return NULL;
   }
   if (px_fetch_client_new(ctx->cfg, &s->w.http) != 0) {

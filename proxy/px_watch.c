@@ -382,7 +382,7 @@ static void *watch_main(void *arg) {
     return NULL;
   }
   if (sc_store_open(ctx->cfg->db, &st) != 0) {
-    px_error("watch: cannot open the database %s: watched tags are not checked", ctx->cfg->db);
+    px_error("watch: cannot open the database %s: watched tags are not checked", px_config_db_shown(ctx->cfg));
     net_http_free(h);
     return NULL;
   }

@@ -42,7 +42,7 @@ int sc_db_open(const char *url, const sc_db_opts *opts, sc_db **out, char *err, 
   *out = NULL;
   if (!url || !*url) return sc_errf(err, errlen, "no database URL"), SC_ERR_ARG;
   sc_db_opts o = opts ? *opts : (sc_db_opts){0};
-  if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+  if (sc_db_url_is_pg(url))
     return sc_db_pg_open(url, &o, out, err, errlen);
   if (!strncmp(url, "sqlite:", 7)) return sc_db_sqlite_open(url + 7, &o, out, err, errlen);
   if (strstr(url, "://")) {
@@ -55,6 +55,10 @@ int sc_db_open(const char *url, const sc_db_opts *opts, sc_db **out, char *err, 
 
 void sc_db_close(sc_db *db) {
   if (db) db->ops->close(db);
+}
+
+int sc_db_url_is_pg(const char *url) {
+  return url && (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13));
 }
 
 sc_db_dialect_t sc_db_dialect(const sc_db *db) { return db ? db->dialect : SC_DB_SQLITE; }

@@ -115,6 +115,9 @@
 #define SC_DB_PARAMS_MAX 32766              /* placeholders of one statement */
 #define SC_DB_TEXT_MAX_BYTES 0x7fffffffu    /* one bound text (SQLite's int length) */
 #define SC_DB_APPLICATION_NAME "customs"    /* pg_stat_activity.application_name */
+/* The advisory lock key every PostgreSQL write transaction (sc_db_begin)
+ * holds: "customs" in ASCII, so pg_locks shows whose it is. */
+#define SC_DB_PG_WRITER_LOCK_KEY "27995161429503347"
 
 #define SC_DB_ROW 1  /* sc_db_step: a row is ready */
 #define SC_DB_DONE 0 /* sc_db_step: no more rows (the statement ran to its end) */
@@ -145,6 +148,9 @@ typedef struct {
  * is NULL and err (errlen bytes, may be NULL) says why, password redacted. */
 int sc_db_open(const char *url, const sc_db_opts *opts, sc_db **out, char *err, size_t errlen);
 void sc_db_close(sc_db *db);
+/* Nonzero when url names a PostgreSQL database (postgres:// or
+ * postgresql://); anything else is a SQLite file. */
+int sc_db_url_is_pg(const char *url);
 sc_db_dialect_t sc_db_dialect(const sc_db *db);
 
 /* The last error of this connection ("" when none); valid until the next

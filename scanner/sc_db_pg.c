@@ -435,9 +435,17 @@ static const struct sc_db_ops pg_ops = {
     .column_text = pg_column_text,
     .column_int64 = NULL, /* sc_db.c parses the text strictly */
     .column_double = NULL,
-    /* SQLite's one-writer-at-a-time meaning on a shared server: a conflict
-     * is 40001 (SC_DB_ERETRY) and the caller runs the transaction again */
-    .begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    /* SQLite's BEGIN IMMEDIATE on a shared server: one writing transaction
+     * at a time across every connection of every replica, through one
+     * transaction-level advisory lock (SC_DB_PG_WRITER_LOCK_KEY), released
+     * by COMMIT or ROLLBACK.  The store's write transactions read, then
+     * write, assuming no other writer in between; SERIALIZABLE gave that
+     * too, but made concurrent layer stores fail with 40001 (a "pivot")
+     * and need retries everywhere.  Waiting for the lock is bounded by
+     * lock_timeout (sc_db_busy_timeout): 55P03, SC_DB_ERETRY, as SQLite's
+     * busy.  Readers (autocommit) never wait for it. */
+    .begin_sql = "BEGIN ISOLATION LEVEL READ COMMITTED;"
+                 " SELECT pg_advisory_xact_lock(" SC_DB_PG_WRITER_LOCK_KEY ")",
 };
 
 int sc_db_pg_open(const char *url, const sc_db_opts *o, sc_db **out, char *err, size_t errlen) {

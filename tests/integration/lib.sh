@@ -18,6 +18,10 @@
 #                       proxy-specific checks are then meaningless).
 #   REGISTRY_BIN        default /usr/bin/docker-registry
 #   KEEP_TMP=1          keep $T for post-mortem.
+#   CUSTOMS_TEST_DB     sqlite (default) or postgres: with postgres, every
+#                       customs of the test stores into its own database of
+#                       one throwaway PostgreSQL cluster (pglib.sh), and
+#                       cus_db N names it as a postgresql:// URL.
 #   WAIT_SECS           readiness timeout for servers (default 15).
 
 set -u
@@ -314,8 +318,9 @@ start_customs() {
     [ -n "$upstream" ] || bail_out "start_customs: no upstream (start_registry first or set CUS_UPSTREAM)"
     port=$(free_port) || bail_out "no free port"
     if [ "$_CUS_N" = 1 ]; then CUS_LOG=$T/customs.log; else CUS_LOG=$T/customs-$_CUS_N.log; fi
-    local cmd=("$CUSTOMS_BIN" serve --listen "127.0.0.1:$port" --upstream "$upstream"
-        --db "$T/customs-$_CUS_N.db")
+    CUS_DB=$(cus_db "$_CUS_N") || bail_out "no database for customs $_CUS_N"
+    export CUS_DB
+    local cmd=("$CUSTOMS_BIN" serve --listen "127.0.0.1:$port" --upstream "$upstream" --db "$CUS_DB")
     [ -n "$CUSTOMS_POLICY" ] && cmd+=(--policy "$CUSTOMS_POLICY")
     cmd+=("${args[@]}")
     "${cmd[@]}" >"$CUS_LOG" 2>&1 &
@@ -569,4 +574,33 @@ zip_dir() {
 z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
 [z.write(f) for f in sorted(glob.glob("*.json"))]
 z.close()' "$2")
+}
+
+# ---------------------------------------------------------------------------
+# The database backend (CUSTOMS_TEST_DB)
+# ---------------------------------------------------------------------------
+
+CUSTOMS_TEST_DB=${CUSTOMS_TEST_DB:-sqlite}
+case $CUSTOMS_TEST_DB in
+    sqlite) ;;
+    postgres)
+        # started here, in the test's own shell, so that its variables and
+        # its exit trap belong to the test (cus_db runs in $(...) subshells)
+        . "$LIB_DIR/pglib.sh"
+        pg_start ;;
+    *) bail_out "CUSTOMS_TEST_DB must be sqlite or postgres, not '$CUSTOMS_TEST_DB'" ;;
+esac
+
+# cus_db N: the database of the Nth customs started by this test (and of the
+#   `customs` commands run against it): $T/customs-N.db, or with
+#   CUSTOMS_TEST_DB=postgres the URL of database customs_N, created on first
+#   use and owned by the password-authenticated role.
+cus_db() {
+    if [ "$CUSTOMS_TEST_DB" = postgres ]; then
+        [ -n "$(pg_psql -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = 'customs_$1'")" ] ||
+            "$PG_BIN/createdb" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -O customs "customs_$1" >&2 || return 1
+        echo "${PG_URL%/*}/customs_$1"
+    else
+        echo "$T/customs-$1.db"
+    fi
 }

@@ -18,6 +18,10 @@
 #
 # Environment: PG_BIN (default: the newest /usr/lib/postgresql/*/bin).
 
+# lib.sh sources it for CUSTOMS_TEST_DB=postgres, and a test may too: once
+[ -n "${_PGLIB_LOADED:-}" ] && return 0
+_PGLIB_LOADED=1
+
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 PG_DIR=$T/pg
 PG_SOCK=$T/pgsock
@@ -41,6 +45,7 @@ pg_psql() {
 }
 
 pg_start() {
+    [ -n "${PG_URL:-}" ] && return 0 # already running (lib.sh's CUSTOMS_TEST_DB=postgres)
     [ -x "$PG_BIN/initdb" ] || bail_out "PostgreSQL server binaries not found (apt-get install postgresql)"
     mkdir -p "$PG_DIR" "$PG_SOCK"
     if [ "$(id -u)" = 0 ]; then

@@ -49,7 +49,7 @@ like "$(cat "$T/refused.log")" "not a loopback address.*token_file" "and says wh
 
 start_registry
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 H=127.0.0.1:$CUS_PORT
 A=http://127.0.0.1:$APORT
 wait_http "$A/healthz" "$CUS_PID" || bail_out "admin listener did not start: $(tail -5 "$CUS_LOG")"

@@ -51,7 +51,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "")}'; 
 
 start_registry
 start_customs
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 C1_LOG=$CUS_LOG C1_PORT=$CUS_PORT C1_URL=$CUS_URL
 
 IMG=$T/shop
@@ -164,7 +164,7 @@ start_customs -c "$T/silent.yaml"
 C2_LOG=$CUS_LOG C2_PORT=$CUS_PORT
 printf 'annotations:\n  upstream: http://127.0.0.1:%s\n' "$STOPPED_PORT" >"$T/stopped.yaml"
 start_customs -c "$T/stopped.yaml"
-C3_LOG=$CUS_LOG C3_PORT=$CUS_PORT DB3=$T/customs-3.db
+C3_LOG=$CUS_LOG C3_PORT=$CUS_PORT DB3=$(cus_db 3)
 run_ms=() silent_ms=() stopped_ms=()
 for i in 1 2 3; do
     forget_blob_locations

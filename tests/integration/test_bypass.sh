@@ -34,7 +34,7 @@ X
 printf 'gate:\n  blobs: true\n' >"$T/customs.yaml"
 start_registry
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 H=127.0.0.1:$CUS_PORT
 RH=127.0.0.1:$REG_PORT
 ACC='Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json'

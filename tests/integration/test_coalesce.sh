@@ -33,7 +33,7 @@ X
 # the registry's access log counts what reaches it (lib.sh turns it off)
 REGISTRY_LOG_ACCESSLOG_DISABLED=false start_registry
 CUSTOMS_POLICY=$POL start_customs
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 fixture_critical_osv "$T/osv.json"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/osv.json" >/dev/null 2>&1 || bail_out "cannot import the critical record"
 

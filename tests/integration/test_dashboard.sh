@@ -91,7 +91,7 @@ start_registry
 ADMIN_PORT=$(free_port) || bail_out "no free port"
 CUSTOMS_POLICY=$POL start_customs --admin-listen "127.0.0.1:$ADMIN_PORT"
 ADMIN=http://127.0.0.1:$ADMIN_PORT
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 wait_http "$ADMIN/healthz" "$CUS_PID" || bail_out "the admin listener did not start: $(tail -5 "$CUS_LOG")"
 api() { curl -s -m 10 "$ADMIN/api/$1"; }
 

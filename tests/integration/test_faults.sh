@@ -68,7 +68,7 @@ printf 'scan:\n  wait_ms: 3000\n' >"$T/customs.yaml"
 
 start_registry
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 H=127.0.0.1:$CUS_PORT
 
 # The denied image: openssl with a critical CVE (the record is imported below).

@@ -25,7 +25,7 @@ webhooks:
     secret: $SECRET
 X
 start_registry
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 fixture_critical_osv "$T/osv.json"
 start_customs -c "$T/customs.yaml"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/osv.json" >"$T/import.out" 2>&1

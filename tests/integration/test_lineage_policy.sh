@@ -83,7 +83,7 @@ write_policy deny 0
 is "$?" 0 "customs policy check accepts stale_base_days"
 start_registry
 CUSTOMS_POLICY=$POL start_customs
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 H=127.0.0.1:$CUS_PORT
 
 skopeo_push "$T/base1" v "$H" base:12 2>"$T/push1.err"

@@ -165,7 +165,7 @@ ADMIN_PORT=$(free_port) || bail_out "no free port"
 ADMIN=http://127.0.0.1:$ADMIN_PORT
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT"
 wait_http "$ADMIN/healthz" "$CUS_PID" || bail_out "the admin listener did not start: $(tail -5 "$CUS_LOG")"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 H=127.0.0.1:$CUS_PORT
 MT=application/vnd.oci.image.manifest.v1+json
 

@@ -25,7 +25,7 @@ start_registry
 for mode in deny warn allow; do
     fixture_policy_no_critical "$T/p-$mode.yaml" "no_data=$mode"
     CUSTOMS_POLICY=$T/p-$mode.yaml start_customs
-    DB=$T/customs-$_CUS_N.db H=127.0.0.1:$CUS_PORT
+    DB=$(cus_db $_CUS_N) H=127.0.0.1:$CUS_PORT
     skopeo copy -q --dest-tls-verify=false "oci:$IMG:v1" "docker://$H/shop/$mode:v1" >"$T/push.out" 2>&1 ||
         bail_out "push: $(cat "$T/push.out")"
     code=$(curl -s -D "$T/h-$mode" -o "$T/b-$mode" -w '%{http_code}' -H "Accept: $MT" "$CUS_URL/v2/shop/$mode/manifests/v1")

@@ -52,7 +52,7 @@ X
 printf 'scan:\n  wait_ms: %d\n' "$WAIT_MS" >"$T/customs.yaml"
 start_registry
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 fixture_critical_osv "$T/osv-critical.json"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/osv-critical.json" >"$T/import.out" 2>&1 ||
     bail_out "cannot import the critical record: $(tail -1 "$T/import.out")"

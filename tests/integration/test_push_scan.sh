@@ -19,7 +19,7 @@ docker_require
 
 start_registry
 start_customs
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 
 IMG=$T/shop
 fixture_shop_image "$IMG" >"$T/digest" || bail_out "cannot build the OCI layout"

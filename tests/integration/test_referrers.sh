@@ -23,7 +23,7 @@ fixture_policy_no_critical "$POL" head=auto
 printf 'gate:\n  blobs: true\n' >"$T/customs.yaml"
 start_registry
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 H=127.0.0.1:$CUS_PORT
 MT=application/vnd.oci.image.manifest.v1+json
 IDX=application/vnd.oci.image.index.v1+json

@@ -27,7 +27,7 @@ db:
 X
 start_registry
 start_customs -c "$T/customs.yaml"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 for i in $(seq 50); do grep -q "db refresh: 2 source" "$CUS_LOG" && break; sleep 0.2; done
 ok 'grep -q "db refresh: 2 source(s): 2 added" "$CUS_LOG"' "both good sources imported at start"
 ok 'grep -q "missing.zip: download failed" "$CUS_LOG"' "the failing URL is logged"
@@ -70,7 +70,7 @@ start_customs -c "$T/empty.yaml"
 wait_until 10 'grep -q "NO VULNERABILITY DATA LOADED" "$CUS_LOG"'
 like "$(grep -m1 "NO VULNERABILITY DATA" "$CUS_LOG")" "warn .*NO VULNERABILITY DATA LOADED \(no db.sources configured\)" \
     "a daemon without data says so at start, as a warning"
-"$CUSTOMS_BIN" db status --db "$T/customs-$_CUS_N.db" >"$T/empty-status.out" 2>&1
+"$CUSTOMS_BIN" db status --db "$(cus_db $_CUS_N)" >"$T/empty-status.out" 2>&1
 like "$(cat "$T/empty-status.out")" "WARNING: +no vulnerability data" "and so does customs db status"
 unlike_status=$("$CUSTOMS_BIN" db status --db "$DB" 2>&1 | grep -c "no vulnerability data")
 is "$unlike_status" 0 "(not for a database with data)"

@@ -30,7 +30,7 @@ cp "$LENIENT" "$POL"
 
 start_registry
 CUSTOMS_POLICY=$POL start_customs
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 H=127.0.0.1:$CUS_PORT
 replay() { "$CUSTOMS_BIN" policy replay --db "$DB" "$@"; }
 

@@ -44,7 +44,7 @@ fixture_policy_no_critical "$POL"
 
 start_registry
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 H=127.0.0.1:$CUS_PORT
 wait_until 15 'grep -q "db refresh: 1 source(s): 1 added" "$CUS_LOG"'
 ok 'grep -q "db refresh: 1 source(s): 1 added" "$CUS_LOG"' "the Debian record is imported at start"

@@ -110,7 +110,7 @@ is "$(customs_reqs | wc -l)" 0 "(customs has made no request yet)"
 fixture_critical_osv "$T/osv.json"
 POL=$T/policy.yaml
 printf 'mode: enforce\nunscanned: scan\non_error: deny\nrules:\n  - name: no-critical\n    repositories: ["**"]\n    deny:\n      severity: critical\n' >"$POL"
-"$CUSTOMS_BIN" db import --db "$T/customs-1.db" "$T/osv.json" >"$T/import.out" 2>&1 || bail_out "db import: $(cat "$T/import.out")"
+"$CUSTOMS_BIN" db import --db "$(cus_db 1)" "$T/osv.json" >"$T/import.out" 2>&1 || bail_out "db import: $(cat "$T/import.out")"
 AP=$(free_port) || bail_out "no free port"
 cat >"$T/c1.yaml" <<X
 log:
@@ -185,7 +185,7 @@ is "$code" 200 "a synced clean image pulls"
 stop_pid "$CUS_PID"
 
 # ---- 5. SIGTERM in the middle of a round ----
-"$CUSTOMS_BIN" db import --db "$T/customs-2.db" "$T/osv.json" >"$T/import2.out" 2>&1 || bail_out "db import 2"
+"$CUSTOMS_BIN" db import --db "$(cus_db 2)" "$T/osv.json" >"$T/import2.out" 2>&1 || bail_out "db import 2"
 printf 'log:\n  level: info\nannotations:\n  enabled: false\nsync:\n  interval: 1h\n  requests_per_second: 2\n' >"$T/c2.yaml"
 LINE1=$(($(wc -l <"$RLOG") + 1))
 CUSTOMS_POLICY=$POL start_customs -c "$T/c2.yaml"

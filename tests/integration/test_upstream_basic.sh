@@ -129,9 +129,9 @@ new_db() {
 
 AP1=$(free_port) || bail_out "no free port"
 customs_yaml "$T/c1.yaml" "$T/scanner.pass" "$AP1"
-new_db "$T/customs-1.db"
+new_db "$(cus_db 1)"
 CUS_UPSTREAM=$AREG_URL CUSTOMS_POLICY=$POL start_customs -c "$T/c1.yaml"
-C1_LOG=$CUS_LOG C1=127.0.0.1:$CUS_PORT C1_URL=$CUS_URL DB1=$T/customs-1.db A1=http://127.0.0.1:$AP1
+C1_LOG=$CUS_LOG C1=127.0.0.1:$CUS_PORT C1_URL=$CUS_URL DB1=$(cus_db 1) A1=http://127.0.0.1:$AP1
 wait_http "$A1/healthz" "$CUS_PID" || bail_out "admin listener did not start: $(tail -5 "$C1_LOG")"
 diag "registry $AREG_URL, customs $C1_URL (admin $A1)"
 
@@ -275,9 +275,9 @@ check_401 "c: the SBOM manifest without credentials" -H "Accept: $MT" "$C1_URL/v
 # =====================================================================================
 AP3=$(free_port) || bail_out "no free port"
 customs_yaml "$T/c3.yaml" "$T/scanner-bad.pass" "$AP3"
-new_db "$T/customs-2.db"
+new_db "$(cus_db 2)"
 CUS_UPSTREAM=$AREG_URL CUSTOMS_POLICY=$POL start_customs -c "$T/c3.yaml"
-C3_LOG=$CUS_LOG C3_URL=$CUS_URL DB3=$T/customs-2.db
+C3_LOG=$CUS_LOG C3_URL=$CUS_URL DB3=$(cus_db 2)
 sk --dest-creds "alice:$PWA" "oci:$T/shop:v1" "docker://$RH/app/shop-d:v1" 2>"$T/d-push.err" || bail_out "push straight (d)"
 a0=$(reg_reqs alice GET /v2/app/shop-d/blobs/)
 code=$(curl -s -o "$T/d-403.body" -w '%{http_code}' -u "alice:$PWA" -H "Accept: $MT" "$C3_URL/v2/app/shop-d/manifests/v1")
@@ -331,11 +331,11 @@ AP2=$(free_port) || bail_out "no free port"
 # customs' in the registry
 customs_yaml "$T/c2.yaml" "inline:$PWS" "$AP2" "sync:" "  interval: 2s" "  requests_per_second: 20" \
     "annotations:" "  enabled: false"
-new_db "$T/customs-3.db"
+new_db "$(cus_db 3)"
 SYNC_LINE0=$(($(wc -l <"$AREG_LOG") + 1))
 tsync=$(date +%s)
 CUS_UPSTREAM=$AREG_URL CUSTOMS_POLICY=$POL start_customs -c "$T/c2.yaml"
-C2_LOG=$CUS_LOG C2_URL=$CUS_URL DB2=$T/customs-3.db A2=http://127.0.0.1:$AP2
+C2_LOG=$CUS_LOG C2_URL=$CUS_URL DB2=$(cus_db 3) A2=http://127.0.0.1:$AP2
 wait_http "$A2/healthz" "$CUS_PID" || bail_out "admin listener 2 did not start"
 verdict() { curl -s "$A2/api/image?repository=$1&reference=$2" | jq -r '.verdict.decision // empty' 2>/dev/null; }
 wait_until 45 '[ -n "$(verdict sync/many "$PAGE2")" ] && [ -n "$(verdict sync/bad "$SHOP")" ] &&

@@ -46,7 +46,7 @@ printf '%s\n' "$PWS" >"$T/scanner.pass"
 chmod 600 "$T/scanner.pass"
 printf 'log:\n  level: debug\nupstream:\n  username: scanner\n  password_file: %s\n' "$T/scanner.pass" >"$T/customs.yaml"
 fixture_critical_osv "$T/osv.json"
-"$CUSTOMS_BIN" db import --db "$T/customs-1.db" "$T/osv.json" >"$T/import.out" 2>&1 || bail_out "db import: $(cat "$T/import.out")"
+"$CUSTOMS_BIN" db import --db "$(cus_db 1)" "$T/osv.json" >"$T/import.out" 2>&1 || bail_out "db import: $(cat "$T/import.out")"
 CUS_UPSTREAM=$AREG_URL CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
 CH=127.0.0.1:$CUS_PORT
 

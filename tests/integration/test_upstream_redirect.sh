@@ -160,7 +160,7 @@ upstream:
   password_file: $T/scanner.pass
 YAML
 CUS_UPSTREAM=$FRONT CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 fixture_critical_osv "$T/osv.json"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/osv.json" >"$T/import.out" 2>&1 || bail_out "import: $(cat "$T/import.out")"
 

@@ -361,7 +361,7 @@ for G in basic password password-405 refresh_token; do
     printf 'upstream:\n  username: scanner\n  password_file: %s\n  token_grant: %s\nadmin:\n  listen: 127.0.0.1:%s\n' \
         "$pwf" "$grant" "$APORT" >"$T/customs-e-$G.yaml"
     CUS_UPSTREAM=$HA_URL CUSTOMS_POLICY=$POL start_customs -c "$T/customs-e-$G.yaml"
-    "$CUSTOMS_BIN" db import --db "$T/customs-$_CUS_N.db" "$T/osv.json" >"$T/import.out" 2>&1 ||
+    "$CUSTOMS_BIN" db import --db "$(cus_db $_CUS_N)" "$T/osv.json" >"$T/import.out" 2>&1 ||
         bail_out "import: $(cat "$T/import.out")"
     E_URL=$CUS_URL
     RTOK=$(token reader "$PW_READER" "repository:$repo:pull")
@@ -420,7 +420,7 @@ push "$HA" "$repo:v1" "$SHOP" --dest-creds "alice:$PW_ALICE" || bail_out "push o
 printf 'not-%s\n' "$PW_SCANNER" >"$T/scanner.bad"
 printf 'upstream:\n  username: scanner\n  password_file: %s\n' "$T/scanner.bad" >"$T/customs-e-wrong.yaml"
 CUS_UPSTREAM=$HA_URL CUSTOMS_POLICY=$POL start_customs -c "$T/customs-e-wrong.yaml"
-"$CUSTOMS_BIN" db import --db "$T/customs-$_CUS_N.db" "$T/osv.json" >"$T/import.out" 2>&1 ||
+"$CUSTOMS_BIN" db import --db "$(cus_db $_CUS_N)" "$T/osv.json" >"$T/import.out" 2>&1 ||
     bail_out "import: $(cat "$T/import.out")"
 RTOK=$(token reader "$PW_READER" "repository:$repo:pull")
 h0=$(wc -l <"$T/haproxy.log")

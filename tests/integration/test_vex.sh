@@ -43,7 +43,7 @@ is "$?" 0 "a policy with a valid VEX file passes policy check"
 
 start_registry
 CUSTOMS_POLICY=$POL start_customs
-DB=$T/customs-1.db H=127.0.0.1:$CUS_PORT
+DB=$(cus_db 1) H=127.0.0.1:$CUS_PORT
 skopeo copy -q --dest-tls-verify=false "oci:$IMG:v1" "docker://$H/shop/app:v1" >"$T/push.out" 2>&1
 is "$?" 0 "push"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/osv.json" >"$T/import.out" 2>&1

@@ -94,7 +94,7 @@ row() {
 policy ""
 start_registry
 CUSTOMS_POLICY=$POL start_customs
-DB=$T/customs-1.db H=127.0.0.1:$CUS_PORT
+DB=$(cus_db 1) H=127.0.0.1:$CUS_PORT
 MSIZE=$(stat -c %s "$IMG/blobs/sha256/${DIGEST#sha256:}")
 printf '{}' >"$T/empty.json"
 skopeo copy -q --dest-tls-verify=false "oci:$IMG:v1" "docker://$H/shop/app:v1" >"$T/push.out" 2>&1

@@ -18,7 +18,7 @@ direct_mode && { echo "1..0 # SKIP needs customs (CUSTOMS_TEST_DIRECT=1)"; exit 
 
 start_registry
 start_customs
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 
 IMG=$T/shop
 fixture_shop_image "$IMG" >"$T/digest" || bail_out "cannot build the OCI layout"

@@ -105,7 +105,7 @@ webhooks:
 X
 CUS_UPSTREAM=$A_URL start_customs -c "$T/customs.yaml" --log-level info \
     --watch "http://$B/base:12" --watch "http://$B/multi:1" --watch-interval 1
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 CUS=127.0.0.1:$CUS_PORT
 CUS_PID_MAIN=$CUS_PID
 watched() { sqlite3 "$DB" "select ifnull(digest,'') || '|' || ifnull(error,'') from watched where repo='$B/$1' and tag='$2'" 2>/dev/null; }
@@ -239,7 +239,7 @@ HUNG_PID=$CUS_PID HUNG_LOG=$CUS_LOG
 sleep 2 # the first check is now waiting for an answer (idle timeout 30 s)
 ok 'grep -q "watch 127.0.0.1:$HANG_PORT/x:1 via http://127.0.0.1:$HANG_PORT, every 1 s" "$HUNG_LOG"' \
     "lineage.watch and lineage.watch_interval from customs.yaml"
-ok '[ -z "$(sqlite3 "$T/customs-2.db" "select checked_at from watched")" ]' "the check on the silent registry is in flight"
+ok '[ -z "$(sqlite3 "$(cus_db 2)" "select checked_at from watched")" ]' "the check on the silent registry is in flight"
 t0=$(date +%s%N)
 stop_pid "$HUNG_PID"
 ms=$((($(date +%s%N) - t0) / 1000000))

@@ -74,7 +74,7 @@ webhooks:
 X
 CUS_UPSTREAM=$A_URL start_customs -c "$T/customs.yaml" --log-level info \
     --watch "http://$B/base:12" --watch "http://$B/gone:12" --watch-interval 1
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 CUS=127.0.0.1:$CUS_PORT
 fixture_critical_osv "$T/osv.json"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/osv.json" >"$T/import.out" 2>&1

@@ -20,7 +20,7 @@ GHTOKEN='ghp_test_token_0123456789'
 AZPAT='azure-pat-abcdef'
 printf '%s\n' "$GHTOKEN" >"$T/ghtoken"
 printf '%s\n' "$AZPAT" >"$T/azpat"
-DB=$T/customs-1.db
+DB=$(cus_db 1)
 
 POL=$T/policy.yaml
 cat >"$POL" <<'X'
