@@ -6,6 +6,7 @@
  * severity).  Exit: 0, or 1 on error. */
 #include "cmd.h"
 #include "cmd_output.h"
+#include "sc_store_replica.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -138,6 +139,17 @@ static int print_watch(void *arg, const sc_watch_row *r) {
   return 0;
 }
 
+static int print_replica(void *arg, const sc_replica_row *r) {
+  char started[CMD_TIME_BYTES], seen[CMD_TIME_BYTES];
+  (void)arg;
+  cmd_fmt_time(r->started_at / 1000, started);
+  cmd_fmt_time(r->seen_at / 1000, seen);
+  int64_t age = (int64_t)time(NULL) * 1000 - r->seen_at;
+  printf("  %s  %s  pid %lld  version %s  started %s  seen %s%s\n", r->id, r->host, (long long)r->pid, r->version,
+         started, seen, age > SC_REPLICA_STALE_MS ? "  (stopped beating)" : "");
+  return 0;
+}
+
 static int db_status(sc_store *st, const char *path) {
   int64_t gen = 0, last = 0, records, images, current, findings;
   if (sc_vulndb_generation(st, &gen)) return 1;
@@ -178,6 +190,10 @@ static int db_status(sc_store *st, const char *path) {
            " (customs events)\n", (long long)events, (long long)pending, (long long)delivered, (long long)failed);
   printf("\nwatched base tags:\n");
   if (sc_store_watch_each(st, print_watch, NULL)) return 1;
+  /* who shares this database (one with SQLite): a replica that stopped
+   * beating no longer holds claims, and shows as such */
+  printf("\nreplicas:\n");
+  if (sc_replica_each(st, print_replica, NULL)) return 1;
   fflush(stdout);
   return 0;
 }

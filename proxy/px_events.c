@@ -38,6 +38,9 @@
 
 #define PX_EVENTS_POLL_MS 1000            /* due deliveries are looked for at least this often */
 #define PX_EVENTS_ATTEMPT_TIMEOUT_MS 10000 /* one POST, connect included */
+/* a delivery taken for an attempt is due again after this, should the
+ * replica attempting it die (longer than one attempt) */
+#define PX_EVENTS_LEASE_S (PX_EVENTS_ATTEMPT_TIMEOUT_MS / 1000 + 20)
 #define PX_EVENTS_CONNECT_TIMEOUT_MS 5000
 #define PX_EVENTS_BATCH 32                /* deliveries read per pass */
 #define PX_EVENTS_PRUNE_EVERY_S 3600      /* outbox pruning (sc_events_prune) */
@@ -250,6 +253,13 @@ static void deliver(px_events *ev, sc_store *st, net_http *http, const sc_delive
   if (!h) {
     sc_events_attempted(st, d->id, SC_DELIVERY_FAILED, 0, "webhook no longer configured", now, now);
     px_metrics_delivery(ev->ctx, "failed");
+    return;
+  }
+  /* replicas sharing the database read the same due rows: one attempts */
+  int rc = sc_events_take(st, d->id, d->next_at, now + PX_EVENTS_LEASE_S);
+  if (rc == SC_ERR_STATE) return;
+  if (rc != 0) {
+    px_error("webhooks: delivery %lld: %s", (long long)d->id, sc_store_errmsg(st));
     return;
   }
   char auth[2 * PX_EVENTS_TOKEN_MAX_BYTES], sig[SC_WEBHOOK_SIG_HEX_BYTES];

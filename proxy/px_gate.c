@@ -13,6 +13,7 @@
 #include "sc_match.h"
 #include "sc_policy.h"
 #include "sc_store.h"
+#include "sc_store_replica.h"
 #include "sc_store_vex.h"
 #include <event2/event.h>
 #include <jansson.h>
@@ -30,6 +31,7 @@ typedef struct cache_entry {
   uint64_t policy_gen;
   int64_t data_gen;
   int64_t vex_gen;        /* sc_store_vex_generation: a VEX referrer stored or forgotten */
+  int64_t shared_epoch;   /* sc_verdict_epoch: any replica saw a base tag move */
   int64_t day;
   uint64_t epoch;         /* px_gate_invalidate bumps the global epoch */
   px_gate_result r;
@@ -186,7 +188,7 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
                         px_gate_result *out) {
   const sc_policy *p = px_policy_ref_policy(pol);
   char key[400];
-  int64_t data_gen = 0, vex_gen = 0, day = (int64_t)time(NULL) / 86400;
+  int64_t data_gen = 0, vex_gen = 0, shared_epoch = 0, day = (int64_t)time(NULL) / 86400;
   uint64_t pol_gen = px_policy_ref_generation(pol), epoch = g ? __atomic_load_n(&g->epoch, __ATOMIC_SEQ_CST) : 0;
   int cacheable = 1, rc;
   cache_entry *e;
@@ -206,13 +208,15 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
   /* read whether or not the policy trusts VEX referrers: one indexed row,
    * and the cache then never depends on which policy stored the entry */
   if (sc_store_vex_generation(st, &vex_gen) != 0) return SC_ERR_DB;
+  /* what another replica invalidated (the local epoch covers this one's) */
+  if (sc_verdict_epoch(st, &shared_epoch) != 0) return SC_ERR_DB;
   if (g) px_metrics_vulndb_generation(g->ctx, data_gen); /* learnt here after an import by `customs db` */
   snprintf(key, sizeof(key), "%s@%s", repo, digest);
   e = g && g->cache ? &g->cache[sc_fnv1a_str(key) % CACHE_SLOTS] : NULL;
   if (e) {
     pthread_mutex_lock(&g->mu);
     if (e->used && !strcmp(e->key, key) && e->policy_gen == pol_gen && e->data_gen == data_gen &&
-        e->vex_gen == vex_gen && e->day == day && e->epoch == epoch &&
+        e->vex_gen == vex_gen && e->shared_epoch == shared_epoch && e->day == day && e->epoch == epoch &&
         (!e->r.changes_at || (int64_t)time(NULL) < e->r.changes_at)) {
       result_copy(out, &e->r);
       pthread_mutex_unlock(&g->mu);
@@ -228,6 +232,7 @@ static int judge_cached(px_gate *g, sc_store *st, px_policy_ref *pol, const char
     e->policy_gen = pol_gen;
     e->data_gen = data_gen;
     e->vex_gen = vex_gen;
+    e->shared_epoch = shared_epoch;
     e->day = day;
     e->epoch = epoch; /* an invalidation during the judgement makes this entry stale at once */
     result_copy(&e->r, out);

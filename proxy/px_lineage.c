@@ -7,13 +7,18 @@
 #include "px_gate.h"
 #include "px_log.h"
 #include "sc_lineage.h"
+#include "sc_store_replica.h"
 
 int px_lineage_tag_moved(px_ctx *ctx, sc_store *st, int origin, const char *repo, const char *tag,
                          const char *old_digest, const char *new_digest) {
   const char *what = origin == SC_ORIGIN_WATCH ? "watch" : "lineage";
   size_t n = 0;
-  /* the staleness of every image on the old digest changed */
+  /* the staleness of every image on the old digest changed: here, and
+   * on every replica sharing the database */
   px_gate_invalidate(ctx);
+  if (sc_verdict_epoch_bump(st) != 0)
+    px_warn("%s: %s:%s moved: other replicas' cached verdicts not invalidated: %s", what, repo, tag,
+            sc_store_errmsg(st));
   json_t *payload = sc_lineage_base_updated(st, origin, repo, tag, old_digest, new_digest, &n);
   if (!payload) {
     px_error("%s: %s:%s moved %s -> %s: cannot list the images built on it: %s", what, repo, tag, old_digest,

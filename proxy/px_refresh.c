@@ -4,11 +4,13 @@
 #include "px_headers.h"
 #include "px_log.h"
 #include "px_metrics.h"
+#include "px_replica.h"
 #include "net_http.h"
 #include "sc_tmpfile.h"
 #include "sc_match.h"
 #include "sc_osv.h"
 #include "sc_store.h"
+#include "sc_store_replica.h"
 #include "sc_vulndata.h"
 #include "sc_vulnstore.h"
 #include <errno.h>
@@ -22,6 +24,7 @@
 #define REFRESH_DOWNLOAD_MAX_BYTES (2ULL << 30) /* an OSV dump is far smaller; a bigger answer is refused */
 #define REFRESH_ATTEMPTS 3                      /* tries of one download per refresh */
 #define REFRESH_RETRY_FIRST_MS 2000             /* wait before the 2nd try; x4 before each next one */
+#define REFRESH_LEASE_SLACK_S 120               /* a round's lease outlives the interval by this */
 
 struct px_refresh {
   pthread_t th;
@@ -119,6 +122,13 @@ static void warn_if_empty(sc_store *st, const char *when) {
             when);
 }
 
+/* How long a round's lease lasts: until the next round, with room for the
+ * round itself (renewed before each source, so a long import keeps it). */
+static int64_t refresh_hold_ms(const px_ctx *ctx) {
+  int64_t s = ctx->cfg->db_refresh_s > 0 ? ctx->cfg->db_refresh_s : 600;
+  return (s + REFRESH_LEASE_SLACK_S) * 1000;
+}
+
 static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
   sc_osv_stats total = {0};
   int imported = 0;
@@ -126,6 +136,7 @@ static void refresh_once(px_ctx *ctx, sc_store *st, net_http *h) {
   for (int i = 0; i < ctx->cfg->ndb_sources && !__atomic_load_n(&ctx->refresh->stop, __ATOMIC_SEQ_CST); i++) {
     const char *src = ctx->cfg->db_sources[i];
     fetched f = {0};
+    px_replica_lease(ctx, st, "refresh", refresh_hold_ms(ctx), NULL, 0); /* renewed: still ours */
     sc_osv_stats s = {0};
     int remote = !strncmp(src, "http://", 7) || !strncmp(src, "https://", 8);
     if (remote) {
@@ -182,17 +193,30 @@ static void *refresh_main(void *arg) {
   }
   /* sources are not the upstream registry: system CAs, never insecure */
   if (net_http_new(NULL, &h) != 0) px_error("db refresh: no HTTP client: URL sources are skipped");
+  char holder[SC_REPLICA_ID_BYTES], told[SC_REPLICA_ID_BYTES] = "";
   for (;;) {
-    refresh_once(ctx, st, h);
+    /* replicas sharing PostgreSQL: one refreshes the shared data for all */
+    int mine = px_replica_lease(ctx, st, "refresh", refresh_hold_ms(ctx), holder, sizeof(holder));
+    if (mine) {
+      told[0] = '\0';
+      refresh_once(ctx, st, h);
+    } else if (strcmp(told, holder)) {
+      px_info("db refresh: replica %s refreshes the shared database; this one stands by", holder);
+      snprintf(told, sizeof(told), "%s", holder);
+    }
+    /* a refresh once at start (no db.refresh) is the holder's */
+    if (!mine && ctx->cfg->db_refresh_s <= 0) break;
+    int64_t wait_s = ctx->cfg->db_refresh_s > 0 ? ctx->cfg->db_refresh_s : 365L * 86400;
+    if (!mine && wait_s > PX_REPLICA_STANDBY_MS / 1000) wait_s = PX_REPLICA_STANDBY_MS / 1000;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ctx->cfg->db_refresh_s > 0 ? ctx->cfg->db_refresh_s : 365L * 86400;
+    until.tv_sec += wait_s;
     pthread_mutex_lock(&r->mu);
     while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT) {
     }
     int stop = r->stop;
     pthread_mutex_unlock(&r->mu);
-    if (stop || ctx->cfg->db_refresh_s <= 0) break;
+    if (stop || (mine && ctx->cfg->db_refresh_s <= 0)) break;
   }
   net_http_free(h);
   sc_store_close(st);

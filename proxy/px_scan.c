@@ -30,6 +30,11 @@
 #define PRUNE_EVERY_S 30
 #define MIN_LAYER_WORKERS 8
 #define MANIFEST_WORKERS 2
+/* an upload whose next request (PATCH or PUT) does not reach this replica
+ * within this long after the previous one ended is given up: behind a
+ * round-robin balancer it went to another replica, and the job would hold a
+ * worker until STALL_MS; clients send the next request at once */
+#define PX_JOB_GAP_MS 10000
 #define PX_JOB_HOLD_STALL_MS 1000 /* a held upload whose scanner took nothing for this long spills instead */
 
 /* ---- references ---- */
@@ -44,6 +49,7 @@ static void job_free(px_job *j) {
   if (j->done_ev) event_free(j->done_ev);
   if (j->drain_ev) event_free(j->drain_ev);
   if (j->stall_ev) event_free(j->stall_ev);
+  if (j->gap_ev) event_free(j->gap_ev);
   free(j->auth);
   free(j->body);
   free(j->deps); /* emptied by release_deps while the job lived */
@@ -71,6 +77,7 @@ static void done_cb(evutil_socket_t fd, short what, void *arg) {
   (void)fd;
   (void)what;
   px_job_ref(j); /* waiters may drop the last registry reference */
+  px_streamclaim_job_done(j);
   if (j->kind == PX_JOBKIND_STREAM && j->claimed[0] && px_job_state_of(j) == PX_JOB_DONE &&
       strcmp(j->res.digest, j->claimed) != 0) {
     /* what customs saw is not the blob the client named: the result is kept
@@ -140,6 +147,7 @@ void px_jobs_forget_upload(px_ctx *ctx, px_job *j) {
 void px_jobs_claim(px_ctx *ctx, px_job *j, const char *digest) {
   (void)ctx;
   snprintf(j->claimed, sizeof(j->claimed), "%s", digest);
+  px_streamclaim_take(j); /* other replicas wait for this scan, not fetch the layer */
 }
 
 px_job *px_jobs_find_running(px_ctx *ctx, const char *digest) {
@@ -187,12 +195,34 @@ static void stall_cb(evutil_socket_t fd, short what, void *arg) {
   if (j->pusher) px_xchg_req_drained(j->pusher);
 }
 
-void px_job_set_pusher(px_job *j, px_xchg *x) { j->pusher = x; }
+/* The upload's next request did not come (to this replica): the scan
+ * cannot finish; its worker is freed and the layer is fetched and scanned
+ * when a manifest names it. */
+static void gap_cb(evutil_socket_t fd, short what, void *arg) {
+  px_job *j = arg;
+  (void)fd;
+  (void)what;
+  if (j->pusher || j->input_done || px_jobq_state_of(&j->q) != PX_JOBQ_OPEN) return;
+  px_info("scan repo=%s upload=%s: no request continued the upload for %d ms (its next request went to another "
+          "replica?): the layer is fetched and scanned when a manifest names it",
+          j->repo, j->upload_id[0] ? j->upload_id : "-", PX_JOB_GAP_MS);
+  px_job_break(j, "the upload did not continue here");
+}
+
+void px_job_set_pusher(px_job *j, px_xchg *x) {
+  j->pusher = x;
+  if (j->gap_ev) evtimer_del(j->gap_ev);
+}
 
 void px_job_drop_pusher(px_job *j, px_xchg *x) {
   if (j->pusher != x) return;
   j->pusher = NULL;
   if (j->stall_ev) evtimer_del(j->stall_ev);
+  /* between two requests of one upload: the next one is expected at once */
+  if (j->gap_ev && !j->input_done && px_jobq_state_of(&j->q) == PX_JOBQ_OPEN) {
+    struct timeval tv = sc_ms_to_timeval(PX_JOB_GAP_MS);
+    evtimer_add(j->gap_ev, &tv);
+  }
 }
 
 size_t px_job_backlog(px_job *j) {
@@ -229,8 +259,9 @@ static px_job *job_new(px_ctx *ctx, int kind, const char *repo) {
   if (kind == PX_JOBKIND_STREAM) {
     j->drain_ev = event_new(ctx->base, -1, 0, drain_cb, j);
     j->stall_ev = evtimer_new(ctx->base, stall_cb, j);
+    j->gap_ev = evtimer_new(ctx->base, gap_cb, j);
   }
-  if (!j->done_ev || (kind == PX_JOBKIND_STREAM && (!j->drain_ev || !j->stall_ev))) {
+  if (!j->done_ev || (kind == PX_JOBKIND_STREAM && (!j->drain_ev || !j->stall_ev || !j->gap_ev))) {
     job_free(j);
     return NULL;
   }
@@ -247,8 +278,18 @@ px_job *px_job_new_stream(px_ctx *ctx, const char *repo, const char *upload_id) 
   px_job *j = job_new(ctx, PX_JOBKIND_STREAM, repo);
   if (!j) return NULL;
   snprintf(j->upload_id, sizeof(j->upload_id), "%s", upload_id ? upload_id : "");
-  px_scanpool_enqueue(ctx->scan, j);
-  return j;
+  return j; /* to a worker with its first bytes: stream_start */
+}
+
+/* A stream job reaches a worker with its first bytes, its end or its
+ * breaking, not when the upload is opened: behind a round-robin balancer
+ * the POST that opened it here is often followed by PATCHes that go to
+ * another replica, and a job waiting for them would hold a worker (and
+ * starve this replica's real in-stream scans) until the stall cut-off. */
+static void stream_start(px_job *j) {
+  if (j->kind != PX_JOBKIND_STREAM || j->enqueued || !j->ctx->scan) return;
+  j->enqueued = 1;
+  px_scanpool_enqueue(j->ctx->scan, j);
 }
 
 /* ---- manifests wait for their layers' running scans (loop thread) ---- */
@@ -345,6 +386,7 @@ px_job *px_job_new_fetch(px_ctx *ctx, const char *repo, const char *digest, cons
 
 int px_job_push(px_job *j, const void *data, size_t len) {
   int rc = px_jobq_push(&j->q, data, len);
+  if (len) stream_start(j);
   const char *up = j->upload_id[0] ? j->upload_id : "-";
   if (rc == 0 && len) j->last_push_ms = px_now_ms();
   else if (rc == SC_ERR_IO)
@@ -356,9 +398,17 @@ int px_job_push(px_job *j, const void *data, size_t len) {
   return rc;
 }
 
-void px_job_finish(px_job *j) { px_jobq_eof(&j->q); }
+void px_job_finish(px_job *j) {
+  j->input_done = 1;
+  if (j->gap_ev) evtimer_del(j->gap_ev);
+  px_jobq_eof(&j->q);
+  stream_start(j);
+}
 
-void px_job_break(px_job *j, const char *why) { px_jobq_break(&j->q, why); }
+void px_job_break(px_job *j, const char *why) {
+  px_jobq_break(&j->q, why);
+  stream_start(j); /* its worker finishes it at once, and wakes its waiters */
+}
 
 /* ---- results ---- */
 

@@ -40,7 +40,8 @@ void px_scan_stop(px_ctx *ctx);
  * jobs still waiting for their layers, are not counted).  Loop thread. */
 unsigned px_scan_queue_depth(px_ctx *ctx);
 
-/* A stream job for an upload session (loop thread). */
+/* A stream job for an upload session (loop thread).  It takes a worker
+ * with its first bytes (px_job_push), its end or its breaking. */
 px_job *px_job_new_stream(px_ctx *ctx, const char *repo, const char *upload_id);
 /* A fetch job: the worker downloads repo's blob `digest` from the upstream with
  * the given Authorization header value (may be NULL), then scans it. */

@@ -20,6 +20,7 @@
 #include "px_jobq.h"
 #include "px_scan.h"
 #include "sc_layer.h"
+#include "sc_store_replica.h"
 
 struct sc_store;
 struct net_http;
@@ -28,6 +29,8 @@ struct net_http;
 #define PX_JOB_ID_MAX 160    /* upload id, digest, tag, content type */
 
 enum { PX_JOBKIND_STREAM, PX_JOBKIND_FETCH, PX_JOBKIND_MANIFEST };
+/* a stream job's claim in the database (px_streamclaim.c) */
+enum { PX_DBCLAIM_NONE = 0, PX_DBCLAIM_PENDING, PX_DBCLAIM_HELD };
 
 typedef struct px_job_waiter {
   struct px_job_waiter *next;
@@ -43,6 +46,11 @@ struct px_job {
   char upload_id[PX_JOB_ID_MAX];   /* stream jobs (loop); "" once forgotten */
   char claimed[PX_JOB_ID_MAX];     /* stream jobs (loop): the digest the upload's
                                       final PUT named, once the registry took it */
+  int enqueued;                    /* stream jobs (loop): handed to a worker (stream_start) */
+  int dbclaim;                     /* stream jobs (loop): PX_DBCLAIM_*, px_streamclaim.c */
+  int dbclaim_ok;                  /* set by the claim's database task, read by its done (loop) */
+  char dbclaim_id[SC_REPLICA_ID_BYTES]; /* the replica id the claim was taken for */
+  char dbclaim_other[SC_REPLICA_ID_BYTES]; /* set by the claim's task: the live replica that holds it */
   char want_digest[PX_JOB_ID_MAX]; /* fetch and manifest jobs */
   char *auth;               /* fetch/manifest jobs: Authorization value */
   char tag[PX_JOB_ID_MAX];  /* manifest jobs */
@@ -55,6 +63,8 @@ struct px_job {
                                while the queue reports a backlog */
   struct event *drain_ev;   /* stream jobs: the queue's backlog is gone (any thread) */
   struct event *stall_ev;   /* stream jobs (loop): a held backlog's reader check */
+  struct event *gap_ev;     /* stream jobs (loop): the upload's next request is late (px_scan.c) */
+  int input_done;           /* stream jobs (loop): px_job_finish was called */
   uint64_t stall_mark;      /* loop: the reader's progress when stall_ev was armed */
   px_jobq q;                /* the bytes (stream jobs) and every job's outcome:
                                broken with a reason, closed once the worker is done */
@@ -94,6 +104,12 @@ void px_scanpool_enqueue(px_scanpool *pool, px_job *j);
 /* Stops and joins the threads; jobs still queued lose their worker reference. */
 void px_scanpool_stop(px_scanpool *pool);
 int px_scanpool_threads(const px_scanpool *pool);
+
+/* px_streamclaim.c (loop thread): claims a stream job's digest
+ * (j->claimed) in the database for this replica while its scan runs, and
+ * releases it once the job is done. */
+void px_streamclaim_take(px_job *j);
+void px_streamclaim_job_done(px_job *j);
 
 /* px_scanwork.c: runs the job on the calling worker, then closes its queue
  * and wakes done_cb on the loop. */

@@ -17,12 +17,14 @@
 #include "px_lineage.h"
 #include "px_log.h"
 #include "px_metrics.h"
+#include "px_replica.h"
 #include "px_scan_int.h"
 #include "px_vexref.h"
 #include "sc_config.h"
 #include "sc_image.h"
 #include "sc_referrers.h"
 #include "sc_store.h"
+#include "sc_store_replica.h"
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +44,8 @@ static void fail_job(px_job *j, const char *why) { px_jobq_break(&j->q, why); }
 /* Scans one layer (from a job's stream q, or fetched from repo with auth)
  * and stores it.  `digest` is the expected digest for fetches, NULL for
  * streams. */
-static int scan_layer(px_ctx *ctx, px_worker *w, const char *repo, const char *auth, px_jobq *q, const char *digest,
-                      sc_layer_result *res, char *err, size_t errlen) {
+static int scan_layer_now(px_ctx *ctx, px_worker *w, const char *repo, const char *auth, px_jobq *q,
+                          const char *digest, sc_layer_result *res, char *err, size_t errlen) {
   sc_store *store = w->store;
   sc_limits lim;
   sc_inventory inv;
@@ -97,6 +99,34 @@ static int scan_layer(px_ctx *ctx, px_worker *w, const char *repo, const char *a
   if (!(rc == 0 && not_archive))
     px_metrics_scan(ctx, "layer", (double)(px_now_ms() - t0) / 1000.0, rc == 0 && res->status == 0);
   sc_inventory_free(&inv);
+  return rc;
+}
+
+/* scan_layer_now, but a fetch is first claimed for this replica
+ * (px_replica.h): while another replica scans the same layer, its result
+ * is waited for (scan.wait_ms) instead of fetching and scanning it twice. */
+static int scan_layer(px_ctx *ctx, px_worker *w, const char *repo, const char *auth, px_jobq *q, const char *digest,
+                      sc_layer_result *res, char *err, size_t errlen) {
+  if (!digest) return scan_layer_now(ctx, w, repo, auth, q, NULL, res, err, errlen);
+  char holder[SC_REPLICA_ID_BYTES], status[16];
+  px_claim c = px_replica_claim_layer(ctx, w->store, digest, ctx->cfg->scan_wait_ms, holder, sizeof(holder));
+  if (c == PX_CLAIM_STORED) { /* another replica's result, as if scanned here */
+    memset(res, 0, sizeof(*res));
+    snprintf(res->digest, sizeof(res->digest), "%s", digest);
+    if (sc_store_layer_status(w->store, digest, status) == 0 && strcmp(status, "ok") != 0) {
+      res->status = SC_ERR_FORMAT;
+      snprintf(res->error, sizeof(res->error), "scanned by another replica: %s", status);
+    }
+    px_info("scan layer=%s repo=%s via=replica status=%s", digest, repo, res->status ? status : "ok");
+    return 0;
+  }
+  if (c == PX_CLAIM_BUSY) {
+    memset(res, 0, sizeof(*res));
+    snprintf(err, errlen, "still being scanned by replica %s after %d ms", holder, ctx->cfg->scan_wait_ms);
+    return SC_ERR_STATE;
+  }
+  int rc = scan_layer_now(ctx, w, repo, auth, q, digest, res, err, errlen);
+  if (c == PX_CLAIM_MINE) px_replica_release_layer(ctx, w->store, digest);
   return rc;
 }
 

@@ -4,6 +4,7 @@
  * Ownership: px_server_run owns the context.  Thread: loop thread.
  * Errors: px_server_run returns 0 or a negative SC_ERR_*. */
 #include "px_server.h"
+#include "px_replica.h"
 #include "px_headers.h"
 #include "px_bev.h"
 #include "px_h1.h"
@@ -331,6 +332,8 @@ int px_server_run(px_config *cfg) {
     rc = SC_ERR_INVALID;
     goto out;
   }
+  /* before the scan workers: they claim layers as this replica */
+  if ((rc = px_replica_start(&ctx)) < 0) goto out;
   if (px_scan_start(&ctx) < 0) {
     px_error("cannot start the scanner threads");
     rc = SC_ERR_NOMEM;
@@ -360,6 +363,7 @@ out:
   px_sync_stop(&ctx);  /* before px_annotate_stop, px_events_stop and px_gate_free: its scans use all three */
   px_refresh_stop(&ctx);
   px_scan_stop(&ctx);
+  px_replica_stop(&ctx);  /* after every thread that claims layers (scan workers, sync) */
   px_annotate_stop(&ctx); /* after the scan workers, which queue its jobs */
   if (ctx.base) {
     px_gate_shutdown(&ctx); /* queues the last decisions */

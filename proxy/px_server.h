@@ -35,6 +35,8 @@ typedef struct px_upstream_queue {
   struct event *dispatch_ev;
 } px_upstream_queue;
 
+typedef struct px_replica px_replica;
+
 typedef struct px_ctx {
   struct event_base *base;
   struct evdns_base *dns;
@@ -81,6 +83,7 @@ typedef struct px_ctx {
   struct px_metrics *metrics;    /* counters and histograms for /metrics (px_metrics.c); NULL: none */
   struct px_annotate *annotate;  /* customs' own SBOM and report pushes (px_annotate.c); NULL: none */
   struct px_sync *sync;          /* the background sync of the upstream's catalog (px_sync.c); NULL: none */
+  struct px_replica *replica;    /* heartbeat, notifications, layer claims (px_replica.c); NULL: not started */
 } px_ctx;
 
 /* Runs the daemon until SIGTERM/SIGINT and the drain complete.

@@ -15,6 +15,8 @@
 #include "px_gate.h"
 #include "px_lineage.h"
 #include "px_log.h"
+#include "px_replica.h"
+#include "sc_store_replica.h"
 #include "px_metrics.h"
 #include "px_scan_int.h"
 #include "px_sync_int.h"
@@ -28,6 +30,7 @@
 #include <time.h>
 
 #define SYNC_ERR_MAX 256 /* a failed round's reason */
+#define SYNC_LEASE_SLACK_MS (5 * 60 * 1000) /* a round's lease outlives the interval by this (rounds are long) */
 
 struct px_sync {
   px_ctx *ctx;
@@ -124,10 +127,20 @@ static void *sync_main(void *arg) {
     sc_store_close(s->w.store);
     return NULL;
   }
+  int64_t interval_ms = (int64_t)ctx->cfg->sync_interval_s * 1000;
+  char holder[SC_REPLICA_ID_BYTES], told[SC_REPLICA_ID_BYTES] = "";
   for (;;) {
     px_sync_stats st;
     int64_t t0 = px_now_ms();
     err[0] = 0;
+    /* replicas sharing PostgreSQL: one walks the catalog for all */
+    if (!px_replica_lease(ctx, s->w.store, "sync", interval_ms + SYNC_LEASE_SLACK_MS, holder, sizeof(holder))) {
+      if (strcmp(told, holder)) px_info("sync: replica %s walks the catalog; this one stands by", holder);
+      snprintf(told, sizeof(told), "%s", holder);
+      if (clock_sleep(s, interval_ms < PX_REPLICA_STANDBY_MS ? interval_ms : PX_REPLICA_STANDBY_MS)) break;
+      continue;
+    }
+    told[0] = '\0';
     int rc = px_sync_round(s->w.store, &s->io, &st, err, sizeof(err));
     if (__atomic_load_n(&s->stop, __ATOMIC_SEQ_CST)) {
       px_info("sync: stopped in the middle of a round (%zu requests, %zu images scanned)", st.requests, st.scanned);

@@ -14,6 +14,8 @@
 #include "px_lineage.h"
 #include "sc_file.h"
 #include "px_log.h"
+#include "px_replica.h"
+#include "sc_store_replica.h"
 #include "sc_err.h" /* sc_errf */
 #include "sc_config.h"
 #include "sc_image.h"
@@ -30,6 +32,7 @@
 #include <time.h>
 
 #define WATCH_ERR_MAX 256          /* one check's error, as recorded */
+#define PX_WATCH_LEASE_SLACK_S 60  /* a round's lease outlives the interval by this */
 #define WATCH_PASSWORD_MAX 1024    /* first line of lineage.password_file */
 #define WATCH_DOCKER_HUB_API "registry-1.docker.io"
 #define WATCH_ACCEPT                                                                                 \
@@ -387,11 +390,22 @@ static void *watch_main(void *arg) {
     return NULL;
   }
   watch_io io = {.get = http_get, .arg = h, .abort_flag = &w->stop};
+  int64_t interval_s = ctx->cfg->watch_interval_s > 0 ? ctx->cfg->watch_interval_s : 600;
+  char holder[SC_REPLICA_ID_BYTES], told[SC_REPLICA_ID_BYTES] = "";
   for (;;) {
-    check_all(ctx, st, &io);
+    /* replicas sharing PostgreSQL: one checks the watched tags for all */
+    int mine = px_replica_lease(ctx, st, "watch", (interval_s + PX_WATCH_LEASE_SLACK_S) * 1000, holder,
+                                sizeof(holder));
+    if (mine) {
+      told[0] = '\0';
+      check_all(ctx, st, &io);
+    } else if (strcmp(told, holder)) {
+      px_info("watch: replica %s checks the watched tags; this one stands by", holder);
+      snprintf(told, sizeof(told), "%s", holder);
+    }
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ctx->cfg->watch_interval_s > 0 ? ctx->cfg->watch_interval_s : 600;
+    until.tv_sec += mine || interval_s < PX_REPLICA_STANDBY_MS / 1000 ? interval_s : PX_REPLICA_STANDBY_MS / 1000;
     pthread_mutex_lock(&w->mu);
     while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &until) != ETIMEDOUT) {
     }

@@ -17,7 +17,7 @@ int sc_db_set_error(sc_db *db, sc_db_errclass_t cls, const char *sqlstate, const
   size_t n = strlen(db->err);
   while (n && (db->err[n - 1] == '\n' || db->err[n - 1] == ' ')) db->err[--n] = '\0';
   for (char *p = db->err; *p; p++)
-    if (*p == '\n') *p = ' ';
+    if (*p == '\n' || *p == '\t') *p = ' ';
   db->errclass = cls;
   snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", sqlstate ? sqlstate : "");
   return SC_ERR_DB;

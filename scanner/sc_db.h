@@ -62,6 +62,39 @@
  * `INSERT ... ON CONFLICT` (both dialects), not as a caught violation.
  * sc_db_rollback outside a transaction does nothing and returns 0.
  *
+ * Lost connections (PostgreSQL restarted, failed over, or the session
+ * terminated): nothing needs a restart.  Before each command the backend
+ * reads, without waiting, what the server sent while the connection sat
+ * idle, so a connection already closed is known before anything is sent.
+ *   - Outside a transaction, a call that finds the connection closed
+ *     reconnects first (same conninfo, so the same connect_timeout,
+ *     application_name, statement_timeout, client_encoding; and the
+ *     lock_timeout sc_db_busy_timeout set), then runs its command: it
+ *     succeeds as if nothing happened.  Statements prepared before keep
+ *     working: their next step prepares them again on the new session.
+ *   - A command whose send libpq refused on a connection that turned out
+ *     closed (nothing reached the server) is sent again once after a
+ *     reconnect, outside a transaction only.  A command that was sent and
+ *     then lost its connection is never sent again (it may have run): it
+ *     fails with SQLSTATE 08006, "connection lost, reconnected (outcome
+ *     unknown)" (or "..., server unreachable ..."), class SC_DB_EOTHER
+ *     (SC_DB_ERETRY for sc_db_begin, which has nothing to lose), and that
+ *     call makes the reconnect attempt so the next one finds it done.
+ *   - Inside a transaction, the transaction is gone with the session: the
+ *     call fails with class SC_DB_ERETRY (SQLSTATE 08006; 08007 when it
+ *     was the COMMIT, whose outcome is then unknown), sc_db_in_transaction
+ *     stays nonzero, every call but sc_db_rollback fails the same way,
+ *     and sc_db_rollback succeeds locally; the caller then runs the
+ *     transaction again, which reconnects.  No reconnect happens inside a
+ *     transaction, so statements never silently run outside the one their
+ *     caller opened.
+ *   - Reconnecting is bounded: at most one attempt per call, none sooner
+ *     than SC_DB_PG_RECONNECT_MS after the end of a failed one, each
+ *     blocking at most connect_timeout (a hung server).  Meanwhile calls fail at once with SQLSTATE 08001,
+ *     "server unreachable ...", class SC_DB_EOTHER.
+ * The password never appears in these messages.  SQLite has no connection
+ * to lose.
+ *
  * Errors: every int function returns 0 (or SC_DB_ROW/SC_DB_DONE for step),
  * SC_ERR_DB (the message in sc_db_errmsg, its class in sc_db_errclass and
  * SQLSTATE in sc_db_sqlstate), SC_ERR_NOMEM, SC_ERR_ARG (NULL, index out of
@@ -111,6 +144,7 @@
 #define SC_DB_URL_BYTES 1024                /* a redacted URL in a message */
 #define SC_DB_PG_CONNECT_TIMEOUT_S 5        /* libpq connect_timeout default */
 #define SC_DB_PG_STATEMENT_TIMEOUT_MS 60000 /* statement_timeout default (0: none) */
+#define SC_DB_PG_RECONNECT_MS 1000          /* least time from a failed reconnect attempt's end to the next */
 #define SC_DB_SQLITE_BUSY_MS 10000          /* SQLite busy timeout default */
 #define SC_DB_PARAMS_MAX 32766              /* placeholders of one statement */
 #define SC_DB_TEXT_MAX_BYTES 0x7fffffffu    /* one bound text (SQLite's int length) */

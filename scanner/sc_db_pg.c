@@ -17,6 +17,13 @@
  * from an idempotent schema step) never reach stderr: a notice processor
  * keeps the last one, cut to PG_NOTICE_BYTES, in the connection (for a
  * debugger; nothing reads it), and the rest are dropped.
+ * A lost connection (a restart, a failover, a terminated session) is
+ * found before a command is sent when the server said so while the
+ * connection sat idle (sc_db_pg_link.c), or by the command that fails with
+ * it; what happens then (reconnect, one resend, SC_DB_ERETRY inside a
+ * transaction) is sc_db.h's "Lost connections".  Every statement keeps
+ * its translated text and the session generation it was prepared in, and
+ * is prepared again under the same name when the session changed.
  * Owner: sc_db.  Thread: the connection's.  Errors: sc_db.h, with the
  * server's SQLSTATE kept; a lock timeout (55P03) is SC_DB_ERETRY as
  * SQLite's busy is. */
@@ -27,20 +34,26 @@
 #include <strings.h>
 
 #include "sc_db_int.h"
+#include "sc_db_pg_link.h"
 
 #define PG_CONNINFO_NUM_BYTES 24 /* a number as a conninfo value or parameter */
 #define PG_DOUBLE_TEXT_BYTES 40  /* "%.17g" of any double */
 #define PG_OPTIONS_BYTES 64      /* "-c statement_timeout=N" */
 #define PG_STMT_NAME_BYTES 24    /* "sc_<counter>" */
 #define PG_CANCEL_ERR_BYTES 256  /* PQcancel's error buffer */
+#define PG_RESET_READ_ROWS 64    /* rows a reset reads from the buffer before it cancels */
 #define PG_NOTICE_BYTES 256      /* the last server notice kept, cut beyond */
 #define PG_LOCK_TIMEOUT_STATE "55P03" /* lock_not_available: lock_timeout expired */
+#define PG_LOST_STATE "08006"         /* connection_failure: the session is gone */
+#define PG_LOST_COMMIT_STATE "08007"  /* transaction_resolution_unknown: gone during COMMIT */
+#define PG_UNREACHABLE_STATE "08001"  /* sqlclient_unable_to_establish_sqlconnection */
+#define PG_SET_SQL_BYTES 64           /* "SET lock_timeout = N" */
 
 typedef struct pg_stmt pg_stmt;
 
 typedef struct {
   sc_db base;
-  PGconn *c;
+  sc_db_pg_link link; /* the PGconn, and what it takes to get it back */
   unsigned next_name;
   pg_stmt *active; /* whose rows are on the wire, NULL when none */
   int64_t changes;
@@ -63,6 +76,8 @@ struct pg_stmt {
   int nparams, ncols, state;
   int cancelable; /* a SELECT: cancelling it loses nothing */
   int in_block;   /* sent inside a transaction block */
+  char *text;     /* the translated SQL, to prepare again on a new session */
+  unsigned gen;   /* the session (link.gen) it is prepared in */
   char **vals;    /* nparams text values (NULL: SQL NULL) */
   PGresult *row;  /* the current row, streamed ... */
   pg_row *prow;   /* ... or spilled */
@@ -76,8 +91,8 @@ struct pg_stmt {
 /* Records the error of result r (or of the connection when r is NULL). */
 static int pg_err(sc_db *db, const PGresult *r) {
   const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-  const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(PDB(db)->c);
-  if (!msg || !*msg) msg = PQerrorMessage(PDB(db)->c);
+  const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(PDB(db)->link.c);
+  if (!msg || !*msg) msg = PQerrorMessage(PDB(db)->link.c);
   /* lock_timeout (sc_db_busy_timeout) expired: another writer holds the
    * lock, the same meaning as SQLite's busy, so the same class: the caller
    * rolls back (PostgreSQL has aborted a transaction it ran in) and retries */
@@ -138,7 +153,7 @@ static void spill(pg_db *db) {
   pg_stmt *a = db->active;
   if (!a) return;
   PGresult *r;
-  while ((r = PQgetResult(db->c))) {
+  while ((r = PQgetResult(db->link.c))) {
     int is_row = PQresultStatus(r) == PGRES_SINGLE_TUPLE;
     pg_row *n = is_row ? pack(r) : NULL;
     if (n) {
@@ -150,7 +165,7 @@ static void spill(pg_db *db) {
     } else {
       /* out of memory for the queue: the statement must not look complete */
       PQclear(r);
-      if (!a->end) a->end = PQmakeEmptyPGresult(db->c, PGRES_FATAL_ERROR);
+      if (!a->end) a->end = PQmakeEmptyPGresult(db->link.c, PGRES_FATAL_ERROR);
     }
   }
   a->state = ST_SPILLED;
@@ -170,7 +185,7 @@ static void free_queue(pg_stmt *s) {
 /* Ends the statement's run: nothing of it stays on the wire or queued. */
 static void finish(pg_db *db, pg_stmt *s) {
   if (s->state == ST_STREAM) {
-    drain(db->c);
+    drain(db->link.c);
     db->active = NULL;
   }
   free_queue(s);
@@ -178,41 +193,166 @@ static void finish(pg_db *db, pg_stmt *s) {
 }
 
 static void pg_close(sc_db *db) {
-  PQfinish(PDB(db)->c);
+  PQfinish(PDB(db)->link.c);
   free(db);
+}
+
+/* Inside a transaction block, as the live connection says (a streaming
+ * statement sent inside one counts). */
+static int live_tx(pg_db *db) {
+  PGTransactionStatusType t = PQtransactionStatus(db->link.c);
+  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || (t == PQTRANS_ACTIVE && db->active && db->active->in_block);
+}
+
+/* Remembers whether a transaction is open while the connection is alive:
+ * once it is closed libpq no longer knows, and a transaction the caller
+ * opened must not be forgotten (its statements would run outside it). */
+static void note_tx(pg_db *db) {
+  if (sc_db_pg_link_alive(&db->link)) db->link.last_tx = live_tx(db);
+}
+
+static int pg_in_tx(sc_db *bdb) {
+  pg_db *db = PDB(bdb);
+  if (db->link.tx_lost) return 1;
+  return sc_db_pg_link_alive(&db->link) ? live_tx(db) : db->link.last_tx;
+}
+
+static int lost_tx_error(pg_db *db) {
+  return sc_db_set_error(&db->base, SC_DB_ERETRY, PG_LOST_STATE,
+                         "connection lost inside a transaction (it is gone): roll back, then run it again");
+}
+
+/* Sets the lock_timeout of sc_db_busy_timeout again on a new session. */
+static int apply_busy(pg_db *db) {
+  if (!db->link.busy_pending) return 0;
+  char sql[PG_SET_SQL_BYTES];
+  snprintf(sql, sizeof(sql), "SET lock_timeout = %d", db->link.busy_ms);
+  PGresult *r = PQexec(db->link.c, sql);
+  int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_err(&db->base, r);
+  PQclear(r);
+  if (!rc) db->link.busy_pending = 0;
+  return rc;
+}
+
+/* This call's reconnect attempt, session settings included; on failure
+ * the error is recorded ("connection lost, server unreachable ..."). */
+static int relink(pg_db *db) {
+  char why[SC_DB_ERR_BYTES];
+  if (sc_db_pg_link_reconnect(&db->link, why, sizeof(why)))
+    return sc_db_set_error(&db->base, SC_DB_EOTHER, PG_UNREACHABLE_STATE, "connection lost, %s", why);
+  return apply_busy(db);
+}
+
+/* Readies the connection for the command of a new call: the streaming
+ * statement's rows are moved aside, and a connection the server closed
+ * while it sat idle is found now, before anything is sent, then opened
+ * again (outside a transaction) or reported (inside one: the transaction
+ * is gone, SC_DB_ERETRY).  0 or SC_ERR_DB. */
+static int pg_enter(pg_db *db) {
+  sc_db_pg_link *l = &db->link;
+  spill(db);
+  if (l->tx_lost) return lost_tx_error(db);
+  note_tx(db);
+  sc_db_pg_link_probe(l);
+  if (!sc_db_pg_link_alive(l)) {
+    if (l->last_tx) {
+      l->tx_lost = 1;
+      return lost_tx_error(db);
+    }
+    return relink(db);
+  }
+  return apply_busy(db);
+}
+
+enum { KIND_PLAIN, KIND_BEGIN, KIND_COMMIT };
+
+/* After a command that was sent failed (its error recorded): when the
+ * connection died with it, say so and classify it (sc_db.h, "Lost
+ * connections"); outside a transaction, make this call's reconnect
+ * attempt now, so the next call finds a live session (or fails fast). */
+static int pg_fail(pg_db *db, int rc, int in_tx, int kind) {
+  sc_db_pg_link *l = &db->link;
+  if (rc != SC_ERR_DB || sc_db_pg_link_alive(l)) return rc;
+  char orig[SC_DB_ERR_BYTES];
+  snprintf(orig, sizeof(orig), "%s", db->base.err);
+  if (in_tx) {
+    l->tx_lost = 1;
+    return sc_db_set_error(&db->base, SC_DB_ERETRY, kind == KIND_COMMIT ? PG_LOST_COMMIT_STATE : PG_LOST_STATE,
+                           "connection lost inside a transaction%s: roll back, then run it again: %s",
+                           kind == KIND_COMMIT ? " during COMMIT (outcome unknown)" : "", orig);
+  }
+  l->last_tx = 0;
+  char how[SC_DB_ERR_BYTES];
+  if (sc_db_pg_link_reconnect(l, how, sizeof(how)) == 0 && apply_busy(db))
+    snprintf(how, sizeof(how), "reconnected, but lock_timeout not set again: %.160s", db->base.err);
+  return sc_db_set_error(&db->base, kind == KIND_BEGIN ? SC_DB_ERETRY : SC_DB_EOTHER, PG_LOST_STATE,
+                         "connection lost, %s%s: %s", how, kind == KIND_BEGIN ? "" : " (outcome unknown)", orig);
+}
+
+/* sql starts with the keyword w (case-insensitive, after blanks) */
+static int starts_word(const char *sql, const char *w) {
+  sql += strspn(sql, " \t\r\n");
+  size_t n = strlen(w);
+  return !strncasecmp(sql, w, n) && !((sql[n] >= 'A' && sql[n] <= 'Z') || (sql[n] >= 'a' && sql[n] <= 'z') ||
+                                       sql[n] == '_' || (sql[n] >= '0' && sql[n] <= '9'));
+}
+
+/* a ROLLBACK of the whole transaction, not ROLLBACK TO a savepoint */
+static int whole_rollback(const char *sql) {
+  if (!starts_word(sql, "ROLLBACK")) return 0;
+  for (const char *p = sql; *p; p++)
+    if (p > sql && strchr(" \t\r\n", p[-1]) && starts_word(p, "TO")) return 0;
+  return 1;
 }
 
 static int pg_exec(sc_db *bdb, const char *sql) {
   pg_db *db = PDB(bdb);
-  spill(db);
-  PGresult *r = PQexec(db->c, sql);
+  sc_db_pg_link *l = &db->link;
+  sc_db_pg_link_new_call(l);
+  if (whole_rollback(sql) && (l->tx_lost || !sc_db_pg_link_alive(l))) {
+    /* the session is gone, and its transaction with it: nothing is left
+     * to undo, and the rollback that callers rely on succeeds */
+    spill(db);
+    l->tx_lost = l->last_tx = 0;
+    return 0;
+  }
+  int rc = pg_enter(db);
+  if (rc) return rc;
+  int in_tx = l->last_tx;
+  int kind = starts_word(sql, "BEGIN") ? KIND_BEGIN : starts_word(sql, "COMMIT") ? KIND_COMMIT : KIND_PLAIN;
+  PGresult *r = PQexec(l->c, sql);
+  /* no result and a closed connection: libpq refused to send, the server
+   * saw nothing, so it is sent once more on a new session (outside a
+   * transaction only: inside one the rest of it is gone) */
+  if (!r && !in_tx && !sc_db_pg_link_alive(l)) {
+    if ((rc = relink(db))) return rc;
+    r = PQexec(l->c, sql);
+  }
   ExecStatusType st = PQresultStatus(r);
-  int rc = 0;
   if ((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) && !strcmp(PQcmdStatus(r), "ROLLBACK") &&
-      !strncasecmp(sql, "COMMIT", 6))
+      kind == KIND_COMMIT)
     /* COMMIT of an aborted transaction "succeeds" as a ROLLBACK: say so */
     rc = sc_db_set_error(bdb, SC_DB_EOTHER, "25P02", "COMMIT rolled back: the transaction had failed");
   else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
     note_changes(db, r);
   else
-    rc = r ? pg_err(bdb, r) : pg_err(bdb, NULL);
+    rc = pg_fail(db, r ? pg_err(bdb, r) : pg_err(bdb, NULL), in_tx, kind);
   PQclear(r);
+  note_tx(db);
   return rc;
-}
-
-static int pg_in_tx(sc_db *db) {
-  PGTransactionStatusType t = PQtransactionStatus(PDB(db)->c);
-  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || (t == PQTRANS_ACTIVE && PDB(db)->active &&
-                                                          PDB(db)->active->in_block);
 }
 
 /* SQLite's busy timeout has no session-wide PostgreSQL twin: the nearest is
  * lock_timeout, how long a statement waits for a row or table lock before
- * failing (55P03).  ms <= 0 is 1 ms: PostgreSQL's 0 would mean no limit. */
-static int pg_busy(sc_db *db, int ms) {
-  char sql[64];
-  snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms > 0 ? ms : 1);
-  return pg_exec(db, sql);
+ * failing (55P03).  ms <= 0 is 1 ms: PostgreSQL's 0 would mean no limit.
+ * Remembered, to be set again on a new session after a reconnect. */
+static int pg_busy(sc_db *bdb, int ms) {
+  pg_db *db = PDB(bdb);
+  db->link.busy_ms = ms > 0 ? ms : 1;
+  db->link.busy_set = 1;
+  char sql[PG_SET_SQL_BYTES];
+  snprintf(sql, sizeof(sql), "SET lock_timeout = %d", db->link.busy_ms);
+  return pg_exec(bdb, sql);
 }
 
 static int64_t pg_changes(sc_db *db) { return PDB(db)->changes; }
@@ -228,12 +368,57 @@ static void free_stmt(pg_stmt *s) {
   if (s->vals)
     for (int i = 0; i < s->nparams; i++) free(s->vals[i]);
   free(s->vals);
+  free(s->text);
   free(s);
+}
+
+/* Prepares s on the current session under its name, and learns its column
+ * count (sqlite3_column_count's promise: known before any row). */
+static int prepare_on_server(pg_db *db, pg_stmt *s) {
+  PGresult *r = PQprepare(db->link.c, s->name, s->text, s->nparams, NULL);
+  int rc = 0;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    rc = pg_err(&db->base, r);
+    PQclear(r);
+    return rc;
+  }
+  PQclear(r);
+  r = PQdescribePrepared(db->link.c, s->name);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    rc = pg_err(&db->base, r);
+    PQclear(r);
+    if (sc_db_pg_link_alive(&db->link)) {
+      char sql[PG_STMT_NAME_BYTES + 16];
+      snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+      PQclear(PQexec(db->link.c, sql));
+    }
+    return rc;
+  }
+  s->ncols = PQnfields(r);
+  PQclear(r);
+  s->gen = db->link.gen;
+  return 0;
+}
+
+/* prepare_on_server after pg_enter, once more after a reconnect when the
+ * connection was lost during it outside a transaction: a PREPARE changes
+ * nothing, so even one the server received is safe to send again. */
+static int prepare_retrying(pg_db *db, pg_stmt *s) {
+  int in_tx = db->link.last_tx;
+  int rc = prepare_on_server(db, s);
+  if (rc == SC_ERR_DB && !in_tx && !sc_db_pg_link_alive(&db->link)) {
+    if ((rc = relink(db))) return rc;
+    rc = prepare_on_server(db, s);
+  }
+  if (rc) rc = pg_fail(db, rc, in_tx, KIND_PLAIN);
+  note_tx(db);
+  return rc;
 }
 
 static int pg_prepare(sc_db *bdb, const char *sql, unsigned flags, sc_db_stmt **out) {
   (void)flags; /* every PostgreSQL statement lives until finalized */
   pg_db *db = PDB(bdb);
+  sc_db_pg_link_new_call(&db->link);
   char *text;
   int n, rc = sc_db_pg_translate(sql, &text, &n);
   if (rc == SC_ERR_ARG) return sc_db_set_error(bdb, SC_DB_EOTHER, "42P02", "bad placeholder (?0 or beyond ?%d)",
@@ -247,31 +432,13 @@ static int pg_prepare(sc_db *bdb, const char *sql, unsigned flags, sc_db_stmt **
   }
   s->base.db = bdb;
   s->nparams = n;
+  s->text = text;
   s->cancelable = starts_select(text);
   snprintf(s->name, sizeof(s->name), "sc_%u", db->next_name++);
-  spill(db);
-  PGresult *r = PQprepare(db->c, s->name, text, n, NULL);
-  free(text);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-    rc = pg_err(bdb, r);
-    PQclear(r);
+  if ((rc = pg_enter(db)) || (rc = prepare_retrying(db, s))) {
     free_stmt(s);
     return rc;
   }
-  PQclear(r);
-  /* the column count before any row (sqlite3_column_count's promise) */
-  r = PQdescribePrepared(db->c, s->name);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-    rc = pg_err(bdb, r);
-    PQclear(r);
-    char sql2[PG_STMT_NAME_BYTES + 16];
-    snprintf(sql2, sizeof(sql2), "DEALLOCATE %s", s->name);
-    PQclear(PQexec(db->c, sql2));
-    free_stmt(s);
-    return rc;
-  }
-  s->ncols = PQnfields(r);
-  PQclear(r);
   s->state = ST_IDLE;
   *out = &s->base;
   return 0;
@@ -307,18 +474,33 @@ static int pg_bind_double(sc_db_stmt *s, int i, double v) {
   return set_val(s, i, t);
 }
 
+/* Starts a run of s: on a new session, s is prepared there first (its
+ * next step after a reconnect); a send libpq refused on a connection found
+ * closed reached nothing, so it is made once more after a reconnect,
+ * outside a transaction. */
 static int send_query(pg_db *db, pg_stmt *s) {
-  spill(db);
-  PGTransactionStatusType t = PQtransactionStatus(db->c);
-  s->in_block = t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
-  if (!PQsendQueryPrepared(db->c, s->name, s->nparams, (const char *const *)s->vals, NULL, NULL, 0))
-    return pg_err(&db->base, NULL);
-  if (!PQsetSingleRowMode(db->c)) {
-    drain(db->c);
+  sc_db_pg_link *l = &db->link;
+  int rc = pg_enter(db);
+  if (rc) return rc;
+  int in_tx = l->last_tx;
+  for (int attempt = 0;; attempt++) {
+    if (s->gen != l->gen && (rc = prepare_retrying(db, s))) return rc;
+    PGTransactionStatusType t = PQtransactionStatus(l->c);
+    s->in_block = t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+    if (PQsendQueryPrepared(l->c, s->name, s->nparams, (const char *const *)s->vals, NULL, NULL, 0)) break;
+    if (attempt == 0 && !in_tx && !sc_db_pg_link_alive(l)) {
+      if ((rc = relink(db))) return rc;
+      continue;
+    }
+    return pg_fail(db, pg_err(&db->base, NULL), in_tx, KIND_PLAIN);
+  }
+  if (!PQsetSingleRowMode(l->c)) {
+    drain(l->c);
     return sc_db_set_error(&db->base, SC_DB_EOTHER, "", "cannot stream rows (single-row mode refused)");
   }
   s->state = ST_STREAM;
   db->active = s;
+  note_tx(db);
   return 0;
 }
 
@@ -332,7 +514,7 @@ static void drop_row(pg_stmt *s) {
 
 /* The next result of a statement with no spilled row left. */
 static PGresult *next_result(pg_db *db, pg_stmt *s) {
-  if (s->state == ST_STREAM) return PQgetResult(db->c);
+  if (s->state == ST_STREAM) return PQgetResult(db->link.c);
   PGresult *r = s->end;
   s->end = NULL;
   return r;
@@ -341,6 +523,7 @@ static PGresult *next_result(pg_db *db, pg_stmt *s) {
 static int pg_step(sc_db_stmt *bs) {
   pg_stmt *s = PST(bs);
   pg_db *db = PDB(bs->db);
+  sc_db_pg_link_new_call(&db->link);
   drop_row(s);
   if (s->state == ST_DONE) s->state = ST_IDLE; /* run again, same bindings (SQLite's auto-reset) */
   if (s->state == ST_IDLE) {
@@ -369,17 +552,34 @@ static int pg_step(sc_db_stmt *bs) {
   }
   PQclear(r);
   finish(db, s);
+  if (rc < 0) rc = pg_fail(db, rc, s->in_block, KIND_PLAIN);
+  note_tx(db);
   return rc;
+}
+
+/* Nonzero when the rest of the streaming result has already arrived and
+ * was read (no round trip): after a one-row lookup its end is in libpq's
+ * buffer, and a cancel would cost a new connection to the server (the
+ * postmaster forks for it) for nothing.  Reads at most PG_RESET_READ_ROWS
+ * buffered rows; past them, or when the server is still sending, 0. */
+static int rest_arrived(PGconn *c) {
+  if (!PQconsumeInput(c)) return 0;
+  for (int n = 0; n <= PG_RESET_READ_ROWS && !PQisBusy(c); n++) {
+    PGresult *r = PQgetResult(c);
+    if (!r) return 1;
+    PQclear(r);
+  }
+  return 0;
 }
 
 static void pg_reset(sc_db_stmt *bs) {
   pg_stmt *s = PST(bs);
   pg_db *db = PDB(bs->db);
   drop_row(s);
-  if (s->state == ST_STREAM && s->cancelable && !s->in_block) {
+  if (s->state == ST_STREAM && s->cancelable && !s->in_block && !rest_arrived(db->link.c)) {
     /* the server stops producing rows; the drain below then ends quickly
      * (its "canceling statement" error is expected and dropped) */
-    PGcancel *k = PQgetCancel(db->c);
+    PGcancel *k = PQgetCancel(db->link.c);
     char eb[PG_CANCEL_ERR_BYTES];
     if (k) {
       PQcancel(k, eb, sizeof(eb));
@@ -402,8 +602,9 @@ static void pg_finalize(sc_db_stmt *bs) {
   char sql[PG_STMT_NAME_BYTES + 16];
   snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
   /* fails inside an aborted transaction: the statement then lives on the
-   * server until the connection closes (harmless, never reused by name) */
-  PQclear(PQexec(db->c, sql));
+   * server until the connection closes (harmless, never reused by name);
+   * not prepared on this session, or no session: nothing to free there */
+  if (s->gen == db->link.gen && sc_db_pg_link_alive(&db->link)) PQclear(PQexec(db->link.c, sql));
   free_stmt(s);
 }
 
@@ -460,11 +661,11 @@ int sc_db_pg_open(const char *url, const sc_db_opts *o, sc_db **out, char *err, 
   /* defaults first, the URL last: what the URL sets wins */
   const char *keys[] = {"connect_timeout", "application_name", "options", "client_encoding", "dbname", NULL};
   const char *vals[] = {ct, SC_DB_APPLICATION_NAME, opt, "UTF8", url, NULL};
-  db->c = PQconnectdbParams(keys, vals, 1);
-  if (!db->c || PQstatus(db->c) != CONNECTION_OK) {
+  db->link.c = PQconnectdbParams(keys, vals, 1);
+  if (!db->link.c || PQstatus(db->link.c) != CONNECTION_OK) {
     char red[SC_DB_URL_BYTES], pw[SC_DB_URL_BYTES];
     sc_db_url_redact(url, red, sizeof(red));
-    sc_errf(err, errlen, "connect %s: %s", red, db->c ? PQerrorMessage(db->c) : "out of memory");
+    sc_errf(err, errlen, "connect %s: %s", red, db->link.c ? PQerrorMessage(db->link.c) : "out of memory");
     /* libpq does not repeat the password; make sure of it */
     sc_db_url_password(url, pw, sizeof(pw));
     sc_db_scrub(err, errlen, pw);
@@ -474,11 +675,11 @@ int sc_db_pg_open(const char *url, const sc_db_opts *o, sc_db **out, char *err, 
         if (*p == '\n') *p = ' ';
       for (size_t n = strlen(err); n && err[n - 1] == ' ';) err[--n] = '\0';
     }
-    PQfinish(db->c);
+    PQfinish(db->link.c);
     free(db);
     return SC_ERR_DB;
   }
-  PQsetNoticeProcessor(db->c, on_notice, db);
+  PQsetNoticeProcessor(db->link.c, on_notice, db);
   *out = &db->base;
   return 0;
 }

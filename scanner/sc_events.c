@@ -149,6 +149,21 @@ int sc_events_next_due(sc_store *st, int64_t *next_at, int *any) {
   return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }
 
+int sc_events_take(sc_store *st, int64_t id, int64_t seen_next_at, int64_t lease_until) {
+  if (!st) return SC_ERR_ARG;
+  sc_db_stmt *s;
+  /* compare and set: of two replicas that read the same row, one changes it */
+  if (sc_store_prep(st, "UPDATE deliveries SET next_at = ? WHERE id = ? AND status = 'pending' AND next_at = ?", &s))
+    return SC_ERR_DB;
+  sc_db_bind_int64(s, 1, lease_until);
+  sc_db_bind_int64(s, 2, id);
+  sc_db_bind_int64(s, 3, seen_next_at);
+  int rc = sc_db_step(s);
+  sc_db_finalize(s);
+  if (rc != SC_DB_DONE) return SC_ERR_DB;
+  return sc_db_changes(st->db) == 1 ? 0 : SC_ERR_STATE;
+}
+
 int sc_events_attempted(sc_store *st, int64_t id, sc_delivery_status status, long http_status, const char *error,
                         int64_t now, int64_t next_at) {
   if (!st || (unsigned)status > SC_DELIVERY_FAILED) return SC_ERR_ARG;

@@ -79,6 +79,14 @@ int sc_events_due(sc_store *st, int64_t now, size_t max, sc_delivery_list *out);
 /* The earliest next_at of a pending delivery; *any = 0 when none. */
 int sc_events_next_due(sc_store *st, int64_t *next_at, int *any);
 
+/* Takes pending delivery id for one attempt: moves its next_at from
+ * seen_next_at (what sc_events_due read) to lease_until, so that another
+ * replica sharing the database does not attempt it too; if this one dies
+ * during the attempt, the delivery is due again at lease_until.  0, or
+ * SC_ERR_STATE when another replica took it first (or it is no longer
+ * pending). */
+int sc_events_take(sc_store *st, int64_t id, int64_t seen_next_at, int64_t lease_until);
+
 /* Records an attempt of delivery id made at `now`: status DELIVERED,
  * FAILED, or PENDING with the next attempt at next_at.  http_status 0: no
  * answer; error NULL: none (cut to SC_EVENTS_ERROR_MAX_BYTES).

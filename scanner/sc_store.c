@@ -280,6 +280,26 @@ static const char *const migrations[] = {
     " rating TEXT NOT NULL, PRIMARY KEY (vuln, kind)) WITHOUT ROWID;"
     "UPDATE vulns SET modified = '';"
     "DELETE FROM source_validators;",
+    /* 13: replicas sharing one database (PostgreSQL; SQLite has one).
+     * Every running customs beats in `replicas` (times in ms); a layer
+     * fetched for scanning is claimed in `layer_claims` first, so that two
+     * replicas never scan it at the same time and a manifest on another
+     * replica waits for that result instead; a claim whose replica stopped
+     * beating is taken over.  `verdict_epoch` moves when something other
+     * than the vulnerability data or VEX changes verdicts (a base tag
+     * moved): every replica's verdict cache compares it.  `leases`: see
+     * below. */
+    "CREATE TABLE replicas ("
+    " id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, version TEXT NOT NULL,"
+    " started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE layer_claims ("
+    " digest TEXT PRIMARY KEY, replica TEXT NOT NULL, claimed_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE verdict_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL);"
+    "INSERT INTO verdict_epoch VALUES (1, 0);"
+    /* periodic work done by one replica for all (the OSV refresh, the
+     * watched tags, the catalog sync): held until `until` (ms) by a live
+     * replica, renewed each round */
+    "CREATE TABLE leases (name TEXT PRIMARY KEY, replica TEXT NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -407,6 +427,15 @@ int sc_store_open(const char *path, sc_store **out) {
     free(st);
     return rc == SC_ERR_NOMEM ? SC_ERR_NOMEM : rc == SC_ERR_ARG ? SC_ERR_ARG : SC_ERR_DB;
   }
+  /* PostgreSQL: the same wait for another writer as SQLite's busy timeout
+   * (lock_timeout: the writer lock of sc_db_begin), instead of the whole
+   * statement_timeout (sc_db_opts.busy_ms is SQLite's only) */
+  if (sc_db_dialect(st->db) == SC_DB_PG && sc_db_busy_timeout(st->db, SC_STORE_BUSY_MS)) {
+    snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
+    sc_db_close(st->db);
+    free(st);
+    return SC_ERR_DB;
+  }
   /* Switching a new database to WAL takes a lock that SQLite does not wait
    * for through the busy handler: several connections opening the same new
    * file at once can see a busy error (SC_DB_ERETRY) here, so the setup is
@@ -440,6 +469,7 @@ const char *sc_store_errmsg(sc_store *st) {
   return *m ? m : "not an error"; /* SQLite's text for no error */
 }
 int sc_store_schema_version(sc_store *st) { return st ? st->version : 0; }
+int sc_store_is_postgres(const sc_store *st) { return st && sc_db_dialect(st->db) == SC_DB_PG; }
 
 /* ---- transactions ------------------------------------------------------ */
 

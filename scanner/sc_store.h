@@ -110,6 +110,9 @@ void sc_store_close(sc_store *st);
 const char *sc_store_errmsg(sc_store *st);
 /* Schema version after migrations. */
 int sc_store_schema_version(sc_store *st);
+/* Nonzero on PostgreSQL: a database several replicas may share (SQLite is
+ * one host's file). */
+int sc_store_is_postgres(const sc_store *st);
 
 /* One write transaction: every store write until sc_store_write_end is
  * committed together or not at all (the put_layer / put_manifest calls

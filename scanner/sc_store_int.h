@@ -30,7 +30,7 @@
 #include "sc_db.h"
 #include "sc_store.h"
 
-#define SC_STORE_STMT_CACHE 48        /* statements kept prepared per connection */
+#define SC_STORE_STMT_CACHE 64        /* statements kept prepared per connection */
 #define SC_STORE_BUSY_MS 10000        /* wait this long for another writer */
 #define SC_STORE_OPEN_RETRIES 50       /* setup attempts of a connection that found the file busy */
 #define SC_STORE_OPEN_RETRY_MS 20      /* pause between them */

@@ -1,7 +1,7 @@
 /* sc_store_schema_pg.c - the store's schema for PostgreSQL (see
  * sc_store_schema_pg.h): sc_store.c's 12 SQLite migrations, translated.
  *
- * Numbering: steps 1..12 as in SQLite, so schema_version reads the same on
+ * Numbering: steps 1..13 as in SQLite, so schema_version reads the same on
  * both backends.  A PostgreSQL database always starts empty (there was no
  * PostgreSQL backend before step 12), and every pending step is applied in
  * one transaction (PostgreSQL's DDL is transactional), so no PostgreSQL
@@ -224,6 +224,28 @@ static const char *const pg_steps[SC_STORE_SCHEMA_PG_VERSION] = {
     "CREATE TABLE vuln_ratings ("
     " vuln TEXT NOT NULL REFERENCES vulns(id) ON DELETE CASCADE, kind TEXT NOT NULL,"
     " rating TEXT NOT NULL, PRIMARY KEY (vuln, kind));",
+    /* 13: replicas, layer claims, the verdict epoch and leases, as SQLite's; and,
+     * PostgreSQL only, NOTIFY on channel SC_STORE_NOTIFY_CHANNEL when a
+     * layer result is stored ("layer DIGEST") or a claim goes away
+     * ("unclaimed DIGEST"), so that a replica waiting for another's scan
+     * wakes at once (it polls too: a notification can be missed across a
+     * reconnect).  Sent at commit, never for a rolled-back change. */
+    "CREATE TABLE replicas ("
+    " id TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, version TEXT NOT NULL,"
+    " started_at BIGINT NOT NULL, seen_at BIGINT NOT NULL);"
+    "CREATE TABLE layer_claims ("
+    " digest TEXT PRIMARY KEY, replica TEXT NOT NULL, claimed_at BIGINT NOT NULL);"
+    "CREATE TABLE verdict_epoch (id BIGINT PRIMARY KEY CHECK (id = 1), epoch BIGINT NOT NULL);"
+    "INSERT INTO verdict_epoch VALUES (1, 0);"
+    "CREATE TABLE leases (name TEXT PRIMARY KEY, replica TEXT NOT NULL, until BIGINT NOT NULL);"
+    "CREATE FUNCTION customs_notify_layer() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN PERFORM pg_notify('customs', 'layer ' || NEW.digest); RETURN NULL; END $$;"
+    "CREATE TRIGGER layers_notify AFTER INSERT ON layers"
+    " FOR EACH ROW EXECUTE FUNCTION customs_notify_layer();"
+    "CREATE FUNCTION customs_notify_unclaimed() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN PERFORM pg_notify('customs', 'unclaimed ' || OLD.digest); RETURN NULL; END $$;"
+    "CREATE TRIGGER layer_claims_notify AFTER DELETE ON layer_claims"
+    " FOR EACH ROW EXECUTE FUNCTION customs_notify_unclaimed();",
 };
 
 const char *sc_store_schema_pg_step(int v) {
@@ -255,14 +277,17 @@ int sc_store_schema_pg_apply(sc_db *db, int *version, int *applied, char *err, s
   if (version) *version = 0;
   if (applied) *applied = 0;
   if (!db || sc_db_dialect(db) != SC_DB_PG || sc_db_in_transaction(db)) return SC_ERR_ARG;
-  /* READ COMMITTED, not sc_db_begin's SERIALIZABLE: a serializable
-   * transaction takes its snapshot at its first statement, the lock call,
-   * i.e. before the wait, so a waiter would not see the schema the holder
-   * committed and would run the steps again.  Here each statement after
-   * the lock sees what was committed before it. */
+  /* READ COMMITTED (as sc_db_begin's): a serializable transaction would
+   * take its snapshot at its first statement, the lock call, i.e. before
+   * the wait, so a waiter would not see the schema the holder committed
+   * and would run the steps again.  Here each statement after the lock
+   * sees what was committed before it.  The wait itself is not bounded by
+   * the store's lock_timeout (SET LOCAL lock_timeout = 0): a replica
+   * starting while another migrates a large database waits for it. */
   char sql[128];
   snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%lld)", (long long)SC_STORE_SCHEMA_PG_LOCK_KEY);
   if (sc_db_exec(db, "BEGIN ISOLATION LEVEL READ COMMITTED")) return fail(db, "begin", err, errlen);
+  if (sc_db_exec(db, "SET LOCAL lock_timeout = 0")) return fail(db, "set", err, errlen);
   if (sc_db_exec(db, sql)) return fail(db, "advisory lock", err, errlen);
   /* IF NOT EXISTS on an existing table sends a NOTICE, which libpq's
    * default handler prints on stderr at every start of every replica */

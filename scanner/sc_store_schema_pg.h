@@ -24,9 +24,11 @@
 
 /* The schema version these steps reach: must equal the SQLite step count
  * (tests/unit/pg_schema_check.c asserts it against a real SQLite store). */
-#define SC_STORE_SCHEMA_PG_VERSION 12
+#define SC_STORE_SCHEMA_PG_VERSION 13
 /* pg_advisory_xact_lock key serializing appliers ("customsS" in ASCII):
  * fixed, so every replica of every version takes the same lock. */
+/* The LISTEN/NOTIFY channel of step 13's triggers (replicas wait on it). */
+#define SC_STORE_NOTIFY_CHANNEL "customs"
 #define SC_STORE_SCHEMA_PG_LOCK_KEY 0x637573746f6d7353LL
 
 /* Applies the steps the database lacks, all in one transaction under the

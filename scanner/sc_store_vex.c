@@ -90,6 +90,10 @@ int sc_store_vex_generation(sc_store *st, int64_t *gen) {
   if (!s) return SC_ERR_DB;
   int rc = sc_db_step(s);
   *gen = rc == SC_DB_ROW ? sc_db_column_int64(s, 0) : 0;
+  /* read on to the end of the one-row result (no round trip), so that the
+   * reset has nothing to discard: on PostgreSQL a reset mid-result may
+   * cancel the query, a new connection to the server on every verdict */
+  if (rc == SC_DB_ROW && sc_db_step(s) != SC_DB_DONE) rc = SC_ERR_DB;
   if (rc != SC_DB_ROW) snprintf(st->err, sizeof(st->err), "%s", sc_db_errmsg(st->db));
   sc_db_reset(s);
   return rc == SC_DB_ROW ? 0 : SC_ERR_DB;

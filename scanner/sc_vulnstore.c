@@ -215,10 +215,22 @@ static int int1(sc_store *st, const char *sql, int64_t *out) {
   return rc == SC_DB_ROW || rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
+/* Read by every verdict (px_gate checks its cache against it): from the
+ * statement cache, since on PostgreSQL a one-off statement costs three
+ * round trips (prepare, execute, deallocate) instead of one. */
+static const char SQL_GENERATION[] = "SELECT value FROM meta WHERE key = 'vulndb_generation'";
+
 int sc_vulnstore_generation(sc_store *st, int64_t *gen) {
   if (!st || !gen) return SC_ERR_ARG;
   *gen = 0;
-  return int1(st, "SELECT value FROM meta WHERE key = 'vulndb_generation'", gen);
+  sc_db_stmt *s = sc_store_stmt(st, SQL_GENERATION);
+  if (!s) return SC_ERR_DB;
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW) *gen = sc_db_column_int64(s, 0);
+  /* to the end of the one-row result, as sc_store_vex_generation does */
+  if (rc == SC_DB_ROW) rc = sc_db_step(s);
+  sc_db_reset(s);
+  return rc == SC_DB_DONE ? 0 : SC_ERR_DB;
 }
 
 int sc_vulnstore_last_import(sc_store *st, int64_t *t) {

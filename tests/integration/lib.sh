@@ -7,6 +7,9 @@
 #   - a temp dir $T (removed on exit unless KEEP_TMP=1) and a cleanup trap that
 #     kills every process started through this library;
 #   - free_port, start_registry, start_customs, stop_pid, peak_rss_kib;
+#   - cus_db N (the Nth customs' database), db_sql [N] SQL (query it with
+#     sqlite3 or psql, whichever CUSTOMS_TEST_DB says; output as sqlite3's)
+#     and db_dump [N] (all of it as SQL text);
 #   - TAP helpers: ok, is, isnt, like, skip, diag, bail_out, done_testing.
 #
 # Environment:
@@ -21,7 +24,8 @@
 #   CUSTOMS_TEST_DB     sqlite (default) or postgres: with postgres, every
 #                       customs of the test stores into its own database of
 #                       one throwaway PostgreSQL cluster (pglib.sh), and
-#                       cus_db N names it as a postgresql:// URL.
+#                       cus_db N names it as a postgresql:// URL, and
+#                       db_sql [N] SQL queries it (psql instead of sqlite3).
 #   WAIT_SECS           readiness timeout for servers (default 15).
 
 set -u
@@ -43,8 +47,10 @@ export T
 
 _LIB_PIDS=()        # every daemon we started, killed on exit
 
-_lib_cleanup() {
-    local rc=$? pid
+# _lib_kill_all: stops every daemon started through this library (TERM,
+#   then KILL after a second), and reaps them.
+_lib_kill_all() {
+    local pid
     for pid in "${_LIB_PIDS[@]}"; do
         kill "$pid" 2>/dev/null
     done
@@ -57,6 +63,12 @@ _lib_cleanup() {
         kill -9 "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
+    _LIB_PIDS=()
+}
+
+_lib_cleanup() {
+    local rc=$?
+    _lib_kill_all
     if [ "${KEEP_TMP:-0}" = 1 ]; then
         echo "# kept temp dir $T" >&2
     else
@@ -602,5 +614,39 @@ cus_db() {
         echo "${PG_URL%/*}/customs_$1"
     else
         echo "$T/customs-$1.db"
+    fi
+}
+
+# db_sql [N] SQL: run SQL on the database of the Nth customs of this test
+#   (cus_db N; N defaults to 1) and print its rows as sqlite3 does by
+#   default: one line per row, columns joined by '|', NULL as an empty
+#   field.  SQLite: sqlite3 on the file; PostgreSQL: psql as the superuser
+#   over the cluster's socket on database customs_N (no password on any
+#   command line).  Several statements separated by ';' run in order.
+#   Write portable SQL (coalesce, not ifnull; `x <> 0`, not a bare integer
+#   as a condition; no strftime/group_concat/PRAGMA): a check that needs
+#   one dialect belongs to a SQLite-only test.  The status is the client's
+#   (nonzero on an SQL error, the message on stderr).
+db_sql() {
+    local n=1
+    if [ $# -ge 2 ]; then n=$1; shift; fi
+    [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "db_sql: bad customs number '$n'" >&2; return 2; }
+    if [ "$CUSTOMS_TEST_DB" = postgres ]; then
+        # -f - (not -c): every statement's rows are printed, as sqlite3 does
+        printf '%s;\n' "$1" | pg_psql -d "customs_$n" -tA -f -
+    else
+        sqlite3 "$T/customs-$n.db" "$1"
+    fi
+}
+
+# db_dump [N]: the whole database of the Nth customs (default 1) as SQL text
+#   (sqlite3 .dump, or pg_dump of customs_N), e.g. to look for a leaked secret.
+db_dump() {
+    local n=${1:-1}
+    [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "db_dump: bad customs number '$n'" >&2; return 2; }
+    if [ "$CUSTOMS_TEST_DB" = postgres ]; then
+        "$PG_BIN/pg_dump" -h "$PG_SOCK" -p "$PG_PORT" -U postgres "customs_$n"
+    else
+        sqlite3 "$T/customs-$n.db" .dump
     fi
 }

@@ -10,7 +10,8 @@
 # port of 127.0.0.1 with its socket in $T/pgsock and fsync off, and creates
 # a database owned by a password-authenticated role (scram-sha-256 over
 # TCP, so URLs with passwords are exercised; only the socket trusts the
-# superuser, for setup).  It sets:
+# superuser, for setup).  max_connections is 400: a test may run several
+# customs at once, each with a connection per thread (about 20).  It sets:
 #   PG_URL       postgresql://customs:PASSWORD@127.0.0.1:PORT/customs
 #   PG_PASSWORD  that password;  PG_PORT, PG_SOCK, PG_BIN
 #   pg_psql ARGS psql as the superuser over the socket
@@ -38,7 +39,8 @@ _pg_stop() {
 }
 
 # lib.sh's trap stays in charge of the exit status and of $T
-trap '_pg_rc=$?; _pg_stop; (exit $_pg_rc); _lib_cleanup' EXIT
+# the daemons first: a customs whose database went away first logs errors
+trap '_pg_rc=$?; _lib_kill_all; _pg_stop; (exit $_pg_rc); _lib_cleanup' EXIT
 
 pg_psql() {
     "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U postgres "$@"
@@ -60,7 +62,7 @@ pg_start() {
         --auth-local=trust --auth-host=scram-sha-256 >"$T/initdb.log" 2>&1 ||
         bail_out "initdb failed: $(tail -n 3 "$T/initdb.log")"
     "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/server.log" -w -t 30 \
-        -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null 2>&1 ||
+        -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400" start >/dev/null 2>&1 ||
         bail_out "pg_ctl start failed: $(tail -n 3 "$PG_DIR/server.log" 2>/dev/null)"
     pg_psql -d postgres -c "CREATE ROLE customs LOGIN PASSWORD '$PG_PASSWORD'" >/dev/null ||
         bail_out "create role failed"

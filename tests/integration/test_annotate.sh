@@ -43,8 +43,8 @@ layer_of() {
         jq -r '.layers[0].digest') || return 1
     curl -sf -m 5 "$1/v2/$2/blobs/$l"
 }
-# status_of DB REPO DIGEST KIND
-status_of() { sqlite3 "$1" "SELECT status FROM annotations WHERE repo='$2' AND image='$3' AND kind='$4'" 2>/dev/null; }
+# status_of N REPO DIGEST KIND: the job's status in customs N's database
+status_of() { db_sql "$1" "SELECT status FROM annotations WHERE repo='$2' AND image='$3' AND kind='$4'" 2>/dev/null; }
 # put_ms LOG REPO: total_ms of the manifest PUT of REPO:v1 in customs' access log
 put_ms() { grep "access .* PUT /v2/$2/manifests/v1 status=201" "$1" | tail -1 | sed 's/.*total_ms=\([0-9]*\).*/\1/'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "")}'; }
@@ -84,11 +84,11 @@ done
 layer_of "$REG_URL" team/shop "$REP1" >"$T/report1.json"
 is "$(jq -r '.mediaType + " " + .digest' "$T/report1.json")" "$VULN_T $D" "the report names its media type and the image"
 is "$(jq '.counts.total' "$T/report1.json")" 0 "no data imported yet: no findings"
-is "$(status_of "$DB" team/shop "$D" sbom) $(status_of "$DB" team/shop "$D" vulnerabilities)" "pushed pushed" \
+is "$(status_of 1 team/shop "$D" sbom) $(status_of 1 team/shop "$D" vulnerabilities)" "pushed pushed" \
     "both jobs recorded as pushed"
-is "$(sqlite3 "$DB" "SELECT manifest FROM annotations WHERE image='$D' AND kind='sbom'")" "$SBOM" \
+is "$(db_sql "SELECT manifest FROM annotations WHERE image='$D' AND kind='sbom'")" "$SBOM" \
     "the job names the SBOM's digest"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM referrers WHERE subject='$D' AND origin='customs'")" 2 \
+is "$(db_sql "SELECT count(*) FROM referrers WHERE subject='$D' AND origin='customs'")" 2 \
     "both recorded as referrers (origin customs)"
 like "$(grep -c 'annotation pushed repo=team/shop' "$C1_LOG")" '^2$' "two 'annotation pushed' log lines"
 
@@ -111,9 +111,9 @@ is "$(jq -r '.findings[] | select(.id == "CVE-2099-0001") | .severity + " " + .f
 is "$(jq '.counts.critical' "$T/report2.json")" 1 "counts: one critical"
 is "$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: application/vnd.oci.image.manifest.v1+json" \
     "$REG_URL/v2/team/shop/manifests/$REP1")" 404 "the old report was deleted from the registry (delete enabled)"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM referrers WHERE subject='$D' AND digest='$REP1'")" 0 \
+is "$(db_sql "SELECT count(*) FROM referrers WHERE subject='$D' AND digest='$REP1'")" 0 \
     "the old report left customs' referrers"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM referrers WHERE subject='$D' AND digest='$REP2' AND origin='customs'")" 1 \
+is "$(db_sql "SELECT count(*) FROM referrers WHERE subject='$D' AND digest='$REP2' AND origin='customs'")" 1 \
     "the new one is recorded"
 
 # a second import that changes the data: the record gets a later fixed version
@@ -191,8 +191,8 @@ ok "[ $SIL -lt 10000 ]" "the push with a silent annotation target returned in un
 is "$(reg_digest "$REG_PORT" team/silent1 v1)" "$D" "the push with a silent annotation target went through"
 
 # ---- 5. a registry down during the annotation push, then back -----------------------
-wait_until 10 '[ "$(sqlite3 "$DB3" "SELECT attempts FROM annotations WHERE repo='"'team/stopped1'"' AND kind='"'sbom'"'")" -ge 1 ] 2>/dev/null'
-row=$(sqlite3 -separator ' | ' "$DB3" "SELECT status, attempts, last_error FROM annotations WHERE repo='team/stopped1' AND kind='sbom'")
+wait_until 10 '[ "$(db_sql 3 "SELECT attempts FROM annotations WHERE repo='"'team/stopped1'"' AND kind='"'sbom'"'")" -ge 1 ] 2>/dev/null'
+row=$(db_sql 3 "SELECT status || ' | ' || attempts || ' | ' || coalesce(last_error, '') FROM annotations WHERE repo='team/stopped1' AND kind='sbom'")
 diag "while the registry is down: $row"
 like "$row" '^pending \| [1-9][0-9]* \| .*(refused|connect|Couldn)' "the failure is visible in the table (pending, attempts, error)"
 like "$(grep -m1 'annotation repo=team/stopped1 .*kind=sbom attempt 1 failed' "$C3_LOG")" 'retrying in' \
@@ -202,12 +202,12 @@ is "$(grep -c 'annotation repo=team/stopped1 .*kind=sbom attempt .* failed' "$C3
 is "$(idx_count "$REG_URL" team/stopped1 "$D")" 0 "nothing in the registry for it yet"
 start_registry "$STOPPED_PORT" # same storage: the registry comes back
 a=$(date +%s)
-wait_until 40 '[ "$(status_of "$DB3" team/stopped1 "$D" sbom)" = pushed ] && [ "$(status_of "$DB3" team/stopped1 "$D" vulnerabilities)" = pushed ]'
-is "$(status_of "$DB3" team/stopped1 "$D" sbom) $(status_of "$DB3" team/stopped1 "$D" vulnerabilities)" "pushed pushed" \
+wait_until 40 '[ "$(status_of 3 team/stopped1 "$D" sbom)" = pushed ] && [ "$(status_of 3 team/stopped1 "$D" vulnerabilities)" = pushed ]'
+is "$(status_of 3 team/stopped1 "$D" sbom) $(status_of 3 team/stopped1 "$D" vulnerabilities)" "pushed pushed" \
     "once the registry is back the jobs succeed"
 diag "pushed $(( $(date +%s) - a )) s after the registry came back"
 is "$(idx_count "$REG_URL" team/stopped1 "$D")" 2 "the registry holds both artifacts for it"
-is "$(sqlite3 "$DB3" "SELECT ifnull(last_error, '') FROM annotations WHERE repo='team/stopped1' AND kind='sbom'")" "" \
+is "$(db_sql 3 "SELECT coalesce(last_error, '') FROM annotations WHERE repo='team/stopped1' AND kind='sbom'")" "" \
     "the error is cleared"
 
 done_testing

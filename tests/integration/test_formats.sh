@@ -18,7 +18,7 @@
 command -v jq >/dev/null || bail_out "jq is required"
 [ -x "$CUSTOMS_BIN" ] || bail_out "no customs binary at $CUSTOMS_BIN (set CUSTOMS_BIN)"
 
-IMG=$T/shop DB=$T/formats.db
+IMG=$T/shop DB=$(cus_db 1) # a file, or PostgreSQL with CUSTOMS_TEST_DB
 DIGEST=$(fixture_shop_image "$IMG") || bail_out "cannot build the OCI layout"
 mkdir -p "$T/osv"
 fixture_critical_osv "$T/osv/critical.json"

@@ -18,15 +18,18 @@ CHECKER=${PG_SCHEMA_CHECK:-${top_builddir:-$TOP_DIR}/tests/unit/pg_schema_check}
 
 t0=$(date +%s.%N)
 pg_start
+# the number of steps, from the header that both schemas must reach
+V=$(sed -n 's/^#define SC_STORE_SCHEMA_PG_VERSION \([0-9]*\).*/\1/p' "$TOP_DIR/scanner/sc_store_schema_pg.h")
+[ -n "$V" ] || bail_out "cannot read SC_STORE_SCHEMA_PG_VERSION"
 t1=$(date +%s.%N)
 
 # 1. a fresh database, then the same again
 out=$("$CHECKER" apply "$PG_URL" 2>&1)
-is "$out" "applied 12 version 12" "fresh database: every step applied"
+is "$out" "applied $V version $V" "fresh database: every step applied"
 out=$("$CHECKER" apply "$PG_URL" 2>&1)
-is "$out" "applied 0 version 12" "applied again: nothing to do"
-is "$(pg_psql -d customs -Atc 'SELECT count(*), min(version), max(version) FROM schema_version')" "12|1|12" \
-   "schema_version lists steps 1..12 once"
+is "$out" "applied 0 version $V" "applied again: nothing to do"
+is "$(pg_psql -d customs -Atc 'SELECT count(*), min(version), max(version) FROM schema_version')" "$V|1|$V" \
+   "schema_version lists steps 1..$V once"
 is "$(pg_psql -d customs -Atc "SELECT count(*) FROM pg_views WHERE viewname = 'findings'")" 1 "the findings view exists"
 
 # 2. two appliers at once on another fresh database.  A session holding
@@ -63,9 +66,9 @@ wait $p2; r2=$?
 c1=$(date +%s.%N)
 wait $holder
 is "$r1/$r2" "0/0" "concurrent appliers: neither fails"
-is "$(sort "$T/a1.out" "$T/a2.out" | tr '\n' ';')" "applied 0 version 12;applied 12 version 12;" \
-   "one applied the 12 steps, the other none"
-is "$(pg_psql -d customs2 -Atc 'SELECT count(*), count(DISTINCT version) FROM schema_version')" "12|12" \
+is "$(sort "$T/a1.out" "$T/a2.out" | tr '\n' ';')" "applied 0 version $V;applied $V version $V;" \
+   "one applied the $V steps, the other none"
+is "$(pg_psql -d customs2 -Atc 'SELECT count(*), count(DISTINCT version) FROM schema_version')" "$V|$V" \
    "customs2: each step recorded once"
 ok "[ \"\$(echo \"$c1 - $c0 >= 1\" | bc)\" = 1 ]" "the appliers waited for the lock holder ($(echo "$c1 - $c0" | bc) s)"
 
@@ -98,8 +101,8 @@ ok '[ "$rc" = 0 ] && [ -z "$fails" ]' "sc_store_open on PostgreSQL: fresh, then 
 sed 's/^/store: /' "$T/store.tap" | diag "$(cat)"
 ok '[ "$total" -ge 9 ]' "the store check ran all its checks ($total)"
 is "$(cat "$T/store.err")" "" "nothing on stderr (server notices are not printed)"
-is "$(pg_psql -d customs3 -Atc 'SELECT count(*), min(version), max(version) FROM schema_version')" "12|1|12" \
-   "customs3: steps 1..12 recorded once, as psql sees them"
+is "$(pg_psql -d customs3 -Atc 'SELECT count(*), min(version), max(version) FROM schema_version')" "$V|1|$V" \
+   "customs3: steps 1..$V recorded once, as psql sees them"
 t3=$(date +%s.%N)
 diag "wall: pg cluster start $(echo "$t1 - $t0" | bc) s, apply/concurrency $(echo "$t2 - $t1" | bc) s," \
      "compare $(echo "$t3 - $t2" | bc) s"

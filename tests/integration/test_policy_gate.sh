@@ -177,7 +177,7 @@ stop_dockerd
 
 # ---- decisions are recorded -------------------------------------------------------------
 sleep 0.5
-n=$(sqlite3 "$DB" "select count(*) from decisions where repository = 'shop/app' and verdict = 'deny'")
+n=$(db_sql "select count(*) from decisions where repository = 'shop/app' and verdict = 'deny'")
 ok '[ "${n:-0}" -ge 3 ]' "decisions recorded in the database ($n denials for shop/app)"
 kill -0 "$CUS_PID"
 is "$?" 0 "customs still running"

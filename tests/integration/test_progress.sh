@@ -14,12 +14,14 @@ command -v script >/dev/null || bail_out "script (util-linux) is required"
 make_osv_set "$T/osv" 3000 PROG
 zip_dir "$T/osv" "$T/osv.zip"
 # on a terminal: stdout and stderr both go to script's pty, captured in a file
-script -qec "'$CUSTOMS_BIN' db import --db '$T/tty.db' '$T/osv.zip'" /dev/null >"$T/tty.out" 2>&1
+# two databases (files, or PostgreSQL with CUSTOMS_TEST_DB): both imports add everything
+TTY_DB=$(cus_db 1) PIPE_DB=$(cus_db 2)
+script -qec "'$CUSTOMS_BIN' db import --db '$TTY_DB' '$T/osv.zip'" /dev/null >"$T/tty.out" 2>&1
 is "$?" 0 "db import on a terminal"
 ok 'grep -q "records, [0-9.]* MiB read" "$T/tty.out"' "shows records and MiB read while it imports"
 ok 'grep -q $'"'"'\r'"'"' "$T/tty.out"' "on one line rewritten in place (carriage returns)"
 like "$(tr '\r' '\n' <"$T/tty.out" | grep 'osv.zip: 3000 added')" "osv.zip: 3000 added" "then the summary line"
-"$CUSTOMS_BIN" db import --db "$T/pipe.db" "$T/osv.zip" >"$T/pipe.out" 2>"$T/pipe.err"
+"$CUSTOMS_BIN" db import --db "$PIPE_DB" "$T/osv.zip" >"$T/pipe.out" 2>"$T/pipe.err"
 is "$?" 0 "db import into a pipe"
 ok '! grep -q "MiB read" "$T/pipe.out" "$T/pipe.err" && ! grep -q $'"'"'\r'"'"' "$T/pipe.out" "$T/pipe.err"' \
     "prints no progress and no carriage return when not on a terminal"

@@ -96,7 +96,7 @@ faster_than() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 stored_layers() { # DIGEST...: how many of these layers the store has
     local n=0 d
     for d in "$@"; do
-        [ "$(sqlite3 "$DB" "SELECT count(*) FROM layers WHERE digest = '$d'")" = 1 ] && n=$((n + 1))
+        [ "$(db_sql "SELECT count(*) FROM layers WHERE digest = '$d'")" = 1 ] && n=$((n + 1))
     done
     echo $n
 }
@@ -125,7 +125,7 @@ done
 is "$(push_manifest "$T/ok" "$OKD" ok/app v1 "$T/ok-m")" 201 "clean image: manifest PUT 201"
 is "$(header_value "$T/ok-m.h" x-customs-scan)" done "the manifest PUT waited for the scans: X-Customs-Scan: done"
 is "$(stored_layers "${OKL[@]}")" 3 "every layer's scan is stored when the manifest PUT returns"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM images WHERE digest = '$OKD'")" 1 "and the image is recorded"
+is "$(db_sql "SELECT count(*) FROM images WHERE digest = '$OKD'")" 1 "and the image is recorded"
 for d in "${OKL[@]}"; do
     ok "grep -q 'scan layer=$d .*via=upload' '$CUS_LOG'" "layer ${d:7:12} was scanned from the upload's bytes"
     ok "! grep -q 'scan layer=$d .*via=fetch' '$CUS_LOG'" "and not fetched again"
@@ -185,7 +185,7 @@ DRIP_PIDS=()
 # queued stream job runs, then the manifest job waiting for it
 for _ in $(seq 1 60); do
     [ "$(stored_layers "${SLOWL[@]}")" = 1 ] &&
-        [ "$(sqlite3 "$DB" "SELECT count(*) FROM images WHERE digest = '$SLOWD'")" = 1 ] && break
+        [ "$(db_sql "SELECT count(*) FROM images WHERE digest = '$SLOWD'")" = 1 ] && break
     sleep 0.5
 done
 is "$(stored_layers "${SLOWL[@]}")" 1 "once a worker is free the layer is scanned"

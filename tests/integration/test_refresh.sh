@@ -36,14 +36,14 @@ is "$?" 0 "customs db status"
 like "$(cat "$T/status.out")" "PyPI" "status lists the ecosystem"
 like "$(cat "$T/status.out")" "http://127\.0\.0\.1:$HPORT/remote\.json" "and names the downloaded source by its URL"
 ok '! grep -q "customs-osv-" "$T/status.out"' "not by its spool file"
-is "$(sqlite3 "$DB" "select count(*) from vulns")" 2 "two records stored"
+is "$(db_sql "select count(*) from vulns")" 2 "two records stored"
 ok 'grep -q "missing.zip: download failed (.*404.*) after 1 attempt(s)" "$CUS_LOG"' "a 404 is not tried again"
 # the next refresh asks with the validators of the import: 304, nothing downloaded
 wait_until 15 'grep -q "remote.json: unchanged since the last import (HTTP 304)" "$CUS_LOG"'
 ok 'grep -q "remote.json: unchanged since the last import (HTTP 304)" "$CUS_LOG"' \
     "an unchanged URL is not downloaded again (conditional GET answered 304)"
 ok 'grep -q "\"GET /remote.json HTTP/1.1\" 304" "$T/http.log"' "the server saw the conditional GET and answered 304"
-is "$(sqlite3 "$DB" "select count(*) from source_validators where url like '%remote.json'")" 1 \
+is "$(db_sql "select count(*) from source_validators where url like '%remote.json'")" 1 \
     "the validators of the import are stored"
 # an updated record is picked up by the next refresh, without a restart
 # (its mtime a few seconds ahead: Last-Modified has a one-second grain)

@@ -51,16 +51,18 @@ ok 'skopeo_push "$A" v1 "$H" shop/app:v1 2>"$T/push.err" && skopeo_push "$B" v1 
 ok 'skopeo_pull "$H" shop/app:v1 "$T/p1" 2>"$T/pull.err" && skopeo_pull "$H" shop/app:v1 "$T/p2" 2>>"$T/pull.err" &&
     skopeo_pull "$H" shop/base:v1 "$T/p3" 2>>"$T/pull.err" && skopeo_pull "$H" gone/app:v1 "$T/p4" 2>>"$T/pull.err" &&
     skopeo_pull "$H" old/app:v1 "$T/p5" 2>>"$T/pull.err"' "pulls under the lenient policy pass (A vulnerable or not)"
-ndec() { sqlite3 "$DB" "select count(*) from decisions where repository = '$1' ${2:-}"; }
+ndec() { db_sql "select count(*) from decisions where repository = '$1' ${2:-}"; }
 wait_until 10 '[ "$(ndec old/app)" -ge 1 ] && [ "$(ndec gone/app)" -ge 1 ]' || diag "decisions not recorded in time"
 is "$(ndec shop/app "and verdict != 'allow'")" 0 "shop/app pulls were recorded as allow"
 NA=$(ndec shop/app "and digest = '$DA'")
 ok '[ "$NA" -ge 2 ]' "two pulls of shop/app recorded ($NA decisions)"
 
 # old/app's decisions 30 days back; C removed from the store (as a gc would)
-sqlite3 "$DB" "update decisions set at = at - 30*86400 where repository = 'old/app'"
-sqlite3 "$DB" "PRAGMA foreign_keys=ON; delete from images where digest = '$DC'"
-is "$(sqlite3 "$DB" "select count(*) from images where digest = '$DC'")" 0 "image C is gone from the store"
+db_sql "update decisions set at = at - 30*86400 where repository = 'old/app'"
+# SQLite enforces the cascades only when asked; PostgreSQL always does
+fk=""; [ "$CUSTOMS_TEST_DB" = sqlite ] && fk="PRAGMA foreign_keys=ON; "
+db_sql "${fk}delete from images where digest = '$DC'"
+is "$(db_sql "select count(*) from images where digest = '$DC'")" 0 "image C is gone from the store"
 
 # ---- the same policy: nothing flips ----------------------------------------------
 replay --policy "$LENIENT" >"$T/same.out" 2>"$T/same.err"
@@ -78,8 +80,9 @@ like "$out" "gone/app" "the image gone from the store is listed"
 like "$out" "$DC .*no longer in the store" "as not judgeable"
 ok '! grep -q "$DBB" "$T/strict.out"' "an image that does not flip is not listed"
 ok '! grep -q "old/app" "$T/strict.out"' "--since 7d leaves out the 30-day-old decisions"
-DIST=$(sqlite3 "$DB" "select count(distinct repository || digest) from decisions where at >= strftime('%s','now') - 7*86400")
-NDEC=$(sqlite3 "$DB" "select count(*) from decisions where at >= strftime('%s','now') - 7*86400")
+WEEK_AGO=$(($(date +%s) - 7 * 86400))
+DIST=$(db_sql "select count(distinct repository || digest) from decisions where at >= $WEEK_AGO")
+NDEC=$(db_sql "select count(*) from decisions where at >= $WEEK_AGO")
 like "$out" "summary: $NDEC decision\\(s\\), $DIST image\\(s\\), 2 judged, 1 not judgeable" \
     "summary: $NDEC decisions, $DIST distinct images, 1 not judgeable"
 like "$out" "flips allow -> deny: 1 image\\(s\\), $NA pull\\(s\\)" "flips per direction"

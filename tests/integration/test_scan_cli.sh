@@ -80,10 +80,11 @@ is "$?" 0 "scan (table) exits 0"
 like "$TXT" 'libssl3 +3\.0\.11-1~deb12u2' "table shows aligned package rows"
 
 # ---- store + report -----------------------------------------------------------
-DB=$T/customs.db
+# the database customs 1 would have (a file, or PostgreSQL with CUSTOMS_TEST_DB)
+DB=$(cus_db 1)
 "$CUSTOMS_BIN" scan --db "$DB" --format json "oci:$IMG:v1" >"$T/db-scan.json" 2>>"$T/scan.err"
 is "$?" 0 "scan --db exits 0"
-ok '[ "$(sqlite3 "$DB" "select count(*) from layers where status = '\''ok'\''")" = 2 ]' \
+ok '[ "$(db_sql "select count(*) from layers where status = '\''ok'\''")" = 2 ]' \
     "both layers stored"
 "$CUSTOMS_BIN" report --db "$DB" --format json "local/shop:v1" >"$T/report.json" 2>>"$T/scan.err"
 is "$?" 0 "report REPO:TAG exits 0"

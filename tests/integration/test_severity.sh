@@ -73,7 +73,7 @@ like "$(grep DEBIAN-CVE-2099-4242 "$T/r1.txt")" "Debian urgency: medium" "so doe
 is "$?" 0 "customs db status"
 like "$(cat "$T/status1.out")" "cve scores: +0" "no CVE scores loaded"
 like "$(cat "$T/status1.out")" "findings without severity: 1 of 1" "status counts the finding without severity"
-is "$(sqlite3 "$DB" "SELECT kind || '=' || rating FROM vuln_ratings WHERE vuln = 'DEBIAN-CVE-2099-4242'")" \
+is "$(db_sql "SELECT kind || '=' || rating FROM vuln_ratings WHERE vuln = 'DEBIAN-CVE-2099-4242'")" \
     "Debian urgency=medium" "Debian's urgency kept beside the record"
 
 # ---- the NVD feed appears: the next refresh lends the CVE's score ---------------------
@@ -93,10 +93,10 @@ feed = {"resultsPerPage": 3, "startIndex": 0, "totalResults": 3, "format": "NVD_
 with gzip.open(sys.argv[1], "wt") as f:
     json.dump(feed, f)
 X
-wait_until 20 '[ "$(sqlite3 "$DB" "SELECT count(*) FROM cve_scores" 2>/dev/null)" = 2 ]'
-is "$(sqlite3 "$DB" "SELECT count(*) FROM cve_scores")" 2 "the feed's two scored CVEs are stored"
+wait_until 20 '[ "$(db_sql "SELECT count(*) FROM cve_scores" 2>/dev/null)" = 2 ]'
+is "$(db_sql "SELECT count(*) FROM cve_scores")" 2 "the feed's two scored CVEs are stored"
 ok 'grep -q "\"GET /nvdcve-2.0-2099.json.gz HTTP/1.1\" 200" "$T/http.log"' "downloaded from the local server"
-is "$(sqlite3 "$DB" "SELECT vector || ' ' || score || ' ' || scored_by FROM cve_scores WHERE cve = 'CVE-2099-4242'")" \
+is "$(db_sql "SELECT vector || ' ' || score || ' ' || scored_by FROM cve_scores WHERE cve = 'CVE-2099-4242'")" \
     "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H 9.8 nvd@nist.gov" "NVD's Primary v3.1 metric chosen"
 wait_until 10 'grep -q "db refresh: 2 source(s)" "$CUS_LOG"'
 
@@ -129,5 +129,5 @@ like "$(cat "$T/import.out")" "0 added, 0 updated, 3 unchanged, 0 withdrawn, 0 m
 head -c 300 "$T/feed.json" >"$T/cut.json"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/cut.json" >"$T/cut.out" 2>&1
 isnt "$?" 0 "a truncated feed is refused"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM cve_scores")" 2 "and changes nothing"
+is "$(db_sql "SELECT count(*) FROM cve_scores")" 2 "and changes nothing"
 done_testing

@@ -122,14 +122,15 @@ customs_yaml() {
         printf '%s\n' "$@"
     } >"$f"
 }
-# a database with the vulnerability data, before customs opens it
+# new_db N: customs N's database with the vulnerability data, before customs opens it
 new_db() {
-    "$CUSTOMS_BIN" db import --db "$1" "$T/osv.json" >"$1.import" 2>&1 || bail_out "db import: $(cat "$1.import")"
+    "$CUSTOMS_BIN" db import --db "$(cus_db "$1")" "$T/osv.json" >"$T/import-$1.out" 2>&1 ||
+        bail_out "db import: $(cat "$T/import-$1.out")"
 }
 
 AP1=$(free_port) || bail_out "no free port"
 customs_yaml "$T/c1.yaml" "$T/scanner.pass" "$AP1"
-new_db "$(cus_db 1)"
+new_db 1
 CUS_UPSTREAM=$AREG_URL CUSTOMS_POLICY=$POL start_customs -c "$T/c1.yaml"
 C1_LOG=$CUS_LOG C1=127.0.0.1:$CUS_PORT C1_URL=$CUS_URL DB1=$(cus_db 1) A1=http://127.0.0.1:$AP1
 wait_http "$A1/healthz" "$CUS_PID" || bail_out "admin listener did not start: $(tail -5 "$C1_LOG")"
@@ -204,7 +205,7 @@ check_401 "a: _catalog without credentials" "$C1_URL/v2/_catalog"
 sk --dest-creds "alice:$PWA" "oci:$T/shop:v1" "docker://$RH/app/shop:v1" 2>"$T/b-push.err" || bail_out "push straight: $(cat "$T/b-push.err")"
 sk --dest-creds "alice:$PWA" "oci:$T/straight:v1" "docker://$RH/app/straight:v1" 2>"$T/b-push2.err" || bail_out "push straight 2"
 is "$(reg_reqs scanner GET /v2/app/shop/blobs/)" 0 "b: before the pull the scanner user fetched nothing of app/shop"
-is "$(sqlite3 "$DB1" "SELECT count(*) FROM images WHERE digest='$SHOP'" 2>&1)" 0 "b: and customs does not know the image"
+is "$(db_sql 1 "SELECT count(*) FROM images WHERE digest='$SHOP'" 2>&1)" 0 "b: and customs does not know the image"
 ALICE_SHOP_BLOBS0=$(reg_reqs alice GET /v2/app/shop/blobs/)
 t0=$(date +%s%3N)
 code=$(curl -s -o "$T/b-403.body" -D "$T/b-403.h" -w '%{http_code}' -u "alice:$PWA" -H "Accept: $MT" \
@@ -257,10 +258,10 @@ ok '[ "$(reg_reqs scanner PUT /v2/app/clean/manifests/)" -ge 3 ]' \
     "c: the registry saw the manifest PUTs (2 artifacts, the tag index) made by user scanner ($(reg_reqs scanner PUT /v2/app/clean/manifests/))"
 ok '[ "$(reg_reqs scanner PUT /v2/app/clean/blobs/uploads/)" -ge 1 ]' "c: and blob uploads by scanner"
 is "$(reg_reqs alice PUT /v2/app/clean/manifests/sha256-)" 0 "c: none of them with alice's credentials"
-is "$(sqlite3 "$DB1" "SELECT count(*) FROM referrers WHERE subject='$CLEAN' AND origin='customs'")" 2 \
+is "$(db_sql 1 "SELECT count(*) FROM referrers WHERE subject='$CLEAN' AND origin='customs'")" 2 \
     "c: customs stored both as referrers"
 check_401 "c: referrers list without credentials" "$C1_URL/v2/app/clean/referrers/$CLEAN"
-SBOM=$(sqlite3 "$DB1" "SELECT digest FROM referrers WHERE subject='$CLEAN' AND origin='customs' AND artifact_type='$SBOM_T'" 2>/dev/null)
+SBOM=$(db_sql 1 "SELECT digest FROM referrers WHERE subject='$CLEAN' AND origin='customs' AND artifact_type='$SBOM_T'" 2>/dev/null)
 [ -n "$SBOM" ] || SBOM=$(curl -sf -u "alice:$PWA" -H "Accept: $IDX" "$AREG_URL/v2/app/clean/manifests/sha256-${CLEAN#sha256:}" |
     jq -r --arg t "$SBOM_T" '[.manifests[] | select(.artifactType == $t)][0].digest')
 like "$SBOM" '^sha256:' "c: (the SBOM's digest)"
@@ -275,7 +276,7 @@ check_401 "c: the SBOM manifest without credentials" -H "Accept: $MT" "$C1_URL/v
 # =====================================================================================
 AP3=$(free_port) || bail_out "no free port"
 customs_yaml "$T/c3.yaml" "$T/scanner-bad.pass" "$AP3"
-new_db "$(cus_db 2)"
+new_db 2
 CUS_UPSTREAM=$AREG_URL CUSTOMS_POLICY=$POL start_customs -c "$T/c3.yaml"
 C3_LOG=$CUS_LOG C3_URL=$CUS_URL DB3=$(cus_db 2)
 sk --dest-creds "alice:$PWA" "oci:$T/shop:v1" "docker://$RH/app/shop-d:v1" 2>"$T/d-push.err" || bail_out "push straight (d)"
@@ -283,7 +284,7 @@ a0=$(reg_reqs alice GET /v2/app/shop-d/blobs/)
 code=$(curl -s -o "$T/d-403.body" -w '%{http_code}' -u "alice:$PWA" -H "Accept: $MT" "$C3_URL/v2/app/shop-d/manifests/v1")
 is "$code" 403 "d: own credentials refused: the vulnerable image is still judged (403)"
 like "$(cat "$T/d-403.body")" 'CVE-2099-0001' "d: naming the CVE"
-is "$(sqlite3 "$DB3" "SELECT count(*) FROM images WHERE digest='$SHOP'" 2>&1)" 1 "d: customs recorded the scanned image"
+is "$(db_sql 2 "SELECT count(*) FROM images WHERE digest='$SHOP'" 2>&1)" 1 "d: customs recorded the scanned image"
 for b in $(blobs_of "$T/shop"); do
     ok '[ "$(reg_reqs alice GET "/v2/app/shop-d/blobs/$b")" -ge 1 ]' "d: the registry saw alice GET blob ${b:7:12} (the client's Authorization)"
 done
@@ -331,7 +332,7 @@ AP2=$(free_port) || bail_out "no free port"
 # customs' in the registry
 customs_yaml "$T/c2.yaml" "inline:$PWS" "$AP2" "sync:" "  interval: 2s" "  requests_per_second: 20" \
     "annotations:" "  enabled: false"
-new_db "$(cus_db 3)"
+new_db 3
 SYNC_LINE0=$(($(wc -l <"$AREG_LOG") + 1))
 tsync=$(date +%s)
 CUS_UPSTREAM=$AREG_URL CUSTOMS_POLICY=$POL start_customs -c "$T/c2.yaml"
@@ -409,11 +410,12 @@ is "$(leaks "$T/admin-all.txt")" "" "e: no password or Basic value in the admin 
 is "$(leaks "$C1_LOG" "$C2_LOG" "$C3_LOG")" "" "e: none in customs' logs (level debug)"
 ok '[ "$(wc -l <"$C1_LOG")" -gt 20 ]' "e: (customs logged: $(wc -l <"$C1_LOG") lines)"
 is "$(leaks "$T"/*.body "$T"/*.h "$T"/*.err)" "" "e: none in the error bodies and headers clients got"
-for db in "$DB1" "$DB2" "$DB3"; do sqlite3 "$db" .dump >"$db.dump" 2>/dev/null; done
-is "$(leaks "$DB1.dump" "$DB2.dump" "$DB3.dump")" "" "e: none in customs' databases"
+for n in 1 2 3; do db_dump "$n" >"$T/db-$n.dump" 2>"$T/db-$n.dump.err" || diag "db_dump $n: $(cat "$T/db-$n.dump.err")"; done
+ok '[ -s "$T/db-1.dump" ] && [ -s "$T/db-2.dump" ] && [ -s "$T/db-3.dump" ]' "e: customs' three databases dumped"
+is "$(leaks "$T/db-1.dump" "$T/db-2.dump" "$T/db-3.dump")" "" "e: none in customs' databases"
 for s in $(cat "$SECRETS"); do
-    if grep -qF "$s" "$C1_LOG" "$C2_LOG" "$C3_LOG" "$T/admin-all.txt" "$DB1.dump" "$DB2.dump" "$DB3.dump" 2>/dev/null; then
-        diag "leaked: ${s:0:6}... in $(grep -lF "$s" "$C1_LOG" "$C2_LOG" "$C3_LOG" "$T/admin-all.txt" "$DB1.dump" "$DB2.dump" "$DB3.dump" | tr '\n' ' ')"
+    if grep -qF "$s" "$C1_LOG" "$C2_LOG" "$C3_LOG" "$T/admin-all.txt" "$T/db-1.dump" "$T/db-2.dump" "$T/db-3.dump" 2>/dev/null; then
+        diag "leaked: ${s:0:6}... in $(grep -lF "$s" "$C1_LOG" "$C2_LOG" "$C3_LOG" "$T/admin-all.txt" "$T/db-1.dump" "$T/db-2.dump" "$T/db-3.dump" | tr '\n' ' ')"
     fi
 done
 # a config error next to an inline password does not print the password

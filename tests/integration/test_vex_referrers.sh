@@ -87,7 +87,7 @@ attach() {
 }
 # row REF: "doc|error" of the stored VEX referrer REF (doc: "yes" or "no")
 row() {
-    sqlite3 "$DB" "SELECT CASE WHEN doc IS NULL THEN 'no' ELSE 'yes' END || '|' || coalesce(error, '')
+    db_sql "SELECT CASE WHEN doc IS NULL THEN 'no' ELSE 'yes' END || '|' || coalesce(error, '')
                    FROM vex_documents WHERE digest = '$1'"
 }
 

@@ -106,11 +106,11 @@ like "$(cat "$T/status.out")" "first.zip" "status names the source"
 like "$(grep -E '^ +PyPI' "$T/status.out")" "1" "records per ecosystem"
 
 # ---- re-import: nothing changes --------------------------------------------------
-gen1=$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='vulndb_generation'")
+gen1=$(db_sql "SELECT value FROM meta WHERE key='vulndb_generation'")
 "$CUSTOMS_BIN" db import --db "$DB" "$T/first.zip" >"$T/import2.out" 2>&1
 is "$?" 0 "re-import"
 like "$(cat "$T/import2.out")" "0 added, 0 updated, 6 unchanged" "every record unchanged"
-is "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='vulndb_generation'")" "$gen1" "generation unchanged"
+is "$(db_sql "SELECT value FROM meta WHERE key='vulndb_generation'")" "$gen1" "generation unchanged"
 "$CUSTOMS_BIN" report --db "$DB" --format json shop/app:v1 >"$T/report2.json" 2>>"$T/report.err"
 is "$(jq -cS .vulnerabilities "$T/report2.json")" "$(jq -cS .vulnerabilities "$OUT")" "same findings"
 
@@ -129,7 +129,7 @@ like "$(cat "$T/import3.out")" "0 added, 1 updated" "counted as updated"
 is "$(jq -r '.vulnerabilities[] | select(.id == "PYSEC-2024-60") | .fixed_version + " " + .severity' "$T/report3.json")" \
     "2.31.1 high" "finding follows the new record (lowest fix above the installed version)"
 is "$(grep -c 'scan layer=' "$CUS_LOG")" "$scans" "no layer was rescanned"
-is "$(sqlite3 "$DB" "SELECT count(DISTINCT generation) FROM findings")" 1 "stored findings are of one generation"
+is "$(db_sql "SELECT count(DISTINCT generation) FROM findings")" 1 "stored findings are of one generation"
 
 # ---- customs scan --db agrees ------------------------------------------------------
 "$CUSTOMS_BIN" scan --db "$DB" --format json "oci:$IMG:v1" >"$T/scan.json" 2>"$T/scan.err"
@@ -153,7 +153,7 @@ is "$(jq -r '[.vulnerabilities[] | select(.id != "PYSEC-odd-version") | .version
     "true" "the other findings are comparable"
 like "$(jq -r '.notes[]' "$T/report5.json")" "requests 2.31.0: version not comparable \\(pep440\\): counted as affected by PYSEC-odd-version" \
     "the note survives the store"
-is "$(sqlite3 "$DB" "SELECT group_concat(vuln) FROM findings WHERE unsure")" "PYSEC-odd-version" \
+is "$(db_sql "SELECT vuln FROM findings WHERE unsure <> 0 ORDER BY vuln" | paste -sd,)" "PYSEC-odd-version" \
     "the findings view marks exactly that one"
 "$CUSTOMS_BIN" report --db "$DB" shop/app:v1 >"$T/report5.txt" 2>>"$T/report.err"
 like "$(grep PYSEC-odd-version "$T/report5.txt")" "2\\.31\\.0 \\(\\*\\)" "table: marker after the version"
@@ -167,7 +167,7 @@ is "$(jq -r '.vulnerabilities[] | select(.id == "PYSEC-odd-version") | .analysis
 head -c 700 "$T/first.zip" >"$T/trunc.zip"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/trunc.zip" >"$T/import4.out" 2>&1
 isnt "$?" 0 "truncated zip: import fails"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM vuln_sources WHERE name LIKE '%trunc.zip'")" 0 "and records nothing"
+is "$(db_sql "SELECT count(*) FROM vuln_sources WHERE name LIKE '%trunc.zip'")" 0 "and records nothing"
 kill -0 "$CUS_PID" 2>/dev/null
 is "$?" 0 "customs is still running"
 

@@ -108,12 +108,12 @@ CUS_UPSTREAM=$A_URL start_customs -c "$T/customs.yaml" --log-level info \
 DB=$(cus_db 1)
 CUS=127.0.0.1:$CUS_PORT
 CUS_PID_MAIN=$CUS_PID
-watched() { sqlite3 "$DB" "select ifnull(digest,'') || '|' || ifnull(error,'') from watched where repo='$B/$1' and tag='$2'" 2>/dev/null; }
+watched() { db_sql "select coalesce(digest,'') || '|' || coalesce(error,'') from watched where repo='$B/$1' and tag='$2'" 2>/dev/null; }
 wait_until 15 '[ "$(watched base 12)" = "$BASE1|" ] && [ "$(watched multi 1)" = "$MULTI1|" ]'
 is "$(watched base 12)" "$BASE1|" "customs resolved the watched base:12 at start"
 is "$(watched multi 1)" "$MULTI1|" "customs resolved the watched index multi:1 at start"
-is "$(sqlite3 "$DB" "select count(*) from chain_children where parent='$MULTI1'")" 2 "both platforms of multi:1 recorded"
-is "$(sqlite3 "$DB" "select group_concat(platform, ' ') from (select platform from chain_children where parent='$MULTI1' order by platform)")" \
+is "$(db_sql "select count(*) from chain_children where parent='$MULTI1'")" 2 "both platforms of multi:1 recorded"
+is "$(db_sql "select platform from chain_children where parent='$MULTI1' order by platform" | paste -sd' ')" \
     "linux/amd64 linux/arm64/v8" "with their platforms"
 
 # ---- local images pushed through customs to A ----
@@ -125,7 +125,7 @@ skopeo_push "$W/other" 1 "$CUS" other:1 || bail_out "push other:1 through custom
 APPM=$(image "$W/appm" 1 amd64 "$W/b0" "$W/m1" "$W/a3") || bail_out "app-multi image not built"
 skopeo_push "$W/appm" 1 "$CUS" app-multi:1 || bail_out "push app-multi:1 through customs"
 is "$(reg_digest "$CUS_PORT" app 1)" "$APP" "app:1 is served through customs"
-local_chain() { sqlite3 "$DB" "select origin || ':' || nlayers from chain_images where digest='$1'" 2>/dev/null; }
+local_chain() { db_sql "select origin || ':' || nlayers from chain_images where digest='$1'" 2>/dev/null; }
 wait_until 20 '[ "$(local_chain "$APP")" = local:3 ] && [ "$(local_chain "$OTHER")" = local:1 ] && [ "$(local_chain "$APPM")" = local:3 ]'
 is "$(local_chain "$APP")" local:3 "app:1's chain recorded by the push"
 is "$(local_chain "$APPM")" local:3 "app-multi:1's chain recorded by the push"
@@ -165,7 +165,7 @@ WANT="sha256=$(openssl dgst -sha256 -hmac "$SECRET" -r <"$EV" | cut -d' ' -f1)"
 is "$SIG" "$WANT" "X-Customs-Signature is the HMAC-SHA256 of the body"
 is "$(header_value "$H" X-Customs-Event)" base-image-updated "X-Customs-Event header"
 like "$(cat "$CUS_LOG")" "watch: $B/base:12 moved $BASE1 -> $BASE2: 1 image" "the move is logged"
-is "$(sqlite3 "$DB" "select count(*) from tag_history where origin='watch' and repo='$B/base' and tag='12'")" 2 \
+is "$(db_sql "select count(*) from tag_history where origin='watch' and repo='$B/base' and tag='12'")" 2 \
     "tag history: first sighting and the move"
 
 # ---- multi:1 moves on B ----
@@ -193,8 +193,8 @@ fi
 N=$(nbodies)
 sleep 5
 is "$(nbodies)" "$N" "no event while nothing moves (5 intervals)"
-is "$(sqlite3 "$DB" "select count(*) from tag_history where origin='watch'")" 4 "no history row while nothing moves"
-ok '[ "$(sqlite3 "$DB" "select max(checked_at) from watched")" -ge $(($(date +%s) - 3)) ]' "checks keep running"
+is "$(db_sql "select count(*) from tag_history where origin='watch'")" 4 "no history row while nothing moves"
+ok '[ "$(db_sql "select max(checked_at) from watched")" -ge $(($(date +%s) - 3)) ]' "checks keep running"
 
 # ---- registry B down, then back ----
 stop_pid "$B_PID"
@@ -218,7 +218,7 @@ wait_until 10 '[ "$(watched base 12)" = "$BASE3|" ]'
 is "$(watched base 12)" "$BASE3|" "a move after the recovery is recorded"
 sleep 2
 is "$(nbodies)" "$N" "no event for it: nothing local is built on the base it left"
-is "$(sqlite3 "$DB" "select count(*) from tag_history where origin='watch' and repo='$B/base'")" 3 "history has the third digest"
+is "$(db_sql "select count(*) from tag_history where origin='watch' and repo='$B/base'")" 3 "history has the third digest"
 
 # ---- shutdown is prompt, also with a check hanging on a registry that never answers ----
 HANG_PORT=$(free_port)
@@ -239,7 +239,7 @@ HUNG_PID=$CUS_PID HUNG_LOG=$CUS_LOG
 sleep 2 # the first check is now waiting for an answer (idle timeout 30 s)
 ok 'grep -q "watch 127.0.0.1:$HANG_PORT/x:1 via http://127.0.0.1:$HANG_PORT, every 1 s" "$HUNG_LOG"' \
     "lineage.watch and lineage.watch_interval from customs.yaml"
-ok '[ -z "$(sqlite3 "$(cus_db 2)" "select checked_at from watched")" ]' "the check on the silent registry is in flight"
+ok '[ -z "$(db_sql 2 "select checked_at from watched")" ]' "the check on the silent registry is in flight"
 t0=$(date +%s%N)
 stop_pid "$HUNG_PID"
 ms=$((($(date +%s%N) - t0) / 1000000))

@@ -79,7 +79,7 @@ CUS=127.0.0.1:$CUS_PORT
 fixture_critical_osv "$T/osv.json"
 "$CUSTOMS_BIN" db import --db "$DB" "$T/osv.json" >"$T/import.out" 2>&1
 is "$?" 0 "vulnerability data imported (CVE-2099-0001 in Debian 12's openssl)"
-watched() { sqlite3 "$DB" "select ifnull(digest,'') from watched where repo='$B/$1' and tag='$2'" 2>/dev/null; }
+watched() { db_sql "select coalesce(digest,'') from watched where repo='$B/$1' and tag='$2'" 2>/dev/null; }
 wait_until 15 '[ "$(watched base 12)" = "$BASE1" ] && [ "$(watched gone 12)" = "$GONE1" ]'
 is "$(watched base 12) $(watched gone 12)" "$BASE1 $GONE1" "customs resolved both watched tags"
 
@@ -89,13 +89,13 @@ APP=$(image "$W/app" "$W/deb1" "$W/extra" "$W/applayer") || bail_out "app not bu
 skopeo_push "$W/app" v "$CUS" app:1 || bail_out "push app:1 through customs"
 APP2=$(image "$W/app2" "$W/gone1" "$W/applayer2") || bail_out "app2 not built"
 skopeo_push "$W/app2" v "$CUS" app2:1 || bail_out "push app2:1 through customs"
-scanned_ok() { sqlite3 "$DB" "select count(*) from layers where digest='$1' and status='ok' and diff_id is not null" 2>/dev/null; }
-wait_until 20 '[ "$(sqlite3 "$DB" "select count(*) from chain_images where digest in ('"'$APP'"', '"'$APP2'"')")" = 2 ]'
-is "$(sqlite3 "$DB" "select count(*) from chain_images where origin='local' and digest in ('$APP', '$APP2')")" 2 \
+scanned_ok() { db_sql "select count(*) from layers where digest='$1' and status='ok' and diff_id is not null" 2>/dev/null; }
+wait_until 20 '[ "$(db_sql "select count(*) from chain_images where digest in ('"'$APP'"', '"'$APP2'"')")" = 2 ]'
+is "$(db_sql "select count(*) from chain_images where origin='local' and digest in ('$APP', '$APP2')")" 2 \
     "both applications recorded"
-is "$(sqlite3 "$DB" "select count(*) from images where digest in ('$BASE1', '$GONE1')")" 0 \
+is "$(db_sql "select count(*) from images where digest in ('$BASE1', '$GONE1')")" 0 \
     "the watched bases are not images customs saw pushed"
-layers_before=$(sqlite3 "$DB" "select count(*) from layers")
+layers_before=$(db_sql "select count(*) from layers")
 
 # ---- base:12 moves to the fixed libssl3 ----
 BASE2=$(image "$W/base2" "$W/deb2" "$W/extra") || bail_out "base 2 not built"
@@ -116,7 +116,7 @@ is "$(jq -r '.fixes[0].severity' "$EV")" critical "fixes[0].severity"
 is "$(jq -r '.fixes[0].fixed' "$EV")" 3.0.13-1~deb12u1 "fixes[0].fixed"
 is "$(jq -r '.fixes[0].package' "$EV")" libssl3 "fixes[0].package"
 is "$(scanned_ok "$NEWLAYER")" 1 "the new base's layer is stored, scanned, with its diff_id"
-is "$(sqlite3 "$DB" "select count(*) from layers")" $((layers_before + 1)) "only that layer was added"
+is "$(db_sql "select count(*) from layers")" $((layers_before + 1)) "only that layer was added"
 like "$(cat "$CUS_LOG")" "watch $B/base:12: scan layer=$NEWLAYER " "its scan is logged"
 like "$(cat "$CUS_LOG")" "watch $B/base:12: new base $BASE2: 1 image\(s\), 1 layer\(s\) known, 1 scanned" \
     "the shared layer was known by its diff_id, not fetched"
@@ -144,7 +144,7 @@ if [ -n "$EVG" ]; then
 fi
 like "$(cat "$CUS_LOG")" "watch $B/gone:12: new base $GONE2: .*what it fixes stays unknown: .*$GLAYER" \
     "the reason is logged"
-is "$(sqlite3 "$DB" "select count(*) from layers where digest='$GLAYER'")" 0 "nothing stored for the missing layer"
+is "$(db_sql "select count(*) from layers where digest='$GLAYER'")" 0 "nothing stored for the missing layer"
 ok 'kill -0 "$CUS_PID"' "customs is still running"
 t0=$(date +%s%N)
 stop_pid "$CUS_PID"

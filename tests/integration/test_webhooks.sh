@@ -174,7 +174,7 @@ is "$(jq -r '.findings[0].id + " " + .findings[0].severity + " " + .findings[0].
 for i in 1 2 3 4 5; do skopeo_pull "$H" shop/app:v1 "$T/pulled" 2>/dev/null; done
 sleep 2
 is "$(bodies_of "$T/ra" pull-denied | wc -l)" 1 "a burst of denied pulls of the same image by the same client: one event"
-denials=$(sqlite3 "$DB" "SELECT count(*) FROM decisions WHERE verdict='deny'")
+denials=$(db_sql "SELECT count(*) FROM decisions WHERE verdict='deny'")
 [ "$denials" -ge 6 ]; ok $? "while every denial is in the decisions log ($denials)"
 
 # ---- (c) receiver refuses, then recovers: delivered once, same id ---------------
@@ -191,7 +191,7 @@ deadline=$((SECONDS + 15))
 until ids_in "$T/ra" | grep -qx "$RID" || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 sleep 3 # a duplicate would come now
 is "$(ids_in "$T/ra" | grep -cx "$RID")" 1 "after the recovery it arrives exactly once"
-row=$(sqlite3 "$DB" "SELECT d.status || ' ' || d.attempts || ' ' || d.last_status FROM deliveries d
+row=$(db_sql "SELECT d.status || ' ' || d.attempts || ' ' || d.last_status FROM deliveries d
     WHERE d.event='$RID' AND d.hook LIKE 'generic %'")
 like "$row" "^delivered [3-9] 20[0-9]$" "recorded: delivered after several attempts ($row)"
 
@@ -204,7 +204,7 @@ until [ -s "$T/ra/refused" ] || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 PID_=$(head -1 "$T/ra/refused")
 [ -n "$PID_" ]; ok $? "a delivery is pending (refused once)"
 stop_pid "$CUS_PID"
-is "$(sqlite3 "$DB" "SELECT status FROM deliveries WHERE event='$PID_' AND hook LIKE 'generic %'")" pending \
+is "$(db_sql "SELECT status FROM deliveries WHERE event='$PID_' AND hook LIKE 'generic %'")" pending \
     "customs stopped with it pending"
 echo 200 >"$T/ra/status"
 CUSTOMS_POLICY=$POL start_customs -c "$T/customs.yaml" --db "$DB"
@@ -259,7 +259,7 @@ done
 like "$(grep "127.0.0.1:$STALL_PORT\" attempt" "$CUS_LOG" | head -1)" "attempt 1 failed: .*(imeout|timed out)" \
     "the stalled attempt ends at its deadline, logged by origin"
 is "$(grep -c '/never' "$CUS_LOG")" 0 "the log names the origin, not the URL's path"
-stalled=$(sqlite3 "$DB" "SELECT count(*) FROM deliveries WHERE url LIKE '%:$STALL_PORT/%' AND status='pending'")
+stalled=$(db_sql "SELECT count(*) FROM deliveries WHERE url LIKE '%:$STALL_PORT/%' AND status='pending'")
 [ "$stalled" -ge 1 ]; ok $? "its deliveries stay pending ($stalled) for a later retry"
 
 # ---- secrets never reach the logs -------------------------------------------------

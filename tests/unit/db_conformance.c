@@ -7,6 +7,12 @@
  *   URL      the database to test (an empty one: tables are created)
  *   BAD_URL  a URL of the same server with a wrong password SECRET: opening
  *            it must fail with a message that does not contain SECRET.
+ *        db_conformance --reconnect PG_URL SECRET
+ *   PostgreSQL only: a lost connection (sc_db.h, "Lost connections"), with
+ *   the server terminated, restarted, stopped and started again under the
+ *   program's feet through the shell commands in $DBC_PG_RESTART,
+ *   $DBC_PG_STOP and $DBC_PG_START (db_reconnect.c); SECRET, the URL's
+ *   password, must be in no message.
  * Prints TAP; "# rss_growth_kib N rows M" lines give the streaming cost. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -176,6 +182,9 @@ static void unique_and_tx(sc_db *db) {
 
   sc_db *other = open_db(50);
   CHECK(other != NULL, "second connection");
+  /* busy_ms is SQLite's; PostgreSQL's BEGIN waits for the writer lock up
+   * to lock_timeout, which only sc_db_busy_timeout sets */
+  CHECK(!sc_db_busy_timeout(other, 50), "second connection: busy timeout 50 ms");
   CHECK(!sc_db_begin(db) && !sc_db_exec(db, "INSERT INTO t (id, name) VALUES (21, 'kept')"), "begin, insert");
   CHECK(scalar(other, "SELECT count(*) FROM t WHERE id = 21") == 0, "not visible to another connection before commit");
   CHECK(!sc_db_commit(db), "commit");
@@ -457,9 +466,16 @@ static void errors(sc_db *db, const char *bad_url, const char *secret) {
   }
 }
 
+#include "db_reconnect.c"
+
 int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "--reconnect")) {
+    url = argv[2];
+    reconnect_checks(argv[3]);
+    return tap_done();
+  }
   if (argc < 2 || (argc != 2 && argc != 4)) {
-    fprintf(stderr, "usage: db_conformance URL [BAD_URL SECRET]\n");
+    fprintf(stderr, "usage: db_conformance URL [BAD_URL SECRET] | --reconnect PG_URL SECRET\n");
     return 2;
   }
   url = argv[1];

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "sc_db.h"
+#include "sc_db_listen.h"
 #include "sc_store.h"
 #include "sc_store_schema_pg.h"
 #include "tap.h"
@@ -242,7 +243,37 @@ static void compare_schema(sc_db *lite, sc_db *pg) {
                 " AND indexname NOT LIKE '%\\_pkey' ORDER BY indexname",
                 "indexes (besides primary keys)");
   compare_names(lite, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name", pg,
-                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname", "triggers");
+                /* step 13's NOTIFY triggers are PostgreSQL's own (SQLite has no
+                 * LISTEN): check_notify tests them */
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname NOT LIKE '%\\_notify'"
+                " ORDER BY tgname",
+                "triggers");
+}
+
+/* Step 13's triggers notify a listener (sc_db_listen) at commit: a stored
+ * layer, a released claim; nothing for a rolled-back insert. */
+static void check_notify(const char *pg_url, sc_db *pg) {
+  sc_db_listener *l = NULL;
+  char err[ERR_BYTES], payload[SC_DB_LISTEN_PAYLOAD_BYTES];
+  int rc = sc_db_listen_open(pg_url, SC_STORE_NOTIFY_CHANNEL, &l, err, sizeof(err));
+  CHECK(rc == 0 && l, "listener connected (%s)", rc ? err : "ok");
+  if (!l) return;
+  CHECK(sc_db_listen_wait(l, 50, payload, sizeof(payload)) == 0, "nothing pending at first");
+  CHECK(sc_db_exec(pg, "BEGIN; INSERT INTO layers (digest, status, scanned_at) VALUES ('sha256:notify0', 'ok', 1);"
+                       " ROLLBACK") == 0,
+        "a rolled-back layer insert");
+  CHECK(sc_db_listen_wait(l, 200, payload, sizeof(payload)) == 0, "no notification for a rollback");
+  CHECK(sc_db_exec(pg, "INSERT INTO layers (digest, status, scanned_at) VALUES ('sha256:notify1', 'ok', 1)") == 0,
+        "a layer stored");
+  rc = sc_db_listen_wait(l, 5000, payload, sizeof(payload));
+  CHECK(rc == 1 && !strcmp(payload, "layer sha256:notify1"), "notified: '%s' (rc %d)", payload, rc);
+  CHECK(sc_db_exec(pg, "INSERT INTO layer_claims VALUES ('sha256:notify2', 'r1', 1);"
+                       " DELETE FROM layer_claims WHERE digest = 'sha256:notify2'") == 0,
+        "a claim taken and released");
+  rc = sc_db_listen_wait(l, 5000, payload, sizeof(payload));
+  CHECK(rc == 1 && !strcmp(payload, "unclaimed sha256:notify2"), "notified: '%s' (rc %d)", payload, rc);
+  sc_db_exec(pg, "DELETE FROM layers WHERE digest = 'sha256:notify1'");
+  sc_db_listen_close(l);
 }
 
 /* ---- the same rows, the same findings ------------------------------------ */
@@ -487,6 +518,7 @@ static int do_compare(const char *pg_url, const char *lite_path) {
   compare_schema(lite, pg);
   compare_findings(lite, pg);
   compare_triggers(lite, pg);
+  check_notify(pg_url, pg);
   rc = sc_store_schema_pg_apply(pg, &version, &applied, err, sizeof(err));
   CHECK(rc == 0 && applied == 0 && version == SC_STORE_SCHEMA_PG_VERSION, "applying again does nothing");
   CHECK(sc_store_schema_pg_apply(lite, NULL, NULL, NULL, 0) == SC_ERR_ARG, "a SQLite connection is refused");

@@ -41,6 +41,7 @@
 #include "sc_osv.h"
 #include "sc_policy.h"
 #include "sc_store.h"
+#include "sc_store_replica.h"
 #include "sc_store_admin.h"
 #include "sc_store_lineage.h"
 #include "sc_store_referrers.h"
@@ -278,6 +279,13 @@ static void check_events(sc_store *st) {
             l.v[0].status == SC_DELIVERY_PENDING && !strcmp(l.v[0].body, "{\"a\":1}"),
         "events: the first event's two, pending (%zu)", l.n);
   int64_t first = l.n ? l.v[0].id : 0, second = l.n > 1 ? l.v[1].id : 0;
+  int64_t seen_next = l.n ? l.v[0].next_at : 0;
+  sc_delivery_list_free(&l);
+  /* two replicas read the same due row: the first to take it wins */
+  CHECK_INT(sc_events_take(st, first, seen_next, now + 30), 0, "events: replica A takes a due delivery");
+  CHECK_INT(sc_events_take(st, first, seen_next, now + 30), SC_ERR_STATE, "events: replica B, from the same read, does not");
+  CHECK_INT(sc_events_due(st, now - 60, 10, &l), 0, "events: due again");
+  CHECK(l.n == 1 && l.v[0].id == second, "events: the taken one is not due until its lease ends (%zu)", l.n);
   sc_delivery_list_free(&l);
   int64_t next = 0;
   int any = 0;
@@ -707,6 +715,69 @@ static void check_admin(sc_store *st) {
   CHECK_INT(s.n, 0, "admin: nothing older");
 }
 
+/* replicas (migration 13): heartbeats, layer claims with takeover from a
+ * replica that stopped beating, and the shared verdict epoch */
+static int on_replica(void *arg, const sc_replica_row *r) {
+  seen_add(arg, r->id, r->seen_at, r->host);
+  return 0;
+}
+
+static void check_replicas(sc_store *st) {
+  const int64_t t = 1700000000000LL;
+  const char L[] = "sha256:c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1c1a1";
+  char holder[SC_REPLICA_ID_BYTES];
+  CHECK_INT(sc_replica_beat(st, "h1/1/aa", "h1", 1, "0.1", t, t), 0, "replicas: A beats");
+  CHECK_INT(sc_replica_beat(st, "h2/2/bb", "h2", 2, "0.1", t, t + 10), 0, "replicas: B beats");
+  seen s = {0};
+  CHECK_INT(sc_replica_each(st, on_replica, &s), 0, "replicas: listed");
+  CHECK(s.n == 2 && !strcmp(s.key[0], "h2/2/bb") && s.num[0] == t + 10 && !strcmp(s.extra[1], "h1"),
+        "replicas: both, the latest seen first (%d)", s.n);
+  CHECK_INT(sc_layer_claim(st, L, "h1/1/aa", t + 20, holder, sizeof(holder)), 0, "claims: A claims the layer");
+  CHECK_INT(sc_layer_claim(st, L, "h1/1/aa", t + 30, holder, sizeof(holder)), 0, "claims: A again: still A's");
+  CHECK_INT(sc_layer_claim(st, L, "h2/2/bb", t + 40, holder, sizeof(holder)), SC_ERR_STATE,
+            "claims: B is refused while A is live");
+  CHECK_STR(holder, "h1/1/aa", "claims: the holder is named");
+  /* B beats on; A stops beating: past SC_REPLICA_STALE_MS its claim lapses */
+  int64_t later = t + SC_REPLICA_STALE_MS + 100;
+  CHECK_INT(sc_replica_beat(st, "h2/2/bb", "h2", 2, "0.1", t, later), 0, "replicas: B beats later");
+  CHECK_INT(sc_layer_claim(st, L, "h2/2/bb", later, holder, sizeof(holder)), 0, "claims: B takes over from A");
+  CHECK_INT(sc_layer_claim(st, L, "h1/1/aa", later, holder, sizeof(holder)), SC_ERR_STATE,
+            "claims: A (back) is refused: B is live");
+  CHECK_INT(sc_layer_release(st, L, "h1/1/aa"), 0, "claims: a release by a non-holder");
+  CHECK_INT(sc_layer_claim(st, L, "h1/1/aa", later, holder, sizeof(holder)), SC_ERR_STATE,
+            "claims: ... changes nothing");
+  CHECK_INT(sc_layer_release(st, L, "h2/2/bb"), 0, "claims: B releases");
+  CHECK_INT(sc_layer_claim(st, L, "h1/1/aa", later, holder, sizeof(holder)), 0, "claims: then A gets it");
+  /* leases: periodic work one replica does for all (both live) */
+  CHECK_INT(sc_replica_beat(st, "h1/1/aa", "h1", 1, "0.1", t, later + 60000), 0, "replicas: A beats");
+  CHECK_INT(sc_replica_beat(st, "h2/2/bb", "h2", 2, "0.1", t, later + 60000), 0, "replicas: B beats");
+  CHECK_INT(sc_lease_take(st, "refresh", "h1/1/aa", later, 60000, holder, sizeof(holder)), 0, "leases: A takes refresh");
+  CHECK_INT(sc_lease_take(st, "refresh", "h2/2/bb", later + 10, 60000, holder, sizeof(holder)), SC_ERR_STATE,
+            "leases: B does not while A holds it");
+  CHECK_STR(holder, "h1/1/aa", "leases: the holder is named");
+  CHECK_INT(sc_lease_take(st, "refresh", "h1/1/aa", later + 20, 60000, holder, sizeof(holder)), 0, "leases: A renews");
+  CHECK_INT(sc_lease_take(st, "watch", "h2/2/bb", later + 20, 60000, holder, sizeof(holder)), 0,
+            "leases: another name is B's");
+  CHECK_INT(sc_lease_take(st, "refresh", "h2/2/bb", later + 60021, 60000, holder, sizeof(holder)), 0,
+            "leases: B takes it once A's lease expired");
+  CHECK_INT(sc_replica_leave(st, "h2/2/bb"), 0, "leases: B leaves");
+  CHECK_INT(sc_lease_take(st, "refresh", "h1/1/aa", later + 60030, 60000, holder, sizeof(holder)), 0,
+            "leases: B's lease went with it");
+  CHECK_INT(sc_replica_beat(st, "h2/2/bb", "h2", 2, "0.1", t, later), 0, "replicas: B beats again");
+  CHECK_INT(sc_replica_leave(st, "h1/1/aa"), 0, "replicas: A leaves");
+  CHECK_INT(sc_layer_claim(st, L, "h2/2/bb", later, holder, sizeof(holder)), 0, "claims: A's claims left with it");
+  CHECK_INT(sc_replica_leave(st, "h2/2/bb"), 0, "replicas: B leaves");
+  s = (seen){0};
+  CHECK_INT(sc_replica_each(st, on_replica, &s), 0, "replicas: listed again");
+  CHECK_INT(s.n, 0, "replicas: none left");
+  CHECK_INT(sc_layer_claim(st, "not-a-digest", "x", t, holder, sizeof(holder)), SC_ERR_ARG, "claims: a bad digest");
+  int64_t e0 = -1, e1 = -1;
+  CHECK_INT(sc_verdict_epoch(st, &e0), 0, "epoch: read");
+  CHECK_INT(sc_verdict_epoch_bump(st), 0, "epoch: bumped");
+  CHECK_INT(sc_verdict_epoch(st, &e1), 0, "epoch: read again");
+  CHECK(e1 == e0 + 1, "epoch: moved by one (%lld -> %lld)", (long long)e0, (long long)e1);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: store_conformance URL\n");
@@ -868,6 +939,7 @@ int main(int argc, char **argv) {
   check_index(st);
   check_lineage(st);
   check_admin(st);
+  check_replicas(st);
 
   sc_verdict_free(&v);
   sc_policy_free(p);

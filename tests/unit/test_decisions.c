@@ -98,6 +98,7 @@ static void test_old_gate_table(void) {
                          "DROP TABLE chain_children; DROP TABLE chain_layers; DROP TABLE chain_images;"
                          "DROP TABLE referrers; DROP TABLE annotations; DROP TABLE source_validators; DROP TABLE vex_documents;"
                          "DROP TABLE cve_scores; DROP TABLE vuln_ratings;"
+                         "DROP TABLE replicas; DROP TABLE layer_claims; DROP TABLE verdict_epoch; DROP TABLE leases;"
                          "CREATE TABLE IF NOT EXISTS decisions(id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
                          " client TEXT, repository TEXT, reference TEXT, digest TEXT, method TEXT,"
                          " verdict TEXT NOT NULL, rule TEXT, user_agent TEXT);"
