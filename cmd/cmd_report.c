@@ -56,6 +56,7 @@ static int report(sc_store *st, const char *arg, const char *repo, const char *r
   sc_inventory inv;
   sc_finding_list fl;
   sc_report_layer *rl = NULL;
+  sc_inventory *linv = NULL; /* img.nlayers of them, each initialised */
   sc_verdict v;
   sc_judge_info info;
   int judged = 0;
@@ -71,10 +72,15 @@ static int report(sc_store *st, const char *arg, const char *repo, const char *r
     goto out;
   }
   if (!(rl = calloc(img.nlayers ? img.nlayers : 1, sizeof(*rl)))) goto out;
+  if (!(linv = calloc(img.nlayers ? img.nlayers : 1, sizeof(*linv)))) goto out;
   for (size_t i = 0; i < img.nlayers; i++) {
     rl[i].digest = img.layers[i].digest;
     rl[i].status = img.layers[i].status;
     rl[i].error = img.layers[i].error;
+    /* what each cataloger found in this layer, and its notes (a layer not
+     * stored, e.g. missing, has none to show) */
+    sc_inventory_init(&linv[i]);
+    if (rl[i].digest && sc_store_load_layer(st, rl[i].digest, &linv[i]) == 0) rl[i].inv = &linv[i];
   }
   if (asprintf(&image, "%s@%s", repo, digest) < 0) {
     image = NULL;
@@ -98,6 +104,8 @@ out:
   if (judged) sc_verdict_free(&v);
   sc_finding_list_free(&fl);
   free(image);
+  for (size_t i = 0; linv && i < img.nlayers; i++) sc_inventory_free(&linv[i]);
+  free(linv);
   free(rl);
   sc_inventory_free(&inv);
   sc_store_image_free(&img);

@@ -64,6 +64,7 @@ static int finish(scan_job *j, cmd_fmt fmt, const sc_policy *pol) {
     if (!rl[i].digest && j->res[i].digest[0]) rl[i].digest = j->res[i].digest;
     rl[i].status = j->status[i];
     rl[i].error = j->res[i].error[0] ? j->res[i].error : NULL;
+    rl[i].inv = &j->inv[i];
   }
   if ((rv = sc_inventory_finish(&img))) goto out;
   if (j->digest[0] && j->repo) {

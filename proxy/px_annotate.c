@@ -15,6 +15,7 @@
  * HTTP client; px_annotate_image_scanned on scan workers.
  * Errors: logged (once per change of a job's error) and recorded. */
 #include "px_annotate.h"
+#include "sc_time.h"
 #include "px_creds.h"
 #include "px_annotate_int.h"
 #include "px_log.h"
@@ -293,11 +294,7 @@ static void *annotate_main(void *arg) {
     sc_annot_list_free(&due);
     if (!stopping(a)) sweep_round(a, st);
     if (full || stopping(a)) continue;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (long)PX_ANNOT_POLL_MS % 1000 * 1000000L;
-    until.tv_sec += PX_ANNOT_POLL_MS / 1000 + until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = sc_deadline_ms(CLOCK_REALTIME, PX_ANNOT_POLL_MS);
     pthread_mutex_lock(&a->mu);
     while (!a->kick && !stopping(a) && pthread_cond_timedwait(&a->cv, &a->mu, &until) != ETIMEDOUT) {
     }

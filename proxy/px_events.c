@@ -359,11 +359,7 @@ static void *delivery_main(void *arg) {
     int full = due.n == PX_EVENTS_BATCH;
     sc_delivery_list_free(&due);
     if (full) continue;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (long)PX_EVENTS_POLL_MS % 1000 * 1000000L;
-    until.tv_sec += PX_EVENTS_POLL_MS / 1000 + until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = sc_deadline_ms(CLOCK_REALTIME, PX_EVENTS_POLL_MS);
     pthread_mutex_lock(&ev->mu);
     while (!ev->kick && !__atomic_load_n(&ev->stop, __ATOMIC_SEQ_CST) &&
            pthread_cond_timedwait(&ev->cv, &ev->mu, &until) != ETIMEDOUT) {

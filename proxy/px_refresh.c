@@ -1,6 +1,7 @@
 /* px_refresh.c - scheduled OSV imports (see px_refresh.h).  Its state is
  * ctx->refresh (made by px_refresh_start, freed by px_refresh_stop). */
 #include "px_refresh.h"
+#include "sc_time.h"
 #include "px_headers.h"
 #include "px_log.h"
 #include "px_metrics.h"
@@ -38,11 +39,7 @@ static int stopping(const px_ctx *ctx) { return __atomic_load_n(&ctx->refresh->s
 /* Waits ms, or less when the refresh is stopped; nonzero when stopped. */
 static int pause_ms(px_ctx *ctx, int64_t ms) {
   px_refresh *r = ctx->refresh;
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += ms / 1000;
-  until.tv_nsec += ms % 1000 * 1000000L;
-  if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+  struct timespec until = sc_deadline_ms(CLOCK_REALTIME, ms);
   pthread_mutex_lock(&r->mu);
   while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT) {
   }

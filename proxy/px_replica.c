@@ -3,6 +3,7 @@
  * Thread: the replica thread (beats, listens) and the workers (claims);
  * they meet under mu.  Errors: logged; see px_replica.h. */
 #include "px_replica.h"
+#include "sc_time.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -87,11 +88,7 @@ static void *replica_main(void *arg) {
       /* a notification, or a reconnect that may have lost some: look again */
       if (rc != 0) wake_all(r);
     } else {
-      struct timespec until;
-      clock_gettime(CLOCK_REALTIME, &until);
-      until.tv_nsec += (long)PX_REPLICA_SLICE_MS * 1000000L;
-      until.tv_sec += until.tv_nsec / 1000000000L;
-      until.tv_nsec %= 1000000000L;
+      struct timespec until = sc_deadline_ms(CLOCK_REALTIME, PX_REPLICA_SLICE_MS);
       pthread_mutex_lock(&r->mu);
       if (!r->stop) pthread_cond_timedwait(&r->cv, &r->mu, &until);
       pthread_mutex_unlock(&r->mu);
@@ -166,11 +163,7 @@ void px_replica_stop(px_ctx *ctx) {
 
 /* Waits for a notification or ms, whichever first. */
 static void wait_notified(px_replica *r, int ms) {
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_nsec += (long)ms * 1000000L;
-  until.tv_sec += until.tv_nsec / 1000000000L;
-  until.tv_nsec %= 1000000000L;
+  struct timespec until = sc_deadline_ms(CLOCK_REALTIME, ms);
   pthread_mutex_lock(&r->mu);
   uint64_t seen = r->wakes;
   while (r->wakes == seen && !r->stop)

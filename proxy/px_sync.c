@@ -9,6 +9,7 @@
  * thread, the rest on the sync thread; `stop` is read atomically by both.
  * Errors: logged; a round that fails is tried again next interval. */
 #include "px_sync.h"
+#include "sc_time.h"
 #include "net_http.h"
 #include "px_config.h"
 #include "px_fetch.h"
@@ -53,14 +54,7 @@ static int64_t clock_now(void *arg) {
 /* Sleeps ms milliseconds unless told to stop: 0, or 1 when stopping. */
 static int clock_sleep(void *arg, int64_t ms) {
   px_sync *s = arg;
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += (time_t)(ms / 1000);
-  until.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec until = sc_deadline_ms(CLOCK_MONOTONIC, ms);
   pthread_mutex_lock(&s->mu);
   while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT) {
   }

@@ -39,6 +39,69 @@ static json_t *strs(char *const *v, size_t n, int *bad) {
   return a;
 }
 
+static int cmp_cstr(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* {"deb": 88, "python": 2}: packages of inv per cataloger kind, kinds in
+ * name order (stable output) */
+static json_t *found_by_type(const sc_inventory *inv, int *bad) {
+  json_t *o = json_object();
+  if (!o) {
+    *bad = 1;
+    return NULL;
+  }
+  for (size_t i = 0; i < inv->npkgs; i++) {
+    const char *t = inv->pkgs[i].type ? inv->pkgs[i].type : "?";
+    json_t *n = json_object_get(o, t);
+    if (json_object_set_new(o, t, json_integer(n ? json_integer_value(n) + 1 : 1))) *bad = 1;
+  }
+  /* jansson keeps insertion order (JSON_PRESERVE_ORDER): rebuild sorted */
+  json_t *sorted = json_object();
+  const char *k;
+  json_t *v;
+  size_t nk = json_object_size(o), i = 0;
+  const char **keys = calloc(nk ? nk : 1, sizeof(*keys));
+  if (!sorted || !keys) {
+    *bad = 1;
+    free(keys);
+    json_decref(sorted);
+    return o;
+  }
+  json_object_foreach(o, k, v) keys[i++] = k;
+  qsort(keys, nk, sizeof(*keys), cmp_cstr);
+  for (i = 0; i < nk; i++)
+    if (json_object_set(sorted, keys[i], json_object_get(o, keys[i]))) *bad = 1;
+  free(keys);
+  json_decref(o);
+  return sorted;
+}
+
+/* "deb 88, python 2" from a layer's "found" (table output) */
+static json_t *layers_for_table(const json_t *arr) {
+  json_t *out = json_array();
+  for (size_t i = 0; out && i < json_array_size(arr); i++) {
+    json_t *c = json_copy(json_array_get(arr, i));
+    const json_t *f = json_object_get(c, "found");
+    char text[256] = "";
+    size_t len = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)f, k, v) {
+      int n = snprintf(text + len, sizeof(text) - len, "%s%s %lld", len ? ", " : "", k,
+                       (long long)json_integer_value(v));
+      if (n < 0 || (size_t)n >= sizeof(text) - len) break;
+      len += (size_t)n;
+    }
+    if (!c || json_object_set_new(c, "found", json_string(f ? text : "")) || json_array_append_new(out, c)) {
+      json_decref(out);
+      return NULL;
+    }
+  }
+  return out;
+}
+
+
 static void time_str(int64_t t, char *out, size_t cap) {
   struct tm tm;
   time_t tt = (time_t)t;
@@ -162,6 +225,10 @@ json_t *sc_report_json(const sc_report_input *in) {
       set(o, "digest", jstr(l->digest), &bad);
       set(o, "status", jstr(l->status), &bad);
       set(o, "error", jstr(l->error), &bad);
+      if (l->inv) {
+        set(o, "found", found_by_type(l->inv, &bad), &bad);
+        set(o, "notes", strs(l->inv->notes.v, l->inv->notes.n, &bad), &bad);
+      }
     }
     push(layers, o, &bad);
     if (l->status && strcmp(l->status, "ok") != 0 && reasons) {
@@ -469,9 +536,12 @@ int sc_report_table(const json_t *r, FILE *out) {
   static const char *const sk[] = {"rule", "path", "line"};
   static const char *const sh[] = {"RULE", "PATH", "LINE"};
   table(out, "Secrets", json_object_get(r, "secrets"), sk, sh, 3);
-  static const char *const lk[] = {"digest", "status", "error"};
-  static const char *const lh[] = {"LAYER", "STATUS", "ERROR"};
-  table(out, "Layers", json_object_get(r, "layers"), lk, lh, 3);
+  static const char *const lk[] = {"digest", "status", "found", "error"};
+  static const char *const lh[] = {"LAYER", "STATUS", "FOUND", "ERROR"};
+  json_t *layers = layers_for_table(json_object_get(r, "layers"));
+  if (!layers) return SC_ERR_NOMEM;
+  table(out, "Layers", layers, lk, lh, 4);
+  json_decref(layers);
   fflush(out);
   return ferror(out) ? SC_ERR_IO : 0;
 }

@@ -23,6 +23,11 @@ typedef struct sc_report_layer {
   const char *digest;
   const char *status;   /* "ok" | "failed" | "partial" | "missing" */
   const char *error;    /* NULL when none */
+  /* the layer's own inventory (NULL: not known): the report says per layer
+   * what each cataloger found ("found": packages per type) and which files
+   * were recognised but could not be read ("notes"), so that a blind spot
+   * shows instead of an empty list */
+  const sc_inventory *inv;
 } sc_report_layer;
 
 typedef struct sc_report_input {

@@ -22,6 +22,19 @@ static int db_fail(sc_store *st) {
  * rows; 0 or SC_ERR_DB */
 static int run(sc_store *st, sc_db_stmt *s) { return step_done(s) ? db_fail(st) : 0; }
 
+/* After a refused claim or lease: who holds key (sql selects the replica
+ * by it), copied into holder (may be NULL); SC_ERR_STATE, or SC_ERR_DB.  A
+ * row released between the two statements leaves holder empty: the caller
+ * asks again. */
+static int held_by(sc_store *st, const char *sql, const char *key, char *holder, size_t cap) {
+  sc_db_stmt *s = sc_store_stmt(st, sql);
+  if (!s || bind_text(s, 1, key)) return db_fail(st);
+  int rc = sc_db_step(s);
+  if (rc == SC_DB_ROW && holder) copy_col(s, 0, holder, cap);
+  sc_db_reset(s);
+  return rc == SC_DB_ROW || rc == SC_DB_DONE ? SC_ERR_STATE : db_fail(st);
+}
+
 int sc_replica_beat(sc_store *st, const char *id, const char *host, int64_t pid, const char *version,
                     int64_t started_at, int64_t now) {
   if (!st || !id || !*id || !host || !version) return SC_ERR_ARG;
@@ -90,13 +103,7 @@ int sc_layer_claim(sc_store *st, const char *digest, const char *id, int64_t now
       sc_db_bind_int64(s, 4, now - SC_REPLICA_STALE_MS) || run(st, s))
     return db_fail(st);
   if (sc_db_changes(st->db) == 1) return 0;
-  if (!(s = sc_store_stmt(st, who)) || bind_text(s, 1, digest)) return db_fail(st);
-  int rc = sc_db_step(s);
-  if (rc == SC_DB_ROW && holder) copy_col(s, 0, holder, cap);
-  sc_db_reset(s);
-  if (rc != SC_DB_ROW && rc != SC_DB_DONE) return db_fail(st);
-  /* released between the two statements: free now, the caller asks again */
-  return SC_ERR_STATE;
+  return held_by(st, who, digest, holder, cap);
 }
 
 int sc_layer_release(sc_store *st, const char *digest, const char *id) {
@@ -123,11 +130,7 @@ int sc_lease_take(sc_store *st, const char *name, const char *id, int64_t now, i
       sc_db_bind_int64(s, 4, now) || sc_db_bind_int64(s, 5, now - SC_REPLICA_STALE_MS) || run(st, s))
     return db_fail(st);
   if (sc_db_changes(st->db) == 1) return 0;
-  if (!(s = sc_store_stmt(st, who)) || bind_text(s, 1, name)) return db_fail(st);
-  int rc = sc_db_step(s);
-  if (rc == SC_DB_ROW && holder) copy_col(s, 0, holder, cap);
-  sc_db_reset(s);
-  return rc == SC_DB_ROW || rc == SC_DB_DONE ? SC_ERR_STATE : db_fail(st);
+  return held_by(st, who, name, holder, cap);
 }
 
 int sc_verdict_epoch(sc_store *st, int64_t *epoch) {

@@ -11,6 +11,7 @@
 #define CUSTOMS_SC_TIME_H
 #include <stdint.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define SC_DAY_SECONDS 86400  /* seconds in a (UTC, leap-second-free) day */
 #define SC_DAY_STR_BYTES 16   /* buffer for "YYYY-MM-DD" and its NUL, with room */
@@ -31,5 +32,10 @@ int64_t sc_day_parse(const char *s);
 /* Milliseconds -> struct timeval for libevent timeouts; negative values
  * give a zero timeval (fire at once) instead of a negative tv_usec. */
 struct timeval sc_ms_to_timeval(int64_t ms);
+
+/* The time ms milliseconds from now on clock (CLOCK_REALTIME, or the clock
+ * a condition variable was made with), normalized, for
+ * pthread_cond_timedwait; ms <= 0 is now. */
+struct timespec sc_deadline_ms(clockid_t clock, int64_t ms);
 
 #endif

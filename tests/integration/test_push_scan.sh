@@ -93,6 +93,24 @@ is "$?" 0 "pull through customs still works"
 kill -0 "$CUS_PID" 2>/dev/null
 is "$?" 0 "customs is still running"
 
+# ---- per layer: what each cataloger found, and what could not be read ------------
+is "$(jq -c '[.layers[].found]' "$OUT")" '[{"deb":3,"npm":2,"python":1},{"go":3,"npm":1}]' \
+    "report: packages per cataloger, per layer"
+is "$(jq -c '[.layers[].found]' "$T/scan-oci.json")" "$(jq -c '[.layers[].found]' "$OUT")" \
+    "customs scan says the same per layer"
+mkdir -p "$T/blind/app/node_modules/good" "$T/blind/app/node_modules/bad"
+echo '{"name": "good", "version": "1.0.0"}' >"$T/blind/app/node_modules/good/package.json"
+echo '{"name": "bad", "version": ' >"$T/blind/app/node_modules/bad/package.json"
+oci_init "$T/blindimg" && oci_add_layer "$T/blindimg" "$T/blind" && oci_finish "$T/blindimg" v1 >/dev/null ||
+    bail_out "blind image"
+skopeo copy -q --dest-tls-verify=false "oci:$T/blindimg:v1" "docker://127.0.0.1:$CUS_PORT/shop/blind:v1" \
+    >>"$T/push.out" 2>&1 || bail_out "push of the blind-spot image"
+"$CUSTOMS_BIN" report --db "$DB" --format json shop/blind:v1 >"$T/blind.json" 2>>"$T/report.err"
+is "$(jq -c '.layers[0].found' "$T/blind.json")" '{"npm":1}' "a layer with an unreadable package.json: the readable one found"
+like "$(jq -r '.layers[0].notes[]' "$T/blind.json")" "app/node_modules/bad/package.json" \
+    "and the unreadable one named in the layer's notes, not silently dropped"
+like "$("$CUSTOMS_BIN" report --db "$DB" shop/blind:v1 2>>"$T/report.err")" "ok +npm 1" "the table's FOUND column"
+
 # ---- the docker CLI: docker push is scanned, the report there when it returns -------
 # (a dockerd of its own: dockerlib.sh; docker pushes Docker v2 schema 2
 # manifests and its own gzip layers, where skopeo above pushed OCI ones)
