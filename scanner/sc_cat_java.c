@@ -11,8 +11,14 @@
  * walker's thread; errors are SC_ERR_*.
  *
  * Per archive: every META-INF/maven/<g>/<a>/pom.properties is a package
- * "g:a" (shaded jars carry several); without any, META-INF/MANIFEST.MF and
- * then the file name ("name-1.2.3.jar") give name and version. */
+ * "g:a" (shaded jars carry several).  A META-INF/maven/<g>/<a>/pom.xml
+ * without a pom.properties beside it names "g:a" from its path alone; its
+ * version is the pom's own <version> (sc_jn_pom_version), else, when it is
+ * the archive's only pom, the manifest's or the file name's (a shaded jar's
+ * manifest belongs to the outer artifact, not to the poms it swallowed).
+ * Without any pom, sc_jn_select (sc_java_names.h) names the archive from
+ * MANIFEST.MF and the file name: Jenkins Short-Name, Bundle-SymbolicName,
+ * "artifact-1.2.3.jar", then the manifest's titles. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +27,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "sc_catalog.h"
+#include "sc_java_names.h"
 
 #define JV_BUF        (64 * 1024)
 #define JV_MAX_META   (64 * 1024)  /* pom.properties / MANIFEST.MF bigger than this are ignored */
-#define JV_MAX_FIELD  256
+#define JV_MAX_FIELD  SC_JN_FIELD
+#define JV_MAX_POMS   512          /* pom.properties + pom.xml remembered per archive; more are ignored */
 #define JV_MAX_PATH   4096
 
 static const char *const jv_exts[] = {".jar", ".war", ".ear", ".jpi", ".hpi", NULL};
@@ -135,15 +143,37 @@ static int jv_add(jv_scan *s, const char *path, const char *name, const char *ve
   return sc_inventory_add_package(s->inv, &p);
 }
 
-/* "META-INF/maven/<group>/<artifact>/pom.properties", nothing else. */
-static int jv_is_pom(const char *name) {
-  static const char pre[] = "META-INF/maven/", suf[] = "/pom.properties";
-  size_t n = strlen(name);
-  if (strncmp(name, pre, sizeof pre - 1) != 0 || n < sizeof pre - 1 + sizeof suf - 1 + 3) return 0;
-  if (strcmp(name + n - (sizeof suf - 1), suf) != 0) return 0;
-  int slashes = 0;
-  for (const char *p = name + sizeof pre - 1; p < name + n - (sizeof suf - 1); p++) slashes += *p == '/';
-  return slashes == 1;
+/* The poms of one archive: pom.properties seen (their path's "g:a") and
+ * pom.xml files waiting to learn whether a pom.properties sits beside them. */
+typedef struct jv_pom_ent {
+  char ga[SC_JN_NAME];
+  char version[JV_MAX_FIELD]; /* pom.xml's own; "" for pom.properties */
+  int props;
+} jv_pom_ent;
+
+typedef struct jv_poms {
+  jv_pom_ent *v;
+  size_t n, cap;
+  int props, xmls; /* how many of each were seen (also past JV_MAX_POMS) */
+} jv_poms;
+
+/* Remembers one pom; past JV_MAX_POMS it is counted, not kept. */
+static int jv_poms_add(jv_poms *ps, const char *ga, const char *version, int props) {
+  if (props) ps->props++;
+  else ps->xmls++;
+  if (ps->n == JV_MAX_POMS) return 0;
+  if (ps->n == ps->cap) {
+    size_t cap = ps->cap ? 2 * ps->cap : 4;
+    jv_pom_ent *v = realloc(ps->v, cap * sizeof *v);
+    if (!v) return SC_ERR_NOMEM;
+    ps->v = v;
+    ps->cap = cap;
+  }
+  jv_pom_ent *e = &ps->v[ps->n++];
+  snprintf(e->ga, sizeof e->ga, "%s", ga);
+  snprintf(e->version, sizeof e->version, "%s", version);
+  e->props = props;
+  return 0;
 }
 
 /* java.util.Properties subset: "key=value", "key: value", '#'/'!' comments. */
@@ -173,61 +203,36 @@ static int jv_pom(jv_scan *s, const char *path, char *text) {
   return jv_add(s, path, name, version);
 }
 
-typedef struct jv_manifest {
-  char title[JV_MAX_FIELD], impl_version[JV_MAX_FIELD];
-  char bundle[JV_MAX_FIELD], bundle_version[JV_MAX_FIELD];
-} jv_manifest;
-
-/* Main section of a MANIFEST.MF: "Key: value" lines, a line starting with a
- * space continues the previous one, a blank line ends the section. */
-static void jv_manifest_parse(jv_manifest *m, char *text) {
-  /* Unfold continuation lines in place. */
-  char *w = text;
-  for (char *r = text; *r;) {
-    if (*r == '\r' && r[1] == '\n') r++;
-    if (*r == '\n' || *r == '\r') {
-      if (r[1] == ' ') { r += 2; continue; }
-      *w++ = '\n';
-      r++;
-      continue;
+/* The pom.xml files without a pom.properties beside them: "g:a" from the
+ * path, the version from the pom, else (the archive's only pom) from the
+ * manifest or the file name. */
+static int jv_pom_xmls(jv_scan *s, const char *path, const jv_poms *ps, const sc_jn_manifest *m) {
+  for (size_t i = 0; i < ps->n; i++) {
+    const jv_pom_ent *x = &ps->v[i];
+    if (x->props) continue;
+    int paired = 0;
+    /* beside a pom.properties, or the same path seen before (a zip may repeat an entry) */
+    for (size_t j = 0; j < ps->n && !paired; j++)
+      paired = (ps->v[j].props || j < i) && !strcmp(ps->v[j].ga, x->ga);
+    if (paired) continue;
+    const char *v = x->version;
+    char fa[JV_MAX_FIELD], fv[JV_MAX_FIELD];
+    if (!*v && ps->xmls == 1 && !ps->props) {
+      sc_jn_file_name(path, fa, fv);
+      v = *m->impl_version ? m->impl_version : *m->bundle_version ? m->bundle_version
+        : *m->spec_version ? m->spec_version : *m->section_version ? m->section_version
+        : *m->section_spec_version ? m->section_spec_version : fv;
     }
-    *w++ = *r++;
+    int rc = jv_add(s, path, x->ga, v);
+    if (rc) return rc;
   }
-  *w = '\0';
-  for (char *line = text; line && *line && *line != '\n';) {
-    char *nl = strchr(line, '\n');
-    if (nl) *nl = '\0';
-    char *colon = strstr(line, ": ");
-    if (colon) {
-      *colon = '\0';
-      const char *v = colon + 2;
-      size_t vl = strlen(v);
-      if (strcasecmp(line, "Implementation-Title") == 0) jv_copy(m->title, v, vl);
-      else if (strcasecmp(line, "Implementation-Version") == 0) jv_copy(m->impl_version, v, vl);
-      else if (strcasecmp(line, "Bundle-SymbolicName") == 0) jv_copy(m->bundle, v, strcspn(v, "; "));
-      else if (strcasecmp(line, "Bundle-Version") == 0) jv_copy(m->bundle_version, v, vl);
-    }
-    line = nl ? nl + 1 : NULL;
-  }
+  return 0;
 }
 
-/* No pom.properties: the manifest, then the file name ("name-1.2.3.jar"). */
-static int jv_fallback(jv_scan *s, const char *path, const jv_manifest *m) {
-  char fname[JV_MAX_FIELD] = "", fvers[JV_MAX_FIELD] = "";
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  size_t bl = strlen(base);
-  const char *dot = strrchr(base, '.');
-  if (dot) bl = (size_t)(dot - base);
-  /* The version starts at the first "-<digit>". */
-  size_t cut = bl;
-  for (size_t i = 0; i + 1 < bl; i++)
-    if (base[i] == '-' && base[i + 1] >= '0' && base[i + 1] <= '9') { cut = i; break; }
-  jv_copy(fname, base, cut);
-  if (cut < bl) jv_copy(fvers, base + cut + 1, bl - cut - 1);
-
-  const char *name = *m->title ? m->title : *m->bundle ? m->bundle : fname;
-  const char *version = *m->impl_version ? m->impl_version : *m->bundle_version ? m->bundle_version : fvers;
+/* No pom at all: the manifest and the file name (sc_jn_select). */
+static int jv_fallback(jv_scan *s, const char *path, const sc_jn_manifest *m) {
+  char name[SC_JN_NAME], version[JV_MAX_FIELD];
+  if (!sc_jn_select(m, path, name, version)) return 0;
   return jv_add(s, path, name, version);
 }
 
@@ -242,20 +247,24 @@ static int jv_note(jv_scan *s, const char *path, int err) {
 
 /* Handles one entry of the archive a; path is the archive's own path. */
 static int jv_entry(jv_scan *s, struct archive *a, struct archive_entry *e, const char *path, int depth,
-                    jv_manifest *m, int *poms) {
+                    sc_jn_manifest *m, jv_poms *poms) {
   const char *name = archive_entry_pathname(e);
   if (!name || archive_entry_filetype(e) == AE_IFDIR) return 0;
   if (name[0] == '/') name++;
   int rc = 0;
   char *text = NULL;
   size_t len;
-  if (jv_is_pom(name)) {
-    if ((rc = jv_read_entry(a, JV_MAX_META, &text, &len)) == 0) {
-      rc = jv_pom(s, path, text);
-      (*poms)++;
-    }
+  char ga[SC_JN_NAME];
+  if (sc_jn_maven_path(name, "pom.properties", ga)) {
+    if ((rc = jv_read_entry(a, JV_MAX_META, &text, &len)) == 0 && (rc = jv_pom(s, path, text)) == 0)
+      rc = jv_poms_add(poms, ga, "", 1);
+  } else if (sc_jn_maven_path(name, "pom.xml", ga)) {
+    /* the path names it; an unreadable or oversized pom still does */
+    char version[JV_MAX_FIELD] = "";
+    if ((rc = jv_read_entry(a, JV_MAX_META, &text, &len)) == 0) sc_jn_pom_version(text, version);
+    if (rc != SC_ERR_NOMEM) rc = jv_poms_add(poms, ga, version, 0);
   } else if (strcasecmp(name, "META-INF/MANIFEST.MF") == 0) {
-    if ((rc = jv_read_entry(a, JV_MAX_META, &text, &len)) == 0) jv_manifest_parse(m, text);
+    if ((rc = jv_read_entry(a, JV_MAX_META, &text, &len)) == 0) sc_jn_manifest_parse(m, text);
   } else if (jv_is_archive(name) && depth < s->lim->max_nesting) {
     char inner[JV_MAX_PATH];
     int n = snprintf(inner, sizeof inner, "%s!/%s", path, name);
@@ -281,8 +290,9 @@ static int jv_entry(jv_scan *s, struct archive *a, struct archive_entry *e, cons
 static int jv_archive(jv_scan *s, jv_src *src, const char *path, int depth) {
   struct archive *a = archive_read_new();
   if (!a) return SC_ERR_NOMEM;
-  int rc = 0, poms = 0;
-  jv_manifest m;
+  int rc = 0;
+  jv_poms poms = {0};
+  sc_jn_manifest m;
   memset(&m, 0, sizeof m);
   archive_read_support_format_zip_streamable(a);
   if (archive_read_open(a, src, NULL, jv_read_cb, NULL) != ARCHIVE_OK) {
@@ -305,10 +315,11 @@ static int jv_archive(jv_scan *s, jv_src *src, const char *path, int depth) {
     if ((rc = jv_entry(s, a, e, path, depth, &m, &poms))) break;
   }
   /* What was found before a failure still counts. */
-  if (!poms && rc != SC_ERR_NOMEM) {
-    int rc2 = jv_fallback(s, path, &m);
+  if (rc != SC_ERR_NOMEM) {
+    int rc2 = poms.props || poms.xmls ? jv_pom_xmls(s, path, &poms, &m) : jv_fallback(s, path, &m);
     if (!rc) rc = rc2;
   }
+  free(poms.v);
   archive_read_free(a);
   return rc;
 }

@@ -1,5 +1,13 @@
 /* sc_cat_python.c - installed Python distributions: *.dist-info/METADATA,
- * *.egg-info/PKG-INFO and single-file *.egg-info (RFC 822 style headers). */
+ * *.egg-info/PKG-INFO, single-file *.egg-info and unzipped eggs'
+ * *.egg/EGG-INFO/PKG-INFO (RFC 822 style headers).
+ *
+ * Not a package: the interpreter's own record of itself, which CPython's
+ * "make install" writes as lib/pythonX.Y/lib-dynload/Python-X.Y[.Z][-pyX.Y].egg-info
+ * ("Name: Python"): no PyPI project is named so, and reporting it would
+ * match advisories of some other "python" project against the interpreter.
+ * Owner: scanner (python cataloger).  Runs in the layer walker's thread;
+ * errors are SC_ERR_*. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +21,29 @@ static int ends_with(const char *s, const char *suf) {
   return n > m && strcmp(s + n - m, suf) == 0;
 }
 
+/* "Python-<digit>...egg-info" as the last or next-to-last path element
+ * (the single file, or the directory holding PKG-INFO). */
+static int py_interpreter(const char *path) {
+  const char *end = path + strlen(path), *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  if (strcmp(base, "PKG-INFO") == 0 && base > path) {
+    end = base - 1;
+    const char *b = end;
+    while (b > path && b[-1] != '/') b--;
+    base = b;
+  }
+  static const char pre[] = "Python-", suf[] = ".egg-info";
+  size_t n = (size_t)(end - base);
+  return n > sizeof pre - 1 + sizeof suf - 1 && strncmp(base, pre, sizeof pre - 1) == 0 &&
+         isdigit((unsigned char)base[sizeof pre - 1]) && strncmp(end - (sizeof suf - 1), suf, sizeof suf - 1) == 0;
+}
+
 static int py_match(const char *path, int64_t size, mode_t mode) {
   (void)size;
   (void)mode;
-  return ends_with(path, ".dist-info/METADATA") || ends_with(path, ".egg-info/PKG-INFO") ||
-         ends_with(path, ".egg-info");
+  int meta = ends_with(path, ".dist-info/METADATA") || ends_with(path, ".egg-info/PKG-INFO") ||
+             ends_with(path, ".egg-info") || ends_with(path, ".egg/EGG-INFO/PKG-INFO");
+  return meta && !py_interpreter(path);
 }
 
 static int py_scan(sc_inventory *inv, const char *path, sc_reader *r, const sc_limits *lim) {

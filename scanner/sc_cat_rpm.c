@@ -1,11 +1,15 @@
-/* sc_cat_rpm.c - RPM packages from the SQLite rpmdb (rpm >= 4.16: Fedora,
- * RHEL 9, Rocky/Alma 9).  The entry is copied to a private temp file and
- * opened read-only; each Packages.blob is an rpm header:
- *   be32 index_count, be32 data_len, index_count * {be32 tag, type, offset, count}, data.
- * BerkeleyDB (Packages) and NDB (Packages.db) databases are only noted.
- * The SQLite file is hostile input: see "open it as such" below.  Runs in
- * the layer walker's thread; errors are SC_ERR_*, and a database it cannot
- * trust or read fails the layer through the reader's budget. */
+/* sc_cat_rpm.c - RPM packages from the three rpm database backends:
+ *   SQLite rpmdb.sqlite (rpm >= 4.16: Fedora, RHEL 9, Rocky/Alma 9; and
+ *     usr/share/rpm of rpm-ostree and bootc images), opened read-only by
+ *     SQLite under the guards below;
+ *   BerkeleyDB hash Packages (RHEL/CentOS 7-8, Amazon Linux 2), read by our
+ *     own bounded reader (sc_rpm_bdb.c), never by a database engine;
+ *   NDB Packages.db (SUSE, some rpm >= 4.16 builds), sc_rpm_ndb.c.
+ * Each entry is copied to a private temp file in the spool directory; every
+ * package is an rpm header blob (sc_rpm_header.c).  The file is hostile
+ * input.  Runs in the layer walker's thread; errors are SC_ERR_*, and a
+ * database it cannot trust or read fails the layer through the reader's
+ * budget: skipping it would hide every package of the image. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,16 +20,18 @@
 #include <unistd.h>
 
 #include "sc_catalog.h"
+#include "sc_rpm_bdb.h"
+#include "sc_rpm_header.h"
+#include "sc_rpm_ndb.h"
 #include "sc_tmpfile.h"
 
-#define RPMDB_MAX (512ull << 20) /* on disk, not in memory */
-#define HDR_MAX_INDEX 100000u
+#define RPMDB_MAX SC_RPM_DB_MAX_BYTES /* on disk, not in memory */
+#define RPM_SNIFF_BYTES 36           /* enough for either magic */
 
-enum { TAG_NAME = 1000, TAG_VERSION = 1001, TAG_RELEASE = 1002, TAG_EPOCH = 1003, TAG_SOURCERPM = 1044 };
-enum { T_INT32 = 4, T_STRING = 6 };
-
-static const char *const sqlite_paths[] = {"var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite", NULL};
-static const char *const bdb_paths[] = {"var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages", NULL};
+static const char *const sqlite_paths[] = {"var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite",
+                                           "usr/share/rpm/rpmdb.sqlite", NULL};
+static const char *const bdb_paths[] = {"var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages",
+                                        "usr/share/rpm/Packages", NULL};
 static const char *const ndb_paths[] = {"var/lib/rpm/Packages.db", "usr/lib/sysimage/rpm/Packages.db", NULL};
 
 static int in(const char *const *list, const char *p) {
@@ -40,92 +46,17 @@ static int rpm_match(const char *path, int64_t size, mode_t mode) {
   return in(sqlite_paths, path) || in(bdb_paths, path) || in(ndb_paths, path);
 }
 
-static uint32_t be32(const unsigned char *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-typedef struct rpmhdr {
-  const char *name, *version, *release, *sourcerpm;
-  int has_epoch;
-  uint32_t epoch;
-} rpmhdr;
-
-/* Parses the tags we need from one header blob; 0 or SC_ERR_FORMAT. */
-static int parse_header(const unsigned char *b, size_t n, rpmhdr *h) {
-  memset(h, 0, sizeof(*h));
-  if (n < 8) return SC_ERR_FORMAT;
-  uint32_t il = be32(b), dl = be32(b + 4);
-  if (il == 0 || il > HDR_MAX_INDEX || (uint64_t)il * 16 + dl + 8 > n) return SC_ERR_FORMAT;
-  const unsigned char *idx = b + 8, *data = idx + (size_t)il * 16;
-  for (uint32_t i = 0; i < il; i++) {
-    const unsigned char *e = idx + (size_t)i * 16;
-    uint32_t tag = be32(e), type = be32(e + 4), off = be32(e + 8), cnt = be32(e + 12);
-    if (off >= dl) continue;
-    if (type == T_STRING && cnt == 1) {
-      const char *s = (const char *)data + off;
-      if (!memchr(s, '\0', dl - off)) continue; /* unterminated: ignore */
-      if (tag == TAG_NAME) h->name = s;
-      else if (tag == TAG_VERSION) h->version = s;
-      else if (tag == TAG_RELEASE) h->release = s;
-      else if (tag == TAG_SOURCERPM) h->sourcerpm = s;
-    } else if (type == T_INT32 && tag == TAG_EPOCH && cnt >= 1 && (uint64_t)off + 4 <= dl) {
-      h->has_epoch = 1;
-      h->epoch = be32(data + off);
-    }
-  }
-  return h->name && h->version ? 0 : SC_ERR_FORMAT;
-}
-
-#define SRPM_MAX 512
-
-/* "bash-5.1.8-6.el9.src.rpm" -> name "bash", version "5.1.8-6.el9";
- * name and ver hold SRPM_MAX bytes; both empty when srpm does not parse. */
-static void split_srpm(const char *srpm, char *name, char *ver) {
-  name[0] = ver[0] = '\0';
-  size_t n = strlen(srpm);
-  char tmp[SRPM_MAX];
-  if (n >= sizeof(tmp)) return;
-  memcpy(tmp, srpm, n + 1);
-  char *dot = strstr(tmp, ".src.rpm");
-  if (!dot) dot = strstr(tmp, ".nosrc.rpm");
-  if (dot) *dot = '\0';
-  char *rel = strrchr(tmp, '-');
-  if (!rel) return;
-  *rel = '\0';
-  char *v = strrchr(tmp, '-');
-  if (!v) return;
-  *v = '\0';
-  /* each part is shorter than tmp: no truncation possible */
-  memcpy(name, tmp, strlen(tmp) + 1);
-  size_t vl = strlen(v + 1), rl = strlen(rel + 1);
-  memcpy(ver, v + 1, vl);
-  ver[vl] = '-';
-  memcpy(ver + vl + 1, rel + 1, rl + 1);
-}
-
-static int add_header(sc_inventory *inv, const char *path, const rpmhdr *h) {
-  if (strcmp(h->name, "gpg-pubkey") == 0) return 0; /* imported keys, not software */
-  char ver[1024], sname[SRPM_MAX], sver[SRPM_MAX];
-  if (h->has_epoch && h->epoch)
-    snprintf(ver, sizeof(ver), "%u:%s%s%s", h->epoch, h->version, h->release ? "-" : "", h->release ? h->release : "");
-  else
-    snprintf(ver, sizeof(ver), "%s%s%s", h->version, h->release ? "-" : "", h->release ? h->release : "");
-  split_srpm(h->sourcerpm ? h->sourcerpm : "", sname, sver);
-  sc_package p = {"rpm", NULL, (char *)h->name, ver, sname[0] ? sname : NULL,
-                  sver[0] ? sver : NULL, (char *)path, NULL};
-  return sc_inventory_add_package(inv, &p);
-}
-
-/* Copies the entry to fd; turns a WAL database into a rollback-journal one so
- * the private copy opens read-only without -wal/-shm files. */
-static int copy_out(sc_reader *r, int fd) {
+/* Copies the entry to fd, at most RPMDB_MAX bytes.  With sqlite set, turns
+ * a WAL database into a rollback-journal one so the private copy opens
+ * read-only without -wal/-shm files. */
+static int copy_out(sc_reader *r, int fd, int sqlite) {
   char buf[65536];
   uint64_t total = 0;
   for (;;) {
     ssize_t n = sc_read(r, buf, sizeof(buf));
     if (n < 0) return (int)n;
     if (n == 0) return 0;
-    for (uint64_t k = 18; k <= 19; k++) /* header: write/read format versions */
+    for (uint64_t k = 18; sqlite && k <= 19; k++) /* header: write/read format versions */
       if (k >= total && k < total + (uint64_t)n && buf[k - total] == 2) buf[k - total] = 1;
     total += (uint64_t)n;
     if (total > RPMDB_MAX) return SC_ERR_LIMIT;
@@ -343,12 +274,12 @@ static int read_rpmdb(sc_inventory *inv, const char *path, const char *file, sc_
   while (rv == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
     const unsigned char *b = sqlite3_column_blob(st, 0);
     int n = sqlite3_column_bytes(st, 0);
-    rpmhdr h;
-    if (!b || n <= 0 || parse_header(b, (size_t)n, &h)) {
+    sc_rpm_header h;
+    if (!b || n <= 0 || sc_rpm_header_parse(b, (size_t)n, &h)) {
       bad++;
       continue;
     }
-    rv = add_header(inv, path, &h);
+    rv = sc_rpm_header_add(inv, path, &h);
   }
   if (rv == 0 && s != SQLITE_DONE) {
     rv = SC_ERR_DB;
@@ -387,7 +318,7 @@ static int scan_sqlite(sc_inventory *inv, const char *path, sc_reader *r, const 
     return sc_budget_refuse(bud, fd, "%s: no temp file for the database in spool dir '%s': %s", path,
                             spool_dir ? spool_dir : "", strerror(errno));
   RPM_SPOOLED(tmpl);
-  int rv = copy_out(r, fd);
+  int rv = copy_out(r, fd, 1);
   close(fd);
   if (rv == SC_ERR_LIMIT && !sc_budget_hit(bud))
     rv = sc_budget_refuse(bud, rv, "%s: database over %llu bytes", path, (unsigned long long)RPMDB_MAX);
@@ -397,13 +328,80 @@ static int scan_sqlite(sc_inventory *inv, const char *path, sc_reader *r, const 
   return rv;
 }
 
+/* Each header blob a BerkeleyDB or NDB reader finds. */
+typedef struct blobctx {
+  sc_inventory *inv;
+  const char *path;
+  uint32_t bad; /* blobs that are not headers we can use */
+} blobctx;
+
+static int on_blob(void *ctx, const unsigned char *b, size_t n) {
+  blobctx *c = ctx;
+  sc_rpm_header h;
+  if (sc_rpm_header_parse(b, n, &h)) {
+    c->bad++;
+    return 0;
+  }
+  return sc_rpm_header_add(c->inv, c->path, &h);
+}
+
+/* Reads a BerkeleyDB or NDB database already in fd (size bytes): the kind
+ * is told by its magic, not its name.  Fails the layer (refused or over
+ * budget, with the reason) when it cannot be read. */
+static int read_pagedb(sc_inventory *inv, const char *path, int fd, uint64_t size, sc_budget *bud) {
+  unsigned char head[RPM_SNIFF_BYTES];
+  char why[192] = "";
+  blobctx c = {inv, path, 0};
+  uint32_t bad = 0;
+  int rv;
+  if (size == 0) { /* rpm leaves an empty file behind after a conversion */
+    char note[256];
+    snprintf(note, sizeof(note), "rpm: %s: empty database", path);
+    return sc_strlist_add(&inv->notes, note);
+  }
+  if (size < sizeof(head) || pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+    rv = sc_budget_refuse(bud, SC_ERR_FORMAT, "%s: not an rpm database (%llu bytes)", path, (unsigned long long)size);
+  else if (sc_rpm_bdb_sniff(head, sizeof(head)))
+    rv = sc_rpm_bdb_read(fd, size, bud, on_blob, &c, &bad, why, sizeof(why));
+  else if (sc_rpm_ndb_sniff(head, sizeof(head)))
+    rv = sc_rpm_ndb_read(fd, size, bud, on_blob, &c, &bad, why, sizeof(why));
+  else
+    rv = sc_budget_refuse(bud, SC_ERR_FORMAT, "%s: neither a BerkeleyDB hash nor an NDB database", path);
+  if (rv == SC_ERR_NOMEM || sc_budget_hit(bud)) return rv;
+  if (rv == SC_ERR_LIMIT) return sc_budget_fail(bud, "%s: %s", path, why[0] ? why : "over a cap");
+  if (rv) return sc_budget_refuse(bud, rv, "%s: %s", path, why[0] ? why : "unreadable database");
+  if (bad + c.bad) {
+    char note[256];
+    snprintf(note, sizeof(note), "rpm: %s: %u unreadable package headers", path, bad + c.bad);
+    return sc_strlist_add(&inv->notes, note);
+  }
+  return 0;
+}
+
+/* BerkeleyDB and NDB pages are read at random (overflow chains, slots), so
+ * the entry is spooled to an unnamed file in the spool directory first. */
+static int scan_pagedb(sc_inventory *inv, const char *path, sc_reader *r, const char *spool_dir, sc_budget *bud) {
+  int fd = sc_tmpfile_open(spool_dir, "customs-rpmdb");
+  if (fd < 0)
+    return sc_budget_refuse(bud, fd, "%s: no temp file for the database in spool dir '%s': %s", path,
+                            spool_dir ? spool_dir : "", strerror(errno));
+  int rv = copy_out(r, fd, 0);
+  off_t size = rv ? 0 : lseek(fd, 0, SEEK_END);
+  if (rv == SC_ERR_LIMIT && !sc_budget_hit(bud))
+    rv = sc_budget_refuse(bud, rv, "%s: database over %llu bytes", path, (unsigned long long)RPMDB_MAX);
+  else if (rv == 0 && size < 0)
+    rv = sc_budget_refuse(bud, SC_ERR_IO, "%s: spooled copy: %s", path, strerror(errno));
+  else if (rv == 0)
+    rv = read_pagedb(inv, path, fd, (uint64_t)size, bud);
+  close(fd);
+  return rv;
+}
+
 static int rpm_scan(sc_inventory *inv, const char *path, sc_reader *r, const sc_limits *lim) {
-  if (in(sqlite_paths, path))
-    return scan_sqlite(inv, path, r, lim ? lim->spool_dir : NULL, lim ? lim->budget : NULL);
-  const char *what = in(bdb_paths, path) ? "BerkeleyDB" : "NDB";
-  char note[256];
-  snprintf(note, sizeof(note), "rpm: %s database not supported (%s)", what, path);
-  return sc_strlist_add(&inv->notes, note);
+  const char *spool = lim ? lim->spool_dir : NULL;
+  sc_budget *bud = lim ? lim->budget : NULL;
+  if (in(sqlite_paths, path)) return scan_sqlite(inv, path, r, spool, bud);
+  return scan_pagedb(inv, path, r, spool, bud);
 }
 
 const sc_cataloger sc_cat_rpm = {"rpm", rpm_match, rpm_scan};

@@ -81,9 +81,22 @@ int sc_read_all_b(sc_reader *r, size_t cap, sc_budget *budget, char **out, size_
   return 0;
 }
 
+/* one a line: the ecosystem catalogers before the secrets search */
 const sc_cataloger *const sc_catalogers[] = {
-    &sc_cat_os,     &sc_cat_dpkg, &sc_cat_apk,  &sc_cat_rpm,     &sc_cat_python,
-    &sc_cat_npm,    &sc_cat_go,   &sc_cat_java, &sc_cat_secrets, NULL,
+    &sc_cat_os,
+    &sc_cat_dpkg,
+    &sc_cat_apk,
+    &sc_cat_rpm,
+    &sc_cat_python,
+    &sc_cat_npm,
+    &sc_cat_go,
+    &sc_cat_java,
+    &sc_cat_ruby,
+    &sc_cat_dotnet,
+    &sc_cat_php,
+    &sc_cat_rust,
+    &sc_cat_secrets,
+    NULL,
 };
 
 char *sc_next_line(char **p, char *end) {

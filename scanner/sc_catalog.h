@@ -92,10 +92,14 @@ extern const sc_cataloger *const sc_catalogers[];
 extern const sc_cataloger sc_cat_os;       /* os-release, alpine-release, debian_version */
 extern const sc_cataloger sc_cat_dpkg;     /* var/lib/dpkg/status, status.d/ */
 extern const sc_cataloger sc_cat_apk;      /* lib/apk/db/installed */
-extern const sc_cataloger sc_cat_rpm;      /* rpmdb.sqlite (BDB/NDB: note) */
+extern const sc_cataloger sc_cat_rpm;      /* rpmdb.sqlite, Packages (BerkeleyDB), Packages.db (NDB) */
 extern const sc_cataloger sc_cat_python;   /* *.dist-info/METADATA, *.egg-info */
 extern const sc_cataloger sc_cat_npm;      /* package.json files inside node_modules */
 extern const sc_cataloger sc_cat_go;       /* Go binaries' build info */
 extern const sc_cataloger sc_cat_java;     /* jar/war/ear */
+extern const sc_cataloger sc_cat_ruby;     /* installed gems' *.gemspec, Gemfile.lock */
+extern const sc_cataloger sc_cat_dotnet;   /* *.deps.json of .NET applications (NuGet) */
+extern const sc_cataloger sc_cat_php;      /* vendor/composer/installed.json (Packagist) */
+extern const sc_cataloger sc_cat_rust;     /* Cargo.lock, cargo-auditable .dep-v0 (crates.io) */
 extern const sc_cataloger sc_cat_secrets;  /* keys and tokens in text files */
 #endif

@@ -306,6 +306,17 @@ char *sc_os_ecosystem(const char *id, const char *version_id) {
 }
 
 /* Appends s percent-encoded (RFC 3986 unreserved kept; `keep` extra chars). */
+/* The purl prefix of cataloger kinds whose name goes in as is (no
+ * namespace): RubyGems, crates.io, NuGet; NULL for the others. */
+static const char *simple_purl_type(const char *t) {
+  static const struct {
+    const char *type, *prefix;
+  } k[] = {{"gem", "pkg:gem/"}, {"rust", "pkg:cargo/"}, {"nuget", "pkg:nuget/"}};
+  for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+    if (!strcmp(t, k[i].type)) return k[i].prefix;
+  return NULL;
+}
+
 static void put_enc(char *out, size_t cap, size_t *len, const char *s, const char *keep) {
   static const char hex[] = "0123456789ABCDEF";
   for (; s && *s; s++) {
@@ -410,6 +421,13 @@ static char *make_purl(const sc_package *p, const sc_osinfo *os) {
     } else {
       put_enc(out, sizeof(out), &len, p->name, NULL);
     }
+  } else if (simple_purl_type(t)) {
+    put_raw(out, sizeof(out), &len, simple_purl_type(t));
+    put_enc(out, sizeof(out), &len, p->name, NULL);
+  } else if (strcmp(t, "composer") == 0) {
+    /* pkg:composer/VENDOR/NAME: the vendor is the purl namespace */
+    put_raw(out, sizeof(out), &len, "pkg:composer/");
+    put_enc(out, sizeof(out), &len, p->name, "/");
   } else if (strcmp(t, "go") == 0) {
     put_raw(out, sizeof(out), &len, "pkg:golang/");
     put_enc(out, sizeof(out), &len, p->name, "/");

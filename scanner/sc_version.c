@@ -862,6 +862,267 @@ static int cmp_generic(vs a, vs b, int *out) {
   return 0;
 }
 
+/* ------------------------------------------------------------- Composer */
+
+/* Composer (Packagist): VersionParser::normalize, then PHP's
+ * version_compare, as Composer's Comparator does on normalized versions.
+ * Normalizing: alias (" as X") and build metadata ("+foo") dropped, leading
+ * v dropped, master/trunk/default = dev-master/..., 1 to 4 numeric parts
+ * padded to 4 ("1.2" = "1.2.0.0"), dates (2010-01-02) kept as they are,
+ * stabilities spelled out (a = alpha, b = beta, rc = RC, p = pl = patch;
+ * "-stable" dropped), "-dev" kept, branch forms (1.x-dev) =
+ * 1.9999999.9999999.9999999-dev.  A version Composer would refuse is
+ * compared as written (version_compare takes anything). */
+#define COMPOSER_BRANCH_NUM "9999999" /* Composer's number for a dev branch */
+#define COMPOSER_NORM_MAX (SC_VERSION_MAX + 64) /* normalizing adds at most ".0.0.0-patch-dev" */
+
+typedef struct {
+  char b[COMPOSER_NORM_MAX];
+  size_t n;
+  int over;
+} cbuf;
+
+static void cb_put(cbuf *c, const char *p, size_t n) {
+  if (c->n + n >= sizeof(c->b)) {
+    c->over = 1;
+    return;
+  }
+  memcpy(c->b + c->n, p, n);
+  c->n += n;
+}
+static void cb_str(cbuf *c, const char *s) { cb_put(c, s, strlen(s)); }
+
+static int iprefix(const char *p, size_t n, const char *w) {
+  size_t wn = strlen(w);
+  return n >= wn && strncasecmp(p, w, wn) == 0;
+}
+
+/* The modifier part of Composer's classical and date forms, all of r:
+ * [._-]?((stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\d+)*+)?)?([.-]?dev)?
+ * Appends "-<stability><digits>" and "-dev" to c; 0 when r does not match. */
+static int composer_mods(vs r, cbuf *c) {
+  static const char *const words[] = {"stable", "beta", "b", "RC", "alpha", "a", "patch", "pl", "p"};
+  static const char *const spelled[] = {"stable", "beta", "beta", "RC", "alpha", "alpha", "patch", "patch", "patch"};
+  size_t i = 0, w = sizeof(words) / sizeof(words[0]);
+  if (i < r.n && (r.p[i] == '.' || r.p[i] == '_' || r.p[i] == '-')) i++;
+  for (size_t k = 0; k < sizeof(words) / sizeof(words[0]) && w == sizeof(words) / sizeof(words[0]); k++)
+    if (iprefix(r.p + i, r.n - i, words[k])) w = k;
+  size_t d0 = 0, d1 = 0;
+  if (w < sizeof(words) / sizeof(words[0])) {
+    i += strlen(words[w]);
+    d0 = d1 = i;
+    for (;;) { /* (?:[.-]?\d+)*+ */
+      size_t j = i;
+      if (j < r.n && (r.p[j] == '.' || r.p[j] == '-')) j++;
+      if (j >= r.n || !is_digit((unsigned char)r.p[j])) break;
+      while (j < r.n && is_digit((unsigned char)r.p[j])) j++;
+      i = d1 = j;
+    }
+  } else if (i == 1 && !iprefix(r.p + i, r.n - i, "dev")) {
+    i = 0; /* the separator belongs to ([.-]?dev) */
+  }
+  int dev = 0;
+  if (i < r.n) {
+    size_t j = i;
+    if (r.p[j] == '.' || r.p[j] == '-') j++;
+    if (r.n - j != 3 || strncasecmp(r.p + j, "dev", 3) != 0) return 0;
+    dev = 1;
+  }
+  if (w < sizeof(words) / sizeof(words[0])) {
+    if (w == 0) return 1; /* "-stable": the version as it is, -dev ignored too */
+    cb_str(c, "-");
+    cb_str(c, spelled[w]);
+    while (d0 < d1 && (r.p[d0] == '.' || r.p[d0] == '-')) d0++;
+    cb_put(c, r.p + d0, d1 - d0);
+  }
+  if (dev) cb_str(c, "-dev");
+  return 1;
+}
+
+/* ^v?(\d{1,5})(\.\d++)?(\.\d++)?(\.\d++)? + modifiers */
+static int composer_classical(vs s, cbuf *c) {
+  size_t i = 0, parts = 0;
+  while (parts < 4) {
+    size_t st = i + (parts ? 1 : 0);
+    if (parts && (i >= s.n || s.p[i] != '.')) break;
+    size_t j = st;
+    while (j < s.n && is_digit((unsigned char)s.p[j])) j++;
+    if (j == st) break;
+    if (!parts && j - st > 5) return 0;
+    cb_put(c, s.p + i, j - i);
+    i = j;
+    parts++;
+  }
+  if (!parts) return 0;
+  for (; parts < 4; parts++) cb_str(c, ".0");
+  return composer_mods((vs){s.p + i, s.n - i}, c);
+}
+
+/* ^v?(\d{4}(?:[.:-]?\d{2}){1,6}(?:[.:-]?\d{1,3}){0,2}) + modifiers, the
+ * date's separators written as dots (taken greedily: digits and single
+ * separators between digits). */
+static int composer_date(vs s, cbuf *c) {
+  size_t i = 0, groups = 0;
+  while (i < s.n && is_digit((unsigned char)s.p[i])) i++;
+  size_t first = i;
+  if (first < 4) return 0;
+  cb_put(c, s.p, i);
+  while (i + 1 < s.n && (s.p[i] == '.' || s.p[i] == ':' || s.p[i] == '-') && is_digit((unsigned char)s.p[i + 1])) {
+    size_t j = i + 1;
+    while (j < s.n && is_digit((unsigned char)s.p[j])) j++;
+    cb_str(c, ".");
+    cb_put(c, s.p + i + 1, j - i - 1);
+    i = j;
+    groups++;
+  }
+  if (first < 6 && !groups) return 0; /* \d{4} then at least one more group */
+  return composer_mods((vs){s.p + i, s.n - i}, c);
+}
+
+/* Branch form "(.*?)[.-]?dev": ^v?(\d++)(\.(?:\d++|[xX*])){0,3}$ with x, *
+ * and missing parts as 9999999. */
+static int composer_branch(vs s, cbuf *c) {
+  if (s.n < 3 || strncasecmp(s.p + s.n - 3, "dev", 3) != 0) return 0;
+  s.n -= 3;
+  if (s.n && (s.p[s.n - 1] == '.' || s.p[s.n - 1] == '-')) s.n--;
+  size_t i = 0, parts = 0;
+  while (i < s.n && parts < 4) {
+    if (parts && s.p[i++] != '.') return 0;
+    size_t j = i;
+    while (j < s.n && is_digit((unsigned char)s.p[j])) j++;
+    if (parts && j == i && i < s.n && (s.p[i] == 'x' || s.p[i] == 'X' || s.p[i] == '*')) {
+      cb_str(c, "." COMPOSER_BRANCH_NUM);
+      i++;
+    } else {
+      if (j == i) return 0;
+      if (parts) cb_str(c, ".");
+      cb_put(c, s.p + i, j - i);
+      i = j;
+    }
+    parts++;
+  }
+  if (!parts || i != s.n) return 0;
+  for (; parts < 4; parts++) cb_str(c, "." COMPOSER_BRANCH_NUM);
+  cb_str(c, "-dev");
+  return 1;
+}
+
+static void composer_norm(vs s, cbuf *c) {
+  c->n = 0;
+  c->over = 0;
+  for (size_t i = 0; i + 4 <= s.n; i++) /* "1.0.0 as 2.0": the alias goes */
+    if (s.p[i] == ' ' && (s.p[i + 1] == 'a' || s.p[i + 1] == 'A') && (s.p[i + 2] == 's' || s.p[i + 2] == 'S') &&
+        s.p[i + 3] == ' ') {
+      s.n = i;
+      break;
+    }
+  while (s.n && s.p[s.n - 1] == ' ') s.n--;
+  vs t = s;
+  /* branches: "master", "trunk", "default" are dev-master, ... (Composer 2) */
+  if ((s.n == 6 && !memcmp(s.p, "master", 6)) || (s.n == 5 && !memcmp(s.p, "trunk", 5)) ||
+      (s.n == 7 && !memcmp(s.p, "default", 7))) {
+    cb_str(c, "dev-");
+    cb_put(c, s.p, s.n);
+    return;
+  }
+  if (iprefix(s.p, s.n, "dev-")) { /* a branch: compared as written */
+    cb_str(c, "dev-");
+    cb_put(c, s.p + 4, s.n - 4);
+    return;
+  }
+  const char *plus = memchr(s.p, '+', s.n);
+  if (plus) s.n = (size_t)(plus - s.p);
+  if (s.n > 1 && (s.p[0] == 'v' || s.p[0] == 'V') && is_digit((unsigned char)s.p[1])) s.p++, s.n--;
+  if (composer_classical(s, c) && !c->over) return;
+  c->n = c->over = 0;
+  if (composer_date(s, c) && !c->over) return;
+  c->n = c->over = 0;
+  if (composer_branch(s, c) && !c->over) return;
+  c->n = c->over = 0;
+  cb_put(c, t.p, t.n);
+}
+
+/* PHP's php_canonicalize_version: '-', '_', '+' and every other
+ * non-alphanumeric become '.', a '.' goes between digits and letters,
+ * runs of dots collapse; the first character is kept as it is. */
+static size_t php_canon(const char *in, size_t n, char *out) {
+  size_t q = 0;
+  if (!n) return 0;
+  out[q++] = in[0];
+  for (size_t i = 1; i < n; i++) {
+    int lp = (unsigned char)in[i - 1], c = (unsigned char)in[i];
+    int lp_d = is_digit(lp), c_d = is_digit(c), lp_nd = !is_digit(lp) && lp != '.', c_nd = !is_digit(c) && c != '.';
+    if (c == '-' || c == '_' || c == '+' || !is_alnum(c)) {
+      if (out[q - 1] != '.') out[q++] = '.';
+    } else if ((lp_nd && c_d) || (lp_d && c_nd)) {
+      if (out[q - 1] != '.') out[q++] = '.';
+      out[q++] = (char)c;
+    } else {
+      out[q++] = (char)c;
+    }
+  }
+  return q;
+}
+
+/* PHP's special forms, matched as prefixes and case-sensitively (Composer
+ * writes them in these spellings); anything else ranks below "dev". */
+static int php_form(const char *p, size_t n) {
+  static const struct {
+    const char *name;
+    int order;
+  } forms[] = {{"dev", 0}, {"alpha", 1}, {"a", 1}, {"beta", 2}, {"b", 2}, {"RC", 3},
+               {"rc", 3},  {"#", 4},     {"pl", 5}, {"p", 5}};
+  for (size_t k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+    size_t m = strlen(forms[k].name);
+    if (n >= m && memcmp(p, forms[k].name, m) == 0) return forms[k].order;
+  }
+  return -1;
+}
+
+#define PHP_NUMBER_FORM 4 /* a number against a special form ranks as "#" */
+
+/* version_compare on canonical texts: part by part, numbers by value,
+ * special forms by rank, a number against a form as "#"; when one side
+ * runs out, a number left over makes it greater, a form left over is
+ * ranked against "#". */
+static int php_vcmp(const char *a, size_t an, const char *b, size_t bn) {
+  size_t i = 0, j = 0;
+  for (;;) {
+    size_t ie = i, je = j;
+    while (ie < an && a[ie] != '.') ie++;
+    while (je < bn && b[je] != '.') je++;
+    int ad = i < an && is_digit((unsigned char)a[i]), bd = j < bn && is_digit((unsigned char)b[j]), c;
+    if (ad && bd) c = numcmp(a + i, ie - i, b + j, je - j);
+    else if (!ad && !bd) c = sgn(php_form(a + i, ie - i) - php_form(b + j, je - j));
+    else if (ad) c = sgn(PHP_NUMBER_FORM - php_form(b + j, je - j));
+    else c = sgn(php_form(a + i, ie - i) - PHP_NUMBER_FORM);
+    if (c) return c;
+    int amore = ie < an, bmore = je < bn;
+    i = ie + 1;
+    j = je + 1;
+    if (amore && bmore) continue;
+    if (amore) { /* what is left of a, against "#" */
+      if (i < an && is_digit((unsigned char)a[i])) return 1;
+      return sgn(php_form(a + i, an - i) - PHP_NUMBER_FORM);
+    }
+    if (bmore) {
+      if (j < bn && is_digit((unsigned char)b[j])) return -1;
+      return sgn(PHP_NUMBER_FORM - php_form(b + j, bn - j));
+    }
+    return 0;
+  }
+}
+
+static int cmp_composer(vs a, vs b, int *out) {
+  cbuf x, y;
+  char cx[2 * COMPOSER_NORM_MAX], cy[2 * COMPOSER_NORM_MAX];
+  composer_norm(a, &x);
+  composer_norm(b, &y);
+  size_t xn = php_canon(x.b, x.n, cx), yn = php_canon(y.b, y.n, cy);
+  *out = php_vcmp(cx, xn, cy, yn);
+  return 0;
+}
+
 /* ---------------------------------------------------------------- API */
 
 static int trim(const char *s, vs *out) {
@@ -887,6 +1148,7 @@ int sc_version_cmp(sc_vscheme scheme, const char *a, const char *b, int *out) {
   case SC_VS_NUGET: rc = cmp_sem(x, y, &r, 1); break;
   case SC_VS_MAVEN: rc = cmp_mvn(x, y, &r); break;
   case SC_VS_RUBYGEMS: rc = cmp_gem(x, y, &r); break;
+  case SC_VS_COMPOSER: rc = cmp_composer(x, y, &r); break;
   default: rc = cmp_generic(x, y, &r); break;
   }
   if (rc) return rc;
@@ -919,7 +1181,7 @@ sc_vscheme sc_vscheme_for_ecosystem(const char *eco) {
       {"Pub", SC_VS_SEMVER},          {"SwiftURL", SC_VS_SEMVER},
       {"Bitnami", SC_VS_SEMVER},      {"GitHub Actions", SC_VS_SEMVER},
       {"Maven", SC_VS_MAVEN},         {"RubyGems", SC_VS_RUBYGEMS},
-      {"NuGet", SC_VS_NUGET},         {"Packagist", SC_VS_GENERIC},
+      {"NuGet", SC_VS_NUGET},         {"Packagist", SC_VS_COMPOSER},
   };
   if (!eco) return SC_VS_GENERIC;
   size_t n = strcspn(eco, ":");
@@ -938,6 +1200,7 @@ const char *sc_vscheme_name(sc_vscheme s) {
   case SC_VS_MAVEN: return "maven";
   case SC_VS_RUBYGEMS: return "rubygems";
   case SC_VS_NUGET: return "nuget";
+  case SC_VS_COMPOSER: return "composer";
   default: return "generic";
   }
 }

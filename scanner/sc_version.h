@@ -21,6 +21,15 @@
  *             makes a prerelease; trailing zeros ignored.
  *   NUGET     SEMVER with up to four numeric parts and case-insensitive
  *             prerelease labels.
+ *   COMPOSER  Packagist: Composer's VersionParser::normalize (v, +build and
+ *             " as alias" dropped, 4 numeric parts, a/b/rc/p/pl spelled
+ *             alpha/beta/RC/patch, master = dev-master, 1.x-dev =
+ *             1.9999999.9999999.9999999-dev; composer/semver 3, as in
+ *             Composer 2), then PHP's version_compare (dev-* branches below
+ *             every release):
+ *             dev < alpha < beta < RC < number < patch, unknown words
+ *             below dev.  Accepts any string (what Composer would refuse is
+ *             compared as written, as version_compare does).
  *   GENERIC   anything else: digit runs and letter runs, separators ignored,
  *             zeros dropped as Gem::Version does (1.0-beta = 1-beta), then
  *             prerelease words (dev < alpha < beta < pre < rc < others) <
@@ -40,7 +49,8 @@ typedef enum {
   SC_VS_SEMVER,
   SC_VS_MAVEN,
   SC_VS_RUBYGEMS,
-  SC_VS_NUGET
+  SC_VS_NUGET,
+  SC_VS_COMPOSER
 } sc_vscheme;
 
 /* Longest version string accepted (bytes); longer is SC_ERR_LIMIT. */
@@ -49,7 +59,7 @@ typedef enum {
 /* Compares versions a and b under `scheme`; *out gets <0, 0 or >0.
  * Errors: SC_ERR_ARG (NULL argument), SC_ERR_FORMAT (a or b is not a valid
  * version in a scheme that can tell: DPKG, APK, PEP440, SEMVER, NUGET,
- * RUBYGEMS; RPM, MAVEN and GENERIC accept any string), SC_ERR_LIMIT (longer
+ * RUBYGEMS; RPM, MAVEN, COMPOSER and GENERIC accept any string), SC_ERR_LIMIT (longer
  * than SC_VERSION_MAX, or more than 256 Maven items / 32 apk numbers / 16
  * apk suffixes).  Maven's own order is not transitive in rare mixed-
  * qualifier cases ("1" < "1.p." < "1SNAPSHOT" < "1"); this follows Maven. */

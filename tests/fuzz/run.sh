@@ -57,7 +57,8 @@ out=$(cd "$out" && pwd)
 # small enough that libFuzzer spends its time on structure, not size.
 TARGETS="route:4096 manifest:65536 layer:262144 osv:65536 version:1024 policy:32768
 cat_os:4096 cat_dpkg:32768 cat_apk:32768 cat_rpm:65536 cat_python:16384 cat_npm:16384
-cat_go:65536 cat_java:65536 cat_secrets:32768 nvd:65536"
+cat_go:65536 cat_java:65536 cat_secrets:32768 nvd:65536
+cat_ruby:32768 cat_rust:65536 cat_rust_lock:65536 cat_dotnet:65536 cat_php:65536 cat_rpm_bdb:65536 cat_rpm_ndb:65536"
 RSS_LIMIT_MB=2048
 TIMEOUT_S=10
 

@@ -63,6 +63,15 @@ static const char MANIFEST_IMPL[] =
 static const char MANIFEST_OSGI[] =
     "Manifest-Version: 1.0\nBundle-SymbolicName: org.eclipse.jetty.util;singleton:=true\n"
     "Bundle-Version: 9.4.48.v20220622\n";
+static const char MANIFEST_OAUTH[] =
+    "Manifest-Version: 1.0\r\nImplementation-Title: Google OAuth Client Library for Java\r\n"
+    "Bundle-SymbolicName: com.google.oauth-client\r\n\r\n";
+static const char MANIFEST_HPI[] =
+    "Manifest-Version: 1.0\nShort-Name: git\nLong-Name: Jenkins Git plugin\nPlugin-Version: 4.11.0\n"
+    "Implementation-Title: git\nBundle-SymbolicName: ignored.when.short-name\n";
+static const char POMXML_DATABIND[] =
+    "<?xml version=\"1.0\"?>\n<project>\n  <parent><version>2.13</version></parent>\n"
+    "  <!-- <version>1</version> -->\n  <version>2.13.3</version>\n</project>\n";
 static const char MANIFEST_PLAIN[] = "Manifest-Version: 1.0\nCreated-By: Maven\n";
 static const char CLASS[] = "\xca\xfe\xba\xbe\0\0\0\x34 not really a class";
 
@@ -131,9 +140,39 @@ static void test_flat(void) {
     {"manifest with continuation line", "usr/share/java/thing.jar",
      {{"META-INF/MANIFEST.MF", MANIFEST_IMPL, {0}}}, 1, 1,
      {{"very-long-implementation-title-that-the-jar-tool-wraps-at-72-bytes", "4.5.1", "usr/share/java/thing.jar"}}},
+    /* was "org.eclipse.jetty.util", which no Maven advisory names: now the
+     * symbolic name is split against the file name (sc_jn_bundle) */
     {"OSGi manifest", "plugins/jetty-util.jar",
      {{"META-INF/MANIFEST.MF", MANIFEST_OSGI, {0}}}, 1, 1,
-     {{"org.eclipse.jetty.util", "9.4.48.v20220622", "plugins/jetty-util.jar"}}},
+     {{"org.eclipse.jetty:jetty-util", "9.4.48.v20220622", "plugins/jetty-util.jar"}}},
+    {"bundle name over Implementation-Title", "lib/google-oauth-client-1.33.1.jar",
+     {{"META-INF/MANIFEST.MF", MANIFEST_OAUTH, {0}}}, 1, 1,
+     {{"com.google.oauth-client:google-oauth-client", "1.33.1", "lib/google-oauth-client-1.33.1.jar"},
+      {"Google OAuth Client Library for Java", NULL, NULL}}},
+    {"pom.xml alone names it", "lib/databind.jar",
+     {{"META-INF/MANIFEST.MF", MANIFEST_IMPL, {0}},
+      {"META-INF/maven/com.fasterxml.jackson.core/jackson-databind/pom.xml", POMXML_DATABIND, {0}}}, 2, 1,
+     {{"com.fasterxml.jackson.core:jackson-databind", "2.13.3", "lib/databind.jar"}}},
+    {"pom.xml without a version: the manifest's", "lib/x.jar",
+     {{"META-INF/maven/org.example/lib/pom.xml", "<project><version>${revision}</version></project>", {0}},
+      {"META-INF/MANIFEST.MF", MANIFEST_IMPL, {0}}}, 2, 1,
+     {{"org.example:lib", "4.5.1", "lib/x.jar"}}},
+    {"pom.xml beside pom.properties: one package", "lib/commons-lang3-3.12.0.jar",
+     {{"META-INF/maven/org.apache.commons/commons-lang3/pom.xml", "<project><version>0.0.1</version></project>", {0}},
+      {"META-INF/maven/org.apache.commons/commons-lang3/pom.properties", POM_LANG3, {0}}}, 2, 1,
+     {{"org.apache.commons:commons-lang3", "3.12.0", "lib/commons-lang3-3.12.0.jar"}}},
+    {"shaded poms without versions: the outer manifest is not theirs", "lib/fat-1.0.jar",
+     {{"META-INF/maven/a/one/pom.xml", "<project/>", {0}}, {"META-INF/maven/b/two/pom.xml", "<project/>", {0}},
+      {"META-INF/maven/c/three/pom.xml", "<project><version>3.3</version></project>", {0}},
+      {"META-INF/MANIFEST.MF", MANIFEST_IMPL, {0}}}, 4, 1,
+     {{"c:three", "3.3", "lib/fat-1.0.jar"}, {"a:one", NULL, NULL}, {"fat", NULL, NULL}}},
+    {"a repeated pom.xml is one package", "lib/dup.jar",
+     {{"META-INF/maven/d/dup/pom.xml", "<project><version>1.1</version></project>", {0}},
+      {"META-INF/maven/d/dup/pom.xml", "<project><version>1.1</version></project>", {0}}}, 2, 1,
+     {{"d:dup", "1.1", "lib/dup.jar"}}},
+    {"Jenkins plugin", "var/jenkins_home/plugins/git.jpi",
+     {{"META-INF/MANIFEST.MF", MANIFEST_HPI, {0}}}, 1, 1,
+     {{"org.jenkins-ci.plugins:git", "4.11.0", "var/jenkins_home/plugins/git.jpi"}}},
     {"file name only", "lib/guava-31.1-jre.jar",
      {{"META-INF/MANIFEST.MF", MANIFEST_PLAIN, {0}}, {"com/google/X.class", CLASS, {0}}}, 2, 1,
      {{"guava", "31.1-jre", "lib/guava-31.1-jre.jar"}}},

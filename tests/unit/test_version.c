@@ -484,7 +484,7 @@ int main(void) {
       {"PyPI", SC_VS_PEP440},        {"npm", SC_VS_SEMVER},
       {"Go", SC_VS_SEMVER},          {"Maven", SC_VS_MAVEN},
       {"crates.io", SC_VS_SEMVER},   {"RubyGems", SC_VS_RUBYGEMS},
-      {"Packagist", SC_VS_GENERIC},  {"NuGet", SC_VS_NUGET},
+      {"Packagist", SC_VS_COMPOSER}, {"NuGet", SC_VS_NUGET},
       {"Red Hat", SC_VS_RPM},        {"Red Hat:enterprise_linux:9::appstream", SC_VS_RPM},
       {"Rocky Linux:9", SC_VS_RPM},  {"AlmaLinux:8", SC_VS_RPM},
       {"openSUSE:Leap 15.5", SC_VS_RPM}, {"Hackage", SC_VS_GENERIC},
