@@ -37,6 +37,9 @@
 #define PX_ANNOT_RETRY_FIRST_S 2      /* first retry delay, doubled per attempt ... */
 #define PX_ANNOT_RETRY_MAX_S 600      /* ... up to this */
 #define PX_ANNOT_ERR_MAX 400
+/* a job taken for an attempt is due again after this, should the replica
+ * pushing it die (several registry requests of PX_ANNOT_REQUEST_TIMEOUT_MS) */
+#define PX_ANNOT_LEASE_S 300
 
 struct px_annotate {
   px_ctx *ctx;
@@ -168,6 +171,14 @@ static void run_job(px_annotate *a, sc_store *st, const sc_annot_job *j) {
   int64_t size = 0, now = (int64_t)time(NULL);
   int via_api = 0, final = 0, rv;
   memset(&doc, 0, sizeof(doc));
+  /* replicas sharing the database read the same due rows: one pushes */
+  const int64_t lease = now + PX_ANNOT_LEASE_S;
+  rv = sc_annotations_take(st, j->repo, j->image, j->kind, j->next_at, lease);
+  if (rv == SC_ERR_STATE) return;
+  if (rv) {
+    px_error("annotation %s@%s %s: %s", j->repo, j->image, kind, sc_store_errmsg(st));
+    return;
+  }
 
   rv = px_annot_subject(&a->reg, j->repo, j->image, mt, &size, err, sizeof(err));
   if (rv == SC_ERR_NOTFOUND) final = 1; /* the image left the registry: nothing to attach to */
@@ -185,7 +196,8 @@ static void run_job(px_annotate *a, sc_store *st, const sc_annot_job *j) {
     return;
   }
   if (!rv) rv = px_annot_push(&a->reg, j->repo, j->image, &doc, j->manifest, &via_api, err, sizeof(err));
-  if (rv && stopping(a)) { /* abandoned mid-way: the job stays as it was */
+  if (rv && stopping(a)) { /* abandoned mid-way: the job stays as it was (due when it was) */
+    sc_annotations_take(st, j->repo, j->image, j->kind, lease, j->next_at);
     sc_annot_doc_free(&doc);
     return;
   }

@@ -256,7 +256,8 @@ static void deliver(px_events *ev, sc_store *st, net_http *http, const sc_delive
     return;
   }
   /* replicas sharing the database read the same due rows: one attempts */
-  int rc = sc_events_take(st, d->id, d->next_at, now + PX_EVENTS_LEASE_S);
+  const int64_t lease = now + PX_EVENTS_LEASE_S;
+  int rc = sc_events_take(st, d->id, d->next_at, lease);
   if (rc == SC_ERR_STATE) return;
   if (rc != 0) {
     px_error("webhooks: delivery %lld: %s", (long long)d->id, sc_store_errmsg(st));
@@ -300,6 +301,7 @@ static void deliver(px_events *ev, sc_store *st, net_http *http, const sc_delive
   rv = net_http_post(http, &rq, &rs);
   explicit_bzero(auth, sizeof(auth));
   if (__atomic_load_n(&ev->stop, __ATOMIC_SEQ_CST) && rv) {
+    sc_events_take(st, d->id, lease, d->next_at); /* abandoned: due when it was */
     net_http_resp_free(&rs);
     return;
   }

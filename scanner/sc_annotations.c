@@ -117,6 +117,27 @@ int sc_annotations_next_due(sc_store *st, int64_t *next_at, int *any) {
   return rc == SC_DB_ROW ? 0 : SC_ERR_DB;
 }
 
+int sc_annotations_take(sc_store *st, const char *repo, const char *image, sc_annot_kind kind, int64_t seen_next_at,
+                        int64_t lease_until) {
+  if (!st || !repo || !image || (unsigned)kind >= SC_ANNOT_NKINDS) return SC_ERR_ARG;
+  sc_db_stmt *s;
+  /* compare and set: of two replicas that read the same row, one changes it */
+  if (sc_store_prep(st,
+                    "UPDATE annotations SET next_at = ?1 WHERE repo = ?2 AND image = ?3 AND kind = ?4"
+                    " AND status = 'pending' AND next_at = ?5",
+                    &s))
+    return SC_ERR_DB;
+  sc_db_bind_int64(s, 1, lease_until);
+  sc_store_bind_text(s, 2, repo);
+  sc_store_bind_text(s, 3, image);
+  sc_store_bind_text(s, 4, sc_annot_kind_name(kind));
+  sc_db_bind_int64(s, 5, seen_next_at);
+  int rc = sc_db_step(s);
+  sc_db_finalize(s);
+  if (rc != SC_DB_DONE) return SC_ERR_DB;
+  return sc_db_changes(st->db) == 1 ? 0 : SC_ERR_STATE;
+}
+
 int sc_annotations_attempted(sc_store *st, const char *repo, const char *image, sc_annot_kind kind,
                              sc_annot_status status, const char *manifest, const char *content_hash,
                              const char *error, int64_t now, int64_t next_at) {

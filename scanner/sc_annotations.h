@@ -58,6 +58,15 @@ int sc_annotations_due(sc_store *st, int64_t now, size_t max, sc_annot_list *out
 /* The earliest next_at of a pending row; *any = 0 when none. */
 int sc_annotations_next_due(sc_store *st, int64_t *next_at, int *any);
 
+/* Takes due job (repo, image, kind) for one attempt: moves its next_at
+ * from seen_next_at (what sc_annotations_due read) to lease_until, so that
+ * another replica sharing the database does not push it too; if this one
+ * dies during the attempt, the job is due again at lease_until.  0, or
+ * SC_ERR_STATE when another replica took it first (or it is no longer
+ * pending). */
+int sc_annotations_take(sc_store *st, const char *repo, const char *image, sc_annot_kind kind, int64_t seen_next_at,
+                        int64_t lease_until);
+
 /* Records an attempt on a pending row at now:
  *   SC_ANNOT_PUSHED: manifest and content_hash are what the registry holds
  *     now (attempts back to 0, the error cleared);

@@ -349,6 +349,14 @@ static void check_annotations(sc_store *st) {
   int any = 0;
   CHECK_INT(sc_annotations_next_due(st, &next, &any), 0, "annotations: next due");
   CHECK(any && next == now - 10, "annotations: the earliest");
+  /* two replicas read the same due row: the first to take it pushes */
+  CHECK_INT(sc_annotations_take(st, REPO, IM, SC_ANNOT_SBOM, now - 10, now + 300), 0, "annotations: replica A takes it");
+  CHECK_INT(sc_annotations_take(st, REPO, IM, SC_ANNOT_SBOM, now - 10, now + 300), SC_ERR_STATE,
+            "annotations: replica B, from the same read, does not");
+  CHECK_INT(sc_annotations_due(st, now - 5, 10, &l), 0, "annotations: due again");
+  CHECK(l.n == 1 && l.v[0].kind == SC_ANNOT_VULNS, "annotations: the taken one is not due until its lease ends (%zu)",
+        l.n);
+  sc_annot_list_free(&l);
   CHECK_INT(sc_annotations_attempted(st, REPO, IM, SC_ANNOT_SBOM, SC_ANNOT_PUSHED, R1, CF, NULL, now, 0), 0,
             "annotations: the SBOM pushed");
   CHECK_INT(sc_annotations_attempted(st, REPO, IM, SC_ANNOT_VULNS, SC_ANNOT_FAILED, NULL, NULL, "refused", now, 0), 0,
